@@ -1,0 +1,3 @@
+from tinyforge.cli import main
+
+main()

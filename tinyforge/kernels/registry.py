@@ -1,0 +1,183 @@
+"""The kernel registry: (op kind, board features) -> a C kernel call with its packed arguments.
+
+A kernel module registers a *packer* per op with `@kernel("CONV_2D", features=...)`. At code
+generation, `select()` picks the best packer the board's features allow and calls it; the packer
+computes everything the C kernel needs (requantization multipliers, shapes, paddings) in Python
+and returns a `KernelCall`. Templates only print what a `KernelCall` holds.
+
+C conventions (firmware/kernels/tf_kernels.h): one params struct per kernel,
+`tf_<name>_params_t`, and one function `void tf_<name>(const tf_<name>_params_t *p, <args>)` whose
+arguments are, in order, the `args` of the KernelCall (activation pointers, scratch).
+Constant arrays (weights, bias, multipliers) are fields of the params struct pointing at
+`ConstArray`s, which codegen places in flash, 16-byte aligned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+
+from tinyforge.errors import UnsupportedOpError
+from tinyforge.ir.graph import Graph, Op
+
+
+@dataclass(frozen=True, eq=False)
+class ConstArray:
+    """A constant array that goes to flash. `name` is a C identifier suffix, unique per model."""
+
+    name: str
+    ctype: str  # "int8_t", "int16_t", "int32_t", "uint8_t", "float"
+    data: bytes  # little-endian element bytes
+
+    @staticmethod
+    def of(name: str, values: np.ndarray | Iterable[int], ctype: str) -> ConstArray:
+        np_type = {
+            "int8_t": np.int8,
+            "uint8_t": np.uint8,
+            "int16_t": np.int16,
+            "int32_t": np.int32,
+            "float": np.float32,
+        }[ctype]
+        arr = np.ascontiguousarray(np.asarray(values), dtype=np_type)
+        return ConstArray(name, ctype, arr.astype(arr.dtype.newbyteorder("<")).tobytes())
+
+    @property
+    def count(self) -> int:
+        return len(self.data) // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype]
+
+
+# A params field value: a C integer, a float, a fixed-size int array, or a pointer to a ConstArray.
+ParamValue = Union[int, float, tuple[int, ...], ConstArray]
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """An activation pointer argument: the arena address of tensor `tensor`."""
+
+    tensor: int
+    writable: bool  # False -> `const int8_t *`, True -> `int8_t *`
+    ctype: str = "int8_t"
+
+
+@dataclass(frozen=True)
+class ScratchArg:
+    """A pointer to the shared scratch buffer (sized by the largest `scratch_bytes`)."""
+
+
+Arg = Union[TensorArg, ScratchArg]
+
+
+@dataclass(frozen=True)
+class KernelCall:
+    function: str  # C function name, e.g. "tf_conv2d_s8"
+    params_type: str  # C struct type, e.g. "tf_conv2d_s8_params_t"
+    params: tuple[tuple[str, ParamValue], ...]  # struct fields in declaration order
+    args: tuple[Arg, ...]  # call arguments after the params pointer
+    scratch_bytes: int = 0
+    macs: int = 0
+    # output tensor index -> input tensor index it may overwrite (in-place safe)
+    in_place: tuple[tuple[int, int], ...] = ()
+    comment: str = ""  # one line for the generated C: parameters worth reading
+
+    def consts(self) -> list[ConstArray]:
+        return [v for _, v in self.params if isinstance(v, ConstArray)]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What kernel selection may use: the board's features (`dsp`, `mve`) and core name."""
+
+    cpu: str = "host"
+    features: frozenset[str] = field(default_factory=frozenset)
+
+
+Packer = Callable[[Graph, Op, Target], KernelCall]
+Accepts = Callable[[Graph, Op], "str | None"]  # None if accepted, else the reason it is not
+
+
+@dataclass(frozen=True)
+class KernelEntry:
+    op: str
+    name: str
+    packer: Packer
+    features: frozenset[str]
+    priority: int
+    accepts: Accepts | None
+
+
+_REGISTRY: dict[str, list[KernelEntry]] = {}
+
+
+def kernel(
+    op: str,
+    *,
+    name: str | None = None,
+    features: Iterable[str] = (),
+    priority: int = 0,
+    accepts: Accepts | None = None,
+) -> Callable[[Packer], Packer]:
+    """Register a packer for `op`. Higher priority wins among entries the target supports."""
+
+    def deco(fn: Packer) -> Packer:
+        entry = KernelEntry(op, name or fn.__name__, fn, frozenset(features), priority, accepts)
+        _REGISTRY.setdefault(op, []).append(entry)
+        _REGISTRY[op].sort(key=lambda e: -e.priority)
+        return fn
+
+    return deco
+
+
+def _load_all() -> None:
+    # Kernel modules register themselves on import; this is the one list of them.
+    from tinyforge.kernels import ops  # noqa: F401
+
+
+def supported_ops() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def entries(op: str) -> list[KernelEntry]:
+    _load_all()
+    return list(_REGISTRY.get(op, []))
+
+
+def unsupported_reason(graph: Graph, op: Op) -> str | None:
+    """None when some registered kernel accepts `op` (on the portable path), else why not."""
+    cands = entries(op.kind)
+    if not cands:
+        return "no kernel for this operator"
+    reasons = []
+    for e in cands:
+        if e.features:
+            continue
+        why = e.accepts(graph, op) if e.accepts else None
+        if why is None:
+            return None
+        reasons.append(why)
+    return reasons[0] if reasons else "no portable kernel"
+
+
+def select(graph: Graph, op: Op, target: Target) -> KernelCall:
+    cands = entries(op.kind)
+    if not cands:
+        raise UnsupportedOpError(
+            f"operator {op.kind} at layer {op.index} ({op.name}) is not supported",
+            hint="supported: " + ", ".join(supported_ops()),
+        )
+    reasons = []
+    for e in cands:
+        if not e.features <= target.features:
+            continue
+        why = e.accepts(graph, op) if e.accepts else None
+        if why is not None:
+            reasons.append(why)
+            continue
+        return e.packer(graph, op, target)
+    raise UnsupportedOpError(
+        f"operator {op.kind} at layer {op.index} ({op.name}) is not supported: {reasons[0] if reasons else 'no kernel for this board'}",
+        hint="supported: " + ", ".join(supported_ops()),
+    )
