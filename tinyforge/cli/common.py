@@ -19,11 +19,14 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: str | No
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     if align is None:
         align = "".join(
-            "r" if rows and all(isinstance(r[i], (int, float)) for r in rows) else "l" for i in range(len(headers))
+            "r" if rows and all(isinstance(r[i], (int, float)) for r in rows) else "l"
+            for i in range(len(headers))
         )
     out = []
     for n, r in enumerate(cells):
-        line = "  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(r, widths, align, strict=True))
+        line = "  ".join(
+            c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(r, widths, align, strict=True)
+        )
         out.append(line.rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
@@ -46,11 +45,13 @@ class ConstArray:
 
     @property
     def count(self) -> int:
-        return len(self.data) // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype]
+        return (
+            len(self.data) // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype]
+        )
 
 
 # A params field value: a C integer, a float, a fixed-size int array, or a pointer to a ConstArray.
-ParamValue = Union[int, float, tuple[int, ...], ConstArray]
+ParamValue = int | float | tuple[int, ...] | ConstArray
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ScratchArg:
     """A pointer to the shared scratch buffer (sized by the largest `scratch_bytes`)."""
 
 
-Arg = Union[TensorArg, ScratchArg]
+Arg = TensorArg | ScratchArg
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,9 @@ def read_tflite(path: str | Path) -> LoadedModel:
     if not p.exists():
         raise ModelError(f"{p}: no such file", hint="check the path")
     if p.is_dir():
-        raise ModelError(f"{p}: is a folder, not a .tflite file", hint="SavedModel folders go through `tinyforge convert`")
+        raise ModelError(
+            f"{p}: is a folder, not a .tflite file", hint="SavedModel folders go through `tinyforge convert`"
+        )
     try:
         data = p.read_bytes()
     except OSError as exc:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 PREFIX = "TF "
 SENTINEL_RE = re.compile(r"^TF DONE status=(pass|fail)\b")
@@ -68,7 +67,7 @@ class Plain:
     text: str
 
 
-Record = Union[Begin, Result, Fault, Log, Done, Plain]
+Record = Begin | Result | Fault | Log | Done | Plain
 
 
 def _kv(text: str) -> dict[str, str]:
@@ -89,7 +88,7 @@ def parse_line(line: str) -> Record:
     line = line.rstrip("\r\n")
     if not line.startswith(PREFIX):
         return Plain(line)
-    body = line[len(PREFIX):]
+    body = line[len(PREFIX) :]
     word, _, rest = body.partition(" ")
     try:
         if word == "RESULT":
