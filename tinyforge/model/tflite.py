@@ -187,7 +187,7 @@ def _to_ir(schema: Any, model: Any, data: bytes, path: str) -> LoadedModel:
                 outputs=outs,
                 options=freeze_options(_options(o.builtinOptions)),
                 version=int(code.version),
-                name=tensors[outs[0]].name,
+                name=tensors[outs[0]].name.split(";")[0],
             )
         )
     inputs, outputs = _ints(sg.inputs), _ints(sg.outputs)

@@ -1,0 +1,6 @@
+/* Forced-included into model.c for host debug builds: per-layer output dumps. */
+#ifndef TINYFORGE_HOST_HOOK_H
+#define TINYFORGE_HOST_HOOK_H
+void host_layer_hook(int n);
+#define MODEL_LAYER_HOOK(n) host_layer_hook(n)
+#endif

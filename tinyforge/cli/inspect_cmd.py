@@ -1,0 +1,64 @@
+"""`tinyforge inspect`: describe a .tflite model or a firmware.elf built by tinyforge."""
+
+from __future__ import annotations
+
+import click
+
+from tinyforge.cli.common import echo_json, table
+
+
+@click.command("inspect")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--board", default="host", show_default=True, help="Board whose kernels decide what is supported.")
+def inspect(path: str, as_json: bool, board: str) -> None:
+    """Show inputs, outputs, layers, MACs, weights and memory of a model (or a firmware's manifest).
+
+    Example: tinyforge inspect kws_ref_model.tflite
+    """
+    from tinyforge import api
+
+    if path.endswith(".elf"):
+        manifest = api.inspect_firmware(path)
+        if as_json:
+            echo_json(manifest)
+        else:
+            for k, v in manifest.items():
+                click.echo(f"{k}: {v}")
+        return
+    rep = api.inspect(path, board=board)
+    if as_json:
+        echo_json(rep)
+        return
+    click.echo(f"model: {rep['model']}  ({rep['size_bytes']} bytes, sha256 {rep['sha256'][:16]})")
+    for kind in ("inputs", "outputs"):
+        for t in rep[kind]:
+            click.echo(f"{kind[:-1]:>6}: {t['name']}  {t['dtype']} {t['shape']}  {t['quant']}")
+    rows = [
+        [l["index"], l["op"], l["name"][:40], l["output_shape"], l["params"][:48], l["macs"], l["weight_bytes"],
+         "" if l["supported"] else "NO"]
+        for l in rep["layers"]
+    ]
+    click.echo("")
+    click.echo(table(rows, ["#", "op", "name", "out", "params", "MACs", "weights", "unsupported"], "rlllllrrl"[:8]))
+    click.echo("")
+    click.echo(f"MACs: {rep['macs']:,}")
+    click.echo(f"weights: {rep['weight_bytes']:,} B")
+    p = rep["largest_live_pair"]
+    if p:
+        click.echo(f"largest live activations: {p['bytes']:,} B at layer {p['op_index']} {p['kind']} {p['name']}")
+    mem = rep.get("memory")
+    if mem:
+        click.echo(
+            f"memory plan: arena {mem['arena_bytes']:,} B + scratch {mem['scratch_bytes']:,} B = "
+            f"{mem['ram_bytes']:,} B RAM (liveness bound {mem['liveness_bound']:,} B)"
+        )
+    if rep["unsupported"]:
+        by_op: dict[str, list[str]] = {}
+        for u in rep["unsupported"]:
+            by_op.setdefault(f"{u['op']} ({u['reason']})", []).append(str(u["index"]))
+        click.echo("unsupported ops: " + "; ".join(f"{k} at layers {', '.join(v)}" for k, v in by_op.items()))
+    else:
+        click.echo("unsupported ops: none")
+    if rep.get("problem"):
+        click.echo(f"cannot compile: {rep['problem']}")

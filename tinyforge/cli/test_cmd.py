@@ -1,0 +1,42 @@
+"""`tinyforge test`: run a model on a board and compare every output byte with TFLM."""
+
+from __future__ import annotations
+
+import click
+
+from tinyforge.cli.common import echo_json
+
+
+@click.command("test")
+@click.argument("model", type=click.Path(path_type=str))
+@click.option("--board", default="host", show_default=True, help="Board profile (see `tinyforge boards`).")
+@click.option("--inputs", "count", default=20, show_default=True, help="Number of random inputs.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
+@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Inputs as .npy.")
+@click.option("--sanitize", is_flag=True, help="Host only: build with -fsanitize=address,undefined.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+def test(model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, as_json: bool) -> None:
+    """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
+
+    Example: tinyforge test kws.tflite --board host --inputs 20
+    """
+    from tinyforge import api
+
+    report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(f"board: {report.board}")
+        click.echo(f"model: {report.model}")
+        click.echo(f"inputs: {report.inputs}")
+        click.echo(f"arena: {report.arena_bytes} B (+ scratch {report.scratch_bytes} B; liveness bound {report.liveness_bound} B)")
+        click.echo(f"mismatched_bytes: {report.mismatched_bytes}")
+        click.echo(f"bit_exact: {'true' if report.bit_exact else 'false'}")
+        if report.first_mismatch:
+            m = report.first_mismatch
+            click.echo(
+                f"first differing layer: [{m['op_index']}] {m['kind']} {m['name']} "
+                f"({m['mismatched_bytes']}/{m['total_bytes']} bytes differ; {m['params']})"
+            )
+    if not report.bit_exact:
+        raise SystemExit(1)

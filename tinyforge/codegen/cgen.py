@@ -1,0 +1,225 @@
+"""Code generation: a compiled layer list + memory plan -> the files of a GeneratedProject.
+
+Python computes every value; the templates (templates/model.*.j2) only print them.
+Weights go to `weights.bin` and are pulled into flash by `weights.S` with `.incbin`, so gcc never
+parses megabytes of C literals; `weights.h` declares them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from tinyforge.codegen.jinja import c_comment, c_ident, render, sanitize_ident
+from tinyforge.ir.graph import Graph, Op
+from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
+from tinyforge.plan.memory import MemoryPlan
+from tinyforge.resources import firmware_dir
+
+WEIGHT_ALIGN = 16
+
+
+@dataclass(frozen=True)
+class GeneratedProject:
+    files: Mapping[str, bytes]  # relative path -> content
+    c_sources: tuple[str, ...]  # relative paths to compile into the firmware (C and assembler)
+    kernel_sources: tuple[Path, ...]  # firmware/kernels/*.c
+    include_dirs: tuple[Path, ...]
+
+    def write(self, directory: Path) -> list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for rel, data in sorted(self.files.items()):
+            p = directory / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if not p.exists() or p.read_bytes() != data:
+                p.write_bytes(data)
+            written.append(p)
+        return written
+
+
+@dataclass(frozen=True)
+class IOSpec:
+    name: str
+    tensor: int
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    op: Op
+    call: KernelCall
+
+
+def kernel_sources(features: frozenset[str] = frozenset()) -> tuple[Path, ...]:
+    root = firmware_dir() / "kernels"
+    files = sorted(root.glob("*.c"))
+    for feat in sorted(features):
+        files += sorted((root / feat).glob("*.c"))
+    return tuple(files)
+
+
+def kernel_headers() -> list[str]:
+    return sorted(p.name for p in (firmware_dir() / "kernels").glob("*.h"))
+
+
+def _c_int(v: int) -> str:
+    if v == -(2**31):
+        return "(-2147483647 - 1)"
+    if v >= 2**31:
+        return f"{v}u"
+    return str(int(v))
+
+
+def _c_value(v: ParamValue, symbols: Mapping[int, str]) -> str:
+    if isinstance(v, ConstArray):
+        return symbols[id(v)]
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int | np.integer):
+        return _c_int(int(v))
+    if isinstance(v, float | np.floating):
+        f = float(np.float32(v))
+        if f != f or f in (float("inf"), float("-inf")):
+            raise ValueError(f"non-finite float parameter {v}")
+        return f"{f!r}f"
+    if isinstance(v, tuple):
+        return "{" + ", ".join(_c_value(x, symbols) for x in v) + "}"
+    raise TypeError(f"cannot emit parameter value {v!r}")
+
+
+def _ctype_of(arr: ConstArray) -> str:
+    return arr.ctype
+
+
+def generate(
+    graph: Graph,
+    layers: Sequence[Layer],
+    plan: MemoryPlan,
+    io_in: Sequence[IOSpec],
+    io_out: Sequence[IOSpec],
+    model_data: bytes,
+    model_name: str,
+    features: frozenset[str] = frozenset(),
+) -> GeneratedProject:
+    # 1. constant arrays: dedupe identical contents, lay them out 16-byte aligned in weights.bin
+    blob = bytearray()
+    symbols: dict[int, str] = {}
+    by_content: dict[tuple[str, bytes], str] = {}
+    weight_decls: list[dict[str, object]] = []
+    used_names: set[str] = set()
+    for layer in layers:
+        for arr in layer.call.consts():
+            key = (arr.ctype, arr.data)
+            if key in by_content:
+                symbols[id(arr)] = by_content[key]
+                continue
+            base = "w_" + sanitize_ident(arr.name)
+            name, k = base, 1
+            while name in used_names:
+                k += 1
+                name = f"{base}_{k}"
+            used_names.add(c_ident(name))
+            pad = (-len(blob)) % WEIGHT_ALIGN
+            blob.extend(b"\0" * pad)
+            weight_decls.append(
+                {"name": name, "ctype": _ctype_of(arr), "count": max(arr.count, 1), "offset": len(blob), "bytes": len(arr.data)}
+            )
+            blob.extend(arr.data)
+            symbols[id(arr)] = name
+            by_content[key] = name
+    # 2. layers: params initializers and call arguments
+    layer_ctx = []
+    scratch = max((lay.call.scratch_bytes for lay in layers), default=0)
+    for n, lay in enumerate(layers):
+        call = lay.call
+        args = []
+        for a in call.args:
+            if isinstance(a, TensorArg):
+                off = plan.offset_of(graph, a.tensor)
+                qual = "" if a.writable else "const "
+                args.append(f"({qual}{a.ctype} *)(void *)(g_arena + {off})")
+            elif isinstance(a, ScratchArg):
+                args.append("(void *)g_scratch")
+            else:  # pragma: no cover - registry types are closed
+                raise TypeError(a)
+        debug_out = graph.storage(lay.op.outputs[0])
+        layer_ctx.append(
+            {
+                "n": n,
+                "op_index": lay.op.index,
+                "kind": lay.op.kind,
+                "name": c_comment(lay.op.name),
+                "comment": c_comment(call.comment),
+                "function": c_ident(call.function),
+                "params_type": c_ident(call.params_type) if call.params_type else "",
+                "params_name": f"L{lay.op.index}",
+                "fields": [(c_ident(k), _c_value(v, symbols)) for k, v in call.params],
+                "args": args,
+                "out_offset": plan.offsets[debug_out],
+                "out_bytes": graph.tensor(lay.op.outputs[0]).nbytes,
+            }
+        )
+    def io_ctx(specs: Sequence[IOSpec]) -> list[dict[str, object]]:
+        return [
+            {
+                "i": i,
+                "name": c_comment(s.name),
+                "shape": list(s.shape),
+                "shape_str": "x".join(str(d) for d in s.shape),
+                "dtype": s.dtype,
+                "scale": f"{s.scale!r}f",
+                "zero_point": s.zero_point,
+                "bytes": s.nbytes,
+                "offset": plan.offset_of(graph, s.tensor),
+                "rank": len(s.shape),
+            }
+            for i, s in enumerate(specs)
+        ]
+
+    sha = hashlib.sha256(model_data).hexdigest()
+    ctx = {
+        "model_name": c_comment(model_name),
+        "model_sha256": sha,
+        "arena_bytes": max(plan.arena_bytes, 16),
+        "scratch_bytes": max(scratch, 16),
+        "weights_bytes": len(blob),
+        "inputs": io_ctx(io_in),
+        "outputs": io_ctx(io_out),
+        "layers": layer_ctx,
+        "weights": weight_decls,
+        "headers": kernel_headers(),
+        "model_data_len": len(model_data),
+    }
+    files: dict[str, bytes] = {
+        "model.h": render("model.h.j2", **ctx).encode(),
+        "model.c": render("model.c.j2", **ctx).encode(),
+        "weights.h": render("weights.h.j2", **ctx).encode(),
+        "weights.S": render("weights.S.j2", **ctx).encode(),
+        "weights.bin": bytes(blob),
+        "model_data.h": render("model_data.h.j2", **ctx).encode(),
+        "model_data.c": _model_data_c(model_data, ctx),
+    }
+    return GeneratedProject(
+        files=MappingProxyType(files),
+        c_sources=("model.c", "weights.S"),
+        kernel_sources=kernel_sources(features),
+        include_dirs=(firmware_dir() / "kernels",),
+    )
+
+
+def _model_data_c(data: bytes, ctx: Mapping[str, object]) -> bytes:
+    arr = np.frombuffer(data, dtype=np.uint8)
+    rows = []
+    for i in range(0, len(arr), 16):
+        rows.append("    " + ", ".join(f"0x{b:02x}" for b in arr[i : i + 16].tolist()) + ",")
+    return render("model_data.c.j2", body="\n".join(rows), **ctx).encode()

@@ -1,0 +1,95 @@
+"""The compiler driver: LoadedModel -> passes -> kernel selection -> memory plan -> C.
+
+    compile_model(loaded, target) -> CompiledModel(graph, layers, plan, project, stats)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
+from tinyforge.errors import ModelError
+from tinyforge.ir.graph import Graph
+from tinyforge.ir.passes import run_passes
+from tinyforge.kernels.registry import Target, select
+from tinyforge.model.tflite import LoadedModel
+from tinyforge.plan.memory import MemoryPlan, plan_memory
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    macs: int
+    weight_bytes: int  # constant data the kernels read from flash (weights.bin)
+    arena_bytes: int  # activations
+    scratch_bytes: int
+    liveness_bound: int
+    layers: int
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.arena_bytes + self.scratch_bytes
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    name: str
+    source: LoadedModel
+    graph: Graph  # after passes
+    layers: tuple[Layer, ...]
+    plan: MemoryPlan
+    inputs: tuple[IOSpec, ...]
+    outputs: tuple[IOSpec, ...]
+    project: GeneratedProject
+    stats: ModelStats
+    target: Target
+
+
+def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
+    out = []
+    for i in indices:
+        t = graph.tensor(i)
+        if t.dtype != "int8":
+            raise ModelError(
+                f"model input/output {t.name!r} is {t.dtype}; tinyforge firmware takes int8 inputs and outputs",
+                hint="convert with int8 I/O (the default of `tinyforge convert`)",
+            )
+        q = t.quant
+        out.append(
+            IOSpec(
+                name=t.name,
+                tensor=i,
+                shape=t.shape,
+                dtype=t.dtype,
+                scale=q.scale[0] if q and q.scale else 1.0,
+                zero_point=q.zero_point[0] if q and q.zero_point else 0,
+                nbytes=t.nbytes,
+            )
+        )
+    return tuple(out)
+
+
+def compile_model(
+    loaded: LoadedModel,
+    target: Target = Target(),
+    *,
+    name: str | None = None,
+    dump: Callable[[str, str], None] | None = None,
+) -> CompiledModel:
+    graph = run_passes(loaded.graph, dump=dump)
+    layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
+    plan = plan_memory(graph)
+    ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs)
+    model_name = name or Path(loaded.path).stem
+    project = generate(graph, layers, plan, ins, outs, loaded.data, model_name, target.features)
+    weight_bytes = len(project.files["weights.bin"])
+    stats = ModelStats(
+        macs=sum(lay.call.macs for lay in layers),
+        weight_bytes=weight_bytes,
+        arena_bytes=plan.arena_bytes,
+        scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),
+        liveness_bound=plan.liveness_bound,
+        layers=len(layers),
+    )
+    return CompiledModel(model_name, loaded, graph, layers, plan, ins, outs, project, stats, target)

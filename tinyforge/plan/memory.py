@@ -1,0 +1,144 @@
+"""Static memory planning: lifetimes of every activation buffer -> offsets in one aligned arena.
+
+`plan_memory` is a greedy best-fit planner (largest buffers first, lowest free offset among
+buffers whose lifetimes overlap); `check_plan` is an independent checker that proves no two live
+buffers overlap, used in tests and after every plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from tinyforge.ir.graph import Graph
+
+ALIGN = 16
+
+
+def _align(n: int, a: int = ALIGN) -> int:
+    return (n + a - 1) // a * a
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One arena buffer: the storage of one or more tensors (aliases share it)."""
+
+    tensor: int  # the storage tensor index
+    size: int
+    first: int  # op position that writes it (-1: graph input, written before the first op)
+    last: int  # op position that last reads it (len(ops): graph output, read after the last op)
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    offsets: Mapping[int, int]  # storage tensor index -> arena offset
+    buffers: tuple[Buffer, ...]
+    arena_bytes: int
+    alignment: int
+    liveness_bound: int  # max over op positions of the bytes live at that position
+
+    def offset_of(self, graph: Graph, tensor: int) -> int:
+        return self.offsets[graph.storage(tensor)]
+
+
+def lifetimes(graph: Graph, in_place: Mapping[int, int] | None = None) -> list[Buffer]:
+    """Buffers with [first, last] op positions. `in_place` maps an op position to nothing here;
+    in-place sharing is decided by the planner's caller through aliases."""
+    n = len(graph.ops)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for t in graph.inputs:
+        s = graph.storage(t)
+        first[s] = -1
+        last[s] = max(last.get(s, -1), -1)
+    for pos, op in enumerate(graph.ops):
+        for t in op.outputs:
+            s = graph.storage(t)
+            first.setdefault(s, pos)
+            last[s] = max(last.get(s, pos), pos)
+        for t in op.inputs:
+            if t < 0 or graph.tensor(t).is_constant:
+                continue
+            s = graph.storage(t)
+            first.setdefault(s, pos)
+            last[s] = max(last.get(s, pos), pos)
+    for t in graph.outputs:
+        s = graph.storage(t)
+        first.setdefault(s, -1)
+        last[s] = n
+    out = []
+    for s in sorted(first):
+        size = max(graph.tensor(t).nbytes for t in _members(graph, s))
+        out.append(Buffer(s, size, first[s], last[s]))
+    return out
+
+
+def _members(graph: Graph, storage: int) -> list[int]:
+    return [storage] + [t for t in graph.aliases if graph.storage(t) == storage]
+
+
+def _overlap(a: Buffer, b: Buffer) -> bool:
+    return a.first <= b.last and b.first <= a.last
+
+
+def liveness_bound(buffers: Sequence[Buffer], n_ops: int) -> int:
+    best = 0
+    for pos in range(-1, n_ops + 1):
+        best = max(best, sum(b.size for b in buffers if b.first <= pos <= b.last))
+    return best
+
+
+def plan_memory(graph: Graph, alignment: int = ALIGN) -> MemoryPlan:
+    buffers = lifetimes(graph)
+    order = sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor))
+    placed: list[tuple[Buffer, int]] = []
+    offsets: dict[int, int] = {}
+    for buf in order:
+        busy = sorted((off, off + _align(b.size, alignment)) for b, off in placed if _overlap(b, buf))
+        candidate = 0
+        need = _align(buf.size, alignment)
+        for start, end in busy:
+            if candidate + need <= start:
+                break
+            candidate = max(candidate, end)
+        offsets[buf.tensor] = candidate
+        placed.append((buf, candidate))
+    arena = max((off + _align(b.size, alignment) for b, off in placed), default=0)
+    plan = MemoryPlan(
+        offsets=MappingProxyType(offsets),
+        buffers=tuple(buffers),
+        arena_bytes=arena,
+        alignment=alignment,
+        liveness_bound=liveness_bound(buffers, len(graph.ops)),
+    )
+    problems = check_plan(plan)
+    if problems:
+        raise AssertionError("memory planner produced an invalid plan: " + problems[0])
+    return plan
+
+
+def check_plan(plan: MemoryPlan) -> list[str]:
+    """Independent verification: alignment, bounds, and no overlap of simultaneously live buffers."""
+    problems: list[str] = []
+    bufs = list(plan.buffers)
+    for b in bufs:
+        off = plan.offsets.get(b.tensor)
+        if off is None:
+            problems.append(f"buffer %{b.tensor} has no offset")
+            continue
+        if off % plan.alignment:
+            problems.append(f"buffer %{b.tensor} at {off} is not {plan.alignment}-aligned")
+        if off < 0 or off + b.size > plan.arena_bytes:
+            problems.append(f"buffer %{b.tensor} [{off}, {off + b.size}) exceeds the arena of {plan.arena_bytes}")
+    for i, a in enumerate(bufs):
+        for b in bufs[i + 1 :]:
+            if not (a.first <= b.last and b.first <= a.last):
+                continue
+            oa, ob = plan.offsets.get(a.tensor, 0), plan.offsets.get(b.tensor, 0)
+            if oa < ob + b.size and ob < oa + a.size:
+                problems.append(
+                    f"buffers %{a.tensor} [{oa}, {oa + a.size}) and %{b.tensor} [{ob}, {ob + b.size}) "
+                    f"overlap while both live (ops {max(a.first, b.first)}..{min(a.last, b.last)})"
+                )
+    return problems
