@@ -1,6 +1,6 @@
 """The compiler driver: LoadedModel -> passes -> kernel selection -> memory plan -> C.
 
-    compile_model(loaded, target) -> CompiledModel(graph, layers, plan, project, stats)
+compile_model(loaded, target) -> CompiledModel(graph, layers, plan, project, stats)
 """
 
 from __future__ import annotations

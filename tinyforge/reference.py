@@ -48,7 +48,9 @@ def run_reference(
     """Run every input set (one array per model input) through the TFLM interpreter."""
     runtime = _runtime()
     config = (
-        runtime.InterpreterConfig.kPreserveAllTensors if intermediates else runtime.InterpreterConfig.kAllocationRecording
+        runtime.InterpreterConfig.kPreserveAllTensors
+        if intermediates
+        else runtime.InterpreterConfig.kAllocationRecording
     )
     interp = runtime.Interpreter.from_bytes(model_data, intrepreter_config=config)
     runs = []

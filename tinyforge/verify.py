@@ -20,7 +20,9 @@ class InputSet:
     arrays: tuple[tuple[np.ndarray, ...], ...]  # per inference, one int8 array per model input
 
     def records(self) -> list[bytes]:
-        return [b"".join(np.ascontiguousarray(a, dtype=np.int8).tobytes() for a in rec) for rec in self.arrays]
+        return [
+            b"".join(np.ascontiguousarray(a, dtype=np.int8).tobytes() for a in rec) for rec in self.arrays
+        ]
 
     def __len__(self) -> int:
         return len(self.arrays)
@@ -63,7 +65,9 @@ def load_inputs(path: Path, specs: Sequence[IOSpec]) -> InputSet:
         if arr.ndim >= 1 and int(np.prod(arr.shape[1:])) == int(np.prod(shape)):
             arr = arr.reshape((arr.shape[0], *shape))
         else:
-            raise UsageError(f"{path}: shape {tuple(arr.shape)} does not fit the model input {shape} (or N x {shape})")
+            raise UsageError(
+                f"{path}: shape {tuple(arr.shape)} does not fit the model input {shape} (or N x {shape})"
+            )
     if arr.dtype == np.int8:
         q = arr
     elif np.issubdtype(arr.dtype, np.floating):
@@ -104,9 +108,7 @@ def reference_outputs(compiled: CompiledModel, inputs: InputSet) -> list[tuple[b
     return [r.outputs for r in run_reference(compiled.source.data, [list(a) for a in inputs.arrays])]
 
 
-def compare(
-    compiled: CompiledModel, inputs: InputSet, got: Sequence[Sequence[bytes]]
-) -> Comparison:
+def compare(compiled: CompiledModel, inputs: InputSet, got: Sequence[Sequence[bytes]]) -> Comparison:
     ref = reference_outputs(compiled, inputs)
     bad = 0
     total = 0
@@ -148,7 +150,9 @@ def first_mismatching_layer(
             continue
         if ours != ref:
             n = min(len(ours), len(ref))
-            diff = int(np.count_nonzero(np.frombuffer(ours[:n], np.uint8) != np.frombuffer(ref[:n], np.uint8)))
+            diff = int(
+                np.count_nonzero(np.frombuffer(ours[:n], np.uint8) != np.frombuffer(ref[:n], np.uint8))
+            )
             diff += abs(len(ours) - len(ref))
             params = ", ".join(f"{k}={v}" for k, v in lay.op.options.items() if v not in (None, ""))
             return LayerMismatch(pos, lay.op.index, lay.op.kind, lay.op.name, params, diff, len(ref))

@@ -10,7 +10,9 @@ from tinyforge.cli.common import echo_json, table
 @click.command("inspect")
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--board", default="host", show_default=True, help="Board whose kernels decide what is supported.")
+@click.option(
+    "--board", default="host", show_default=True, help="Board whose kernels decide what is supported."
+)
 def inspect(path: str, as_json: bool, board: str) -> None:
     """Show inputs, outputs, layers, MACs, weights and memory of a model (or a firmware's manifest).
 
@@ -35,18 +37,30 @@ def inspect(path: str, as_json: bool, board: str) -> None:
         for t in rep[kind]:
             click.echo(f"{kind[:-1]:>6}: {t['name']}  {t['dtype']} {t['shape']}  {t['quant']}")
     rows = [
-        [l["index"], l["op"], l["name"][:40], l["output_shape"], l["params"][:48], l["macs"], l["weight_bytes"],
-         "" if l["supported"] else "NO"]
+        [
+            l["index"],
+            l["op"],
+            l["name"][:40],
+            l["output_shape"],
+            l["params"][:48],
+            l["macs"],
+            l["weight_bytes"],
+            "" if l["supported"] else "NO",
+        ]
         for l in rep["layers"]
     ]
     click.echo("")
-    click.echo(table(rows, ["#", "op", "name", "out", "params", "MACs", "weights", "unsupported"], "rlllllrrl"[:8]))
+    click.echo(
+        table(rows, ["#", "op", "name", "out", "params", "MACs", "weights", "unsupported"], "rlllllrrl"[:8])
+    )
     click.echo("")
     click.echo(f"MACs: {rep['macs']:,}")
     click.echo(f"weights: {rep['weight_bytes']:,} B")
     p = rep["largest_live_pair"]
     if p:
-        click.echo(f"largest live activations: {p['bytes']:,} B at layer {p['op_index']} {p['kind']} {p['name']}")
+        click.echo(
+            f"largest live activations: {p['bytes']:,} B at layer {p['op_index']} {p['kind']} {p['name']}"
+        )
     mem = rep.get("memory")
     if mem:
         click.echo(

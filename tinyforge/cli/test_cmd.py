@@ -15,7 +15,9 @@ from tinyforge.cli.common import echo_json
 @click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Inputs as .npy.")
 @click.option("--sanitize", is_flag=True, help="Host only: build with -fsanitize=address,undefined.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
-def test(model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, as_json: bool) -> None:
+def test(
+    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, as_json: bool
+) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
 
     Example: tinyforge test kws.tflite --board host --inputs 20
@@ -29,7 +31,9 @@ def test(model: str, board: str, count: int, seed: int, input_file: str | None, 
         click.echo(f"board: {report.board}")
         click.echo(f"model: {report.model}")
         click.echo(f"inputs: {report.inputs}")
-        click.echo(f"arena: {report.arena_bytes} B (+ scratch {report.scratch_bytes} B; liveness bound {report.liveness_bound} B)")
+        click.echo(
+            f"arena: {report.arena_bytes} B (+ scratch {report.scratch_bytes} B; liveness bound {report.liveness_bound} B)"
+        )
         click.echo(f"mismatched_bytes: {report.mismatched_bytes}")
         click.echo(f"bit_exact: {'true' if report.bit_exact else 'false'}")
         if report.first_mismatch:

@@ -132,7 +132,13 @@ def generate(
             pad = (-len(blob)) % WEIGHT_ALIGN
             blob.extend(b"\0" * pad)
             weight_decls.append(
-                {"name": name, "ctype": _ctype_of(arr), "count": max(arr.count, 1), "offset": len(blob), "bytes": len(arr.data)}
+                {
+                    "name": name,
+                    "ctype": _ctype_of(arr),
+                    "count": max(arr.count, 1),
+                    "offset": len(blob),
+                    "bytes": len(arr.data),
+                }
             )
             blob.extend(arr.data)
             symbols[id(arr)] = name
@@ -169,6 +175,7 @@ def generate(
                 "out_bytes": graph.tensor(lay.op.outputs[0]).nbytes,
             }
         )
+
     def io_ctx(specs: Sequence[IOSpec]) -> list[dict[str, object]]:
         return [
             {

@@ -60,7 +60,12 @@ def alias_reshapes(graph: Graph) -> Graph:
             src, dst = op.inputs[0], op.outputs[0]
             src_t, dst_t = graph.tensor(src), graph.tensor(dst)
             same_bytes = src_t.nbytes == dst_t.nbytes and src_t.dtype == dst_t.dtype
-            if same_bytes and not src_t.is_constant and not (src in io and dst in io) and dst not in graph.inputs:
+            if (
+                same_bytes
+                and not src_t.is_constant
+                and not (src in io and dst in io)
+                and dst not in graph.inputs
+            ):
                 aliases[dst] = src
                 continue
         kept.append(op)

@@ -89,28 +89,69 @@ def liveness_bound(buffers: Sequence[Buffer], n_ops: int) -> int:
     return best
 
 
-def plan_memory(graph: Graph, alignment: int = ALIGN) -> MemoryPlan:
-    buffers = lifetimes(graph)
-    order = sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor))
+def _gaps(busy: list[tuple[int, int]], need: int) -> tuple[int, list[tuple[int, int]]]:
+    """Lowest offset where `need` bytes fit between busy intervals, and the free gaps."""
+    gaps = []
+    cursor = 0
+    for start, end in busy:
+        if start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    gaps.append((cursor, 1 << 62))
+    low = next(g0 for g0, g1 in gaps if g1 - g0 >= need)
+    return low, gaps
+
+
+def _place(order: list[Buffer], limit: int, mode: str, alignment: int) -> dict[int, int]:
     placed: list[tuple[Buffer, int]] = []
     offsets: dict[int, int] = {}
     for buf in order:
-        busy = sorted((off, off + _align(b.size, alignment)) for b, off in placed if _overlap(b, buf))
-        candidate = 0
         need = _align(buf.size, alignment)
-        for start, end in busy:
-            if candidate + need <= start:
-                break
-            candidate = max(candidate, end)
-        offsets[buf.tensor] = candidate
-        placed.append((buf, candidate))
-    arena = max((off + _align(b.size, alignment) for b, off in placed), default=0)
+        busy = sorted((off, off + _align(b.size, alignment)) for b, off in placed if _overlap(b, buf))
+        low, gaps = _gaps(busy, need)
+        choice = low
+        go_high = mode == "high" or (mode == "alternate" and buf.first % 2 == 1)
+        if go_high:
+            top = (limit - need) // alignment * alignment
+            highs = [
+                min(g1 - need, top) // alignment * alignment for g0, g1 in gaps if min(g1, limit) - g0 >= need
+            ]
+            highs = [h for h in highs if h >= 0 and any(g0 <= h and h + need <= g1 for g0, g1 in gaps)]
+            if highs:
+                choice = max(highs)
+        offsets[buf.tensor] = choice
+        placed.append((buf, choice))
+    return offsets
+
+
+def plan_memory(graph: Graph, alignment: int = ALIGN) -> MemoryPlan:
+    """Try a few orderings and placements; keep the smallest valid arena.
+
+    Orderings: by size, by first use, by lifetime length. Placements: lowest free offset; or
+    alternating ends of an arena the size of the liveness bound (optimal for chains: ping-pong).
+    """
+    buffers = lifetimes(graph)
+    bound = liveness_bound(buffers, len(graph.ops))
+    limit = _align(bound, alignment) + alignment * 2
+    orders = [
+        sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor)),
+        sorted(buffers, key=lambda b: (b.first, -b.size, b.tensor)),
+        sorted(buffers, key=lambda b: (-(b.last - b.first), -b.size, b.tensor)),
+    ]
+    best: dict[int, int] | None = None
+    best_size = 0
+    for order in orders:
+        for mode in ("low", "alternate", "high"):
+            offsets = _place(order, limit, mode, alignment)
+            size = max((offsets[b.tensor] + _align(b.size, alignment) for b in buffers), default=0)
+            if best is None or size < best_size:
+                best, best_size = offsets, size
     plan = MemoryPlan(
-        offsets=MappingProxyType(offsets),
+        offsets=MappingProxyType(best or {}),
         buffers=tuple(buffers),
-        arena_bytes=arena,
+        arena_bytes=best_size,
         alignment=alignment,
-        liveness_bound=liveness_bound(buffers, len(graph.ops)),
+        liveness_bound=bound,
     )
     problems = check_plan(plan)
     if problems:
@@ -130,7 +171,9 @@ def check_plan(plan: MemoryPlan) -> list[str]:
         if off % plan.alignment:
             problems.append(f"buffer %{b.tensor} at {off} is not {plan.alignment}-aligned")
         if off < 0 or off + b.size > plan.arena_bytes:
-            problems.append(f"buffer %{b.tensor} [{off}, {off + b.size}) exceeds the arena of {plan.arena_bytes}")
+            problems.append(
+                f"buffer %{b.tensor} [{off}, {off + b.size}) exceeds the arena of {plan.arena_bytes}"
+            )
     for i, a in enumerate(bufs):
         for b in bufs[i + 1 :]:
             if not (a.first <= b.last and b.first <= a.last):

@@ -16,7 +16,12 @@ from tinyforge.resources import firmware_dir
 from tinyforge.serial import protocol
 
 HOST_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing")
-SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g")
+SANITIZE_FLAGS = (
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+    "-g",
+)
 
 
 @dataclass(frozen=True)
