@@ -72,11 +72,12 @@ def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
 
 def compile_model(
     loaded: LoadedModel,
-    target: Target = Target(),
+    target: Target | None = None,
     *,
     name: str | None = None,
     dump: Callable[[str, str], None] | None = None,
 ) -> CompiledModel:
+    target = target or Target()
     graph = run_passes(loaded.graph, dump=dump)
     layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
     plan = plan_memory(graph)
