@@ -38,16 +38,16 @@ def inspect(path: str, as_json: bool, board: str) -> None:
             click.echo(f"{kind[:-1]:>6}: {t['name']}  {t['dtype']} {t['shape']}  {t['quant']}")
     rows = [
         [
-            l["index"],
-            l["op"],
-            l["name"][:40],
-            l["output_shape"],
-            l["params"][:48],
-            l["macs"],
-            l["weight_bytes"],
-            "" if l["supported"] else "NO",
+            lay["index"],
+            lay["op"],
+            lay["name"][:40],
+            lay["output_shape"],
+            lay["params"][:48],
+            lay["macs"],
+            lay["weight_bytes"],
+            "" if lay["supported"] else "NO",
         ]
-        for l in rep["layers"]
+        for lay in rep["layers"]
     ]
     click.echo("")
     click.echo(
