@@ -13,6 +13,7 @@ from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph
 from tinyforge.ir.passes import run_passes
+from tinyforge.ir.stats import op_macs
 from tinyforge.kernels.registry import Target, select
 from tinyforge.model.tflite import LoadedModel
 from tinyforge.plan.memory import MemoryPlan, plan_memory
@@ -86,7 +87,7 @@ def compile_model(
     project = generate(graph, layers, plan, ins, outs, loaded.data, model_name, target.features)
     weight_bytes = len(project.files["weights.bin"])
     stats = ModelStats(
-        macs=sum(lay.call.macs for lay in layers),
+        macs=sum(op_macs(graph, lay.op) for lay in layers),
         weight_bytes=weight_bytes,
         arena_bytes=plan.arena_bytes,
         scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),
