@@ -196,6 +196,7 @@ def test_host(
     input_file: str | Path | None = None,
     workdir: str | Path | None = None,
     sanitize: bool = False,
+    dump_ir: Callable[[str, str], None] | None = None,
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
     import tempfile
@@ -203,7 +204,7 @@ def test_host(
     from tinyforge.runners.host import build_host, run_host
     from tinyforge.verify import compare, first_mismatching_layer
 
-    compiled = compile(model, "host")
+    compiled = compile(model, "host", dump_ir=dump_ir)
     data = make_inputs(compiled, inputs, seed, input_file)
     with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
         work = Path(workdir) if workdir else Path(tmp)

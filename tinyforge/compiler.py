@@ -81,7 +81,7 @@ def compile_model(
     target = target or Target()
     graph = run_passes(loaded.graph, dump=dump)
     layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
-    plan = plan_memory(graph)
+    plan = plan_memory(graph, {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)})
     ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs)
     model_name = name or Path(loaded.path).stem
     project = generate(graph, layers, plan, ins, outs, loaded.data, model_name, target.features)
@@ -90,7 +90,7 @@ def compile_model(
         macs=sum(op_macs(graph, lay.op) for lay in layers),
         weight_bytes=weight_bytes,
         arena_bytes=plan.arena_bytes,
-        scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),
+        scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),  # inside the arena
         liveness_bound=plan.liveness_bound,
         layers=len(layers),
     )

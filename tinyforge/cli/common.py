@@ -31,3 +31,9 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: str | No
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def dump_ir_to_stderr(pass_name: str, text: str) -> None:
+    """`--dump-ir`: the graph after each named compiler pass."""
+    click.echo(f"--- after pass {pass_name} ---", err=True)
+    click.echo(text, err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyforge.cli.common import echo_json
+from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 
 
 @click.command("test")
@@ -24,7 +24,8 @@ def test(
     """
     from tinyforge import api
 
-    report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize)
+    dump = dump_ir_to_stderr if dump_ir else None
+    report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump)
     if as_json:
         echo_json(report.to_dict())
     else:

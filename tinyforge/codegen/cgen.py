@@ -18,7 +18,7 @@ import numpy as np
 from tinyforge.codegen.jinja import c_comment, c_ident, render, sanitize_ident
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
-from tinyforge.plan.memory import MemoryPlan
+from tinyforge.plan.memory import MemoryPlan, scratch_key
 from tinyforge.resources import firmware_dir
 
 WEIGHT_ALIGN = 16
@@ -155,7 +155,9 @@ def generate(
                 qual = "" if a.writable else "const "
                 args.append(f"({qual}{a.ctype} *)(void *)(g_arena + {off})")
             elif isinstance(a, ScratchArg):
-                args.append("(void *)g_scratch")
+                key = scratch_key(n)
+                off = plan.offsets.get(key, 0)
+                args.append(f"(void *)(g_arena + {off})" if key in plan.offsets else "(void *)0")
             else:  # pragma: no cover - registry types are closed
                 raise TypeError(a)
         debug_out = graph.storage(lay.op.outputs[0])
@@ -198,7 +200,7 @@ def generate(
         "model_name": c_comment(model_name),
         "model_sha256": sha,
         "arena_bytes": max(plan.arena_bytes, 16),
-        "scratch_bytes": max(scratch, 16),
+        "scratch_bytes": scratch,
         "weights_bytes": len(blob),
         "inputs": io_ctx(io_in),
         "outputs": io_ctx(io_out),

@@ -42,9 +42,14 @@ class MemoryPlan:
         return self.offsets[graph.storage(tensor)]
 
 
-def lifetimes(graph: Graph, in_place: Mapping[int, int] | None = None) -> list[Buffer]:
-    """Buffers with [first, last] op positions. `in_place` maps an op position to nothing here;
-    in-place sharing is decided by the planner's caller through aliases."""
+def scratch_key(position: int) -> int:
+    """The buffer key of the scratch space of the op at `position` (negative: not a tensor)."""
+    return -(position + 1)
+
+
+def lifetimes(graph: Graph, scratch: Mapping[int, int] | None = None) -> list[Buffer]:
+    """Buffers with [first, last] op positions: one per storage tensor, plus one per op that
+    needs scratch (`scratch`: op position -> bytes), live only during that op."""
     n = len(graph.ops)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
@@ -71,6 +76,9 @@ def lifetimes(graph: Graph, in_place: Mapping[int, int] | None = None) -> list[B
     for s in sorted(first):
         size = max(graph.tensor(t).nbytes for t in _members(graph, s))
         out.append(Buffer(s, size, first[s], last[s]))
+    for pos, nbytes in sorted((scratch or {}).items()):
+        if nbytes > 0:
+            out.append(Buffer(scratch_key(pos), nbytes, pos, pos))
     return out
 
 
@@ -124,13 +132,13 @@ def _place(order: list[Buffer], limit: int, mode: str, alignment: int) -> dict[i
     return offsets
 
 
-def plan_memory(graph: Graph, alignment: int = ALIGN) -> MemoryPlan:
+def plan_memory(graph: Graph, scratch: Mapping[int, int] | None = None, alignment: int = ALIGN) -> MemoryPlan:
     """Try a few orderings and placements; keep the smallest valid arena.
 
     Orderings: by size, by first use, by lifetime length. Placements: lowest free offset; or
     alternating ends of an arena the size of the liveness bound (optimal for chains: ping-pong).
     """
-    buffers = lifetimes(graph)
+    buffers = lifetimes(graph, scratch)
     bound = liveness_bound(buffers, len(graph.ops))
     limit = _align(bound, alignment) + alignment * 2
     orders = [
