@@ -14,9 +14,10 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
 @click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Inputs as .npy.")
 @click.option("--sanitize", is_flag=True, help="Host only: build with -fsanitize=address,undefined.")
+@click.option("--dump-ir", is_flag=True, help="Print the graph after each compiler pass (to stderr).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
 def test(
-    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, as_json: bool
+    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, dump_ir: bool, as_json: bool
 ) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
 
