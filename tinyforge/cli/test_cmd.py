@@ -16,8 +16,13 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 @click.option("--sanitize", is_flag=True, help="Host only: build with -fsanitize=address,undefined.")
 @click.option("--dump-ir", is_flag=True, help="Print the graph after each compiler pass (to stderr).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+@click.option("--timeout", default=120.0, show_default=True, help="Emulated boards: seconds before a run counts as hung.")
+@click.option("--emulator", type=click.Choice(["qemu", "renode"]), default="qemu", show_default=True,
+              help="Emulated boards: which emulator runs the firmware.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 def test(
-    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, dump_ir: bool, as_json: bool
+    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, dump_ir: bool, as_json: bool,
+    timeout: float, emulator: str, junit_file: str | None,
 ) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
 
@@ -25,8 +30,18 @@ def test(
     """
     from tinyforge import api
 
+    from pathlib import Path
+
     dump = dump_ir_to_stderr if dump_ir else None
-    report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump)
+    if board == "host" and not Path(model).is_dir():
+        report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump)
+    else:  # an emulated board, or a `tinyforge build` directory (its board unless --board says otherwise)
+        board_arg = None if Path(model).is_dir() and board == "host" else board
+        report = api.test_emulator(
+            model, board_arg, inputs=count, seed=seed, input_file=input_file, timeout=timeout, emulator=emulator
+        )
+    if junit_file:
+        api.write_junit(report, junit_file)
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -38,6 +53,10 @@ def test(
         )
         click.echo(f"mismatched_bytes: {report.mismatched_bytes}")
         click.echo(f"bit_exact: {'true' if report.bit_exact else 'false'}")
+        ipi = report.extra.get("instructions_per_inference")
+        if ipi is not None:
+            click.echo(f"instructions_per_inference: {ipi:,} (QEMU -icount)")
+            click.echo(f"flash: {report.extra['flash_bytes']:,} B  ram: {report.extra['ram_bytes']:,} B")
         if report.first_mismatch:
             m = report.first_mismatch
             click.echo(

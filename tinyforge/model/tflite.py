@@ -138,6 +138,13 @@ def _to_ir(schema: Any, model: Any, data: bytes, path: str) -> LoadedModel:
         q = t.quantization
         if q is not None and q.scale is not None and len(q.scale):
             scales = tuple(float(s) for s in np.asarray(q.scale).tolist())
+            # NaN/inf/negative scales, or a zero scale on a computed tensor, cannot be requantized
+            bad = [s for s in scales if not np.isfinite(s) or s < 0 or (s == 0 and data_bytes is None)]
+            if bad:
+                raise ModelError(
+                    f"{path}: tensor {i} ({_text(t.name)}) has an invalid quantization scale {bad[0]}",
+                    hint="re-export the model; the file may have been modified",
+                )
             zps = _ints(q.zeroPoint) or (0,) * len(scales)
             quant = Quantization(scales, zps, int(q.quantizedDimension))
         if t.type not in type_names:

@@ -101,3 +101,27 @@ def open_port(spec: str, baud: int = 115200, *, parity: str = "N", timeout: floa
         raise SerialPortError(
             f"{spec}: cannot open ({text.splitlines()[0] if text else 'unknown error'})"
         ) from exc
+
+
+def port_info(device: str, ports: Sequence[PortInfo] | None = None) -> PortInfo | None:
+    """The listing entry of a device path (symlinks such as /dev/serial/by-id/... resolved)."""
+    if device.startswith(URL_SCHEMES):
+        return None
+    real = os.path.realpath(device)
+    for p in list_ports() if ports is None else ports:
+        if p.device == device or os.path.realpath(p.device) == real:
+            return p
+    return None
+
+
+def find_usb_port(
+    vid: int, pid: int, serial_number: str | None, ports: Sequence[PortInfo] | None = None
+) -> str | None:
+    """The device path of the USB port with this VID:PID and serial number (it may have come back
+    under another name after a reset, e.g. /dev/ttyACM0 -> /dev/ttyACM1), or None. Without a serial
+    number the VID:PID must be unique."""
+    found = list_ports() if ports is None else ports
+    same = [p for p in found if (p.vid, p.pid) == (vid, pid)]
+    if serial_number is not None:
+        same = [p for p in same if p.serial_number == serial_number]
+    return same[0].device if len(same) == 1 else None

@@ -7,7 +7,18 @@ import importlib
 
 MODULES = [
     # core ops of the MLPerf Tiny models (conv, depthwise, fully connected, pools, softmax, add)
+    "conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "fully_connected",  # FULLY_CONNECTED
+    "pooling",  # AVERAGE_POOL_2D, MAX_POOL_2D
+    "softmax",  # SOFTMAX
+    "elementwise",  # ADD, SUB, MUL
+    "mean",  # MEAN
+    "pad",  # PAD, PADV2
+    "concatenation",  # CONCATENATION
     # elementwise, activations, shape ops, quantize/dequantize, ...
+    "activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
+    "quantize",  # QUANTIZE, DEQUANTIZE
+    "layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
 ]
 
 for _name in MODULES:

@@ -1,0 +1,112 @@
+/*
+ * tinyforge's serial bootloader for the emulated bench: the AN3155 engine (an3155.c) on the BSP
+ * console UART. It lives in the first BL_APP_OFFSET bytes of the board's flash, writes what the
+ * host sends into the flash after it, and on GO starts the application: VTOR = its vector table,
+ * MSP = its initial stack pointer, jump to its reset handler. Built by tinyforge (flash/bench.py)
+ * with `build_program(board, [main.c, an3155.c])`; prints nothing of its own, as a ROM
+ * bootloader would not.
+ */
+#include <stdint.h>
+
+#include "an3155.h"
+#include "bl_layout.h"
+#include "bsp.h"
+#include "cortexm.h"
+
+#ifndef BL_FLASH_CPU_BASE
+#define BL_FLASH_CPU_BASE 0x00000000u /* where the CPU executes the flash bytes (mps2: SSRAM1) */
+#endif
+
+#define SCB_ICSR_PENDSTCLR (1u << 25)
+
+static void bl_tx(void *ctx, const uint8_t *data, unsigned n)
+{
+    (void)ctx;
+    while (n-- > 0u) {
+        bsp_putc((char)*data++);
+    }
+}
+
+__attribute__((noreturn)) static void bl_go(void *ctx, uint32_t vtor, uint32_t msp, uint32_t entry)
+{
+    (void)ctx;
+    /* hand over a quiet core: no SysTick, nothing pending, interrupts masked until the
+     * application's bsp_init() enables them */
+    tf_irq_disable();
+    SYST_CSR = 0u;
+    SCB_ICSR = SCB_ICSR_PENDSTCLR;
+    SCB_VTOR = vtor;
+    tf_dsb_isb();
+    __asm__ volatile("msr msp, %0\n\t"
+                     "bx %1\n\t"
+                     :
+                     : "r"(msp), "r"(entry)
+                     : "memory");
+    for (;;) {
+    }
+}
+
+/* A pointer to absolute address `a` that the compiler cannot prove is NULL (flash starts at 0). */
+static uint8_t *mem_at(uint32_t a)
+{
+    uintptr_t p = (uintptr_t)a;
+    __asm__("" : "+r"(p));
+    return (uint8_t *)p;
+}
+
+static uint32_t now_ms(uint32_t ticks_per_ms)
+{
+    return (uint32_t)(bsp_ticks() / ticks_per_ms);
+}
+
+int main(void)
+{
+    static const uint32_t sectors[] = BL_SECTORS;
+    static an3155_region_t regions[3];
+    static an3155_config_t cfg;
+    static an3155_t bl;
+    uint32_t ticks_per_ms;
+
+    bsp_init();
+    ticks_per_ms = bsp_tick_hz() / 1000u;
+    if (ticks_per_ms == 0u) {
+        ticks_per_ms = 1u;
+    }
+
+    regions[0].bus_base = BL_FLASH_BUS_BASE;
+    regions[0].size = BL_FLASH_SIZE;
+    regions[0].mem = mem_at(BL_FLASH_CPU_BASE);
+    regions[0].cpu_base = BL_FLASH_CPU_BASE;
+    regions[0].protect_below = BL_APP_OFFSET;
+    regions[0].flags = AN3155_R | AN3155_W | AN3155_FLASH | AN3155_X;
+    regions[1] = regions[0];
+    regions[1].bus_base = BL_FLASH_CPU_BASE;
+    regions[2].bus_base = BL_RAM_BUS_BASE;
+    regions[2].size = BL_RAM_SIZE;
+    regions[2].mem = mem_at(BL_RAM_BUS_BASE);
+    regions[2].cpu_base = BL_RAM_BUS_BASE;
+    regions[2].protect_below = 0u;
+    regions[2].flags = AN3155_R | AN3155_W | AN3155_X;
+
+    cfg.regions = regions;
+    cfg.n_regions = 3u;
+    cfg.sectors = sectors;
+    cfg.n_sectors = BL_N_SECTORS;
+    cfg.pid = BL_PID;
+    cfg.version = BL_VERSION;
+    cfg.erase_cmd = BL_ERASE_CMD;
+    cfg.idle_timeout_ms = BL_IDLE_TIMEOUT_MS;
+    cfg.tx = bl_tx;
+    cfg.go = bl_go;
+    cfg.ctx = 0;
+    an3155_init(&bl, &cfg);
+
+    for (;;) {
+        int c = bsp_getc();
+        if (c >= 0) {
+            an3155_feed(&bl, (uint8_t)c, now_ms(ticks_per_ms));
+        } else {
+            an3155_poll(&bl, now_ms(ticks_per_ms));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/*
+ * ADD, SUB and MUL on int8 tensors with numpy-style broadcasting (up to TF_BCAST_MAX_DIMS
+ * dimensions) and fused activation clamps. Bit-exact with TFLite Micro's reference kernels:
+ * ADD/SUB rescale both inputs to a common scale with 20 extra bits (left_shift) before summing;
+ * MUL multiplies the zero-point-corrected values and requantizes once.
+ *
+ * Broadcasting: `ndims` == 0 means both inputs have the output's shape (a flat loop); otherwise
+ * the output is walked over out_shape[0..ndims) and each input advances by its own element
+ * strides (0 along broadcast dimensions). A constant input is read from const1/const2 (non-NULL)
+ * instead of the corresponding pointer argument.
+ */
+#ifndef TF_ELEMENTWISE_H
+#define TF_ELEMENTWISE_H
+
+#include <stdint.h>
+
+#define TF_BCAST_MAX_DIMS 6
+
+typedef struct {
+    int32_t size; /* output elements */
+    int32_t ndims;
+    int32_t out_shape[TF_BCAST_MAX_DIMS];
+    int32_t in1_strides[TF_BCAST_MAX_DIMS];
+    int32_t in2_strides[TF_BCAST_MAX_DIMS];
+    int32_t input1_offset, input2_offset; /* -zero points */
+    int32_t output_offset;
+    int32_t left_shift;
+    int32_t input1_mult, input1_shift;
+    int32_t input2_mult, input2_shift;
+    int32_t output_mult, output_shift;
+    int32_t act_min, act_max;
+    const int8_t *const1;
+    const int8_t *const2;
+} tf_add_s8_params_t;
+
+typedef tf_add_s8_params_t tf_sub_s8_params_t;
+
+typedef struct {
+    int32_t size;
+    int32_t ndims;
+    int32_t out_shape[TF_BCAST_MAX_DIMS];
+    int32_t in1_strides[TF_BCAST_MAX_DIMS];
+    int32_t in2_strides[TF_BCAST_MAX_DIMS];
+    int32_t input1_offset, input2_offset;
+    int32_t output_offset;
+    int32_t output_mult, output_shift;
+    int32_t act_min, act_max;
+    const int8_t *const1;
+    const int8_t *const2;
+} tf_mul_s8_params_t;
+
+void tf_add_s8(const tf_add_s8_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void tf_sub_s8(const tf_sub_s8_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void tf_mul_s8(const tf_mul_s8_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+#endif /* TF_ELEMENTWISE_H */

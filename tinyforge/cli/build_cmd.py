@@ -1,0 +1,99 @@
+"""`tinyforge build`: compile a model to C and build firmware for a board, with a memory report."""
+
+from __future__ import annotations
+
+import click
+
+from tinyforge.cli.common import echo_json, table
+
+
+def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    if value is None:
+        return 0
+    try:
+        n = int(value, 0)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number (decimal or 0x hex)") from None
+    if n < 0:
+        raise click.BadParameter("must be >= 0")
+    return n
+
+
+@click.command("build")
+@click.argument("model", type=click.Path(path_type=str))
+@click.option("--board", default="mps2-an386", show_default=True, help="Board profile (see `tinyforge boards`).")
+@click.option("-o", "--output", type=click.Path(path_type=str), help="Build directory [default: out/<model>-<board>].")
+@click.option("--opt", type=click.Choice(["speed", "size"]), default="speed", show_default=True, help="-O2 or -Os.")
+@click.option("--app-offset", callback=_int_auto, help="Link the firmware this far into flash (after a bootloader).")
+@click.option("--inputs", "count", default=4, show_default=True, help="Random test inputs baked into the firmware.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
+@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Test inputs as .npy.")
+@click.option("--renode", is_flag=True, help="Also write Renode .resc/.robot files.")
+@click.option("--platformio", is_flag=True, help="Also write a platformio.ini.")
+@click.option("--force", is_flag=True, help="Write into a directory that holds files tinyforge did not write.")
+@click.option("--verbose", "-v", is_flag=True, help="Per-layer memory table.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report (report.json).")
+def build(
+    model: str,
+    board: str,
+    output: str | None,
+    opt: str,
+    app_offset: int,
+    count: int,
+    seed: int,
+    input_file: str | None,
+    renode: bool,
+    platformio: bool,
+    force: bool,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Compile MODEL (.tflite, or a Keras/SavedModel converted first) and build firmware for BOARD.
+
+    The directory gets the int8 .tflite, generated C, a standalone Makefile, firmware.elf/.bin/.hex
+    and report.json. Example: tinyforge build kws.tflite --board nucleo-f446re -o out/kws
+    """
+    from tinyforge import api
+    from tinyforge.toolchain.memory import RegionUsage, bar, kib
+
+    res = api.build(
+        model,
+        board,
+        output,
+        opt=opt,
+        app_offset=app_offset,
+        inputs=count,
+        seed=seed,
+        input_file=input_file,
+        renode=renode,
+        platformio=platformio,
+        force=force,
+    )
+    rep = res.report
+    if as_json:
+        echo_json(rep)
+        return
+    sz = rep["sizes"]
+    st = rep["model_stats"]
+    click.echo(f"board: {rep['board']}  model: {rep['model']} (sha256 {rep['model_sha256'][:16]})")
+    click.echo(f"directory: {rep['directory']}")
+    for r in rep["regions"]:
+        if r["used"] or r["name"] in ("FLASH", "RAM"):
+            click.echo(bar(RegionUsage(r["name"], r["origin"], r["size"], r["used"])))
+    click.echo(
+        f"  flash: code {kib(sz['text'])}, constants {kib(sz['rodata'])}, weights {kib(sz['weights'])}, "
+        f"test inputs {kib(sz['inputs'])}, .data {kib(sz['data'])}"
+    )
+    click.echo(
+        f"  ram:   arena {kib(st['arena_bytes'])} + scratch {kib(st['scratch_bytes'])} (in {rep['arena_region']}), "
+        f"stack reserve {kib(sz['stack'])}, .data+.bss {kib(sz['data'] + sz['bss'])}"
+    )
+    if verbose:
+        rows = [
+            [x["index"], x["kind"], x["name"][:36], x["output_shape"], x["weight_bytes"], x["output_bytes"],
+             x["arena_offset"], x["macs"]]
+            for x in rep["layers"]
+        ]
+        click.echo("")
+        click.echo(table(rows, ["#", "op", "name", "out", "weights", "out bytes", "arena @", "MACs"], "rlllrrrr"))
+    click.echo(f"firmware: {res.elf} (.bin, .hex); rebuild with `make -C {rep['directory']}`")

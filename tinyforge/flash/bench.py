@@ -1,0 +1,266 @@
+"""The emulated flashing bench: tinyforge's serial bootloader (firmware/bootloader/, AN3155 on the
+console UART) built for a board and run in qemu-system-arm with the UART on a TCP server socket or
+a pty, so `tinyforge flash` and stock `stm32flash` talk to it like to a board on a cable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinyforge import proc
+from tinyforge.errors import BoardError, BuildError, RunError, UsageError
+from tinyforge.resources import firmware_dir
+
+if TYPE_CHECKING:
+    from tinyforge.boards import BoardProfile
+
+BOOTLOADER_SOURCES = ("main.c", "an3155.c")
+BOOTLOADER_HEADERS = ("an3155.h", "bl_layout.h")
+BOOTLOADER_RAM_LIMIT = 0x20003000  # bl_layout.h: the host may write RAM from here on
+QEMU = "qemu-system-arm"
+_PTY_RE = re.compile(r"char device redirected to (\S+)")
+
+
+def bootloader_dir() -> Path:
+    return firmware_dir() / "bootloader"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("TINYFORGE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tinyforge"
+    )
+    return Path(base)
+
+
+def bootloader_settings(board: BoardProfile) -> dict[str, object]:
+    method = board.flash_method("stm32-uart")
+    if method is None or method.settings.get("bootloader") != "tinyforge":
+        raise BoardError(
+            f"board {board.name} has no tinyforge serial bootloader (no [flash_methods.stm32-uart] with "
+            'bootloader = "tinyforge")',
+            hint="the emulated bench runs on mps2-an386; real STM32 boards use the chip's ROM bootloader",
+        )
+    if not board.is_emulated:
+        raise BoardError(f"board {board.name} has no QEMU machine", hint="use --board mps2-an386")
+    return dict(method.settings)
+
+
+def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
+    """bootloader.elf for `board`, built once per source/board change into the cache."""
+    from tinyforge.flash.image import load_image
+    from tinyforge.toolchain.bsp import bsp_headers, bsp_sources
+    from tinyforge.toolchain.gcc import build_program
+    from tinyforge.toolchain.image import symbol_address
+
+    settings = bootloader_settings(board)
+    app_offset = int(settings.get("app_offset", 0x10000))  # type: ignore[call-overload]
+    src = bootloader_dir()
+    files = [src / f for f in (*BOOTLOADER_SOURCES, *BOOTLOADER_HEADERS)] + [*bsp_sources(board), *bsp_headers()]
+    h = hashlib.sha256(json.dumps(board.to_dict(), sort_keys=True).encode())
+    for f in files:
+        if f.is_file():
+            h.update(f.read_bytes())
+    key = h.hexdigest()[:16]
+    out = Path(out_dir) if out_dir else cache_dir() / f"bootloader-{board.name}-{key}"
+    elf = out / "bootloader.elf"
+    if elf.is_file():
+        return elf
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".bootloader-", dir=out.parent))
+    try:
+        build_program(
+            board,
+            [src / f for f in BOOTLOADER_SOURCES],
+            tmp,
+            include_dirs=[src],
+            name="bootloader",
+            opt="size",
+            defines=[f"BL_APP_OFFSET=0x{app_offset:x}u", f"BL_FLASH_CPU_BASE=0x{board.flash.origin:x}u"],
+        )
+        img = load_image(tmp / "bootloader.elf")
+        limit = board.flash.origin + app_offset
+        if img.end > limit:
+            raise BuildError(
+                f"the bootloader ends at 0x{img.end:08x}, past the application offset 0x{limit:08x}",
+                hint="raise app_offset in the board profile",
+            )
+        top = symbol_address(tmp / "bootloader.elf", "__tf_stack_top")
+        if top is not None and board.ram.origin <= top and top > BOOTLOADER_RAM_LIMIT:
+            raise BuildError(
+                f"the bootloader's RAM ends at 0x{top:08x}, past 0x{BOOTLOADER_RAM_LIMIT:08x}",
+                hint="lower stack_bytes for the bootloader build",
+            )
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return elf
+
+
+# ---- QEMU ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SerialSpec:
+    kind: str  # "tcp" | "pty"
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: pick a free one
+
+
+def parse_serial(text: str) -> SerialSpec:
+    """`tcp:PORT`, `tcp:HOST:PORT`, `tcp` (a free port) or `pty`."""
+    t = text.strip()
+    if t == "pty":
+        return SerialSpec("pty")
+    if t == "tcp" or t.startswith("tcp:"):
+        parts = t.split(":")[1:]
+        try:
+            if len(parts) == 0:
+                return SerialSpec("tcp")
+            if len(parts) == 1:
+                return SerialSpec("tcp", port=int(parts[0]))
+            if len(parts) == 2:
+                return SerialSpec("tcp", host=parts[0], port=int(parts[1]))
+        except ValueError:
+            pass
+    raise UsageError(f"--serial {text!r}: expected tcp:PORT, tcp:HOST:PORT or pty", hint="e.g. --serial tcp:4000")
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def qemu_argv(board: BoardProfile, kernel: Path, serial: str, extra_images: tuple[Path, ...] = ()) -> list[str]:
+    emu = board.emulator
+    argv = [QEMU, "-machine", str(emu.qemu_machine)]
+    if emu.qemu_cpu:
+        argv += ["-cpu", emu.qemu_cpu]
+    argv += ["-display", "none", "-monitor", "none", "-serial", serial, "-kernel", str(kernel)]
+    for img in extra_images:
+        argv += ["-device", f"loader,file={img}"]
+    argv += ["-semihosting-config", "enable=on,target=native"]
+    return argv
+
+
+@dataclass
+class Emulator:
+    """A running QEMU with the board's console UART on `port` (a pyserial URL or a pty path)."""
+
+    board: str
+    process: subprocess.Popen[bytes]
+    port: str
+    serial: SerialSpec
+    argv: tuple[str, ...]
+    _log: list[bytes] = field(default_factory=list)
+
+    def log(self) -> str:
+        return b"".join(self._log).decode("utf-8", "replace")
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _drain(stream: object, sink: list[bytes]) -> None:
+    for chunk in iter(lambda: stream.read1(4096), b""):  # type: ignore[attr-defined]
+        sink.append(chunk)
+
+
+def start_emulator(
+    board: BoardProfile,
+    kernel: Path,
+    serial: str | SerialSpec = "tcp",
+    *,
+    extra_images: tuple[Path, ...] = (),
+    ready_timeout: float = 10.0,
+) -> Emulator:
+    """Start QEMU for `board` running `kernel`, console UART on TCP or a pty; returns once the
+    port can be opened."""
+    spec = parse_serial(serial) if isinstance(serial, str) else serial
+    if not board.is_emulated:
+        raise BoardError(f"board {board.name} has no QEMU machine", hint="pick an emulated board (`tinyforge boards`)")
+    if spec.kind == "tcp":
+        port_no = spec.port or _free_port(spec.host)
+        qserial = f"tcp:{spec.host}:{port_no},server=on,wait=off,nodelay=on"
+        url = f"socket://{spec.host}:{port_no}"
+    else:
+        qserial, url, port_no = "pty", "", 0
+    argv = qemu_argv(board, kernel, qserial, extra_images)
+    p = proc.start_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log: list[bytes] = []
+    deadline = time.monotonic() + ready_timeout
+    try:
+        if spec.kind == "pty":
+            line = b""
+            assert p.stdout is not None
+            while time.monotonic() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                log.append(line)
+                m = _PTY_RE.search(line.decode("utf-8", "replace"))
+                if m:
+                    url = m.group(1)
+                    break
+            if not url:
+                raise RunError(
+                    f"QEMU did not open a pty for {board.name}: {b''.join(log).decode('utf-8', 'replace').strip()}",
+                    hint="run the printed command by hand to see why",
+                )
+        else:
+            while True:
+                if p.poll() is not None:
+                    out = p.stdout.read().decode("utf-8", "replace").strip() if p.stdout else ""
+                    raise RunError(
+                        f"QEMU exited at once (code {p.returncode}): {out.splitlines()[0] if out else 'no output'}",
+                        hint=f"is tcp port {port_no} already in use? try another --serial tcp:PORT",
+                    )
+                try:
+                    with socket.create_connection((spec.host, port_no), timeout=0.5):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RunError(f"QEMU did not listen on {spec.host}:{port_no} within {ready_timeout:g} s") from None
+                    time.sleep(0.05)
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    if p.stdout is not None:
+        threading.Thread(target=_drain, args=(p.stdout, log), daemon=True).start()
+    return Emulator(board.name, p, url, spec, tuple(argv), log)

@@ -1,0 +1,98 @@
+"""MEAN packer for the portable int8 kernel (firmware/kernels/tf_mean.c).
+
+TFLM (reduce_common.cc) keeps two paths: equal input/output quantization divides the int32 sum by
+the count; otherwise the sum, less count * input zero point, is requantized with
+QuantizeMultiplier(in_scale / out_scale) widened by floor(log2(count)) bits and divided by the
+count. TFLM resolves at most 2 distinct axes and 5 input dimensions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyforge.ir.graph import Graph, Op
+from tinyforge.kernels import packing as pk
+from tinyforge.kernels import quant
+from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+
+MAX_DIMS = 6  # TF_MEAN_MAX_DIMS
+TFLM_MAX_AXES = 2
+TFLM_MAX_RANK = 5
+
+
+def _axes(graph: Graph, op: Op) -> list[int] | None:
+    axis_t = pk.op_tensor(graph, op, 1)
+    x = pk.op_tensor(graph, op, 0)
+    if axis_t is None or not axis_t.is_constant or x is None:
+        return None
+    rank = len(x.shape)
+    out: list[int] = []
+    for a in np.asarray(axis_t.array()).reshape(-1).tolist():
+        a = int(a) + rank if int(a) < 0 else int(a)
+        if not 0 <= a < rank:
+            return None
+        if a not in out:
+            out.append(a)
+    return out
+
+
+def _accepts(graph: Graph, op: Op) -> str | None:
+    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
+    reason = pk.first_reason(pk.int8_activation_reason(x, "input"), pk.int8_activation_reason(y, "output"))
+    if reason:
+        return reason
+    assert x is not None
+    axis_t = pk.op_tensor(graph, op, 1)
+    if axis_t is None or not axis_t.is_constant or axis_t.dtype not in ("int32", "int64"):
+        return "the axis input must be a constant int32 tensor"
+    axes = _axes(graph, op)
+    if axes is None:
+        return "an axis lies outside the input's dimensions"
+    if len(axes) > TFLM_MAX_AXES:
+        return f"reducing {len(axes)} axes; TFLM's MEAN reduces at most {TFLM_MAX_AXES}"
+    if len(x.shape) > TFLM_MAX_RANK:
+        return f"input has rank {len(x.shape)}; TFLM's MEAN takes at most {TFLM_MAX_RANK}"
+    kept = [d for i, d in enumerate(x.shape) if i not in axes]
+    if int(np.prod(kept, dtype=np.int64)) != y.num_elements:
+        return f"output {pk.shape_str(y.shape)} does not match the reduction of {pk.shape_str(x.shape)}"
+    return None
+
+
+@kernel("MEAN", name="mean_s8", accepts=_accepts)
+def mean_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
+    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
+    assert x is not None
+    axes = _axes(graph, op)
+    assert axes is not None
+    strides = pk.contiguous_strides(x.shape)
+    kept = [i for i in range(len(x.shape)) if i not in axes]
+    red = [i for i in range(len(x.shape)) if i in axes]
+    count = int(np.prod([x.shape[i] for i in red], dtype=np.int64))
+    fill = lambda v: tuple(v) + (0,) * (MAX_DIMS - len(v))  # noqa: E731
+    same = pk.zero_point(x) == pk.zero_point(y) and np.float32(pk.scale(x)) == np.float32(pk.scale(y))
+    mult, shift = (0, 0) if same else quant.mean_multiplier(pk.scale(x), pk.scale(y), count)
+    params = (
+        ("n_kept", len(kept)),
+        ("kept_shape", fill([x.shape[i] for i in kept])),
+        ("kept_strides", fill([strides[i] for i in kept])),
+        ("n_red", len(red)),
+        ("red_shape", fill([x.shape[i] for i in red])),
+        ("red_strides", fill([strides[i] for i in red])),
+        ("out_size", y.num_elements),
+        ("count", count),
+        ("requantize", 0 if same else 1),
+        ("input_zp", pk.zero_point(x)),
+        ("output_zp", pk.zero_point(y)),
+        ("multiplier", mult),
+        ("shift", shift),
+    )
+    comment = f"{pk.shape_str(x.shape)} over axes {','.join(map(str, axes))}" + (
+        " keep_dims" if op.options.get("keep_dims") else ""
+    )
+    return KernelCall(
+        function="tf_mean_s8",
+        params_type="tf_mean_s8_params_t",
+        params=params,
+        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True)),
+        comment=comment,
+    )
