@@ -4,6 +4,7 @@ statistics, fault decoding and reconnection."""
 from __future__ import annotations
 
 import json as jsonlib
+import sys
 
 import click
 
@@ -130,4 +131,6 @@ def monitor(
             click.echo(f"fault: {fault.get('summary', fault.get('kind'))}")
         click.echo(report.verdict.summary)
     if report.exit_code:
-        raise click.exceptions.Exit(report.exit_code)
+        # sys.exit, not ctx.exit: tinyforge.cli.main runs click with standalone_mode=False,
+        # where click turns ctx.exit(code) into a return value that main() does not use
+        sys.exit(report.exit_code)

@@ -68,8 +68,12 @@ def kernel_sources(features: frozenset[str] = frozenset()) -> tuple[Path, ...]:
     return tuple(files)
 
 
-def kernel_headers() -> list[str]:
-    return sorted(p.name for p in (firmware_dir() / "kernels").glob("*.h"))
+def kernel_headers(features: frozenset[str] = frozenset()) -> list[str]:
+    root = firmware_dir() / "kernels"
+    names = sorted(p.name for p in root.glob("*.h"))
+    for feat in sorted(features):
+        names += sorted(f"{feat}/{p.name}" for p in (root / feat).glob("*.h"))
+    return names
 
 
 def _c_int(v: int) -> str:
@@ -206,7 +210,7 @@ def generate(
         "outputs": io_ctx(io_out),
         "layers": layer_ctx,
         "weights": weight_decls,
-        "headers": kernel_headers(),
+        "headers": kernel_headers(features),
         "model_data_len": len(model_data),
     }
     files: dict[str, bytes] = {

@@ -161,9 +161,12 @@ def conv_multipliers(
 
 
 def fc_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> tuple[int, int]:
-    """TFLM GetQuantizedConvolutionMultipler (per-tensor FULLY_CONNECTED): the scale product is a float."""
-    product = float(np.float32(np.float32(input_scale) * np.float32(filter_scale)))
-    return quantize_multiplier(product / float(output_scale))
+    """Per-tensor FULLY_CONNECTED: input_scale * filter_scale / output_scale in double.
+
+    (Some TFLite sources form the scale product in float32; the tflite_micro reference does not:
+    ad01's last layer differs in one output byte with the float product.)
+    """
+    return quantize_multiplier(float(input_scale) * float(filter_scale) / float(output_scale))
 
 
 @dataclass(frozen=True)

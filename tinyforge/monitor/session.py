@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,20 @@ def _default_opener(spec: str, baud: int) -> Any:
     return ports.open_port(spec, baud, timeout=READ_TIMEOUT)
 
 
+def _nonblocking_fd(port: Any) -> int | None:
+    """Ports with a file descriptor (device paths, socket://) are read without blocking after a
+    select(): one read call is then one recv/read, so a disconnect can never discard bytes that
+    pyserial had already gathered inside a longer blocking read."""
+    try:
+        fd = port.fileno()
+    except Exception:  # noqa: BLE001 - rfc2217://, loop:// ... have none
+        return None
+    if not isinstance(fd, int):
+        return None
+    port.timeout = 0
+    return fd
+
+
 class PortSession:
     """Open with `open()`, then `start()` the reader; `get()` returns Received / PortEvent items."""
 
@@ -59,6 +74,7 @@ class PortSession:
         self.retry_interval = retry_interval
         self._opener = opener
         self._port: Any = None
+        self._fd: int | None = None
         self._device = spec  # what is open now (a USB port may come back under another name)
         self._usb: tuple[int, int, str | None] | None = None
         self._items: queue.Queue[Received | PortEvent] = queue.Queue()
@@ -76,6 +92,7 @@ class PortSession:
         while True:
             try:
                 self._port = self._opener(self.spec, self.baud)
+                self._fd = _nonblocking_fd(self._port)
                 break
             except SerialPortError:
                 if deadline is None or time.monotonic() >= deadline or self._stop.is_set():
@@ -118,7 +135,7 @@ class PortSession:
 
     def _close_port(self) -> None:
         with self._write_lock:
-            port, self._port = self._port, None
+            port, self._port, self._fd = self._port, None, None
         if port is not None:
             try:
                 port.close()
@@ -127,8 +144,10 @@ class PortSession:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            port = self._port
+            port, fd = self._port, self._fd
             try:
+                if fd is not None and not select.select([fd], [], [], READ_TIMEOUT)[0]:
+                    continue
                 data = port.read(READ_SIZE)
             except Exception as exc:  # noqa: BLE001 - pyserial raises SerialException, OSError, ...
                 if self._stop.is_set():
@@ -158,10 +177,11 @@ class PortSession:
                 continue
             try:
                 port = self._opener(target, self.baud)
+                fd = _nonblocking_fd(port)
             except SerialPortError:
                 continue
             with self._write_lock:
-                self._port = port
+                self._port, self._fd = port, fd
             self._device = target
             self._items.put(
                 PortEvent(time.time(), "back", f"port {target} back after {time.monotonic() - since:.1f} s")
