@@ -42,6 +42,7 @@ def default_board() -> str:
 
     return DEFAULT_BOARD
 
+
 # ==== inspect =================================================================
 
 
@@ -236,6 +237,8 @@ def convert(
         raise UsageError("--eval/--labels need the report")
     # read and check all data before the slow part
     ev = calib_mod.load_samples(eval_data, fm.inputs, what="--eval") if eval_data else samples
+    if labels and ev.synthetic:
+        raise UsageError("--labels need real samples to label", hint="give --eval (or --calib) data too")
     lab = calib_mod.load_labels(labels, ev.count) if labels else None
     t = time.perf_counter()
     qm = quantize(fm, samples, io=io or "int8")
@@ -826,23 +829,19 @@ def flash(
     from tinyforge.flash.registry import FlashRequest, check_request, runner
 
     path = Path(target)
+    # With --board, what the runner can do is checked before the target is even looked at.
+    profile = load_board(board) if board else None
     built_for: str | None = None
-    if path.is_dir():
-        bd = read_build_dir(path)
-        image_path, built_for = bd.image, bd.board
-    elif path.exists():
-        image_path = path
-    else:
-        raise ImageError(f"{path}: no such file or directory", hint="pass a `tinyforge build` output directory or an image")
-    board_name = board or built_for
-    if board_name is None:
-        raise FlashError(f"{path}: which board? the image does not say", hint="give --board")
-    if built_for and board and built_for != board:
-        raise ImageError(
-            f"{path} was built for board {built_for}, not {board}",
-            hint=f"rebuild it with `tinyforge build ... --board {board}`, or flash it to a {built_for}",
-        )
-    profile = load_board(board_name)
+    image_path: Path | None = None
+    if profile is None:
+        if path.is_dir():
+            bd = read_build_dir(path)
+            image_path, built_for = bd.image, bd.board
+        elif path.is_file():
+            image_path, built_for = path, load_image(path).board  # the manifest a tinyforge build embeds
+        if built_for is None:
+            raise FlashError(f"{path}: which board? the build does not say", hint="give --board")
+        profile = load_board(built_for)
     methods = [m for m in profile.flash_methods if m.kind != "none"]
     if method is not None:
         chosen = profile.flash_method(method)
@@ -870,6 +869,21 @@ def flash(
             "--follow": follow,
         },
     )
+    if image_path is None:
+        if path.is_dir():
+            bd = read_build_dir(path)
+            image_path, built_for = bd.image, bd.board
+        elif path.exists():
+            image_path = path
+        else:
+            raise ImageError(
+                f"{path}: no such file or directory", hint="pass a `tinyforge build` output directory or an image"
+            )
+    if built_for and built_for != profile.name:
+        raise ImageError(
+            f"{path} was built for board {built_for}, not {profile.name}",
+            hint=f"rebuild it with `tinyforge build ... --board {profile.name}`, or flash it to a {built_for}",
+        )
     settings = dict(chosen.settings)
     base = int(settings.get("address", profile.flash.origin))
     default_address = base + int(settings.get("app_offset", 0))

@@ -97,8 +97,7 @@ void bsp_board_init(void)
     wait_clear(&PWR_SR2, PWR_SR2_VOSF);
     FLASH_ACR = (FLASH_ACR & ~FLASH_ACR_LATENCY_MASK) | FLASH_ACR_LATENCY_5WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN |
                 FLASH_ACR_DCEN;
-    while ((FLASH_ACR & FLASH_ACR_LATENCY_MASK) != FLASH_ACR_LATENCY_5WS) {
-    }
+    (void)wait_set(&FLASH_ACR, FLASH_ACR_LATENCY_5WS); /* the new latency reads back once active */
 
     RCC_PLLCFGR = RCC_PLLCFGR_SRC_MSI | ((PLL_M - 1u) << 4) | (PLL_N << 8) | (PLL_R_DIV2 << 25) | RCC_PLLCFGR_PLLREN;
     RCC_CR |= RCC_CR_PLLON;

@@ -173,6 +173,17 @@ def _batch2(tf: Any, W: Callable[..., Any]) -> Callable[..., list[Any]]:
     return fn
 
 
+def _pairs(tf: Any, W: Callable[..., Any]) -> Callable[..., list[Any]]:
+    def fn(a: Any, b: Any) -> list[Any]:
+        return [a + b, a - b, a * b]
+
+    return fn
+
+
+# Not part of the sweep: two 65536-element inputs that carry every int8 pair, for tests that
+# patch the scales and check how the rescaling multipliers are derived.
+PAIRS = TinyModel("pairs", ((1, 65536), (1, 65536)), _pairs, expect=("ADD", "SUB", "MUL"))
+
 MODELS: dict[str, TinyModel] = {
     m.name: m
     for m in (

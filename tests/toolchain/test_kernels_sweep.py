@@ -9,14 +9,16 @@ random int8 inputs and for inputs drawn from the calibration range, and must mat
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _kernel_harness import case_for_op, mismatch_report, random_inputs, reference_tensors, run_cases
-from _tiny_models import MODELS, build_model, patch_tensor_quant
+from _tiny_models import MODELS, PAIRS, build_model, patch_tensor_quant
 
 from tinyforge.ir.graph import Graph
+from tinyforge.kernels import quant
 from tinyforge.kernels.registry import unsupported_reason
 from tinyforge.model.tflite import parse_tflite
 
@@ -129,3 +131,116 @@ def test_mean_with_equal_quantization(tiny_models: dict[str, bytes], workdir: Pa
         assert dict(call.params)["requantize"] == 0
     inputs = [random_inputs(graph, 7), _calibration_inputs(graph, -1.0, 3.0, 8)]
     _check(model, workdir, "mean_same_quant", inputs, sanitize=True)
+
+
+def _all_pairs() -> list[np.ndarray]:
+    i = np.arange(65536)
+    return [(i // 256 - 128).astype(np.int8).reshape(1, -1), (i % 256 - 128).astype(np.int8).reshape(1, -1)]
+
+
+def _float32_derivation(s1: float, s2: float, so: float, left_shift: int = 20) -> quant.AddSubParams:
+    """The ADD/SUB multipliers computed in float32 (as some TFLM sources write it): not the reference."""
+    a, b, o = np.float32(s1), np.float32(s2), np.float32(so)
+    twice_max = np.float32(2) * max(a, b)
+    m1 = quant.quantize_multiplier_smaller_than_one_exp(float(np.float32(a / twice_max)))
+    m2 = quant.quantize_multiplier_smaller_than_one_exp(float(np.float32(b / twice_max)))
+    mo = quant.quantize_multiplier_smaller_than_one_exp(
+        float(np.float32(twice_max / np.float32(np.float32(1 << left_shift) * o)))
+    )
+    return quant.AddSubParams(left_shift, *m1, *m2, *mo)
+
+
+def _float32_mul(s1: float, s2: float, so: float) -> tuple[int, int]:
+    return quant.quantize_multiplier(float(np.float32(np.float32(s1) * np.float32(s2))) / float(so))
+
+
+def _mbqm(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier on int64 arrays (double rounding, as tf_common.h)."""
+    x = x.astype(np.int64) << max(shift, 0)
+    ab = x * mult
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    q = ab + nudge
+    hi = np.where(q >= 0, q // (1 << 31), -((-q) // (1 << 31)))
+    rs = max(-shift, 0)
+    mask = (1 << rs) - 1
+    rem = hi & mask
+    thr = (mask >> 1) + (hi < 0)
+    return (hi >> rs) + (rem > thr)
+
+
+def _simulate(pairs: list[np.ndarray], zp1: int, zp2: int, zpo: int, p: quant.AddSubParams, sub: bool) -> np.ndarray:
+    v1 = _mbqm((pairs[0].astype(np.int64) - zp1) << p.left_shift, p.input1_mult, p.input1_shift)
+    v2 = _mbqm((pairs[1].astype(np.int64) - zp2) << p.left_shift, p.input2_mult, p.input2_shift)
+    raw = v1 - v2 if sub else v1 + v2
+    return np.clip(_mbqm(raw, p.output_mult, p.output_shift) + zpo, -128, 127)
+
+
+def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workdir: Path) -> None:
+    """ADD, SUB and MUL derive their rescaling multipliers in double. With scales where a float32
+    derivation gives different outputs, every int8 pair (65536 of them) must match the reference
+    with ours, and the float32 derivation must not (so the test discriminates)."""
+    model = build_model(PAIRS, Path(request.config.cache.mkdir("tinyforge-tiny-models")))
+    graph = parse_tflite(model).graph
+    a, b = graph.inputs
+    add = next(op for op in graph.ops if op.kind == "ADD")
+    sub = next(op for op in graph.ops if op.kind == "SUB")
+    zps = [graph.tensor(t).quant.zero_point[0] for t in (a, b, add.outputs[0], sub.outputs[0])]  # type: ignore[union-attr]
+    pairs = _all_pairs()
+    rng = np.random.default_rng(11)
+    for _ in range(2000):  # scales where the two derivations give different ADD and SUB outputs
+        s1, s2, s3, s4 = (float(np.float32(v)) for v in rng.uniform(0.005, 0.1, size=4))
+        if not np.array_equal(
+            _simulate(pairs, zps[0], zps[1], zps[2], quant.add_params(s1, s2, s3), False),
+            _simulate(pairs, zps[0], zps[1], zps[2], _float32_derivation(s1, s2, s3), False),
+        ):
+            if not np.array_equal(
+                _simulate(pairs, zps[0], zps[1], zps[3], quant.sub_params(s1, s2, s4), True),
+                _simulate(pairs, zps[0], zps[1], zps[3], _float32_derivation(s1, s2, s4), True),
+            ):
+                break
+    else:
+        pytest.fail("found no scales where the float32 and double derivations differ")
+    zp_mul = graph.tensor(mul.outputs[0]).quant.zero_point[0]  # type: ignore[union-attr]
+    prod = (pairs[0].astype(np.int64) - zps[0]) * (pairs[1].astype(np.int64) - zps[1])
+    for _ in range(5000):  # and an output scale where MUL's float32 scale product would differ
+        s5 = float(np.float32(rng.uniform(0.005, 0.1)))
+        ours_mul, alt_mul = quant.mul_multiplier(s1, s2, s5), _float32_mul(s1, s2, s5)
+        if not np.array_equal(_mbqm(prod, *ours_mul), _mbqm(prod, *alt_mul)):
+            break
+    else:
+        pytest.fail("found no MUL scale where the float32 and double derivations differ")
+    for t, s, zp in zip(
+        (a, b, add.outputs[0], sub.outputs[0], mul.outputs[0]), (s1, s2, s3, s4, s5), (*zps, zp_mul), strict=True
+    ):
+        model = patch_tensor_quant(model, t, s, zp)
+    graph = parse_tflite(model).graph
+    tensors = reference_tensors(model, pairs, list(range(len(graph.tensors))))
+    cases, wants = [], []
+    for op in (add, sub):
+        so = s3 if op is add else s4
+        case = case_for_op(graph, op, tensors)
+        assert dict(case.call.params)["output_mult"] == quant.add_params(s1, s2, so).output_mult
+        alt = _float32_derivation(s1, s2, so)
+        alt_params = tuple(
+            (k, getattr(alt, k)) if k in alt.__dataclass_fields__ else (k, v) for k, v in case.call.params
+        )
+        alt_case = case_for_op(graph, op, tensors)
+        alt_case.call = dataclasses.replace(alt_case.call, params=alt_params)
+        cases += [case, alt_case]
+        wants += [tensors[op.outputs[0]]] * 2
+    case = case_for_op(graph, mul, tensors)
+    alt_case = case_for_op(graph, mul, tensors)
+    alt_case.call = dataclasses.replace(
+        alt_case.call,
+        params=tuple((k, dict(zip(("output_mult", "output_shift"), alt_mul)).get(k, v)) for k, v in case.call.params),
+    )
+    cases += [case, alt_case]
+    wants += [tensors[mul.outputs[0]]] * 2
+    results = run_cases(cases, workdir, tag="pairs")
+    outs = [r[c.call.args[-1].tensor] for c, r in zip(cases, results, strict=True)]  # type: ignore[union-attr]
+    assert outs[0] == wants[0], mismatch_report("ADD", outs[0], wants[0])
+    assert outs[1] != wants[1], "ADD: the float32 derivation also matched: the test does not discriminate"
+    assert outs[2] == wants[2], mismatch_report("SUB", outs[2], wants[2])
+    assert outs[3] != wants[3], "SUB: the float32 derivation also matched: the test does not discriminate"
+    assert outs[4] == wants[4], mismatch_report("MUL", outs[4], wants[4])
+    assert outs[5] != wants[5], "MUL: the float32 product also matched: the test does not discriminate"

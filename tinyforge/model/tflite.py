@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,12 @@ def parse_tflite(data: bytes, path: str = "<bytes>") -> LoadedModel:
     except (RecursionError, MemoryError) as exc:
         raise ModelError(f"{path}: corrupt TFLite flatbuffer ({type(exc).__name__})") from exc
     except Exception as exc:  # the flatbuffers runtime raises many kinds on bad offsets
+        if isinstance(exc, struct.error):  # its class is named plain "error": say what it means
+            detail = f"an offset points past the end of the {len(data)}-byte file"
+        else:
+            detail = f"{type(exc).__name__}: {str(exc)[:80]}"
         raise ModelError(
-            f"{path}: corrupt or truncated TFLite flatbuffer ({type(exc).__name__}: {str(exc)[:80]})",
+            f"{path}: corrupt or truncated TFLite flatbuffer ({detail})",
             hint="re-export the model; the file may have been cut short or modified",
         ) from exc
 

@@ -138,15 +138,14 @@ def _loop(
 
 
 def _drain(session: PortSession, core: MonitorCore) -> None:
-    """Bytes already received when the run was decided still go to the views and the log."""
+    """Bytes already received when the run was decided still go to the views and the log (port
+    events after the decision are not news any more)."""
     while True:
         item = session.get(0)
         if item is None:
             return
         if isinstance(item, Received):
             core.data(item.data, item.time)
-        else:
-            core.port_event(item.kind, item.message, item.time)
 
 
 def want_color(out: TextIO) -> bool:

@@ -39,7 +39,7 @@ Opener = Callable[[str, int], Any]
 
 
 def _default_opener(spec: str, baud: int) -> Any:
-    return ports.open_port(spec, baud, timeout=READ_TIMEOUT)
+    return ports.open_port(spec, baud, timeout=READ_TIMEOUT, keep_input=True)
 
 
 def _nonblocking_fd(port: Any) -> int | None:

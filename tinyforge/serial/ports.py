@@ -72,14 +72,35 @@ def resolve_port(spec: str, usb_ids: Sequence[str] = (), ports: Sequence[PortInf
     return matches[0].device
 
 
-def open_port(spec: str, baud: int = 115200, *, parity: str = "N", timeout: float = 0.1, **kw: Any) -> Any:
-    """Open a port or URL with pyserial; failures become one-line SerialPortErrors."""
+def open_port(
+    spec: str,
+    baud: int = 115200,
+    *,
+    parity: str = "N",
+    timeout: float = 0.1,
+    keep_input: bool = False,
+    **kw: Any,
+) -> Any:
+    """Open a port or URL with pyserial; failures become one-line SerialPortErrors.
+
+    `keep_input`: keep what arrived while opening. pyserial's open() ends by flushing the input,
+    which on socket:// throws away the first lines an emulator sends right after accepting."""
     import serial
 
     try:
         if spec.startswith(URL_SCHEMES):
-            return serial.serial_for_url(spec, baudrate=baud, parity=parity, timeout=timeout, **kw)
-        return serial.Serial(spec, baudrate=baud, parity=parity, timeout=timeout, **kw)
+            port = serial.serial_for_url(spec, baudrate=baud, parity=parity, timeout=timeout, do_not_open=True, **kw)
+        else:
+            port = serial.Serial(None, baudrate=baud, parity=parity, timeout=timeout, **kw)
+            port.port = spec
+        if keep_input:
+            port.reset_input_buffer = lambda: None  # shadows the method during open() only
+        try:
+            port.open()
+        finally:
+            if keep_input:
+                del port.reset_input_buffer
+        return port
     except serial.SerialException as exc:
         err = getattr(exc, "errno", None)
         text = str(exc)
