@@ -33,10 +33,15 @@ void bsp_init(void)
     SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
     bsp_board_init();
     bsp_console_init();
-    g_systick_wraps = 0u;
     SYST_RVR = SYSTICK_RELOAD;
     SYST_CVR = 0u;
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+    /* The counter starts from 0 and loads the reload value on the first clock: wait for that,
+     * so bsp_ticks() starts near 0 and never sees the initial 0 as a full period. */
+    while (SYST_CVR == 0u) {
+    }
+    SCB_ICSR = SCB_ICSR_PENDSTCLR;
+    g_systick_wraps = 0u;
     tf_irq_enable();
 }
 

@@ -35,13 +35,10 @@ void tf_mean_s8(const tf_mean_s8_params_t *p, const int8_t *input, int8_t *outpu
             sum += (uint32_t)(int32_t)input[off];
             off += tf_mean_step(p->n_red, p->red_shape, p->red_strides, red_idx);
         }
-        if (p->requantize) {
-            const int32_t shifted = (int32_t)(sum - (uint32_t)(p->input_zp * p->count));
-            v = tf_multiply_by_quantized_multiplier(shifted, p->multiplier, (int)p->shift) + p->output_zp;
-            v = tf_clamp(v, -128, 127);
-        } else {
-            v = (int32_t)sum / p->count;
-        }
+        v = tf_multiply_by_quantized_multiplier((int32_t)(sum - (uint32_t)(p->input_zp * p->count)), p->multiplier,
+                                                (int)p->shift) +
+            p->output_zp;
+        v = tf_clamp(v, -128, 127);
         output[o] = (int8_t)v;
         base += tf_mean_step(p->n_kept, p->kept_shape, p->kept_strides, kept_idx);
     }

@@ -1,8 +1,8 @@
 /*
  * MEAN of an int8 tensor over a set of axes (keep_dims or not: the output bytes are the same).
- * Bit-exact with TFLite Micro: when input and output quantization are equal the int32 sum is
- * divided by the count (truncating); otherwise the sum minus count * input zero point is
- * requantized with a multiplier that already includes 1/count.
+ * Bit-exact with TFLite Micro's reference: the int32 sum minus count * input zero point is
+ * requantized with a multiplier that already includes 1/count (also when input and output share
+ * their quantization).
  *
  * The input is seen as kept dimensions (kept_shape / kept_strides, in input elements, in output
  * order) and reduced dimensions (red_shape / red_strides).
@@ -23,7 +23,6 @@ typedef struct {
     int32_t red_strides[TF_MEAN_MAX_DIMS];
     int32_t out_size;
     int32_t count; /* elements per mean */
-    int32_t requantize; /* 0: same quantization, sum / count */
     int32_t input_zp;
     int32_t output_zp;
     int32_t multiplier, shift;

@@ -20,7 +20,15 @@ import numpy as np
 
 from tinyforge import proc
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, Target, TensorArg, select
+from tinyforge.kernels.registry import (
+    ConstArray,
+    KernelCall,
+    ParamValue,
+    ScratchArg,
+    Target,
+    TensorArg,
+    select,
+)
 from tinyforge.resources import firmware_dir
 
 # The kernel library of this task (part A): compiled on their own so the harness does not depend
@@ -68,7 +76,9 @@ def _c_value(v: ParamValue, const_regions: dict[int, int]) -> str:
     raise TypeError(f"cannot emit {v!r}")
 
 
-def _build_driver(cases: Sequence[Case]) -> tuple[str, bytes, list[tuple[int, int]], list[list[tuple[int, int]]]]:
+def _build_driver(
+    cases: Sequence[Case],
+) -> tuple[str, bytes, list[tuple[int, int]], list[list[tuple[int, int]]]]:
     """C source, data blob, region (offset, size) table, and per case the (tensor, region) outputs."""
     blob = bytearray()
     regions: list[tuple[int, int]] = []
@@ -104,8 +114,12 @@ def _build_driver(cases: Sequence[Case]) -> tuple[str, bytes, list[tuple[int, in
                 args.append(f"({qual}{a.ctype} *)(void *)R[{tensor_region[a.tensor]}]")
             elif isinstance(a, ScratchArg):
                 args.append(f"(void *)R[{add_region(bytes(max(case.call.scratch_bytes, 1)))}]")
-        call_args = ", ".join([f"&p"] + args) if case.call.params_type else ", ".join(args)
-        decl = f"    const {case.call.params_type} p = {{\n        {fields}\n    }};\n" if case.call.params_type else ""
+        call_args = ", ".join(["&p"] + args) if case.call.params_type else ", ".join(args)
+        decl = (
+            f"    const {case.call.params_type} p = {{\n        {fields}\n    }};\n"
+            if case.call.params_type
+            else ""
+        )
         funcs.append(f"static void case_{n}(void)\n{{\n{decl}    {case.call.function}({call_args});\n}}\n")
     includes = "\n".join(f'#include "{h}"' for h in KERNEL_HEADERS)
     table = ", ".join(f"{{{o}u, {s}u}}" for o, s in regions) or "{0u, 0u}"
@@ -185,7 +199,9 @@ def build_kernel_objects(workdir: Path, sanitize: bool) -> list[Path]:
     return objs
 
 
-def run_cases(cases: Sequence[Case], workdir: Path, *, sanitize: bool = False, tag: str = "run") -> list[dict[int, bytes]]:
+def run_cases(
+    cases: Sequence[Case], workdir: Path, *, sanitize: bool = False, tag: str = "run"
+) -> list[dict[int, bytes]]:
     """Compile and run `cases`; returns, per case, output tensor index -> bytes."""
     workdir.mkdir(parents=True, exist_ok=True)
     src, blob, regions, outputs = _build_driver(cases)
@@ -193,10 +209,22 @@ def run_cases(cases: Sequence[Case], workdir: Path, *, sanitize: bool = False, t
     c_file = workdir / f"{tag}.c"
     c_file.write_text(src)
     exe = workdir / f"{tag}{'_asan' if sanitize else ''}"
-    flags = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-I", str(firmware_dir() / "kernels")]
+    flags = [
+        "-std=c99",
+        "-O1",
+        "-g",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wno-unused-function",
+        "-I",
+        str(firmware_dir() / "kernels"),
+    ]
     if sanitize:
         flags += list(SANITIZE_FLAGS)
-    proc.run_tool(["gcc", *flags, str(c_file), *map(str, objs), "-o", str(exe)], what="gcc kernel test driver")
+    proc.run_tool(
+        ["gcc", *flags, str(c_file), *map(str, objs), "-o", str(exe)], what="gcc kernel test driver"
+    )
     data_file = workdir / f"{tag}.in.bin"
     out_file = workdir / f"{tag}.out.bin"
     data_file.write_bytes(blob)
@@ -232,12 +260,16 @@ def case_for_op(graph: Graph, op: Op, tensors: dict[int, bytes], *, in_place: bo
     return Case(call, inputs, outs, in_place=in_place, label=f"[{op.index}] {op.kind} {op.name}")
 
 
-def reference_tensors(model_data: bytes, inputs: Sequence[np.ndarray], indices: Sequence[int]) -> dict[int, bytes]:
+def reference_tensors(
+    model_data: bytes, inputs: Sequence[np.ndarray], indices: Sequence[int]
+) -> dict[int, bytes]:
     """Every tensor in `indices` after one reference (tflite_micro) run, intermediates included."""
     from tflite_micro.python.tflite_micro import runtime
 
     interp = runtime.Interpreter.from_bytes(
-        model_data, arena_size=REFERENCE_ARENA_BYTES, intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors
+        model_data,
+        arena_size=REFERENCE_ARENA_BYTES,
+        intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors,
     )
     for i, arr in enumerate(inputs):
         interp.set_input(arr, i)

@@ -180,6 +180,21 @@ def _pairs(tf: Any, W: Callable[..., Any]) -> Callable[..., list[Any]]:
     return fn
 
 
+def _fc_probe(tf: Any, W: Callable[..., Any]) -> Callable[..., list[Any]]:
+    def fn(x: Any) -> list[Any]:
+        return [tf.matmul(x, W(256, 64)) + W(64)]
+
+    return fn
+
+
+# Not part of the sweep: a wide FULLY_CONNECTED (large accumulators) per channel and per tensor.
+FC_PROBES = {
+    True: TinyModel("fc_probe", ((16, 256),), _fc_probe, expect=("FULLY_CONNECTED",)),
+    False: TinyModel(
+        "fc_probe_pt", ((16, 256),), _fc_probe, per_channel_dense=False, expect=("FULLY_CONNECTED",)
+    ),
+}
+
 # Not part of the sweep: two 65536-element inputs that carry every int8 pair, for tests that
 # patch the scales and check how the rescaling multipliers are derived.
 PAIRS = TinyModel("pairs", ((1, 65536), (1, 65536)), _pairs, expect=("ADD", "SUB", "MUL"))
@@ -189,9 +204,17 @@ MODELS: dict[str, TinyModel] = {
     for m in (
         TinyModel("conv", ((1, 11, 10, 6),), _conv, expect=("CONV_2D",)),
         TinyModel(
-            "conv_zp_high", ((1, 11, 10, 6),), _conv, low=-100.0, high=3.0, weight_scale=0.05, expect=("CONV_2D",)
+            "conv_zp_high",
+            ((1, 11, 10, 6),),
+            _conv,
+            low=-100.0,
+            high=3.0,
+            weight_scale=0.05,
+            expect=("CONV_2D",),
         ),
-        TinyModel("conv_tiny", ((1, 11, 10, 6),), _conv, low=0.0, high=0.01, weight_scale=20.0, expect=("CONV_2D",)),
+        TinyModel(
+            "conv_tiny", ((1, 11, 10, 6),), _conv, low=0.0, high=0.01, weight_scale=20.0, expect=("CONV_2D",)
+        ),
         TinyModel("depthwise", ((1, 9, 8, 6),), _depthwise, expect=("DEPTHWISE_CONV_2D",)),
         TinyModel(
             "depthwise_extreme",
@@ -221,12 +244,21 @@ MODELS: dict[str, TinyModel] = {
         ),
         TinyModel("softmax", ((1, 20), (1, 3, 7)), _softmax, expect=("SOFTMAX",)),
         TinyModel("mean", ((1, 6, 5, 8), (3, 7, 4)), _mean, expect=("MEAN",)),
-        TinyModel("pad_concat", ((1, 6, 5, 8), (3, 7)), _pad_concat, expect=("PAD", "PADV2", "CONCATENATION")),
+        TinyModel(
+            "pad_concat", ((1, 6, 5, 8), (3, 7)), _pad_concat, expect=("PAD", "PADV2", "CONCATENATION")
+        ),
         TinyModel(
             "batch2",
             ((2, 8, 8, 3),),
             _batch2,
-            expect=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "FULLY_CONNECTED", "SOFTMAX"),
+            expect=(
+                "CONV_2D",
+                "DEPTHWISE_CONV_2D",
+                "AVERAGE_POOL_2D",
+                "MAX_POOL_2D",
+                "FULLY_CONNECTED",
+                "SOFTMAX",
+            ),
         ),
     )
 }
@@ -234,7 +266,9 @@ MODELS: dict[str, TinyModel] = {
 
 def _key(spec: TinyModel, tf_version: str) -> str:
     src = inspect.getsource(spec.build)
-    text = repr((spec.name, spec.inputs, spec.low, spec.high, spec.weight_scale, spec.per_channel_dense, tf_version))
+    text = repr(
+        (spec.name, spec.inputs, spec.low, spec.high, spec.weight_scale, spec.per_channel_dense, tf_version)
+    )
     return hashlib.sha256((text + src).encode()).hexdigest()[:16]
 
 

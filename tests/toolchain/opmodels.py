@@ -263,7 +263,9 @@ class Lab:
             data, random_inputs(data, inputs, seed), self.kernels, self.root, f"m{self.count}", layers=layers
         )
 
-    def exact(self, data: bytes, inputs: int = 3, seed: int = 0, layers: bool = False, expect: str | None = None) -> Outcome:
+    def exact(
+        self, data: bytes, inputs: int = 3, seed: int = 0, layers: bool = False, expect: str | None = None
+    ) -> Outcome:
         """Assert ours == TFLM byte for byte; `expect` names a kernel function that must be used."""
         out = self.run(data, inputs, seed, layers)
         bad = out.mismatches()

@@ -66,7 +66,7 @@ class PipeTransport:
 
     def __init__(self, p: subprocess.Popen[bytes]) -> None:
         self.p = p
-        self.timeout: float | None = 1.0
+        self.timeout: float | None = 0.05
         assert p.stdout is not None
         self.fd = p.stdout.fileno()
 
@@ -138,7 +138,9 @@ def test_write_verify_and_go_through_the_client(sim: Path, tmp_path: Path) -> No
     vector = (0x20400000).to_bytes(4, "little") + (0x00010101).to_bytes(4, "little")
     image = FlashImage((Segment(0x00010000, vector + payload),), tmp_path / "app.bin", "bin")
     chip = CHIPS[0x413]
-    plan = plan_flash(image, flash_base=0, capacity=chip.flash_size, sectors=chip.sectors, protect_below=0x10000)
+    plan = plan_flash(
+        image, flash_base=0, capacity=chip.flash_size, sectors=chip.sectors, protect_below=0x10000
+    )
     assert plan.pages == (4,)
     assert [a for a, _ in plan.blocks][:2] == [0x10000, 0x10100]
     bl.erase(plan.pages, CMD_EXTENDED_ERASE)

@@ -56,7 +56,9 @@ def _check_model(path: Path, workdir: Path, *, sanitize: bool, seeds: tuple[int,
             if op.kind in IN_PLACE_OPS and cases[-1].call.in_place:
                 cases.append(case_for_op(graph, op, tensors, in_place=True))
                 expected.append(expected[-1])
-    results = run_cases(cases, workdir, sanitize=sanitize, tag=f"{path.stem}_{'asan' if sanitize else 'plain'}")
+    results = run_cases(
+        cases, workdir, sanitize=sanitize, tag=f"{path.stem}_{'asan' if sanitize else 'plain'}"
+    )
     failures = []
     checked: dict[str, int] = {}
     for case, got, want in zip(cases, results, expected, strict=True):

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _kernel_harness import case_for_op, mismatch_report, random_inputs, reference_tensors, run_cases
-from _tiny_models import MODELS, PAIRS, build_model, patch_tensor_quant
+from _tiny_models import FC_PROBES, MODELS, PAIRS, build_model, patch_tensor_quant
 
 from tinyforge.ir.graph import Graph
+from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
 from tinyforge.kernels.registry import unsupported_reason
 from tinyforge.model.tflite import parse_tflite
@@ -68,7 +69,9 @@ def _calibration_inputs(graph: Graph, low: float, high: float, seed: int) -> lis
     return out
 
 
-def _check(model: bytes, workdir: Path, tag: str, input_sets: list[list[np.ndarray]], *, sanitize: bool) -> set[str]:
+def _check(
+    model: bytes, workdir: Path, tag: str, input_sets: list[list[np.ndarray]], *, sanitize: bool
+) -> set[str]:
     graph = parse_tflite(model).graph
     ops = [op for op in graph.ops if op.kind in PART_A_OPS]
     rejected = [f"[{op.index}] {op.kind}: {r}" for op in ops if (r := unsupported_reason(graph, op))]
@@ -86,13 +89,15 @@ def _check(model: bytes, workdir: Path, tag: str, input_sets: list[list[np.ndarr
                 expected.append(want)
     results = run_cases(cases, workdir, sanitize=sanitize, tag=tag)
     failures = [
-        mismatch_report(case.label + (" (in place)" if case.in_place else "") + f" {case.call.comment}", got[t], data)
+        mismatch_report(
+            case.label + (" (in place)" if case.in_place else "") + f" {case.call.comment}", got[t], data
+        )
         for case, got, want in zip(cases, results, expected, strict=True)
         for t, data in want.items()
         if got[t] != data
     ]
-    assert not failures, f"{len(failures)} of {len(cases)} kernel runs differ from the reference:\n" + "\n".join(
-        failures
+    assert not failures, (
+        f"{len(failures)} of {len(cases)} kernel runs differ from the reference:\n" + "\n".join(failures)
     )
     return {op.kind for op in ops}
 
@@ -105,18 +110,23 @@ def test_sweep_bit_exact(name: str, tiny_models: dict[str, bytes], workdir: Path
     input_sets += [_calibration_inputs(graph, spec.low, spec.high, seed) for seed in (3, 4)]
     kinds = _check(model, workdir, f"sweep_{name}", input_sets, sanitize=False)
     missing = set(spec.expect) - kinds
-    assert not missing, f"the converter produced no {sorted(missing)} in model {name}: the sweep would not cover it"
+    assert not missing, (
+        f"the converter produced no {sorted(missing)} in model {name}: the sweep would not cover it"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_sweep_sanitizers(name: str, tiny_models: dict[str, bytes], workdir: Path) -> None:
     spec, model = MODELS[name], tiny_models[name]
     graph = parse_tflite(model).graph
-    _check(model, workdir, f"asan_{name}", [_calibration_inputs(graph, spec.low, spec.high, 5)], sanitize=True)
+    _check(
+        model, workdir, f"asan_{name}", [_calibration_inputs(graph, spec.low, spec.high, 5)], sanitize=True
+    )
 
 
 def test_mean_with_equal_quantization(tiny_models: dict[str, bytes], workdir: Path) -> None:
-    """TFLM's other MEAN path (input and output share scale and zero point): sum / count."""
+    """MEAN where input and output share scale and zero point: still the requantizing path
+    (a plain truncating sum / count differs from the reference)."""
     model = tiny_models["mean"]
     graph = parse_tflite(model).graph
     means = [op for op in graph.ops if op.kind == "MEAN"]
@@ -126,9 +136,6 @@ def test_mean_with_equal_quantization(tiny_models: dict[str, bytes], workdir: Pa
         assert src.quant is not None
         model = patch_tensor_quant(model, op.outputs[0], src.quant.scale[0], src.quant.zero_point[0])
     graph = parse_tflite(model).graph
-    for op in means:
-        call = case_for_op(graph, op, {op.inputs[0]: bytes(graph.tensor(op.inputs[0]).nbytes)}).call
-        assert dict(call.params)["requantize"] == 0
     inputs = [random_inputs(graph, 7), _calibration_inputs(graph, -1.0, 3.0, 8)]
     _check(model, workdir, "mean_same_quant", inputs, sanitize=True)
 
@@ -168,7 +175,9 @@ def _mbqm(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
     return (hi >> rs) + (rem > thr)
 
 
-def _simulate(pairs: list[np.ndarray], zp1: int, zp2: int, zpo: int, p: quant.AddSubParams, sub: bool) -> np.ndarray:
+def _simulate(
+    pairs: list[np.ndarray], zp1: int, zp2: int, zpo: int, p: quant.AddSubParams, sub: bool
+) -> np.ndarray:
     v1 = _mbqm((pairs[0].astype(np.int64) - zp1) << p.left_shift, p.input1_mult, p.input1_shift)
     v2 = _mbqm((pairs[1].astype(np.int64) - zp2) << p.left_shift, p.input2_mult, p.input2_shift)
     raw = v1 - v2 if sub else v1 + v2
@@ -207,13 +216,17 @@ def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workd
         s5 = float(np.float32(rng.uniform(0.1, 1.0)))
         ours_mul, alt_mul = quant.mul_multiplier(s1, s2, s5), _float32_mul(s1, s2, s5)
         if not np.array_equal(
-            np.clip(_mbqm(prod, *ours_mul) + zp_mul, -128, 127), np.clip(_mbqm(prod, *alt_mul) + zp_mul, -128, 127)
+            np.clip(_mbqm(prod, *ours_mul) + zp_mul, -128, 127),
+            np.clip(_mbqm(prod, *alt_mul) + zp_mul, -128, 127),
         ):
             break
     else:
         pytest.fail("found no MUL scale where the float32 and double derivations differ")
     for t, s, zp in zip(
-        (a, b, add.outputs[0], sub.outputs[0], mul.outputs[0]), (s1, s2, s3, s4, s5), (*zps, zp_mul), strict=True
+        (a, b, add.outputs[0], sub.outputs[0], mul.outputs[0]),
+        (s1, s2, s3, s4, s5),
+        (*zps, zp_mul),
+        strict=True,
     ):
         model = patch_tensor_quant(model, t, s, zp)
     graph = parse_tflite(model).graph
@@ -235,7 +248,10 @@ def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workd
     alt_case = case_for_op(graph, mul, tensors)
     alt_case.call = dataclasses.replace(
         alt_case.call,
-        params=tuple((k, dict(zip(("output_mult", "output_shift"), alt_mul)).get(k, v)) for k, v in case.call.params),
+        params=tuple(
+            (k, dict(zip(("output_mult", "output_shift"), alt_mul, strict=True)).get(k, v))
+            for k, v in case.call.params
+        ),
     )
     cases += [case, alt_case]
     wants += [tensors[mul.outputs[0]]] * 2
@@ -247,3 +263,78 @@ def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workd
     assert outs[3] != wants[3], "SUB: the float32 derivation also matched: the test does not discriminate"
     assert outs[4] == wants[4], mismatch_report("MUL", outs[4], wants[4])
     assert outs[5] != wants[5], "MUL: the float32 product also matched: the test does not discriminate"
+
+
+@pytest.mark.parametrize("per_channel", [True, False], ids=["per_channel", "per_tensor"])
+def test_fully_connected_multiplier_derivation(
+    per_channel: bool, request: pytest.FixtureRequest, workdir: Path
+) -> None:
+    """FULLY_CONNECTED's multipliers: input_scale * filter_scale / output_scale in double. With an
+    output scale where a float32 scale product changes some output, ours must match the
+    reference and the float32 product must not."""
+    model = build_model(FC_PROBES[per_channel], Path(request.config.cache.mkdir("tinyforge-tiny-models")))
+    graph = parse_tflite(model).graph
+    fc = next(op for op in graph.ops if op.kind == "FULLY_CONNECTED")
+    x_t, w_t, b_t, y_t = (graph.tensor(i) for i in (*fc.inputs, fc.outputs[0]))
+    assert w_t.quant is not None and w_t.quant.per_channel == per_channel
+    inputs = [random_inputs(graph, seed) for seed in (21, 22, 23)]
+    x_zp, y_zp = x_t.quant.zero_point[0], y_t.quant.zero_point[0]  # type: ignore[union-attr]
+    w = w_t.array().astype(np.int64)
+    accs = [w @ (xs[0].astype(np.int64).T - x_zp) + b_t.array().astype(np.int64)[:, None] for xs in inputs]
+    s_in, w_scales = x_t.quant.scale[0], list(w_t.quant.scale)  # type: ignore[union-attr]
+
+    def outputs(pairs: list[tuple[int, int]]) -> list[np.ndarray]:
+        res = []
+        for acc in accs:
+            if len(pairs) == 1:
+                y = _mbqm(acc, *pairs[0])
+            else:
+                y = np.stack([_mbqm(acc[c], *pairs[c]) for c in range(acc.shape[0])])
+            res.append(np.clip(y + y_zp, -128, 127))
+        return res
+
+    def float32_pairs(s_out: float) -> list[tuple[int, int]]:
+        return [
+            quant.quantize_multiplier(float(np.float32(np.float32(s_in) * np.float32(ws))) / s_out)
+            for ws in w_scales
+        ]
+
+    def double_pairs(s_out: float) -> list[tuple[int, int]]:
+        if per_channel:
+            return quant.conv_multipliers(s_in, w_scales, s_out)
+        return [quant.fc_multiplier(s_in, w_scales[0], s_out)]
+
+    rng = np.random.default_rng(5)
+    for _ in range(3000):
+        s_out = float(np.float32(y_t.quant.scale[0] * rng.uniform(0.5, 2.0)))  # type: ignore[union-attr]
+        if any(
+            not np.array_equal(a, b)
+            for a, b in zip(outputs(double_pairs(s_out)), outputs(float32_pairs(s_out)), strict=True)
+        ):
+            break
+    else:
+        pytest.fail("found no output scale where the float32 and double products differ")
+    model = patch_tensor_quant(model, fc.outputs[0], s_out, y_zp)
+    graph = parse_tflite(model).graph
+    cases, wants = [], []
+    for xs in inputs:
+        tensors = reference_tensors(model, xs, list(range(len(graph.tensors))))
+        case = case_for_op(graph, fc, tensors)
+        alt = float32_pairs(s_out)
+        alt_case = case_for_op(graph, fc, tensors)
+        alt_arrays = {
+            "out_mult": pk.const_array(fc, "out_mult", [m for m, _ in alt], "int32_t"),
+            "out_shift": pk.const_array(fc, "out_shift", [s for _, s in alt], "int32_t"),
+        }
+        alt_case.call = dataclasses.replace(
+            alt_case.call, params=tuple((k, alt_arrays.get(k, v)) for k, v in case.call.params)
+        )
+        cases += [case, alt_case]
+        wants += [tensors[fc.outputs[0]]] * 2
+    results = run_cases(cases, workdir, tag=f"fc_probe_{per_channel}")
+    got = [r[fc.outputs[0]] for r in results]
+    for i in range(0, len(got), 2):
+        assert got[i] == wants[i], mismatch_report("FULLY_CONNECTED", got[i], wants[i])
+    assert any(got[i + 1] != wants[i + 1] for i in range(0, len(got), 2)), (
+        "the float32 product also matched: the test does not discriminate"
+    )

@@ -44,7 +44,9 @@ zero_points = st.integers(-128, 127)
 small_shapes = st.lists(st.integers(1, 9), min_size=1, max_size=4).map(tuple)
 
 
-def _unary(kind: str, shape: tuple[int, ...], si: float, zi: int, so: float, zo: int, opt: object = None) -> bytes:
+def _unary(
+    kind: str, shape: tuple[int, ...], si: float, zi: int, so: float, zo: int, opt: object = None
+) -> bytes:
     m = ModelBuilder()
     a = m.input(shape, "int8", si, zi)
     b = m.tensor(shape, "int8", so, zo)
@@ -220,7 +222,9 @@ def _slice_model(c: dict, dtype: str = "int8") -> bytes:
     en = m.tensor((rank,), "int32", data=c["end"])
     stv = m.tensor((rank,), "int32", data=c["strides"])
     b = m.tensor(c["out_shape"], dtype, 0.1, 3)
-    opt = options("StridedSliceOptions", beginMask=c["begin_mask"], endMask=c["end_mask"], shrinkAxisMask=c["shrink"])
+    opt = options(
+        "StridedSliceOptions", beginMask=c["begin_mask"], endMask=c["end_mask"], shrinkAxisMask=c["shrink"]
+    )
     m.op("STRIDED_SLICE", [a, bg, en, stv], [b], opt)
     m.output(b)
     return m.build()
@@ -421,7 +425,9 @@ def test_pool2d(lab: Lab, data, kind) -> None:
 
 
 @fixed(25)
-@given(shape=small_shapes, si=st.floats(0.01, 0.5), zi=zero_points, beta=st.sampled_from([1.0, 1.0, 0.5, 2.0]))
+@given(
+    shape=small_shapes, si=st.floats(0.01, 0.5), zi=zero_points, beta=st.sampled_from([1.0, 1.0, 0.5, 2.0])
+)
 def test_softmax(lab: Lab, shape, si, zi, beta) -> None:
     m = ModelBuilder()
     a = m.input(shape, "int8", si, zi)

@@ -86,7 +86,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def test_expect_in_order_exit_0(capsys):
     srv = Server(send(b"boot\n", b"selftest 1 ok\n", b"ALL PASS\n"))
-    code, out, _ = run_cli(capsys, "--port", srv.url, "--expect", "boot", "--expect", "PASS", "--timeout", "10")
+    code, out, _ = run_cli(
+        capsys, "--port", srv.url, "--expect", "boot", "--expect", "PASS", "--timeout", "10"
+    )
     assert code == 0
     assert "selftest 1 ok" in out
     assert out.rstrip().splitlines()[-1] == "PASS; seen 'boot' (line 1), 'PASS' (line 3)"
@@ -102,7 +104,9 @@ def test_fail_pattern_exit_1(capsys):
 def test_timeout_exit_1_says_what_was_seen(capsys):
     srv = Server(send(b"boot\n", linger=5))
     t0 = time.monotonic()
-    code, out, _ = run_cli(capsys, "--port", srv.url, "--expect", "boot", "--expect", "PASS", "--timeout", "1")
+    code, out, _ = run_cli(
+        capsys, "--port", srv.url, "--expect", "boot", "--expect", "PASS", "--timeout", "1"
+    )
     assert code == 1
     assert time.monotonic() - t0 < 4
     assert "TIMEOUT after 1 s; seen 'boot' (line 1); not seen 'PASS'" in out
@@ -122,7 +126,10 @@ def test_bad_arguments_exit_2(capsys, tmp_path):
     assert code == 2
     assert err.startswith("error: --expect 'PASS(' is not a valid regular expression")
     code, _, err = run_cli(capsys, "--port", srv.url, "--elf", str(tmp_path / "nope.elf"))
-    assert (code, err.strip()) == (2, f"error: --elf {tmp_path / 'nope.elf'}: no such file (hint: pass the firmware.elf the device runs)")
+    assert (code, err.strip()) == (
+        2,
+        f"error: --elf {tmp_path / 'nope.elf'}: no such file (hint: pass the firmware.elf the device runs)",
+    )
     code, _, err = run_cli(capsys, "--port", "auto", "--board", "mps2-an386")
     assert code == 2 and "--port auto: this board has no USB VID:PID" in err
     closed = socket.create_server(("127.0.0.1", 0))
@@ -130,6 +137,8 @@ def test_bad_arguments_exit_2(capsys, tmp_path):
     closed.close()
     code, _, err = run_cli(capsys, "--port", url)
     assert code == 2 and "connection refused" in err
+    code, _, err = run_cli(capsys, "--port", url, "--wait", "--timeout", "0.5")
+    assert code == 2 and "connection refused, still after waiting 0.5 s" in err
 
 
 def test_json_records_and_summary(capsys):
@@ -185,7 +194,9 @@ def test_wait_for_the_port_to_appear(tmp_path: Path):
         servers.append(Server(send(b"READY\n"), port=port))
 
     threading.Thread(target=later, daemon=True).start()
-    rep = api.monitor(f"socket://127.0.0.1:{port}", wait=True, expect=["READY"], timeout=10, out=open(os.devnull, "w"))
+    rep = api.monitor(
+        f"socket://127.0.0.1:{port}", wait=True, expect=["READY"], timeout=10, out=open(os.devnull, "w")
+    )
     assert rep.exit_code == 0
 
 
@@ -230,3 +241,67 @@ def test_interactive_keys_go_to_the_device_and_ctrl_bracket_quits():
     assert b"you typed: hello" in out
     assert b"quit with Ctrl-]" in out and b"STOPPED (quit with Ctrl-])" in out
     assert proc.returncode == 0, err.decode()
+
+
+def test_rfc2217_url(tmp_path: Path):
+    """rfc2217:// (pyserial's own RFC 2217 server side, `PortManager`, over real TCP)."""
+    import serial
+    from serial import rfc2217
+
+    sock = socket.create_server(("127.0.0.1", 0))
+
+    def device() -> None:
+        conn, _ = sock.accept()
+
+        class Wire:
+            def write(self, data: bytes) -> None:
+                conn.sendall(data)
+
+        manager = rfc2217.PortManager(serial.serial_for_url("loop://", timeout=0), Wire())
+        conn.settimeout(0.05)
+        t0, sent = time.monotonic(), False
+        while time.monotonic() - t0 < 5:
+            try:
+                data = conn.recv(1024)
+                if not data:
+                    break
+                for _ in manager.filter(data):  # answer the client's option negotiation
+                    pass
+            except TimeoutError:
+                pass
+            if not sent and time.monotonic() - t0 > 0.3:
+                conn.sendall(
+                    b"".join(manager.escape(b"hello over rfc2217 \xff\nTF DONE status=pass count=0\n"))
+                )
+                sent = True
+        conn.close()
+
+    threading.Thread(target=device, daemon=True).start()
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        rep = api.monitor(
+            f"rfc2217://127.0.0.1:{sock.getsockname()[1]}", expect=["TF DONE"], timeout=10, out=f
+        )
+    assert rep.exit_code == 0, rep.verdict.summary
+    assert "hello over rfc2217 \\xff\n" in out.read_text()
+
+
+def test_session_without_file_descriptor_reads_and_writes():
+    """loop:// has no fileno(): the session falls back to blocking reads; writes come back."""
+    from tinyforge.monitor.session import PortSession, Received
+
+    s = PortSession("loop://")
+    s.open()
+    s.start()
+    try:
+        assert s.write(b"ping\n")
+        got = b""
+        deadline = time.monotonic() + 5
+        while got != b"ping\n" and time.monotonic() < deadline:
+            item = s.get(0.1)
+            if isinstance(item, Received):
+                got += item.data
+        assert got == b"ping\n"
+    finally:
+        s.close()
+    assert not s.write(b"x")  # closed: nothing to write to

@@ -81,7 +81,7 @@ def test_no_byte_is_lost(data: bytes, cuts: list[int]):
 def test_long_line_passes_whole_but_match_text_is_capped():
     sp = LineSplitter(match_limit=1000)
     shown = []
-    for i in range(100):
+    for _ in range(100):
         shown += [p.text for p in sp.feed(b"x" * 1000, 0.0)]
     (last,) = sp.feed(b"END\n", 0.0)
     assert "".join(shown) + last.text == "x" * 100_000 + "END"
@@ -102,7 +102,10 @@ def test_fail_wins_and_summary_says_what_was_missing():
     e.feed("BOOT", 1)
     v = e.feed("test 3 FAIL but PASS", 2)
     assert v is not None and v.exit_code == 1 and v.status == "fail"
-    assert v.summary == "FAIL: line 2 matched --fail 'FAIL|panic': 'test 3 FAIL but PASS'; seen 'BOOT' (line 1); not seen 'PASS'"
+    assert (
+        v.summary
+        == "FAIL: line 2 matched --fail 'FAIL|panic': 'test 3 FAIL but PASS'; seen 'BOOT' (line 1); not seen 'PASS'"
+    )
 
 
 def test_timeout_and_stop_verdicts():
@@ -128,7 +131,15 @@ def test_percentiles_nearest_rank():
         st_.add(v)
     s = st_.summary()
     assert s is not None
-    assert (s.count, s.min, s.p50, s.p95, s.p99, s.max, s.mean) == (100, 1000, 50_000, 95_000, 99_000, 100_000, 50_500)
+    assert (s.count, s.min, s.p50, s.p95, s.p99, s.max, s.mean) == (
+        100,
+        1000,
+        50_000,
+        95_000,
+        99_000,
+        100_000,
+        50_500,
+    )
     assert s.us(s.p50) == pytest.approx(2000.0)
     assert s.to_dict()["p99_us"] == pytest.approx(3960.0)
     assert percentile([7], 99) == 7
@@ -157,7 +168,14 @@ def test_core_records_stats_json_and_verdict():
     assert verdict is not None and verdict.exit_code == 0
     objs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [o["type"] for o in objs] == ["line", "begin", "result", "result", "fault", "line", "done", "line"]
-    assert objs[2] == {"type": "result", "time": 1.5, "index": 0, "ticks": 100, "us": 100.0, "outputs": ["7f"]}
+    assert objs[2] == {
+        "type": "result",
+        "time": 1.5,
+        "index": 0,
+        "ticks": 100,
+        "us": 100.0,
+        "outputs": ["7f"],
+    }
     assert objs[4]["decoded"]["fault_address"] == "0x40000000"
     assert "PRECISERR" in objs[4]["decoded"]["summary"]
     rep = core.report("socket://x", 1.0)

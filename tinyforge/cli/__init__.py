@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     from tinyforge.errors import TinyforgeError
 
     try:
-        cli.main(args=argv, prog_name="tinyforge", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="tinyforge", standalone_mode=False)
+        if isinstance(rc, int) and rc != 0:  # ctx.exit(code) returns here without standalone mode
+            sys.exit(rc)
     except TinyforgeError as exc:
         click.echo(exc.render(), err=True)
         sys.exit(exc.exit_code)

@@ -31,10 +31,12 @@ def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> 
     click.echo("Ctrl-C stops it.", err=True)
     try:
         code = emu.wait()
+        click.echo(f"the board stopped: QEMU exited with status {code}", err=True)
+        if emu.relay is not None:
+            # keep the pty, and what the board sent last, for whoever reads it
+            click.echo(f"{emu.port} stays open until Ctrl-C", err=True)
+            emu.relay.thread.join()
     except KeyboardInterrupt:
-        emu.stop()
         click.echo("stopped", err=True)
-        return
     finally:
         emu.stop()
-    click.echo(f"QEMU exited with status {code}", err=True)

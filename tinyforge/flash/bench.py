@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -30,7 +29,6 @@ BOOTLOADER_SOURCES = ("main.c", "an3155.c")
 BOOTLOADER_HEADERS = ("an3155.h", "bl_layout.h")
 BOOTLOADER_RAM_LIMIT = 0x20003000  # bl_layout.h: the host may write RAM from here on
 QEMU = "qemu-system-arm"
-_PTY_RE = re.compile(r"char device redirected to (\S+)")
 
 
 def bootloader_dir() -> Path:
@@ -158,6 +156,64 @@ def qemu_argv(board: BoardProfile, kernel: Path, serial: str, extra_images: tupl
     return argv
 
 
+class PtyRelay:
+    """A pty whose other end is relayed to the board's UART socket.
+
+    QEMU's own `-serial pty` ties the pty to the QEMU process: when the firmware exits (and QEMU
+    with it) the kernel hangs the pty up and drops what the reader has not read yet, and writes
+    are dropped while no client holds the pty open. This relay keeps the pty (raw, its slave end
+    held open) for the whole session, so a client sees everything the board sent, even after the
+    board is gone. Bytes are moved as they come, in both directions."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import tty
+
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._stop_r, self._stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import select
+
+        sock_open = True
+        while True:
+            fds = [self.master, self._stop_r] + ([self.sock] if sock_open else [])
+            ready = select.select(fds, [], [])[0]
+            if self._stop_r in ready:
+                return
+            if self.sock in ready:
+                data = self.sock.recv(65536)
+                if not data:
+                    sock_open = False  # the board is gone; keep the pty and what it holds
+                else:
+                    os.write(self.master, data)
+            if self.master in ready:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:
+                    return
+                if sock_open and data:
+                    try:
+                        self.sock.sendall(data)
+                    except OSError:
+                        sock_open = False
+
+    def close(self) -> None:
+        os.write(self._stop_w, b"x")
+        self.thread.join(5)
+        for fd in (self.master, self._slave, self._stop_r, self._stop_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.sock.close()
+
+
 @dataclass
 class Emulator:
     """A running QEMU with the board's console UART on `port` (a pyserial URL or a pty path)."""
@@ -168,6 +224,7 @@ class Emulator:
     serial: SerialSpec
     argv: tuple[str, ...]
     _log: list[bytes] = field(default_factory=list)
+    relay: PtyRelay | None = None
 
     def log(self) -> str:
         return b"".join(self._log).decode("utf-8", "replace")
@@ -187,6 +244,9 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
+        if self.relay is not None:
+            self.relay.close()
+            self.relay = None
         return self.process.returncode
 
     def __enter__(self) -> Emulator:
@@ -214,53 +274,43 @@ def start_emulator(
     spec = parse_serial(serial) if isinstance(serial, str) else serial
     if not board.is_emulated:
         raise BoardError(f"board {board.name} has no QEMU machine", hint="pick an emulated board (`tinyforge boards`)")
-    if spec.kind == "tcp":
-        port_no = spec.port or _free_port(spec.host)
-        qserial = f"tcp:{spec.host}:{port_no},server=on,wait=off,nodelay=on"
-        url = f"socket://{spec.host}:{port_no}"
-    else:
-        qserial, url, port_no = "pty", "", 0
+    # QEMU always serves the UART on TCP; `pty` is a relay to it (see PtyRelay)
+    host = spec.host if spec.kind == "tcp" else "127.0.0.1"
+    port_no = (spec.port if spec.kind == "tcp" else 0) or _free_port(host)
+    qserial = f"tcp:{host}:{port_no},server=on,wait=off,nodelay=on"
     argv = qemu_argv(board, kernel, qserial, extra_images)
     p = proc.start_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     log: list[bytes] = []
     deadline = time.monotonic() + ready_timeout
+    relay: PtyRelay | None = None
     try:
-        if spec.kind == "pty":
-            line = b""
-            assert p.stdout is not None
-            while time.monotonic() < deadline:
-                line = p.stdout.readline()
-                if not line:
-                    break
-                log.append(line)
-                m = _PTY_RE.search(line.decode("utf-8", "replace"))
-                if m:
-                    url = m.group(1)
-                    break
-            if not url:
+        while True:
+            if p.poll() is not None:
+                out = p.stdout.read().decode("utf-8", "replace").strip() if p.stdout else ""
                 raise RunError(
-                    f"QEMU did not open a pty for {board.name}: {b''.join(log).decode('utf-8', 'replace').strip()}",
-                    hint="run the printed command by hand to see why",
+                    f"QEMU exited at once (code {p.returncode}): {out.splitlines()[0] if out else 'no output'}",
+                    hint=f"is tcp port {port_no} already in use? try another --serial tcp:PORT",
                 )
-        else:
-            while True:
-                if p.poll() is not None:
-                    out = p.stdout.read().decode("utf-8", "replace").strip() if p.stdout else ""
-                    raise RunError(
-                        f"QEMU exited at once (code {p.returncode}): {out.splitlines()[0] if out else 'no output'}",
-                        hint=f"is tcp port {port_no} already in use? try another --serial tcp:PORT",
-                    )
+            if spec.kind == "pty":
                 try:
-                    with socket.create_connection((spec.host, port_no), timeout=0.5):
+                    relay = PtyRelay(host, port_no)
+                    break
+                except OSError:
+                    pass
+            else:
+                try:
+                    with socket.create_connection((host, port_no), timeout=0.5):
                         break
                 except OSError:
-                    if time.monotonic() > deadline:
-                        raise RunError(f"QEMU did not listen on {spec.host}:{port_no} within {ready_timeout:g} s") from None
-                    time.sleep(0.05)
+                    pass
+            if time.monotonic() > deadline:
+                raise RunError(f"QEMU did not listen on {host}:{port_no} within {ready_timeout:g} s")
+            time.sleep(0.05)
     except BaseException:
         p.kill()
         p.wait()
         raise
     if p.stdout is not None:
         threading.Thread(target=_drain, args=(p.stdout, log), daemon=True).start()
-    return Emulator(board.name, p, url, spec, tuple(argv), log)
+    url = relay.path if relay is not None else f"socket://{host}:{port_no}"
+    return Emulator(board.name, p, url, spec, tuple(argv), log, relay)

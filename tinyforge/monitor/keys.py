@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 from types import TracebackType
+from typing import Any
 
 QUIT_KEY = b"\x1d"  # Ctrl-]
 EOLS = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n"}
@@ -20,7 +21,7 @@ class RawKeyboard:
     def __init__(self, fd: int, eol: str = "crlf") -> None:
         self.fd = fd
         self.eol = EOLS[eol]
-        self._saved: list | None = None  # type: ignore[type-arg]
+        self._saved: list[Any] | None = None  # termios attributes to restore
 
     def __enter__(self) -> RawKeyboard:
         import termios

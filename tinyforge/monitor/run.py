@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -46,11 +46,9 @@ def run_monitor(
     out: TextIO,
     *,
     fault_decoder: FaultDecoder | None = None,
-    stdin_fd: int | None = None,
-    session_factory: Callable[[MonitorOptions], PortSession] | None = None,
 ) -> MonitorReport:
     expectations = Expectations(opts.expect, opts.fail)  # bad patterns fail before the port opens
-    session = (session_factory or _session)(opts)
+    session = PortSession(opts.port, opts.baud, reconnect=opts.reconnect)
     started = time.monotonic()
     deadline = started + opts.timeout if opts.timeout is not None else None
     wait = (float("inf") if deadline is None else opts.timeout) if opts.wait else None
@@ -78,10 +76,12 @@ def run_monitor(
         stats_interval=0.0 if opts.json else opts.stats_interval,
     )
     hint = "; quit with Ctrl-]" if opts.interactive else ""
-    core.port_event("open", f"monitor on {session.device} at {opts.baud} baud{hint}", time.time())
+    now = time.time()
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+    core.port_event("open", f"monitor on {session.device} at {opts.baud} baud, {when}{hint}", now)
     try:
         session.start()
-        with _keyboard(opts, stdin_fd) as keyboard:
+        with _keyboard(opts) as keyboard:
             _loop(opts, session, core, expectations, keyboard, deadline)
     except KeyboardInterrupt:
         core.settle(expectations.stopped("interrupted", exit_code=130))
@@ -97,17 +97,12 @@ def run_monitor(
     return core.report(opts.port, time.monotonic() - started, str(opts.log) if opts.log else None)
 
 
-def _session(opts: MonitorOptions) -> PortSession:
-    return PortSession(opts.port, opts.baud, reconnect=opts.reconnect)
-
-
 @contextlib.contextmanager
-def _keyboard(opts: MonitorOptions, stdin_fd: int | None) -> Iterator[RawKeyboard | None]:
+def _keyboard(opts: MonitorOptions) -> Iterator[RawKeyboard | None]:
     if not opts.interactive:
         yield None
         return
-    fd = stdin_fd if stdin_fd is not None else 0
-    with RawKeyboard(fd, opts.eol) as kb:
+    with RawKeyboard(0, opts.eol) as kb:
         yield kb
 
 

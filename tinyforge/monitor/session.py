@@ -94,9 +94,13 @@ class PortSession:
                 self._port = self._opener(self.spec, self.baud)
                 self._fd = _nonblocking_fd(self._port)
                 break
-            except SerialPortError:
-                if deadline is None or time.monotonic() >= deadline or self._stop.is_set():
+            except SerialPortError as exc:
+                if deadline is None or self._stop.is_set():
                     raise
+                if time.monotonic() >= deadline:
+                    raise SerialPortError(
+                        f"{exc.message}, still after waiting {wait:g} s", hint=exc.hint
+                    ) from exc
                 time.sleep(self.retry_interval)
         self._device = self.spec
         info = ports.port_info(self.spec)
@@ -178,8 +182,8 @@ class PortSession:
             try:
                 port = self._opener(target, self.baud)
                 fd = _nonblocking_fd(port)
-            except SerialPortError:
-                continue
+            except (SerialPortError, OSError):
+                continue  # e.g. back, but udev has not set its permissions yet
             with self._write_lock:
                 self._port, self._fd = port, fd
             self._device = target

@@ -40,15 +40,16 @@ CMD_EXTENDED_ERASE = 0x44
 BLOCK = 256  # the most one READ_MEMORY / WRITE_MEMORY moves
 
 DEFAULT_BAUD = 115200
+READ_SLICE = 0.05  # the port's read timeout; operations loop up to their own deadlines
 
 
 # ==== protocol ================================================================================
 
 
 class Transport(Protocol):
-    """What the protocol needs from a port: pyserial's Serial and serial_for_url objects fit."""
-
-    timeout: float | None
+    """What the protocol needs from a port: pyserial's Serial and serial_for_url objects fit.
+    `read` should give up after a short time (opened with e.g. timeout=0.05): An3155 loops up to
+    each operation's own deadline."""
 
     def write(self, data: bytes) -> int | None: ...
     def read(self, size: int = 1) -> bytes: ...
@@ -122,9 +123,15 @@ class An3155:
             raise LinkLostError(f"{self.where}: connection lost while sending ({_why(exc)})") from exc
 
     def _read(self, n: int, timeout: float | None = None) -> bytes:
-        self.t.timeout = self.timeout if timeout is None else timeout
+        """Up to n bytes within `timeout` seconds. The transport's own timeout stays as opened
+        (short, e.g. 50 ms): changing it reconfigures a tty, which a pty with parity refuses."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        data = b""
         try:
-            data = self.t.read(n)
+            while len(data) < n:
+                data += self.t.read(n - len(data))
+                if time.monotonic() >= deadline:
+                    break
         except Exception as exc:
             raise LinkLostError(f"{self.where}: connection lost while receiving ({_why(exc)})") from exc
         return bytes(data)
@@ -446,7 +453,7 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
     port_name = resolve_port(request.port, request.usb_ids)
 
     parity = {"even": "E", "none": "N", "odd": "O"}[str(settings.get("parity", "even"))]
-    port = open_port(port_name, baud, parity=parity, timeout=1.0)
+    port = open_port(port_name, baud, parity=parity, timeout=READ_SLICE)
     try:
         run_sequence(port, enter)
         bl = An3155(port, where=port_name)
@@ -603,7 +610,6 @@ def _follow(port: Any, progress: Progress, timeout: float) -> tuple[str, ...]:
     lines: list[str] = []
     buf = bytearray()
     deadline = time.monotonic() + timeout
-    port.timeout = 0.1
 
     def emit(raw: bytes) -> bool:
         line = raw.decode("utf-8", "replace").rstrip("\r")

@@ -89,7 +89,9 @@ def open_port(
 
     try:
         if spec.startswith(URL_SCHEMES):
-            port = serial.serial_for_url(spec, baudrate=baud, parity=parity, timeout=timeout, do_not_open=True, **kw)
+            port = serial.serial_for_url(
+                spec, baudrate=baud, parity=parity, timeout=timeout, do_not_open=True, **kw
+            )
         else:
             port = serial.Serial(None, baudrate=baud, parity=parity, timeout=timeout, **kw)
             port.port = spec

@@ -91,12 +91,14 @@ def check_fit(
     parts = f"arena {kib(arena_bytes)}"
     if scratch_bytes:
         parts += f" + scratch {kib(scratch_bytes)}"
+    if output_bytes >= 1024:
+        parts += f" + output buffers {kib(output_bytes)}"
     need = arena + harness + stack
     if biggest is board.ram:
         msg = f"{parts} + stack {kib(stack)} > RAM {kib(board.ram.size)} on {board.name}"
         over = need - board.ram.size
     else:
-        msg = f"{parts} > {biggest.name} {kib(biggest.size)} (the largest RAM region) on {board.name}"
+        msg = f"{parts.split(' + output')[0]} > {biggest.name} {kib(biggest.size)} (the largest RAM region) on {board.name}"
         over = arena - biggest.size
     raise BuildError(
         f"model does not fit: {msg}, {kib(over)} too much",

@@ -1,9 +1,9 @@
 """MEAN packer for the portable int8 kernel (firmware/kernels/tf_mean.c).
 
-TFLM (reduce_common.cc) keeps two paths: equal input/output quantization divides the int32 sum by
-the count; otherwise the sum, less count * input zero point, is requantized with
-QuantizeMultiplier(in_scale / out_scale) widened by floor(log2(count)) bits and divided by the
-count. TFLM resolves at most 2 distinct axes and 5 input dimensions.
+As the tflite_micro reference does (also when input and output share their quantization): the
+int32 sum, less count * input zero point, is requantized with QuantizeMultiplier(in_scale /
+out_scale) widened by floor(log2(count)) bits and divided by the count. TFLM resolves at most
+2 distinct axes and 5 input dimensions.
 """
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ def mean_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     red = [i for i in range(len(x.shape)) if i in axes]
     count = int(np.prod([x.shape[i] for i in red], dtype=np.int64))
     fill = lambda v: tuple(v) + (0,) * (MAX_DIMS - len(v))  # noqa: E731
-    same = pk.zero_point(x) == pk.zero_point(y) and np.float32(pk.scale(x)) == np.float32(pk.scale(y))
-    mult, shift = (0, 0) if same else quant.mean_multiplier(pk.scale(x), pk.scale(y), count)
+    mult, shift = quant.mean_multiplier(pk.scale(x), pk.scale(y), count)
     params = (
         ("n_kept", len(kept)),
         ("kept_shape", fill([x.shape[i] for i in kept])),
@@ -80,7 +79,6 @@ def mean_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("red_strides", fill([strides[i] for i in red])),
         ("out_size", y.num_elements),
         ("count", count),
-        ("requantize", 0 if same else 1),
         ("input_zp", pk.zero_point(x)),
         ("output_zp", pk.zero_point(y)),
         ("multiplier", mult),

@@ -1,0 +1,226 @@
+"""`tinyforge bench`: instructions, MACs per instruction, flash and RAM of a model on a board.
+
+Method (the same as `tinyforge test` and the anchor figures): the firmware runs one inference on
+the anchors' input pattern x[i] = (i*37+11) % 256 - 128 in `qemu-system-arm -icount shift=0`, where
+the virtual clock advances 1 ns per instruction, so instructions = SysTick ticks * 1e9 / timer Hz.
+With `layers`, a second build times every layer (MODEL_LAYER_HOOK -> TF LOG layer n=.. ticks=..);
+the plain build gives the total, so the profiling hooks never count in it.
+
+Flash is split by the linker map (which input section came from which object): weights (the
+`.tf_weights` section), harness (main.c, the baked-in inputs, manifest, BSP: what a test firmware
+adds around the model) and kernels+runtime (everything else: kernels, model.c, libc/libgcc).
+RAM: the arena (activations and, inside it, the kernels' scratch), the stack high-water mark
+(the stack is painted at reset) and the rest of .data/.bss.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinyforge.compiler import CompiledModel
+
+# flash output sections of templates/linker.ld.j2 whose input sections the map attributes
+_FLASH_SECTIONS = (".isr_vector", ".text", ".rodata", ".ARM.extab", ".ARM.exidx", ".tf_manifest", ".data")
+_HARNESS = re.compile(r"(^|/)(src/[^/]+|lib/bsp/[^/]+)\.o$")
+_ONE_LINE = re.compile(r"^ (\S+)\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
+_NAME_ONLY = re.compile(r"^ (\S+)$")
+_CONTINUED = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
+_OUTPUT_SECTION = re.compile(r"^(\.\S+)")
+
+
+@dataclass(frozen=True)
+class FlashSplit:
+    weights: int  # .tf_weights: weights, biases, multipliers, tables
+    kernels_runtime: int  # kernels, model.c (layer parameters, glue), libc/libgcc
+    harness: int  # main.c, inputs, manifest, BSP (startup, UART, timer, fault handler)
+    total: int
+
+
+@dataclass(frozen=True)
+class RamSplit:
+    arena: int  # activations, scratch included
+    scratch: int  # the largest kernel scratch buffer (inside the arena)
+    stack_used: int  # high-water mark of the painted stack
+    stack_size: int
+    other: int  # .data + .bss outside the arena (output buffers, BSP state)
+    total: int  # arena + stack_used + other
+
+
+@dataclass(frozen=True)
+class LayerBench:
+    n: int
+    op_index: int
+    op: str
+    kernel: str  # the C function
+    comment: str
+    macs: int
+    instructions: int
+    macs_per_instruction: float | None
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    board: str
+    cpu: str
+    features: tuple[str, ...]
+    model: str
+    macs: int
+    instructions: int
+    macs_per_instruction: float
+    bit_exact: bool
+    flash: FlashSplit
+    ram: RamSplit
+    layers: tuple[LayerBench, ...]
+    emulator_seconds: float
+    method: str = "qemu-system-arm -icount shift=0, input x[i]=(i*37+11)%256-128, instructions = ticks*1e9/timer_hz"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["features"] = list(self.features)
+        d["layers"] = [asdict(layer) for layer in self.layers]
+        return d
+
+
+def _per_instruction(macs: int, instructions: int) -> float | None:
+    return round(macs / instructions, 3) if instructions > 0 else None
+
+
+def flash_split(map_file: Path, sizes: dict[str, int]) -> FlashSplit:
+    """Attribute the flash bytes of a tinyforge firmware to weights / kernels+runtime / harness."""
+    harness = int(sizes.get("inputs", 0))
+    section: str | None = None
+    pending: str | None = None
+    in_memory_map = False
+    for raw in map_file.read_text(errors="replace").splitlines():
+        if not in_memory_map:
+            in_memory_map = raw.startswith("Linker script and memory map")
+            continue
+        out = _OUTPUT_SECTION.match(raw)
+        if out:
+            section, pending = out.group(1), None
+            continue
+        if section not in _FLASH_SECTIONS:
+            continue
+        one = _ONE_LINE.match(raw)
+        if one:
+            name, size, obj = one.group(1), int(one.group(3), 16), one.group(4)
+        else:
+            named = _NAME_ONLY.match(raw)
+            if named:
+                pending = named.group(1)
+                continue
+            cont = _CONTINUED.match(raw)
+            if not (cont and pending):
+                continue
+            name, size, obj = pending, int(cont.group(2), 16), cont.group(3)
+        pending = None
+        if name.startswith("*") or not size:
+            continue
+        if _HARNESS.search(obj.strip()):
+            harness += size
+    weights = int(sizes.get("weights", 0))
+    total = int(sizes.get("flash_bytes", 0))
+    return FlashSplit(weights=weights, kernels_runtime=total - weights - harness, harness=harness, total=total)
+
+
+def bench_model(
+    model: Any,
+    board: str,
+    *,
+    layers: bool = False,
+    workdir: Path | None = None,
+    timeout: float = 120.0,
+) -> BenchReport:
+    import tempfile
+
+    from tinyforge import api
+    from tinyforge.boards import load_board
+    from tinyforge.errors import UsageError
+    from tinyforge.model.tflite import LoadedModel
+    from tinyforge.runners.qemu import instructions, run_qemu
+    from tinyforge.verify import compare, pattern_inputs
+
+    b = load_board(board)
+    if not b.is_emulated:
+        raise UsageError(
+            f"board {b.name} is not emulated: `tinyforge bench` counts instructions in QEMU",
+            hint="emulated boards: " + ", ".join(x.name for x in api.boards() if x.is_emulated),
+        )
+    loaded = model if isinstance(model, LoadedModel) else api.load_int8_model(model)
+    compiled = api.compile(loaded, b.name)
+    data = pattern_inputs(compiled.inputs)
+    records = data.records()
+    with tempfile.TemporaryDirectory(prefix="tinyforge-bench-") as tmp:
+        root = Path(workdir) if workdir is not None else Path(tmp)
+        res = api.build_firmware(compiled, b.name, root / "total", records, force=True)
+        run = run_qemu(b, res.elf, timeout=timeout)
+        seconds = run.seconds
+        if not run.results:
+            raise UsageError(f"{b.name}: the firmware printed no TF RESULT line")
+        cmp = compare(compiled, data, [r.outputs for r in run.results])
+        total = instructions(run.results[0].ticks, b.timer.hz)
+        layer_rows: tuple[LayerBench, ...] = ()
+        if layers:
+            prof = api.build_firmware(compiled, b.name, root / "layers", records, force=True, profile_layers=True)
+            prun = run_qemu(b, prof.elf, timeout=timeout)
+            seconds += prun.seconds
+            layer_rows = _layer_rows(compiled, prun.logs, b.timer.hz)
+        flash = flash_split(res.directory / "firmware.map", res.sizes)
+    s = compiled.stats
+    stack_used = int(run.log_value("stack_used") or 0)
+    stack_size = int(run.log_value("stack_size") or b.stack_bytes)
+    other = int(res.sizes.get("data", 0)) + int(res.sizes.get("bss", 0))
+    ram = RamSplit(
+        arena=s.arena_bytes,
+        scratch=s.scratch_bytes,
+        stack_used=stack_used,
+        stack_size=stack_size,
+        other=other,
+        total=s.arena_bytes + stack_used + other,
+    )
+    return BenchReport(
+        board=b.name,
+        cpu=b.cpu,
+        features=tuple(sorted(b.features)),
+        model=str(loaded.path),
+        macs=s.macs,
+        instructions=total,
+        macs_per_instruction=_per_instruction(s.macs, total) or 0.0,
+        bit_exact=cmp.bit_exact,
+        flash=flash,
+        ram=ram,
+        layers=layer_rows,
+        emulator_seconds=round(seconds, 3),
+    )
+
+
+def _layer_rows(compiled: CompiledModel, logs: tuple[str, ...], timer_hz: int) -> tuple[LayerBench, ...]:
+    from tinyforge.ir.stats import op_macs
+    from tinyforge.runners.qemu import instructions
+
+    ticks: dict[int, int] = {}
+    for text in logs:
+        if text.startswith("layer ") and "ticks=" in text:
+            kv = dict(part.split("=", 1) for part in text.split()[1:] if "=" in part)
+            ticks.setdefault(int(kv["n"]), int(kv["ticks"]))  # the first inference
+    rows = []
+    for n, lay in enumerate(compiled.layers):
+        instr = instructions(ticks.get(n, 0), timer_hz)
+        macs = op_macs(compiled.graph, lay.op)
+        rows.append(
+            LayerBench(
+                n=n,
+                op_index=lay.op.index,
+                op=lay.op.kind,
+                kernel=lay.call.function,
+                comment=lay.call.comment,
+                macs=macs,
+                instructions=instr,
+                macs_per_instruction=_per_instruction(macs, instr) if macs else None,
+            )
+        )
+    return tuple(rows)
