@@ -338,8 +338,6 @@ def load_int8_model(model: str | Path, **convert_options: Any) -> LoadedModel:
         from tinyforge.errors import ModelError
 
         raise ModelError(f"{path}: no such file", hint="check the path")
-    from tinyforge.model.load import ensure_int8_tflite
-
     int8_path, _result = ensure_int8_tflite(path, **convert_options)
     return read_tflite(int8_path)
 
@@ -512,10 +510,17 @@ def build(
     bsp_mod.console_driver(b)  # the host board stops here with a clear message
     if inputs < 1 and input_file is None:
         raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
-    loaded = model if isinstance(model, _Loaded) else load_int8_model(model)
+    directory = Path(output) if output is not None else default_build_dir(getattr(model, "path", model), b.name)
+    if isinstance(model, _Loaded):
+        loaded = model
+    else:
+        import tempfile
+
+        # a float model is converted first; its int8 .tflite ends up in the build directory
+        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
+            loaded = load_int8_model(model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite"))
     compiled = compile(loaded, b.name)
     records = make_inputs(compiled, inputs, seed, input_file).records()
-    directory = Path(output) if output is not None else default_build_dir(loaded.path, b.name)
     return build_firmware(
         compiled,
         b.name,
@@ -570,7 +575,13 @@ def build_firmware(
     bsp_mod.link_regions(b, app_offset)  # validates --app-offset before anything is written
     check_directory(directory, force=force)
     project = assemble(
-        compiled, b, directory, records=records, opt=opt, app_offset=app_offset, arena_region=budget.arena_region
+        compiled,
+        b,
+        directory,
+        records=records,
+        opt=opt,
+        app_offset=app_offset,
+        arena_region=budget.arena_region,
     )
     extra: dict[str, bytes] = {}
     if platformio:
@@ -650,10 +661,14 @@ def read_build_dir(directory: str | Path) -> BuiltFirmware:
         count = int(report["inputs"])
         board = str(report["board"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory") from exc
+        raise UsageError(
+            f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory"
+        ) from exc
     blob = (d / "src" / "inputs.bin").read_bytes() if (d / "src" / "inputs.bin").is_file() else b""
     if count < 1 or len(blob) % count:
-        raise UsageError(f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory")
+        raise UsageError(
+            f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory"
+        )
     n = len(blob) // count
     records = tuple(blob[i * n : (i + 1) * n] for i in range(count))
     for need in ("firmware.elf", "model.tflite"):
@@ -689,8 +704,15 @@ def test_emulator(
     if emulator == "renode":
         from tinyforge.runners.renode import test_renode
 
-        return test_renode(model, board or DEFAULT_FIRMWARE_BOARD, inputs=inputs, seed=seed, input_file=input_file,
-                           timeout=timeout, workdir=workdir)
+        return test_renode(
+            model,
+            board or DEFAULT_FIRMWARE_BOARD,
+            inputs=inputs,
+            seed=seed,
+            input_file=input_file,
+            timeout=timeout,
+            workdir=workdir,
+        )
     if emulator != "qemu":
         raise UsageError(f"--emulator {emulator}: expected qemu or renode")
     from tinyforge.runners.qemu import run_qemu
@@ -720,7 +742,11 @@ def test_emulator(
             compiled = compile(loaded, b.name)
             records = make_inputs(compiled, inputs, seed, input_file).records()
             res = build_firmware(
-                compiled, b.name, Path(workdir) if workdir else Path(tmp) / "build", records, force=workdir is None
+                compiled,
+                b.name,
+                Path(workdir) if workdir else Path(tmp) / "build",
+                records,
+                force=workdir is None,
             )
             elf, sizes = res.elf, res.sizes
         arrays = []
@@ -736,7 +762,9 @@ def test_emulator(
         first = None
         if not cmp.bit_exact and cmp.mismatched_inferences:
             k = cmp.mismatched_inferences[0]
-            dbg = build_firmware(compiled, b.name, Path(tmp) / "layers", [records[k]], dump_layers=True, force=True)
+            dbg = build_firmware(
+                compiled, b.name, Path(tmp) / "layers", [records[k]], dump_layers=True, force=True
+            )
             dbg_run = run_qemu(b, dbg.elf, timeout=timeout)
             layers: dict[int, bytes] = {}
             for text in dbg_run.logs:
@@ -778,13 +806,23 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
     d = report.to_dict()
     suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")
     case = ET.SubElement(
-        suite, "testcase", classname=f"tinyforge.{report.board}", name=f"{Path(report.model).name} on {report.board}"
+        suite,
+        "testcase",
+        classname=f"tinyforge.{report.board}",
+        name=f"{Path(report.model).name} on {report.board}",
     )
     seconds = d.get("emulator_seconds")
     if seconds is not None:
         case.set("time", str(seconds))
     props = ET.SubElement(case, "properties")
-    for key in ("inputs", "mismatched_bytes", "instructions_per_inference", "flash_bytes", "ram_bytes", "arena_bytes"):
+    for key in (
+        "inputs",
+        "mismatched_bytes",
+        "instructions_per_inference",
+        "flash_bytes",
+        "ram_bytes",
+        "arena_bytes",
+    ):
         if d.get(key) is not None:
             ET.SubElement(props, "property", name=key, value=str(d[key]))
     if not report.bit_exact:

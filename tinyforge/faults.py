@@ -111,7 +111,11 @@ class FaultReport:
 
 def fault_causes(cfsr: int, hfsr: int) -> tuple[str, ...]:
     out = [f"{name}: {text}" for bit, name, text in CFSR_BITS if cfsr & (1 << bit)]
-    out += [f"{name}: {text}" for bit, name, text in HFSR_BITS if hfsr & (1 << bit) and not (name == "FORCED" and out)]
+    out += [
+        f"{name}: {text}"
+        for bit, name, text in HFSR_BITS
+        if hfsr & (1 << bit) and not (name == "FORCED" and out)
+    ]
     return tuple(out)
 
 
@@ -120,7 +124,9 @@ def locate(elf: Path, addresses: list[int]) -> list[Location | None]:
     if not addresses:
         return []
     res = proc.run_tool(
-        [ADDR2LINE, "-f", "-C", "-e", str(elf), *[f"0x{a:x}" for a in addresses]], timeout=30, what="addr2line"
+        [ADDR2LINE, "-f", "-C", "-e", str(elf), *[f"0x{a:x}" for a in addresses]],
+        timeout=30,
+        what="addr2line",
     )
     lines = res.stdout.splitlines()
     out: list[Location | None] = []
@@ -133,7 +139,9 @@ def locate(elf: Path, addresses: list[int]) -> list[Location | None]:
             out.append(None)
             continue
         out.append(
-            Location(addr, None if func == "??" else func, None if file in ("??", "") else file, line_no or None)
+            Location(
+                addr, None if func == "??" else func, None if file in ("??", "") else file, line_no or None
+            )
         )
     return out
 

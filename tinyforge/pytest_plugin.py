@@ -69,14 +69,18 @@ def _input_set(compiled: CompiledModel, inputs: Any, seed: int) -> InputSet:
         parts = (rec,) if isinstance(rec, np.ndarray) else tuple(rec)
         if len(parts) != len(specs):
             raise ValueError(f"each record needs {len(specs)} arrays, got {len(parts)}")
-        records.append(tuple(np.asarray(p, dtype=np.int8).reshape(s.shape) for p, s in zip(parts, specs, strict=True)))
+        records.append(
+            tuple(np.asarray(p, dtype=np.int8).reshape(s.shape) for p, s in zip(parts, specs, strict=True))
+        )
     return InputSet(tuple(records))
 
 
 def _shaped(compiled: CompiledModel, outs: Sequence[bytes]) -> tuple[np.ndarray, ...]:
     import numpy as np
 
-    return tuple(np.frombuffer(o, dtype=np.int8).reshape(s.shape) for o, s in zip(outs, compiled.outputs, strict=True))
+    return tuple(
+        np.frombuffer(o, dtype=np.int8).reshape(s.shape) for o, s in zip(outs, compiled.outputs, strict=True)
+    )
 
 
 def run_model(
@@ -108,7 +112,11 @@ def run_model(
         built = api.build_firmware(compiled, b.name, workdir / b.name, records, force=True)
         qrun = run_qemu(b, built.elf, timeout=timeout)
         results, lines = qrun.results, qrun.lines
-        ipi, flash, ram = qrun.instructions_per_inference, built.sizes["flash_bytes"], built.sizes["ram_bytes"]
+        ipi, flash, ram = (
+            qrun.instructions_per_inference,
+            built.sizes["flash_bytes"],
+            built.sizes["ram_bytes"],
+        )
     ref = reference_outputs(compiled, data)
     return TinyforgeRun(
         board=b.name,

@@ -53,7 +53,9 @@ def run_reference(
         if intermediates
         else runtime.InterpreterConfig.kAllocationRecording
     )
-    interp = runtime.Interpreter.from_bytes(model_data, intrepreter_config=config)
+    # TFLM's default arena (10x the model size) is too small for models with large activations.
+    arena = max(len(model_data) * 10, 16 << 20)
+    interp = runtime.Interpreter.from_bytes(model_data, intrepreter_config=config, arena_size=arena)
     runs = []
     for arrays in inputs:
         for i, arr in enumerate(arrays):

@@ -19,6 +19,78 @@
 
 #define SCB_ICSR_PENDSTCLR (1u << 25)
 
+/*
+ * Idle in WFI instead of spinning on the UART (BL_CMSDK_RX_IRQ = the console UART's RX interrupt
+ * number, set by the build for CMSDK UART consoles): an emulated core that polls a device register
+ * keeps a host CPU busy and slows the emulator's I/O thread, which delivers every received byte.
+ * The RX interrupt only wakes the core; its handler (in a RAM copy of the vector table) clears it.
+ */
+#ifdef BL_CMSDK_RX_IRQ
+#include "bsp_config.h"
+
+#define NVIC_ISER0 TF_REG32(0xE000E100u)
+#define NVIC_ICER0 TF_REG32(0xE000E180u)
+#define NVIC_ICPR0 TF_REG32(0xE000E280u)
+#define UART_STATE TF_REG32(BSP_CONSOLE_BASE + 0x04u)
+#define UART_CTRL TF_REG32(BSP_CONSOLE_BASE + 0x08u)
+#define UART_INTCLEAR TF_REG32(BSP_CONSOLE_BASE + 0x0Cu)
+#define UART_STATE_RX_FULL (1u << 1)
+#define UART_CTRL_RX_INT (1u << 3)
+#define UART_INT_RX (1u << 1)
+#define BL_NUM_VECTORS (16u + BSP_NUM_IRQS)
+
+typedef void (*bl_vector_t)(void);
+static bl_vector_t g_vectors[BL_NUM_VECTORS] __attribute__((aligned(512)));
+
+static void bl_uart_rx_irq(void)
+{
+    UART_INTCLEAR = UART_INT_RX; /* the main loop reads the byte */
+}
+
+static void idle_init(void)
+{
+    const bl_vector_t *bsp = (const bl_vector_t *)(uintptr_t)SCB_VTOR;
+    unsigned i;
+    for (i = 0; i < BL_NUM_VECTORS; ++i) {
+        g_vectors[i] = bsp[i];
+    }
+    g_vectors[16u + BL_CMSDK_RX_IRQ] = bl_uart_rx_irq;
+    SCB_VTOR = (uint32_t)(uintptr_t)g_vectors;
+    tf_dsb_isb();
+    UART_INTCLEAR = UART_INT_RX;
+    UART_CTRL |= UART_CTRL_RX_INT;
+    NVIC_ISER0 = 1u << BL_CMSDK_RX_IRQ;
+}
+
+static void idle_wait(void)
+{
+    /* with interrupts masked, a byte arriving after the check still ends the WFI */
+    tf_irq_disable();
+    if ((UART_STATE & UART_STATE_RX_FULL) == 0u) {
+        __asm__ volatile("wfi");
+    }
+    tf_irq_enable();
+}
+
+static void idle_done(void)
+{
+    UART_CTRL &= ~UART_CTRL_RX_INT;
+    UART_INTCLEAR = UART_INT_RX;
+    NVIC_ICER0 = 1u << BL_CMSDK_RX_IRQ;
+    NVIC_ICPR0 = 1u << BL_CMSDK_RX_IRQ;
+}
+#else
+static void idle_init(void)
+{
+}
+static void idle_wait(void)
+{
+}
+static void idle_done(void)
+{
+}
+#endif
+
 static void bl_tx(void *ctx, const uint8_t *data, unsigned n)
 {
     (void)ctx;
@@ -33,6 +105,7 @@ __attribute__((noreturn)) static void bl_go(void *ctx, uint32_t vtor, uint32_t m
     /* hand over a quiet core: no SysTick, nothing pending, interrupts masked until the
      * application's bsp_init() enables them */
     tf_irq_disable();
+    idle_done();
     SYST_CSR = 0u;
     SCB_ICSR = SCB_ICSR_PENDSTCLR;
     SCB_VTOR = vtor;
@@ -100,6 +173,7 @@ int main(void)
     cfg.go = bl_go;
     cfg.ctx = 0;
     an3155_init(&bl, &cfg);
+    idle_init();
 
     for (;;) {
         int c = bsp_getc();
@@ -107,6 +181,7 @@ int main(void)
             an3155_feed(&bl, (uint8_t)c, now_ms(ticks_per_ms));
         } else {
             an3155_poll(&bl, now_ms(ticks_per_ms));
+            idle_wait();
         }
     }
 }

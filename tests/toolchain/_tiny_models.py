@@ -27,6 +27,7 @@ class TinyModel:
     high: float = 3.0
     weight_scale: float = 0.5
     per_channel_dense: bool = True
+    per_channel: bool = True  # False: every weight tensor quantized per tensor
     # kinds of ops the converted model must contain (the sweep checks each one)
     expect: tuple[str, ...] = ()
 
@@ -215,7 +216,15 @@ MODELS: dict[str, TinyModel] = {
         TinyModel(
             "conv_tiny", ((1, 11, 10, 6),), _conv, low=0.0, high=0.01, weight_scale=20.0, expect=("CONV_2D",)
         ),
+        TinyModel("conv_per_tensor", ((1, 11, 10, 6),), _conv, per_channel=False, expect=("CONV_2D",)),
         TinyModel("depthwise", ((1, 9, 8, 6),), _depthwise, expect=("DEPTHWISE_CONV_2D",)),
+        TinyModel(
+            "depthwise_per_tensor",
+            ((1, 9, 8, 6),),
+            _depthwise,
+            per_channel=False,
+            expect=("DEPTHWISE_CONV_2D",),
+        ),
         TinyModel(
             "depthwise_extreme",
             ((1, 9, 8, 6),),
@@ -303,6 +312,8 @@ def build_model(spec: TinyModel, cache_dir: Path) -> bytes:
     conv.inference_output_type = tf.int8
     if not spec.per_channel_dense:
         conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if not spec.per_channel:
+        conv._experimental_disable_per_channel = True
     data = conv.convert()
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -273,3 +273,20 @@ class Lab:
         if expect is not None:
             assert any(f.startswith(expect) for f in out.functions), out.functions
         return out
+
+
+def run_ours(
+    data: bytes, inputs: list[list[np.ndarray]], kernels: KernelObjects, workdir: Path, name: str
+) -> list[tuple[bytes, ...]]:
+    """Only tinyforge's side (for shapes the reference interpreter does not take)."""
+    from dataclasses import replace
+
+    from tinyforge.compiler import compile_model
+    from tinyforge.kernels.registry import Target
+    from tinyforge.model.tflite import parse_tflite
+    from tinyforge.runners.host import build_host, run_host
+
+    compiled = compile_model(parse_tflite(data, f"<{name}>"), Target(), name=name)
+    compiled = replace(compiled, project=replace(compiled.project, kernel_sources=tuple(kernels.objects)))
+    records = [b"".join(np.ascontiguousarray(a).tobytes() for a in rec) for rec in inputs]
+    return [r.outputs for r in run_host(build_host(compiled, workdir / name, opt="-O1"), records).results]

@@ -91,7 +91,9 @@ def test_generated_makefile_rebuilds_the_same_binary(built: api.BuildResult, tmp
     for junk in ("build", "firmware.elf", "firmware.bin", "firmware.hex"):
         p = copy / junk
         shutil.rmtree(p) if p.is_dir() else p.unlink()
-    res = subprocess.run(["make", "-s", "-C", str(copy), "firmware.bin"], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        ["make", "-s", "-C", str(copy), "firmware.bin"], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 0, res.stderr
     assert (copy / "firmware.bin").read_bytes() == built.bin.read_bytes()  # type: ignore[union-attr]
 
@@ -103,11 +105,15 @@ def test_rebuild_into_own_directory_and_refuse_foreign_files(
     api.build(models["logistic"], "mps2-an385", d, inputs=1)
     api.build(models["logistic"], "mps2-an385", d, inputs=1)  # our own files: fine
     (d / "notes.txt").write_text("mine")
-    code, _out, err = run_cli(["build", str(models["logistic"]), "--board", "mps2-an385", "-o", str(d)], capsys)
+    code, _out, err = run_cli(
+        ["build", str(models["logistic"]), "--board", "mps2-an385", "-o", str(d)], capsys
+    )
     assert code == 2
     assert f"error: {d} holds files tinyforge did not write (notes.txt); refusing to overwrite them" in err
     assert "--force" in err
-    code, _out, _err = run_cli(["build", str(models["logistic"]), "--board", "mps2-an385", "-o", str(d), "--force"], capsys)
+    code, _out, _err = run_cli(
+        ["build", str(models["logistic"]), "--board", "mps2-an385", "-o", str(d), "--force"], capsys
+    )
     assert code == 0 and (d / "notes.txt").read_text() == "mine"
 
 
@@ -119,12 +125,17 @@ def test_stale_files_of_an_earlier_build_are_removed(models: dict[str, Path], tm
     assert not (d / "lib/bsp/board_nucleo_l4r5zi.c").exists() and (d / "lib/bsp/uart_cmsdk.c").is_file()
 
 
-def test_bad_input_errors(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_errors(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     m = str(models["logistic"])
     code, _, err = run_cli(["build", m, "--board", "host", "-o", str(tmp_path / "h")], capsys)
     assert code == 2 and "the host board runs models natively, it has no firmware to build" in err
     code, _, err = run_cli(["build", m, "--app-offset", "0x100", "-o", str(tmp_path / "a")], capsys)
-    assert code == 2 and "--app-offset 0x100 is not a multiple of 0x200 (the vector table alignment on mps2-an386)" in err
+    assert (
+        code == 2
+        and "--app-offset 0x100 is not a multiple of 0x200 (the vector table alignment on mps2-an386)" in err
+    )
     code, _, err = run_cli(["build", m, "--board", "nucleo-f999", "-o", str(tmp_path / "b")], capsys)
     assert code == 2 and "unknown board 'nucleo-f999'" in err
     code, _, err = run_cli(["build", str(tmp_path / "missing.tflite")], capsys)
@@ -140,13 +151,18 @@ def test_model_too_big_fails_before_compiling(tmp_path: Path) -> None:
             api.build(big, "nucleo-f446re", tmp_path / "out", inputs=1)
     finally:
         proc.remove_observer(seen.append)
-    assert re.match(r"model does not fit: weights 64\d KB > flash 512 KB on nucleo-f446re, \d+ KB too much$", exc.value.message)
+    assert re.match(
+        r"model does not fit: weights 64\d KB > flash 512 KB on nucleo-f446re, \d+ KB too much$",
+        exc.value.message,
+    )
     assert not seen and not (tmp_path / "out").exists()  # no gcc ran, nothing was written
 
 
 def test_arena_too_big_for_ram(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     m = logistic(tmp_path / "wide.tflite", (1, 200, 200, 4))  # arena 313 KB
-    code, _, err = run_cli(["build", str(m), "--board", "nucleo-f446re", "--inputs", "1", "-o", str(tmp_path / "o")], capsys)
+    code, _, err = run_cli(
+        ["build", str(m), "--board", "nucleo-f446re", "--inputs", "1", "-o", str(tmp_path / "o")], capsys
+    )
     assert code == 2
     assert re.search(
         r"model does not fit: arena 313 KB \+ scratch \d+ B \+ output buffers 156 KB \+ stack 8.0 KB > RAM 128 KB "
@@ -168,7 +184,9 @@ def test_big_arena_goes_to_another_ram_region(tmp_path: Path) -> None:
 def test_real_boards_build_with_memory_report(
     board: str, models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(["build", str(models["dense"]), "--board", board, "-o", str(tmp_path / "o"), "-v"], capsys)
+    code, out, err = run_cli(
+        ["build", str(models["dense"]), "--board", board, "-o", str(tmp_path / "o"), "-v"], capsys
+    )
     assert code == 0, err
     report = json.loads((tmp_path / "o/report.json").read_text())
     flash = report["regions"][0]
@@ -209,7 +227,11 @@ def test_platformio_ini_parses_with_platformio(models: dict[str, Path], tmp_path
     assert cfg.get(env, "platform") == "ststm32" and cfg.get(env, "board") == "nucleo_f446re"
     flags = cfg.get(env, "build_flags")
     assert "-mcpu=cortex-m4" in flags and "-mfloat-abi=hard" in flags and "-Ilib/model" in flags
-    assert cfg.get(env, "board_build.ldscript") == "linker.ld" and cfg.get(env, "lib_deps") == ["model", "kernels", "bsp"]
+    assert cfg.get(env, "board_build.ldscript") == "linker.ld" and cfg.get(env, "lib_deps") == [
+        "model",
+        "kernels",
+        "bsp",
+    ]
     with pytest.raises(BuildError, match="PlatformIO has no board for mps2-an386"):
         api.build(models["dense"], "mps2-an386", tmp_path / "m", inputs=1, platformio=True)
 
@@ -228,14 +250,18 @@ def test_renode_robot_parses_with_robotframework(board: str, models: dict[str, P
     steps = [(k.name, tuple(k.args)) for k in case.body]
     assert steps[0][0] == "Create Machine" and steps[1][0] == "Create Terminal Tester"
     waits = [args for name, args in steps if name == "Wait For Line On Uart"]
-    assert waits[0][0].startswith(f"TF BEGIN board={board} model=") and waits[-1] == ("TF DONE status=pass count=2",)
+    assert waits[0][0].startswith(f"TF BEGIN board={board} model=") and waits[-1] == (
+        "TF DONE status=pass count=2",
+    )
     # the expected RESULT lines are the TFLM reference outputs
     from tinyforge.verify import InputSet, reference_outputs
 
     recs = (res.directory / "src/inputs.bin").read_bytes()
     import numpy as np
 
-    data = InputSet(tuple((np.frombuffer(recs[i * 64 : (i + 1) * 64], np.int8).reshape(1, 64),) for i in range(2)))
+    data = InputSet(
+        tuple((np.frombuffer(recs[i * 64 : (i + 1) * 64], np.int8).reshape(1, 64),) for i in range(2))
+    )
     ref = reference_outputs(res.compiled, data)
     assert waits[1] == (f"^TF RESULT idx=0 ticks=\\\\d+ out0={ref[0][0].hex()}$", "treatAsRegex=true")
     resc = (res.directory / "renode/firmware.resc").read_text()

@@ -23,7 +23,7 @@ from tinyforge.kernels import quant
 from tinyforge.kernels.registry import unsupported_reason
 from tinyforge.model.tflite import parse_tflite
 
-pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
+pytestmark = pytest.mark.toolchain
 
 PART_A_OPS = frozenset(
     {
@@ -109,6 +109,13 @@ def test_sweep_bit_exact(name: str, tiny_models: dict[str, bytes], workdir: Path
     input_sets = [random_inputs(graph, seed) for seed in (1, 2)]
     input_sets += [_calibration_inputs(graph, spec.low, spec.high, seed) for seed in (3, 4)]
     kinds = _check(model, workdir, f"sweep_{name}", input_sets, sanitize=False)
+    if not spec.per_channel:  # the converter honoured the request: weights per tensor
+        for op in graph.ops:
+            if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+                w = graph.tensor(op.inputs[1])
+                assert w.quant is not None and not w.quant.per_channel, (
+                    f"[{op.index}] weights are per channel"
+                )
     missing = set(spec.expect) - kinds
     assert not missing, (
         f"the converter produced no {sorted(missing)} in model {name}: the sweep would not cover it"

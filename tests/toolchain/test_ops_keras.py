@@ -44,7 +44,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
 
 
 @pytest.fixture(scope="module")
-def convert(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Spec], bytes]:
+def convert(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Spec], bytes]:
     """spec -> int8 .tflite bytes, through tinyforge.api.convert, cached on disk."""
     from tinyforge import api
     from tinyforge.model.load import import_tensorflow
@@ -167,7 +169,13 @@ def conv_specs(draw: st.DrawFn, depthwise: bool = False) -> Spec:
     pad = draw(paddings)
     if pad == "valid" and (h < (k[0] - 1) * dil[0] + 1 or w < (k[1] - 1) * dil[1] + 1):
         pad = "same"
-    params: Spec = {"kernel": k, "strides": strides, "padding": pad, "dilation": dil, "activation": draw(acts)}
+    params: Spec = {
+        "kernel": k,
+        "strides": strides,
+        "padding": pad,
+        "dilation": dil,
+        "activation": draw(acts),
+    }
     if depthwise:
         params["multiplier"] = draw(st.sampled_from([1, 1, 2, 3]))
         return _spec("depthwise", [(h, w, c)], params, draw(st.integers(0, 99)))
@@ -205,7 +213,10 @@ def merge_specs(draw: st.DrawFn) -> Spec:
     shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
     other = tuple(d if draw(st.integers(0, 2)) else 1 for d in shape)
     ins = [shape, other] if draw(st.booleans()) else [other, shape]
-    params = {"op": draw(st.sampled_from(["add", "sub", "mul"])), "activation": draw(st.sampled_from([None, "relu"]))}
+    params = {
+        "op": draw(st.sampled_from(["add", "sub", "mul"])),
+        "activation": draw(st.sampled_from([None, "relu"])),
+    }
     return _spec("merge", ins, params)
 
 
@@ -224,7 +235,10 @@ def layout_specs(draw: st.DrawFn) -> Spec:
     kind = draw(st.sampled_from(["crop", "permute", "reshape", "pad", "mean", "concat"]))
     h, w, c = draw(st.integers(3, 8)), draw(st.integers(3, 8)), draw(st.integers(1, 4))
     if kind == "crop":
-        crop = [[draw(st.integers(0, 1)), draw(st.integers(0, h - 2))], [draw(st.integers(0, 1)), draw(st.integers(0, w - 2))]]
+        crop = [
+            [draw(st.integers(0, 1)), draw(st.integers(0, h - 2))],
+            [draw(st.integers(0, 1)), draw(st.integers(0, w - 2))],
+        ]
         crop[0][1] = min(crop[0][1], h - crop[0][0] - 1)
         crop[1][1] = min(crop[1][1], w - crop[1][0] - 1)
         return _spec("crop", [(h, w, c)], {"crop": crop})
@@ -258,9 +272,44 @@ def _check(lab: Lab, convert: Callable[[Spec], bytes], spec: Spec) -> None:
 
 
 ZOO = [
-    _spec("conv", [(9, 9, 3)], {"filters": 5, "kernel": [3, 3], "strides": [2, 2], "padding": "same", "dilation": [1, 1], "activation": "relu6", "bias": True}),
-    _spec("conv", [(8, 7, 2)], {"filters": 3, "kernel": [3, 2], "strides": [1, 1], "padding": "valid", "dilation": [2, 1], "activation": None, "bias": False}),
-    _spec("depthwise", [(8, 8, 3)], {"kernel": [3, 3], "strides": [1, 2], "padding": "same", "dilation": [1, 1], "activation": "relu", "multiplier": 2}),
+    _spec(
+        "conv",
+        [(9, 9, 3)],
+        {
+            "filters": 5,
+            "kernel": [3, 3],
+            "strides": [2, 2],
+            "padding": "same",
+            "dilation": [1, 1],
+            "activation": "relu6",
+            "bias": True,
+        },
+    ),
+    _spec(
+        "conv",
+        [(8, 7, 2)],
+        {
+            "filters": 3,
+            "kernel": [3, 2],
+            "strides": [1, 1],
+            "padding": "valid",
+            "dilation": [2, 1],
+            "activation": None,
+            "bias": False,
+        },
+    ),
+    _spec(
+        "depthwise",
+        [(8, 8, 3)],
+        {
+            "kernel": [3, 3],
+            "strides": [1, 2],
+            "padding": "same",
+            "dilation": [1, 1],
+            "activation": "relu",
+            "multiplier": 2,
+        },
+    ),
     _spec("dense", [(20,)], {"units": 7, "activation": "softmax", "bias": True}),
     _spec("pool", [(7, 6, 2)], {"avg": True, "pool": [2, 3], "strides": [2, 2], "padding": "same"}),
     _spec("pool", [(7, 6, 2)], {"avg": False, "pool": [3, 3], "strides": [1, 2], "padding": "valid"}),
@@ -352,7 +401,9 @@ def test_keras_layout(lab: Lab, convert: Callable[[Spec], bytes], spec: Spec) ->
 # ---- RELU_N1_TO_1: TFLM has no kernel; TFLite's reference kernels are the oracle -----------------------
 
 
-@pytest.mark.parametrize(("si", "zi", "so", "zo"), [(0.05, 3, 0.01, -2), (0.004, -100, 0.008, 0), (0.3, 20, 0.3, 20)])
+@pytest.mark.parametrize(
+    ("si", "zi", "so", "zo"), [(0.05, 3, 0.01, -2), (0.004, -100, 0.008, 0), (0.3, 20, 0.3, 20)]
+)
 def test_relu_n1_to_1_matches_tflite(lab: Lab, si: float, zi: int, so: float, zo: int) -> None:
     from tinyforge.model.load import import_tensorflow
 

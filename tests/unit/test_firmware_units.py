@@ -52,7 +52,13 @@ def test_linker_script_regions_come_from_the_board(board: str) -> None:
     m = re.search(r"RAM \(rwx\) : ORIGIN = (0x[0-9A-F]+), LENGTH = (0x[0-9A-F]+)", text)
     assert m and int(m.group(1), 16) == b.ram.origin and int(m.group(2), 16) == b.ram.size
     assert f". = . + {b.stack_bytes};" in text
-    for sym in ("__tf_stack_bottom", "__tf_stack_top", "__tf_data_load", "__tf_bss_start", "__tf_arena_start"):
+    for sym in (
+        "__tf_stack_bottom",
+        "__tf_stack_top",
+        "__tf_data_load",
+        "__tf_bss_start",
+        "__tf_arena_start",
+    ):
         assert sym in text
     for r in b.extra_ram:
         assert f"ORIGIN = 0x{r.origin:08X}, LENGTH = 0x{r.size:X}" in text
@@ -92,7 +98,9 @@ def test_fit_check_names_the_dominant_part() -> None:
     assert "weights 612 KB > flash 512 KB on nucleo-f446re" in exc.value.message
     with pytest.raises(BuildError) as exc:
         check_fit(b, weight_bytes=300 * 1024, input_bytes=250 * 1024, arena_bytes=1000, scratch_bytes=0)
-    assert "weights 300 KB + test inputs 250 KB" in exc.value.message and "(mostly weights)" in exc.value.message
+    assert (
+        "weights 300 KB + test inputs 250 KB" in exc.value.message and "(mostly weights)" in exc.value.message
+    )
     with pytest.raises(BuildError) as exc:
         check_fit(b, weight_bytes=1000, arena_bytes=300 * 1024, scratch_bytes=0)
     assert "arena 300 KB + stack 8.0 KB > RAM 128 KB on nucleo-f446re" in exc.value.message
@@ -108,7 +116,10 @@ def test_fit_check_moves_a_big_arena_to_another_ram() -> None:
 
 
 def test_memory_bar_and_sizes() -> None:
-    assert bar(RegionUsage("RAM", 0, 1000, 250)) == "RAM:   [==        ]  25.0% (used 250 bytes from 1,000 bytes)"
+    assert (
+        bar(RegionUsage("RAM", 0, 1000, 250))
+        == "RAM:   [==        ]  25.0% (used 250 bytes from 1,000 bytes)"
+    )
     assert bar(RegionUsage("FLASH", 0, 1000, 1000)).startswith("Flash: [==========] 100.0%")
     assert kib(612 * 1024) == "612 KB" and kib(1536) == "1.5 KB" and kib(300) == "300 B"
 
@@ -123,6 +134,9 @@ def test_fault_decoding_without_elf() -> None:
     assert rep.kind == "BusFault" and rep.pc == 0x416 and rep.sp == 0x20002178
     assert rep.fault_address == 0xF0000000
     assert rep.causes == ("PRECISERR: precise bus error on a data access",)
-    assert rep.summary() == "BusFault at pc=0x00000416: PRECISERR: precise bus error on a data access (address 0xf0000000)"
+    assert (
+        rep.summary()
+        == "BusFault at pc=0x00000416: PRECISERR: precise bus error on a data access (address 0xf0000000)"
+    )
     assert fault_causes(1 << 19, 1 << 30) == ("NOCP: coprocessor (FPU/MVE) used while disabled",)
     assert fault_causes(0, 1 << 30) == ("FORCED: escalated from a configurable fault",)

@@ -21,16 +21,30 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 @click.command("build")
 @click.argument("model", type=click.Path(path_type=str))
-@click.option("--board", default="mps2-an386", show_default=True, help="Board profile (see `tinyforge boards`).")
-@click.option("-o", "--output", type=click.Path(path_type=str), help="Build directory [default: out/<model>-<board>].")
-@click.option("--opt", type=click.Choice(["speed", "size"]), default="speed", show_default=True, help="-O2 or -Os.")
-@click.option("--app-offset", callback=_int_auto, help="Link the firmware this far into flash (after a bootloader).")
-@click.option("--inputs", "count", default=4, show_default=True, help="Random test inputs baked into the firmware.")
+@click.option(
+    "--board", default="mps2-an386", show_default=True, help="Board profile (see `tinyforge boards`)."
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=str), help="Build directory [default: out/<model>-<board>]."
+)
+@click.option(
+    "--opt", type=click.Choice(["speed", "size"]), default="speed", show_default=True, help="-O2 or -Os."
+)
+@click.option(
+    "--app-offset", callback=_int_auto, help="Link the firmware this far into flash (after a bootloader)."
+)
+@click.option(
+    "--inputs", "count", default=4, show_default=True, help="Random test inputs baked into the firmware."
+)
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
-@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Test inputs as .npy.")
+@click.option(
+    "--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Test inputs as .npy."
+)
 @click.option("--renode", is_flag=True, help="Also write Renode .resc/.robot files.")
 @click.option("--platformio", is_flag=True, help="Also write a platformio.ini.")
-@click.option("--force", is_flag=True, help="Write into a directory that holds files tinyforge did not write.")
+@click.option(
+    "--force", is_flag=True, help="Write into a directory that holds files tinyforge did not write."
+)
 @click.option("--verbose", "-v", is_flag=True, help="Per-layer memory table.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report (report.json).")
 def build(
@@ -90,10 +104,20 @@ def build(
     )
     if verbose:
         rows = [
-            [x["index"], x["kind"], x["name"][:36], x["output_shape"], x["weight_bytes"], x["output_bytes"],
-             x["arena_offset"], x["macs"]]
+            [
+                x["index"],
+                x["kind"],
+                x["name"][:36],
+                x["output_shape"],
+                x["weight_bytes"],
+                x["output_bytes"],
+                x["arena_offset"],
+                x["macs"],
+            ]
             for x in rep["layers"]
         ]
         click.echo("")
-        click.echo(table(rows, ["#", "op", "name", "out", "weights", "out bytes", "arena @", "MACs"], "rlllrrrr"))
+        click.echo(
+            table(rows, ["#", "op", "name", "out", "weights", "out bytes", "arena @", "MACs"], "rlllrrrr")
+        )
     click.echo(f"firmware: {res.elf} (.bin, .hex); rebuild with `make -C {rep['directory']}`")

@@ -16,29 +16,56 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 @click.option("--sanitize", is_flag=True, help="Host only: build with -fsanitize=address,undefined.")
 @click.option("--dump-ir", is_flag=True, help="Print the graph after each compiler pass (to stderr).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
-@click.option("--timeout", default=120.0, show_default=True, help="Emulated boards: seconds before a run counts as hung.")
-@click.option("--emulator", type=click.Choice(["qemu", "renode"]), default="qemu", show_default=True,
-              help="Emulated boards: which emulator runs the firmware.")
+@click.option(
+    "--timeout",
+    default=120.0,
+    show_default=True,
+    help="Emulated boards: seconds before a run counts as hung.",
+)
+@click.option(
+    "--emulator",
+    type=click.Choice(["qemu", "renode"]),
+    default="qemu",
+    show_default=True,
+    help="Emulated boards: which emulator runs the firmware.",
+)
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 def test(
-    model: str, board: str, count: int, seed: int, input_file: str | None, sanitize: bool, dump_ir: bool, as_json: bool,
-    timeout: float, emulator: str, junit_file: str | None,
+    model: str,
+    board: str,
+    count: int,
+    seed: int,
+    input_file: str | None,
+    sanitize: bool,
+    dump_ir: bool,
+    as_json: bool,
+    timeout: float,
+    emulator: str,
+    junit_file: str | None,
 ) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
 
     Example: tinyforge test kws.tflite --board host --inputs 20
     """
-    from tinyforge import api
-
     from pathlib import Path
+
+    from tinyforge import api
 
     dump = dump_ir_to_stderr if dump_ir else None
     if board == "host" and not Path(model).is_dir():
-        report = api.test_host(model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump)
+        report = api.test_host(
+            model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump
+        )
     else:  # an emulated board, or a `tinyforge build` directory (its board unless --board says otherwise)
         board_arg = None if Path(model).is_dir() and board == "host" else board
         report = api.test_emulator(
-            model, board_arg, inputs=count, seed=seed, input_file=input_file, timeout=timeout, emulator=emulator
+            model,
+            board_arg,
+            inputs=count,
+            seed=seed,
+            input_file=input_file,
+            timeout=timeout,
+            emulator=emulator,
         )
     if junit_file:
         api.write_junit(report, junit_file)

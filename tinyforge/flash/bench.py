@@ -66,7 +66,8 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
     app_offset = int(settings.get("app_offset", 0x10000))  # type: ignore[call-overload]
     src = bootloader_dir()
     files = [src / f for f in (*BOOTLOADER_SOURCES, *BOOTLOADER_HEADERS)] + [*bsp_sources(board), *bsp_headers()]
-    h = hashlib.sha256(json.dumps(board.to_dict(), sort_keys=True).encode())
+    defines = _bootloader_defines(board, app_offset)
+    h = hashlib.sha256(json.dumps([board.to_dict(), defines], sort_keys=True).encode())
     for f in files:
         if f.is_file():
             h.update(f.read_bytes())
@@ -85,7 +86,7 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
             include_dirs=[src],
             name="bootloader",
             opt="size",
-            defines=[f"BL_APP_OFFSET=0x{app_offset:x}u", f"BL_FLASH_CPU_BASE=0x{board.flash.origin:x}u"],
+            defines=defines,
         )
         img = load_image(tmp / "bootloader.elf")
         limit = board.flash.origin + app_offset
@@ -107,6 +108,18 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return elf
+
+
+# QEMU 7.2 hw/arm/mps2.c: UART0 RX interrupt of the MPS2 FPGA images (TX is the next one)
+CMSDK_UART0_RX_IRQ = {"mps2-an385": 0, "mps2-an386": 0, "mps2-an500": 0}
+
+
+def _bootloader_defines(board: BoardProfile, app_offset: int) -> list[str]:
+    defines = [f"BL_APP_OFFSET=0x{app_offset:x}u", f"BL_FLASH_CPU_BASE=0x{board.flash.origin:x}u"]
+    irq = CMSDK_UART0_RX_IRQ.get(board.emulator.qemu_machine or "")
+    if board.console.driver == "cmsdk-uart" and board.console.base == 0x40004000 and irq is not None:
+        defines.append(f"BL_CMSDK_RX_IRQ={irq}u")  # idle in WFI, woken by the RX interrupt
+    return defines
 
 
 # ---- QEMU ---------------------------------------------------------------------------------------

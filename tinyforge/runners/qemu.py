@@ -32,12 +32,16 @@ DEFAULT_TIMEOUT = 60.0
 EXIT_GRACE = 5.0
 
 
-def qemu_argv(board: BoardProfile, elf: Path | str, *, serial: str = "stdio", extra: Sequence[str] = ()) -> list[str]:
+def qemu_argv(
+    board: BoardProfile, elf: Path | str, *, serial: str = "stdio", extra: Sequence[str] = ()
+) -> list[str]:
     """The QEMU command line for `board` (also printed into the generated Makefile's `run`)."""
     if board.emulator.qemu_machine is None:
         raise RunError(
             f"board {board.name} has no QEMU machine",
-            hint="emulated boards: " + ", ".join(_emulated_boards()) + "; or flash the real board with `tinyforge flash`",
+            hint="emulated boards: "
+            + ", ".join(_emulated_boards())
+            + "; or flash the real board with `tinyforge flash`",
         )
     argv = [QEMU, "-M", board.emulator.qemu_machine]
     if board.emulator.qemu_cpu:
@@ -199,7 +203,9 @@ def _collect(argv: Sequence[str], code: int, lines: list[str], seconds: float, h
             done = rec
         elif isinstance(rec, protocol.Fault) and fault is None:
             fault = rec
-    return QemuRun(tuple(argv), code, tuple(lines), begin, tuple(results), tuple(logs), done, fault, seconds, hz)
+    return QemuRun(
+        tuple(argv), code, tuple(lines), begin, tuple(results), tuple(logs), done, fault, seconds, hz
+    )
 
 
 class FaultError(RunError):

@@ -81,7 +81,9 @@ def uart_name(board: BoardProfile) -> str:
     if _shipped(board):
         name = STM32F4_UART_NAMES.get(board.console.base)
         if name is None:
-            raise RunError(f"board {board.name}: no known Renode name for the UART at 0x{board.console.base:08x}")
+            raise RunError(
+                f"board {board.name}: no known Renode name for the UART at 0x{board.console.base:08x}"
+            )
         return name
     return "lpuart1" if board.console.driver == "stm32-lpuart" else "uart0"
 
@@ -121,13 +123,18 @@ def _uart_model(board: BoardProfile) -> tuple[str, str]:
 
 
 def render_renode_files(
-    board: BoardProfile, project: FirmwareProject, *, expected: list[tuple[bytes, ...]] | None = None, timeout: int = 120
+    board: BoardProfile,
+    project: FirmwareProject,
+    *,
+    expected: list[tuple[bytes, ...]] | None = None,
+    timeout: int = 120,
 ) -> dict[str, bytes]:
     """renode/*.repl, firmware.resc and firmware.robot for a build directory. `expected` are the
     reference outputs per input record (computed with the TFLM reference when not given)."""
     if not board.emulator.renode_platform:
         raise RunError(
-            f"--renode: board {board.name} has no Renode platform", hint="set emulator.renode_platform in its board file"
+            f"--renode: board {board.name} has no Renode platform",
+            hint="set emulator.renode_platform in its board file",
         )
     _model, family = _uart_model(board)
     files: dict[str, bytes] = {}
@@ -143,7 +150,8 @@ def render_renode_files(
         expected = reference_for_project(project)
     manifest = project.manifest
     results = [
-        {"idx": i, "outputs": " ".join(f"out{j}={o.hex()}" for j, o in enumerate(outs))} for i, outs in enumerate(expected)
+        {"idx": i, "outputs": " ".join(f"out{j}={o.hex()}" for j, o in enumerate(outs))}
+        for i, outs in enumerate(expected)
     ]
     common = {
         "board_name": board.name,
@@ -256,7 +264,9 @@ def test_renode(
             board = built.board
         robot = d / "renode" / "firmware.robot"
         if not robot.is_file():
-            raise RunError(f"{d} has no renode/firmware.robot", hint="rebuild it with `tinyforge build --renode`")
+            raise RunError(
+                f"{d} has no renode/firmware.robot", hint="rebuild it with `tinyforge build --renode`"
+            )
         run_renode_test(robot, timeout=timeout)
     s = compiled.stats
     return api.TestReport(
@@ -269,7 +279,11 @@ def test_renode(
         scratch_bytes=s.scratch_bytes,
         liveness_bound=s.liveness_bound,
         macs=s.macs,
-        extra={"emulator": "renode", "flash_bytes": sizes.get("flash_bytes", 0), "ram_bytes": sizes.get("ram_bytes", 0)},
+        extra={
+            "emulator": "renode",
+            "flash_bytes": sizes.get("flash_bytes", 0),
+            "ram_bytes": sizes.get("ram_bytes", 0),
+        },
     )
 
 

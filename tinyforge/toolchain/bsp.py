@@ -172,7 +172,9 @@ def render_linker(
     )
 
 
-def write_bsp_files(board: BoardProfile, directory: Path, *, app_offset: int = 0, arena_region: str = "RAM") -> list[Path]:
+def write_bsp_files(
+    board: BoardProfile, directory: Path, *, app_offset: int = 0, arena_region: str = "RAM"
+) -> list[Path]:
     """bsp_config.h and linker.ld for `board` into `directory` (for firmware built outside `build`)."""
     directory.mkdir(parents=True, exist_ok=True)
     out = []

@@ -1,8 +1,8 @@
 """Compile, link and objcopy with arm-none-eabi-gcc, every call through `tinyforge.proc.run_tool`.
 
-    build_image(spec) -> FirmwareImage          any set of sources + a linker script
-    build_program(board, sources, out_dir)      a BSP program (bootloader, test firmware): adds the
-                                                BSP sources, bsp_config.h and linker.ld
+build_image(spec) -> FirmwareImage          any set of sources + a linker script
+build_program(board, sources, out_dir)      a BSP program (bootloader, test firmware): adds the
+                                            BSP sources, bsp_config.h and linker.ld
 """
 
 from __future__ import annotations
@@ -91,9 +91,16 @@ def compile_objects(spec: BuildSpec) -> list[Path]:
 
     def one(src: Path) -> None:
         try:
-            proc.run_tool(compile_argv(spec, src), cwd=spec.out_dir, timeout=COMPILE_TIMEOUT, what=f"compiling {src.name}")
+            proc.run_tool(
+                compile_argv(spec, src),
+                cwd=spec.out_dir,
+                timeout=COMPILE_TIMEOUT,
+                what=f"compiling {src.name}",
+            )
         except ToolError as exc:
-            raise BuildError(exc.message, hint="the generated code or a kernel does not compile; please report it") from exc
+            raise BuildError(
+                exc.message, hint="the generated code or a kernel does not compile; please report it"
+            ) from exc
 
     workers = max(1, min(len(spec.sources), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -102,7 +109,9 @@ def compile_objects(spec: BuildSpec) -> list[Path]:
 
 
 def link(spec: BuildSpec, objects: Sequence[Path]) -> Path:
-    res = proc.run_tool(link_argv(spec, objects), cwd=spec.out_dir, timeout=COMPILE_TIMEOUT, check=False, what="linking")
+    res = proc.run_tool(
+        link_argv(spec, objects), cwd=spec.out_dir, timeout=COMPILE_TIMEOUT, check=False, what="linking"
+    )
     if res.returncode != 0:
         text = res.stderr + res.stdout
         over = _OVERFLOW.findall(text)

@@ -31,7 +31,9 @@ def read_manifest(elf_path: Path) -> dict[str, Any]:
             sec = ELFFile(f).get_section_by_name(SECTION)
             data = sec.data() if sec is not None else None
     except ELFError as exc:
-        raise BuildError(f"{elf_path}: not an ELF file ({exc})", hint="pass the firmware.elf of a tinyforge build") from exc
+        raise BuildError(
+            f"{elf_path}: not an ELF file ({exc})", hint="pass the firmware.elf of a tinyforge build"
+        ) from exc
     if not data:
         raise BuildError(
             f"{elf_path}: no tinyforge build manifest (section {SECTION})",

@@ -87,7 +87,9 @@ def check_fit(
     if candidates and harness + stack <= board.ram.size:
         best = min(candidates, key=lambda r: r.size)
         return Budget(region_name(best.name), arena, flash_need, flash_avail)
-    biggest = max([board.ram, *[r for r in board.extra_ram if r.emulated or not for_emulator]], key=lambda r: r.size)
+    biggest = max(
+        [board.ram, *[r for r in board.extra_ram if r.emulated or not for_emulator]], key=lambda r: r.size
+    )
     parts = f"arena {kib(arena_bytes)}"
     if scratch_bytes:
         parts += f" + scratch {kib(scratch_bytes)}"

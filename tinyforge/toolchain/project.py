@@ -41,6 +41,8 @@ LISTING = ".tinyforge-files"
 GENERATED_OUTPUTS = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map", "report.json")
 OWNED_DIRS = ("build",)
 INCLUDE_DIRS = ("src", "lib/model", "lib/kernels", "lib/bsp")
+# assembler sources that .incbin a .bin of the same name (make must know)
+INCBIN_SOURCES = ("lib/model/weights.S", "src/inputs.S")
 
 
 @dataclass(frozen=True)
@@ -167,10 +169,17 @@ def assemble(
         "arena_bytes": compiled.stats.arena_bytes,
         "weight_bytes": compiled.stats.weight_bytes,
     }
-    ios = [{"i": i, "offset": sum(s.nbytes for s in compiled.inputs[:i])} for i in range(len(compiled.inputs))]
+    ios = [
+        {"i": i, "offset": sum(s.nbytes for s in compiled.inputs[:i])} for i in range(len(compiled.inputs))
+    ]
     outs = [{"i": i} for i in range(len(compiled.outputs))]
     files["src/main.c"] = render(
-        "main.c.j2", board_name=board.name, model_name=compiled.name, count=len(records), inputs=ios, outputs=outs
+        "main.c.j2",
+        board_name=board.name,
+        model_name=compiled.name,
+        count=len(records),
+        inputs=ios,
+        outputs=outs,
     ).encode()
     files["src/inputs.h"] = render("inputs.h.j2", count=len(records), record_bytes=record_bytes).encode()
     files["src/inputs.S"] = render(
@@ -179,7 +188,9 @@ def assemble(
     files["src/inputs.bin"] = b"".join(records)
     files["src/manifest.c"] = render("manifest.c.j2", manifest_json=manifest_json(manifest)).encode()
     files["src/bsp_config.h"] = bsp_mod.render_bsp_config(board).encode()
-    files["linker.ld"] = bsp_mod.render_linker(board, app_offset=app_offset, arena_region=arena_region).encode()
+    files["linker.ld"] = bsp_mod.render_linker(
+        board, app_offset=app_offset, arena_region=arena_region
+    ).encode()
 
     model_srcs = [f"lib/model/{s}" for s in compiled.project.c_sources]
     sources = ("src/main.c", "src/inputs.S", "src/manifest.c", *model_srcs, *kernel_srcs, *bsp_srcs)
@@ -195,6 +206,9 @@ def assemble(
         ldlibs=list(LDLIBS),
         linker_script="linker.ld",
         sources=list(sources),
+        incbin=[
+            (f"build/{src}.o", src.removesuffix(".S") + ".bin") for src in sources if src in INCBIN_SOURCES
+        ],
         qemu_command=qemu_argv(board, "firmware.elf") if board.is_emulated else [],
     ).encode()
     return FirmwareProject(

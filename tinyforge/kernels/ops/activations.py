@@ -86,7 +86,9 @@ def _describe(src: Tensor, dst: Tensor) -> str:
 # ---- RELU, RELU_N1_TO_1 ------------------------------------------------------------------------
 
 
-def relu_params(in_scale: float, in_zp: int, out_scale: float, out_zp: int, lo: float, hi: float | None) -> dict[str, int]:
+def relu_params(
+    in_scale: float, in_zp: int, out_scale: float, out_zp: int, lo: float, hi: float | None
+) -> dict[str, int]:
     """TFLM CalculateReluOpData<int8_t> for the range [lo, hi] (hi None: unbounded)."""
     mult, shift = quantize_multiplier(float(np.float32(in_scale)) / float(np.float32(out_scale)))
     act_min = max(-128, quantize_value(out_scale, out_zp, lo))
@@ -151,7 +153,9 @@ def pack_relu6(graph: Graph, op: Op, target: Target) -> KernelCall:
 # ---- LEAKY_RELU ------------------------------------------------------------------------------------
 
 
-def leaky_relu_params(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> dict[str, int]:
+def leaky_relu_params(
+    in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float
+) -> dict[str, int]:
     """TFLM CalculateOpDataLeakyRelu: both ratios are float32 expressions widened to double."""
     fi, fo, fa = np.float32(in_scale), np.float32(out_scale), np.float32(alpha)
     m_alpha, s_alpha = quantize_multiplier(float(np.float32(np.float32(fi * fa) / fo)))
@@ -173,7 +177,9 @@ def pack_leaky_relu(graph: Graph, op: Op, target: Target) -> KernelCall:
     so, zo = _scale_zp(dst)
     alpha = float(op.options.get("alpha", 0.2))
     p = leaky_relu_params(si, zi, so, zo, alpha)
-    return _unary_call("tf_leaky_relu_s8", graph, op, tuple(p.items()), f"{_describe(src, dst)}, alpha={alpha:.6g}")
+    return _unary_call(
+        "tf_leaky_relu_s8", graph, op, tuple(p.items()), f"{_describe(src, dst)}, alpha={alpha:.6g}"
+    )
 
 
 # ---- LOGISTIC, TANH ------------------------------------------------------------------------------

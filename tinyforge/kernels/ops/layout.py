@@ -68,10 +68,14 @@ class SliceAxis:
 
     @property
     def count(self) -> int:
-        span = self.stop - self.start
+        """Iterations of `for (i = start; stride > 0 ? i < stop : i > stop; i += stride)`."""
         if self.stride > 0:
-            return max(0, -(-span // self.stride))
-        return max(0, -(-(-span) // -self.stride))
+            return max(0, _ceil_div(self.stop - self.start, self.stride))
+        return max(0, _ceil_div(self.start - self.stop, -self.stride))
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
@@ -164,7 +168,9 @@ def pack_strided_slice(graph: Graph, op: Op, target: Target) -> KernelCall:
     axes, src, dst = plan
     in_strides = row_major_strides(src.shape)
     start = sum(a.start * s for a, s in zip(axes, in_strides, strict=True)) if dst.num_elements else 0
-    counts, steps = merge_axes([a.count for a in axes], [a.stride * s for a, s in zip(axes, in_strides, strict=True)])
+    counts, steps = merge_axes(
+        [a.count for a in axes], [a.stride * s for a, s in zip(axes, in_strides, strict=True)]
+    )
     if dst.num_elements == 0:
         counts, steps = [0], [1]
     return KernelCall(

@@ -16,7 +16,14 @@ from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 _SHORT = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "float32": "float"}
-_REQUANTIZE = {("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16")}
+_REQUANTIZE = {
+    ("int8", "int8"),
+    ("int8", "uint8"),
+    ("uint8", "int8"),
+    ("int8", "int16"),
+    ("int16", "int8"),
+    ("int16", "int16"),
+}
 _QUANTIZE = {("float32", "int8"), ("float32", "int16")}
 _DEQUANTIZE = {("int8", "float32"), ("int16", "float32")}
 

@@ -1,0 +1,50 @@
+/*
+ * Shared by the DSP kernels: the folded requantization and the int8 -> int16 expansion.
+ *
+ * Folded requantization (bit-exact with tf_requantize, see tinyforge/kernels/dsp.py for the proof
+ * and the build-time range checks that make it exact): the packer scales bias and weights of
+ * channel c by 2^(left_shift_c + 1), so the accumulator is a = acc * 2^(left_shift + 1), and
+ *     SMMLAR(a, mult, kq) = kq + ((a*mult + 2^31) >> 32) = kq + SaturatingRoundingDoublingHighMul
+ * with kq = 2^(rshift-1) + out_zp * 2^rshift; adding the sign of a (ASR #31) turns the rounding of
+ * the final arithmetic right shift by rshift into TFLM's round-half-away-from-zero.
+ */
+#ifndef TF_DSP_COMMON_H
+#define TF_DSP_COMMON_H
+
+#include <stdint.h>
+
+#include "tf_acle.h"
+#include "tf_common.h"
+
+/* requantized value before the activation clamp */
+TF_INLINE int32_t tf_dsp_requant(int32_t a, int32_t mult, int32_t kq, int32_t rshift)
+{
+    const int32_t t = tf_smmlar(a, mult, kq);
+    return (int32_t)((uint32_t)t + (uint32_t)(a >> 31)) >> rshift;
+}
+
+/* clamp: `full` (act range is all of int8) is one SSAT */
+TF_INLINE int8_t tf_dsp_clamp(int32_t v, int full, int32_t act_min, int32_t act_max)
+{
+    if (full) {
+        return (int8_t)tf_ssat8(v);
+    }
+    v = v < act_min ? act_min : v;
+    return (int8_t)(v > act_max ? act_max : v);
+}
+
+/* Expand `words` words of int8 (4 values each) to int16 pairs: word i -> dst[0] = (b0, b2),
+ * dst[1] = (b1, b3); dst advances by `stride` words per input word. */
+TF_INLINE int32_t *tf_dsp_expand(const int8_t *src, int32_t words, int32_t *dst, int32_t stride)
+{
+    int32_t i;
+    for (i = 0; i < words; ++i) {
+        const uint32_t w = (uint32_t)tf_ld32(src + 4 * i);
+        dst[0] = tf_sxtb16(w);
+        dst[1] = tf_sxtb16_ror8(w);
+        dst += stride;
+    }
+    return dst;
+}
+
+#endif /* TF_DSP_COMMON_H */

@@ -1,0 +1,31 @@
+/*
+ * CONV_2D int8 for cores with the DSP extension: im2col of two output pixels at a time into int16
+ * (SXTB16), then a 2 pixels x 2 output channels block of SMLADs over int16 weights the packer
+ * expanded and interleaved (tinyforge/kernels/ops/dsp_conv.py). The input offset is folded into the
+ * bias (padding reads the input zero point, which contributes 0), the requantization is folded as
+ * described in tf_dsp_common.h. Bit-exact with tf_conv2d_s8 for the layers the packer accepts.
+ */
+#ifndef TF_DSP_CONV_H
+#define TF_DSP_CONV_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t k4;        /* k_h * k_w * in_c rounded up to a multiple of 4 */
+    int32_t pad_value; /* the input zero point: padded taps read it and so contribute 0 */
+    int32_t act_min, act_max;
+    const int32_t *weights; /* int16 pairs: [out_c/2][k4/4][2 channels][2 words], see dsp_conv.py */
+    const int32_t *qparams; /* [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */
+} tf_dsp_conv_s8_params_t;
+
+/* scratch: 4 * k4 bytes (+ k4 bytes when in_c is not a multiple of 4) */
+void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+
+#endif /* TF_DSP_CONV_H */
