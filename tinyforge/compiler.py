@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph
-from tinyforge.ir.passes import run_passes
+from tinyforge.ir.passes import dump_graph, run_passes
 from tinyforge.ir.stats import op_macs
 from tinyforge.kernels.registry import Target, select
 from tinyforge.model.tflite import LoadedModel
-from tinyforge.plan.memory import MemoryPlan, plan_memory
+from tinyforge.plan.memory import MemoryPlan, lifetimes, liveness_bound, plan_memory
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,34 @@ def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
     return tuple(out)
 
 
+def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
+    """Let a layer write its output over an input the kernel declares safe to overwrite
+    (elementwise ops, activations, softmax), when nothing reads that input afterwards."""
+    last_read: dict[int, int] = {}
+    for pos, op in enumerate(graph.ops):
+        for t in op.inputs:
+            if t >= 0:
+                last_read[graph.storage(t)] = pos
+    protected = {graph.storage(t) for t in graph.inputs}  # callers may reuse their input buffer
+    aliases = dict(graph.aliases)
+    for pos, lay in enumerate(layers):
+        for out, src in lay.call.in_place:
+            g = graph.with_(aliases=MappingProxyType(aliases))
+            s_src, s_out = g.storage(src), g.storage(out)
+            t_src, t_out = graph.tensor(src), graph.tensor(out)
+            if (
+                s_src == s_out
+                or t_src.is_constant
+                or s_src in protected
+                or last_read.get(s_src) != pos
+                or t_src.nbytes != t_out.nbytes
+                or any(graph.storage(a) == s_out for a in aliases if a != out)
+            ):
+                continue
+            aliases[out] = s_src
+    return graph.with_(aliases=MappingProxyType(aliases))
+
+
 def compile_model(
     loaded: LoadedModel,
     target: Target | None = None,
@@ -81,6 +110,10 @@ def compile_model(
     target = target or Target()
     graph = run_passes(loaded.graph, dump=dump)
     layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
+    bound = liveness_bound(lifetimes(graph), len(graph.ops))  # no in-place: the anchors' bound
+    graph = apply_in_place(graph, layers)
+    if dump is not None:
+        dump("in-place", dump_graph(graph))
     plan = plan_memory(graph, {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)})
     ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs)
     model_name = name or Path(loaded.path).stem
@@ -91,7 +124,7 @@ def compile_model(
         weight_bytes=weight_bytes,
         arena_bytes=plan.arena_bytes,
         scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),  # inside the arena
-        liveness_bound=plan.liveness_bound,
+        liveness_bound=bound,
         layers=len(layers),
     )
     return CompiledModel(model_name, loaded, graph, layers, plan, ins, outs, project, stats, target)

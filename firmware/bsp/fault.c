@@ -16,6 +16,7 @@
 #define FAULT_EXIT_STATUS 3
 
 void HardFault_Handler(void);
+void Default_Handler(void);
 void MemManage_Handler(void);
 void BusFault_Handler(void);
 void UsageFault_Handler(void);
@@ -36,6 +37,10 @@ __attribute__((naked, used)) void bsp_fault_entry(void)
         "mrseq r0, msp\n\t"
         "mrsne r0, psp\n\t"
         "mov r2, lr\n\t"
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+        "movs r3, #0\n\t"
+        "msr msplim, r3\n\t" /* the fault stack lies below the main stack's limit */
+#endif
         "ldr r3, =bsp_fault_stack + 384\n\t"
         "msr msp, r3\n\t"
         "b bsp_fault_report\n\t"
@@ -43,6 +48,12 @@ __attribute__((naked, used)) void bsp_fault_entry(void)
 }
 
 __attribute__((naked)) void HardFault_Handler(void)
+{
+    __asm__ volatile("movs r1, #0\n\tb bsp_fault_entry\n\t");
+}
+
+/* An interrupt nobody enabled: reported like a HardFault (xpsr's low bits hold its number). */
+__attribute__((naked)) void Default_Handler(void)
 {
     __asm__ volatile("movs r1, #0\n\tb bsp_fault_entry\n\t");
 }

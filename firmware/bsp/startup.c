@@ -95,6 +95,10 @@ __attribute__((noreturn, used)) void bsp_reset(void)
 #if BSP_HAS_FPU && defined(__ARM_FEATURE_CMSE)
     SCB_NSACR |= (3u << 10); /* let the non-secure world use CP10/CP11 (FPU, MVE) too */
 #endif
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+    /* ARMv8-M: the core itself faults (UsageFault STKOF) when the stack overflows */
+    __asm__ volatile("msr msplim, %0" ::"r"((uint32_t)(uintptr_t)&__tf_stack_bottom));
+#endif
     tf_dsb_isb();
     while (dst < &__tf_data_end) {
         *dst++ = *src++;
@@ -106,12 +110,6 @@ __attribute__((noreturn, used)) void bsp_reset(void)
     bsp_exit(main());
     for (;;) {
     }
-}
-
-void Default_Handler(void)
-{
-    /* An interrupt nobody asked for: report it like a fault so it is never silent. */
-    HardFault_Handler();
 }
 
 uint32_t bsp_stack_used(void)

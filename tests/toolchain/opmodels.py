@@ -167,6 +167,7 @@ class Outcome:
     ours: list[tuple[bytes, ...]]
     reference: list[tuple[bytes, ...]]
     functions: tuple[str, ...]  # the kernels our compiler chose, in layer order
+    aliases: int = 0  # tensors that share another's memory (reshape aliases, in-place layers)
 
     def mismatches(self) -> list[str]:
         bad = []
@@ -246,7 +247,7 @@ def run_both(
         ref_t = run_reference(data, inputs[:1], intermediates=wanted)[0].tensors or {}
         ours.append(tuple(dbg.layers.get(pos, b"") for pos in range(len(wanted))))
         ref.append(tuple(ref_t.get(t, b"<missing>") for t in wanted))
-    return Outcome(ours, ref, tuple(lay.call.function for lay in compiled.layers))
+    return Outcome(ours, ref, tuple(lay.call.function for lay in compiled.layers), len(compiled.graph.aliases))
 
 
 class Lab:

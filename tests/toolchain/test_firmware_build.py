@@ -272,3 +272,23 @@ def test_renode_robot_parses_with_robotframework(board: str, models: dict[str, P
 
         assert f"@ sysbus 0x{load_board(board).console.base:08X}" in repl
         assert "CPU.CortexM @ sysbus" in repl and "systickFrequency:" in repl
+
+
+@pytest.mark.slow
+def test_float_keras_model_is_converted_into_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = Path(__file__).resolve().parents[3] / "shared/models/mlperf-tiny/ad01.h5"
+    if not src.is_file():
+        pytest.fail(f"{src} is missing: tests expect ../shared/models/mlperf-tiny beside the repo")
+    before = sorted(p.name for p in src.parent.iterdir())
+    code, out, err = run_cli(
+        ["build", str(src), "-o", str(tmp_path / "o"), "--inputs", "1", "--json"], capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["board"] == "mps2-an386"
+    from tinyforge.ir.passes import check_quantized
+    from tinyforge.model.tflite import read_tflite
+
+    check_quantized(read_tflite(tmp_path / "o/model.tflite").graph)  # the int8 model is in the build
+    assert sorted(p.name for p in src.parent.iterdir()) == before  # nothing written beside the source

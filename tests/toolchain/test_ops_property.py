@@ -121,6 +121,29 @@ def test_lookup_table_variant_is_exact(lab: Lab, kind: str) -> None:
         assert out.functions[0].endswith("_lut"), out.functions
 
 
+@fixed(10)
+@given(n=st.sampled_from([7, 300, 1000]), si=scales, zi=zero_points, data=st.data())
+def test_activation_chain_runs_in_place(lab: Lab, n, si, zi, data) -> None:
+    """Inner tensors of a chain are neither inputs nor outputs, so every layer overwrites its
+    input (the kernels declare in_place); the bytes must not change."""
+    kinds = ["QUANTIZE", "LEAKY_RELU", "HARD_SWISH", "TANH", "RELU6", "RELU", "LOGISTIC"]
+    m = ModelBuilder()
+    cur = m.input((1, n), "int8", si, zi)
+    for k in kinds:
+        if k == "TANH":
+            q = (1 / 128, 0)
+        elif k == "LOGISTIC":
+            q = (1 / 256, -128)
+        else:
+            q = (data.draw(st.floats(0.01, 0.1)), data.draw(zero_points))
+        nxt = m.tensor((1, n), "int8", *q)
+        m.op(k, [cur], [nxt], options("LeakyReluOptions", alpha=0.25) if k == "LEAKY_RELU" else None)
+        cur = nxt
+    m.output(cur)
+    out = lab.exact(m.build(), layers=True)
+    assert out.aliases >= len(kinds) - 1, out
+
+
 # ---- QUANTIZE / DEQUANTIZE: chains that stay int8 at the model edges --------------------------------
 
 

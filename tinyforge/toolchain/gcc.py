@@ -163,12 +163,12 @@ def build_program(
     """
     from tinyforge.toolchain.bsp import bsp_dir, bsp_sources, write_bsp_files
 
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the compiler runs in out_dir: every path absolute
     write_bsp_files(board, out_dir, app_offset=app_offset)
     spec = BuildSpec(
         board=board,
-        sources=(*[Path(s) for s in sources], *bsp_sources(board)),
-        include_dirs=(out_dir, bsp_dir(), *[Path(i) for i in include_dirs]),
+        sources=(*[Path(s).resolve() for s in sources], *bsp_sources(board)),
+        include_dirs=(out_dir, bsp_dir(), *[Path(i).resolve() for i in include_dirs]),
         linker_script=out_dir / "linker.ld",
         out_dir=out_dir,
         opt=opt,

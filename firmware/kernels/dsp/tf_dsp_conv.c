@@ -4,8 +4,72 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
-/* 2 pixels x 2 channels over `chunks` groups of 4 taps; x: [chunk][pixel][2 words] */
-static void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t *q, int32_t chunks, int32_t out_c,
+/* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
+ * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). 4 LDRD + 8 SMLAD per chunk. */
+TF_INLINE void tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc00, int32_t *acc01,
+                              int32_t *acc10, int32_t *acc11)
+{
+    int32_t a00 = *acc00, a01 = *acc01, a10 = *acc10, a11 = *acc11;
+#if TF_DSP_NATIVE
+    int32_t xa, xb, wa, wb, va, vb;
+    __asm__(
+        "1:\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "ldrd %[va], %[vb], [%[w]], #8\n\t"
+        "smlad %[a00], %[xa], %[wa], %[a00]\n\t"
+        "smlad %[a00], %[xb], %[wb], %[a00]\n\t"
+        "smlad %[a01], %[xa], %[va], %[a01]\n\t"
+        "smlad %[a01], %[xb], %[vb], %[a01]\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "smlad %[a10], %[xa], %[wa], %[a10]\n\t"
+        "smlad %[a10], %[xb], %[wb], %[a10]\n\t"
+        "smlad %[a11], %[xa], %[va], %[a11]\n\t"
+        "smlad %[a11], %[xb], %[vb], %[a11]\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "ldrd %[va], %[vb], [%[w]], #8\n\t"
+        "smlad %[a00], %[xa], %[wa], %[a00]\n\t"
+        "smlad %[a00], %[xb], %[wb], %[a00]\n\t"
+        "smlad %[a01], %[xa], %[va], %[a01]\n\t"
+        "smlad %[a01], %[xb], %[vb], %[a01]\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "smlad %[a10], %[xa], %[wa], %[a10]\n\t"
+        "smlad %[a10], %[xb], %[wb], %[a10]\n\t"
+        "smlad %[a11], %[xa], %[va], %[a11]\n\t"
+        "smlad %[a11], %[xb], %[vb], %[a11]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
+          [n] "+r"(pairs), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [va] "=&r"(va),
+          [vb] "=&r"(vb)
+        :
+        : "cc", "memory");
+#else
+    for (; pairs > 0; --pairs) {
+        int32_t c;
+        for (c = 0; c < 2; ++c) {
+            a00 = tf_smlad(x[0], w[0], a00);
+            a00 = tf_smlad(x[1], w[1], a00);
+            a01 = tf_smlad(x[0], w[2], a01);
+            a01 = tf_smlad(x[1], w[3], a01);
+            a10 = tf_smlad(x[2], w[0], a10);
+            a10 = tf_smlad(x[3], w[1], a10);
+            a11 = tf_smlad(x[2], w[2], a11);
+            a11 = tf_smlad(x[3], w[3], a11);
+            x += 4;
+            w += 4;
+        }
+    }
+#endif
+    *acc00 = a00;
+    *acc01 = a01;
+    *acc10 = a10;
+    *acc11 = a11;
+}
+
+/* 2 pixels x 2 channels over `chunks` (even) groups of 4 taps, requantized and stored. */
+TF_INLINE void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t *q, int32_t chunks, int32_t out_c,
                               int8_t *out0, int8_t *out1, int full, int32_t act_min, int32_t act_max)
 {
     int32_t oc;
@@ -14,52 +78,8 @@ static void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t 
         int32_t a01 = q[1];
         int32_t a10 = q[0];
         int32_t a11 = q[1];
-        const int32_t *xp = x;
-        int32_t n = chunks;
-        if (n & 1) {
-            const int32_t x0a = xp[0], x0b = xp[1], w0a = w[0], w0b = w[1], w1a = w[2], w1b = w[3];
-            const int32_t x1a = xp[2], x1b = xp[3];
-            a00 = tf_smlad(x0a, w0a, a00);
-            a00 = tf_smlad(x0b, w0b, a00);
-            a01 = tf_smlad(x0a, w1a, a01);
-            a01 = tf_smlad(x0b, w1b, a01);
-            a10 = tf_smlad(x1a, w0a, a10);
-            a10 = tf_smlad(x1b, w0b, a10);
-            a11 = tf_smlad(x1a, w1a, a11);
-            a11 = tf_smlad(x1b, w1b, a11);
-            xp += 4;
-            w += 4;
-        }
-        for (n >>= 1; n > 0; --n) {
-            int32_t x0a = xp[0], x0b = xp[1], w0a = w[0], w0b = w[1], w1a = w[2], w1b = w[3];
-            int32_t x1a = xp[2], x1b = xp[3];
-            a00 = tf_smlad(x0a, w0a, a00);
-            a00 = tf_smlad(x0b, w0b, a00);
-            a01 = tf_smlad(x0a, w1a, a01);
-            a01 = tf_smlad(x0b, w1b, a01);
-            a10 = tf_smlad(x1a, w0a, a10);
-            a10 = tf_smlad(x1b, w0b, a10);
-            a11 = tf_smlad(x1a, w1a, a11);
-            a11 = tf_smlad(x1b, w1b, a11);
-            x0a = xp[4];
-            x0b = xp[5];
-            w0a = w[4];
-            w0b = w[5];
-            w1a = w[6];
-            w1b = w[7];
-            x1a = xp[6];
-            x1b = xp[7];
-            a00 = tf_smlad(x0a, w0a, a00);
-            a00 = tf_smlad(x0b, w0b, a00);
-            a01 = tf_smlad(x0a, w1a, a01);
-            a01 = tf_smlad(x0b, w1b, a01);
-            a10 = tf_smlad(x1a, w0a, a10);
-            a10 = tf_smlad(x1b, w0b, a10);
-            a11 = tf_smlad(x1a, w1a, a11);
-            a11 = tf_smlad(x1b, w1b, a11);
-            xp += 8;
-            w += 8;
-        }
+        tf_dsp_mac_2x2(x, w, chunks >> 1, &a00, &a01, &a10, &a11);
+        w += 4 * chunks;
         {
             const int32_t v00 = tf_dsp_requant(a00, q[2], q[4], q[6]);
             const int32_t v10 = tf_dsp_requant(a10, q[2], q[4], q[6]);
@@ -105,6 +125,11 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
                 }
             }
         }
+        for (i = p->k_h * p->k_w * words; i < (p->kpad >> 2); ++i) {
+            dst[0] = pad_pair;
+            dst[1] = pad_pair;
+            dst += 4;
+        }
         return;
     }
     {
@@ -128,19 +153,19 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
                 r += in_c;
             }
         }
-        while (r < row + p->k4) {
+        while (r < row + p->kpad) {
             *r++ = pad;
         }
-        tf_dsp_expand(row, p->k4 >> 2, dst, 4);
+        tf_dsp_expand(row, p->kpad >> 2, dst, 4);
     }
 }
 
 void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     int32_t *xbuf = (int32_t *)scratch;
-    int8_t *row = (int8_t *)(xbuf + p->k4);
+    int8_t *row = (int8_t *)(xbuf + p->kpad);
     const int32_t npix = p->out_h * p->out_w;
-    const int32_t chunks = p->k4 >> 2;
+    const int32_t chunks = p->kpad >> 2;
     const int full = p->act_min == -128 && p->act_max == 127;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 3) == 0;
@@ -157,8 +182,13 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row);
             }
-            tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks, p->out_c, out_b + pix * p->out_c,
-                              out_b + pix1 * p->out_c, full, p->act_min, p->act_max);
+            if (full) {
+                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks, p->out_c, out_b + pix * p->out_c,
+                                  out_b + pix1 * p->out_c, 1, -128, 127);
+            } else {
+                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks, p->out_c, out_b + pix * p->out_c,
+                                  out_b + pix1 * p->out_c, 0, p->act_min, p->act_max);
+            }
         }
     }
 }

@@ -18,14 +18,14 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_h, pad_w;
-    int32_t k4;        /* k_h * k_w * in_c rounded up to a multiple of 4 */
+    int32_t kpad;      /* k_h * k_w * in_c rounded up to a multiple of 8 */
     int32_t pad_value; /* the input zero point: padded taps read it and so contribute 0 */
     int32_t act_min, act_max;
-    const int32_t *weights; /* int16 pairs: [out_c/2][k4/4][2 channels][2 words], see dsp_conv.py */
+    const int32_t *weights; /* int16 pairs: [out_c/2][kpad/4][2 channels][2 words], see dsp_conv.py */
     const int32_t *qparams; /* [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */
 } tf_dsp_conv_s8_params_t;
 
-/* scratch: 4 * k4 bytes (+ k4 bytes when in_c is not a multiple of 4) */
+/* scratch: 4 * kpad bytes (+ kpad bytes when in_c is not a multiple of 4) */
 void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TF_DSP_CONV_H */
