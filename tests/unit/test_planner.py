@@ -69,3 +69,16 @@ def test_reshape_is_aliased(shared_models):
     g = run_passes(read_tflite(shared_models["kws"]).graph)
     assert "RESHAPE" not in [op.kind for op in g.ops]
     assert len(g.aliases) == 1
+
+
+def test_in_place_add_shares_its_dying_input(shared_models):
+    from tinyforge import api
+    from tinyforge.plan.memory import check_plan
+
+    c = api.compile(shared_models["resnet"], "host")
+    adds = [lay.op for lay in c.layers if lay.op.kind == "ADD"]
+    assert adds
+    for op in adds:
+        assert c.graph.storage(op.outputs[0]) in {c.graph.storage(i) for i in op.inputs}
+    assert check_plan(c.plan) == []
+    assert c.stats.arena_bytes <= c.stats.liveness_bound
