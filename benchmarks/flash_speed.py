@@ -34,7 +34,9 @@ BOARD = "mps2-an386"
 
 def make_image(work: Path, size: int) -> Path:
     """The flash-hello test application, topped up to `size` bytes with pseudo-random data."""
-    build_program(load_board(BOARD), [REPO / "tests" / "data" / "firmware" / "flash_hello.c"], work, app_offset=0x10000)
+    build_program(
+        load_board(BOARD), [REPO / "tests" / "data" / "firmware" / "flash_hello.c"], work, app_offset=0x10000
+    )
     data = (work / "firmware.bin").read_bytes()
     rng = random.Random(1234)
     data += bytes(rng.getrandbits(8) for _ in range(size - len(data)))
@@ -55,7 +57,19 @@ def run_tinyforge(image: Path, port: str) -> tuple[float, str]:
 
 
 def run_stm32flash(image: Path, port: str) -> tuple[float, str]:
-    argv = [proc.find_tool("stm32flash"), "-m", "8n1", "-b", "115200", "-w", str(image), "-v", "-S", "0x08010000", port]
+    argv = [
+        proc.find_tool("stm32flash"),
+        "-m",
+        "8n1",
+        "-b",
+        "115200",
+        "-w",
+        str(image),
+        "-v",
+        "-S",
+        "0x08010000",
+        port,
+    ]
     t0 = time.perf_counter()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     dt = time.perf_counter() - t0
@@ -82,7 +96,9 @@ def main() -> int:
                     fn = run_tinyforge if tool == "tinyforge" else run_stm32flash
                     dt, _ = fn(image, emu.port)
                 times[tool].append(dt)
-                print(f"  round {r + 1}: {tool:<10} {dt:6.2f} s  ({size / dt / 1024:5.1f} KB/s written and verified)")
+                print(
+                    f"  round {r + 1}: {tool:<10} {dt:6.2f} s  ({size / dt / 1024:5.1f} KB/s written and verified)"
+                )
     med = {k: statistics.median(v) for k, v in times.items()}
     print()
     print(f"{'tool':<12}{'median s':>10}{'best s':>9}{'KB/s':>8}")

@@ -560,7 +560,7 @@ def build_firmware(
     from tinyforge.toolchain.project import assemble, check_directory, write_project
 
     b = load_board(board)
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     s = compiled.stats
     budget = check_fit(
         b,
@@ -871,10 +871,11 @@ def flash(
     profile = load_board(board) if board else None
     built_for: str | None = None
     image_path: Path | None = None
+    report: dict[str, Any] = {}
     if profile is None:
         if path.is_dir():
             bd = read_build_dir(path)
-            image_path, built_for = bd.image, bd.board
+            image_path, built_for, report = bd.image, bd.board, bd.report
         elif path.is_file():
             image_path, built_for = path, load_image(path).board  # the manifest a tinyforge build embeds
         if built_for is None:
@@ -910,12 +911,13 @@ def flash(
     if image_path is None:
         if path.is_dir():
             bd = read_build_dir(path)
-            image_path, built_for = bd.image, bd.board
+            image_path, built_for, report = bd.image, bd.board, bd.report
         elif path.exists():
             image_path = path
         else:
             raise ImageError(
-                f"{path}: no such file or directory", hint="pass a `tinyforge build` output directory or an image"
+                f"{path}: no such file or directory",
+                hint="pass a `tinyforge build` output directory or an image",
             )
     if built_for and built_for != profile.name:
         raise ImageError(
@@ -924,7 +926,15 @@ def flash(
         )
     settings = dict(chosen.settings)
     base = int(settings.get("address", profile.flash.origin))
-    default_address = base + int(settings.get("app_offset", 0))
+    app_offset = int(settings.get("app_offset", 0))
+    built_offset = report.get("app_offset")
+    if isinstance(built_offset, int) and "app_offset" in settings and built_offset != app_offset:
+        raise ImageError(
+            f"{path} was built with --app-offset 0x{built_offset:x}, but the {chosen.kind} bootloader of "
+            f"{profile.name} starts applications at offset 0x{app_offset:x}",
+            hint=f"rebuild it with `tinyforge build ... --board {profile.name} --app-offset 0x{app_offset:x}`",
+        )
+    default_address = base + app_offset
     image = load_image(image_path, address=address)
     if image.kind == "bin" and address is None:
         image = image.relocated(default_address)
@@ -977,7 +987,9 @@ def emulate(
 
     profile = load_board(board)
     if firmware is None and not bootloader:
-        raise UsageError("nothing to run: give --firmware ELF or --bootloader", hint="e.g. tinyforge emulate --bootloader")
+        raise UsageError(
+            "nothing to run: give --firmware ELF or --bootloader", hint="e.g. tinyforge emulate --bootloader"
+        )
     fw = Path(firmware) if firmware is not None else None
     if fw is not None and not fw.is_file():
         raise UsageError(f"{fw}: no such firmware file", hint="pass the firmware.elf of a tinyforge build")
@@ -986,6 +998,7 @@ def emulate(
         return start_emulator(profile, kernel, serial, extra_images=(fw,) if fw else ())
     assert fw is not None
     return start_emulator(profile, fw, serial)
+
 
 # ==== monitor =================================================================
 

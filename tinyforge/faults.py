@@ -34,6 +34,7 @@ CFSR_BITS: tuple[tuple[int, str, str], ...] = (
     (24, "UNALIGNED", "unaligned access"),
     (25, "DIVBYZERO", "integer division by zero"),
 )
+STACKING_ERRORS = ("MSTKERR", "STKERR", "STKOF")
 MMARVALID = 1 << 7
 BFARVALID = 1 << 15
 HFSR_BITS: tuple[tuple[int, str, str], ...] = (
@@ -82,7 +83,9 @@ class FaultReport:
     def summary(self) -> str:
         """One line: 'BusFault in model_invoke (model.c:42): PRECISERR ... at 0xf0000000'."""
         text = self.kind
-        if self.pc_location and self.pc_location.function:
+        if self.stack_overflow:
+            pass  # pc and lr are not valid: the core could not stack the exception frame
+        elif self.pc_location and self.pc_location.function:
             text += f" in {self.pc_location.function}"
             if self.source:
                 text += f" ({self.source})"
@@ -92,7 +95,13 @@ class FaultReport:
             text += ": " + "; ".join(self.causes)
         if self.fault_address is not None:
             text += f" (address 0x{self.fault_address:08x})"
+        if self.stack_overflow:
+            text += "; the stack overflowed: raise stack_bytes in the board profile"
         return text
+
+    @property
+    def stack_overflow(self) -> bool:
+        return any(c.split(":")[0] in STACKING_ERRORS for c in self.causes)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +114,7 @@ class FaultReport:
             "function": self.function,
             "source": self.source,
             "caller": self.lr_location.describe() if self.lr_location else None,
+            "stack_overflow": self.stack_overflow,
             "summary": self.summary(),
         }
 
@@ -156,7 +166,9 @@ def decode_fault(fault: Fault, elf: Path | None = None) -> FaultReport:
     elif cfsr & MMARVALID:
         addr = r.get("mmfar")
     pc_loc = lr_loc = None
-    if elf is not None and Path(elf).is_file():
+    causes = fault_causes(cfsr, hfsr)
+    overflow = any(c.split(":")[0] in STACKING_ERRORS for c in causes)
+    if elf is not None and Path(elf).is_file() and pc != 0 and not overflow:  # else: no valid frame
         try:
             # pc is the faulting instruction; lr holds a return address (Thumb bit set): look one
             # instruction earlier so the line is the call, not the line after it
@@ -168,7 +180,7 @@ def decode_fault(fault: Fault, elf: Path | None = None) -> FaultReport:
         pc=pc,
         lr=lr,
         sp=r.get("sp", 0),
-        causes=fault_causes(cfsr, hfsr),
+        causes=causes,
         fault_address=addr,
         pc_location=pc_loc,
         lr_location=lr_loc,

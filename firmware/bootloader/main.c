@@ -18,6 +18,7 @@
 #endif
 
 #define SCB_ICSR_PENDSTCLR (1u << 25)
+#define BL_MPU_CTRL TF_REG32(0xE000ED94u) /* same address on ARMv7-M and ARMv8-M */
 
 /*
  * Idle in WFI instead of spinning on the UART (BL_CMSDK_RX_IRQ = the console UART's RX interrupt
@@ -102,10 +103,11 @@ static void bl_tx(void *ctx, const uint8_t *data, unsigned n)
 __attribute__((noreturn)) static void bl_go(void *ctx, uint32_t vtor, uint32_t msp, uint32_t entry)
 {
     (void)ctx;
-    /* hand over a quiet core: no SysTick, nothing pending, interrupts masked until the
-     * application's bsp_init() enables them */
+    /* hand over a quiet core, as after reset: no MPU, no SysTick, nothing pending, interrupts
+     * masked until the application's bsp_init() enables them */
     tf_irq_disable();
     idle_done();
+    BL_MPU_CTRL = 0u; /* the BSP's stack guard belongs to the bootloader's memory layout */
     SYST_CSR = 0u;
     SCB_ICSR = SCB_ICSR_PENDSTCLR;
     SCB_VTOR = vtor;

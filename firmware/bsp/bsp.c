@@ -28,9 +28,25 @@ __attribute__((weak)) void bsp_board_init(void)
 {
 }
 
+static void stack_guard(void)
+{
+#if BSP_STACK_GUARD > 0u
+    /* region 7 (highest priority), 32 bytes (SIZE = 4), AP = 000 no access, execute never; the
+     * default memory map stays in force everywhere else (PRIVDEFENA) */
+    if (((MPU_TYPE >> 8) & 0xFFu) > 7u) {
+        MPU_RNR = 7u;
+        MPU_RBAR = (uint32_t)(uintptr_t)&__tf_stack_bottom;
+        MPU_RASR = MPU_RASR_XN | (4u << 1) | MPU_RASR_ENABLE;
+        MPU_CTRL = MPU_CTRL_PRIVDEFENA | MPU_CTRL_ENABLE;
+        tf_dsb_isb();
+    }
+#endif
+}
+
 void bsp_init(void)
 {
     SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
+    stack_guard();
     bsp_board_init();
     bsp_console_init();
     SYST_RVR = SYSTICK_RELOAD;

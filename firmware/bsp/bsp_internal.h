@@ -25,4 +25,12 @@ extern uint32_t __tf_stack_top;
 
 #define BSP_STACK_PAINT 0xC0FFEE55u
 
+/* ARMv7-M: the lowest BSP_STACK_GUARD bytes of the stack are a no-access MPU region, so an
+ * overflow faults (MemManage) instead of running over whatever lies below. ARMv8-M uses MSPLIM. */
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__)
+#define BSP_STACK_GUARD 32u
+#else
+#define BSP_STACK_GUARD 0u
+#endif
+
 #endif /* TINYFORGE_BSP_INTERNAL_H */

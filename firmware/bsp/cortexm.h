@@ -27,6 +27,17 @@
 #define SCB_AIRCR_VECTKEY (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ (1u << 2)
 
+/* MPU (ARMv7-M layout) */
+#define MPU_TYPE TF_REG32(0xE000ED90u)
+#define MPU_CTRL TF_REG32(0xE000ED94u)
+#define MPU_RNR TF_REG32(0xE000ED98u)
+#define MPU_RBAR TF_REG32(0xE000ED9Cu)
+#define MPU_RASR TF_REG32(0xE000EDA0u)
+#define MPU_CTRL_ENABLE (1u << 0)
+#define MPU_CTRL_PRIVDEFENA (1u << 2)
+#define MPU_RASR_ENABLE (1u << 0)
+#define MPU_RASR_XN (1u << 28)
+
 /* SysTick */
 #define SYST_CSR TF_REG32(0xE000E010u)
 #define SYST_RVR TF_REG32(0xE000E014u)

@@ -5,7 +5,7 @@
  *
  * pc/lr/xpsr come from the exception frame the core stacked; sp is the stack pointer before the
  * exception. The handler switches to its own small stack first, so a stack overflow still gets
- * reported. tinyforge/faults.py decodes the line (kind, function and source line via addr2line).
+ * reported (with pc=lr=xpsr=0 when the core could not stack the frame). tinyforge/faults.py decodes the line (kind, function and source line via addr2line).
  */
 #include <stdint.h>
 
@@ -88,13 +88,20 @@ static void put_field(const char *name, uint32_t value)
 
 __attribute__((noreturn, used)) void bsp_fault_report(const uint32_t *frame, uint32_t kind, uint32_t exc_return)
 {
-    /* Exception frame: r0 r1 r2 r3 r12 lr pc xpsr [s0-s15 fpscr reserved]. */
-    uint32_t lr = frame[5];
-    uint32_t pc = frame[6];
-    uint32_t xpsr = frame[7];
+    /* Exception frame: r0 r1 r2 r3 r12 lr pc xpsr [s0-s15 fpscr reserved]. When the core could
+     * not stack it (stack overflow) the frame pointer lies outside the stack: report zeros
+     * rather than fault again reading it. */
+    uintptr_t at = (uintptr_t)frame;
+    int valid = at >= (uintptr_t)&__tf_stack_bottom + BSP_STACK_GUARD && at + 32u <= (uintptr_t)&__tf_stack_top;
+    uint32_t lr = valid ? frame[5] : 0u;
+    uint32_t pc = valid ? frame[6] : 0u;
+    uint32_t xpsr = valid ? frame[7] : 0u;
     uint32_t words = 8u;
     if ((exc_return & (1u << 4)) == 0u) {
         words += 18u; /* the core stacked the FP context too */
+    }
+    if (!valid) {
+        words = 0u;
     }
     if (xpsr & (1u << 9)) {
         words += 1u; /* the core aligned the stack to 8 bytes */

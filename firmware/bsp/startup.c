@@ -30,10 +30,10 @@ void BusFault_Handler(void);
 void UsageFault_Handler(void);
 void SecureFault_Handler(void);
 void SysTick_Handler(void);
-void NMI_Handler(void) __attribute__((weak, alias("Default_Handler")));
-void SVC_Handler(void) __attribute__((weak, alias("Default_Handler")));
-void DebugMon_Handler(void) __attribute__((weak, alias("Default_Handler")));
-void PendSV_Handler(void) __attribute__((weak, alias("Default_Handler")));
+void NMI_Handler(void);
+void SVC_Handler(void);
+void DebugMon_Handler(void);
+void PendSV_Handler(void);
 
 typedef void (*bsp_vector_t)(void);
 
@@ -57,11 +57,44 @@ __attribute__((section(".isr_vector"), used)) const bsp_vector_t bsp_vectors[16 
     [16 ... 16 + BSP_NUM_IRQS - 1] = Default_Handler,
 };
 
-/* First code after reset: enable the FPU (and with it MVE) before any C code can use it, take
- * the stack from the linker script (a bootloader may have jumped here with its own), go to C. */
+/* Exceptions firmware may take over (weak); by default they report like a fault. A tail branch
+ * keeps EXC_RETURN in lr for the fault handler. */
+__attribute__((weak, naked)) void NMI_Handler(void)
+{
+    __asm__ volatile("b Default_Handler");
+}
+
+__attribute__((weak, naked)) void SVC_Handler(void)
+{
+    __asm__ volatile("b Default_Handler");
+}
+
+__attribute__((weak, naked)) void DebugMon_Handler(void)
+{
+    __asm__ volatile("b Default_Handler");
+}
+
+__attribute__((weak, naked)) void PendSV_Handler(void)
+{
+    __asm__ volatile("b Default_Handler");
+}
+
+/* First code after reset: mask interrupts, MPU off, no stack limit; enable the FPU (and with it
+ * MVE) before any C code can use it; take the stack from the linker script (a bootloader may
+ * have jumped here with its own); go to C. bsp_init() unmasks interrupts. */
 __attribute__((naked, noreturn)) void Reset_Handler(void)
 {
     __asm__ volatile(
+        /* a bootloader may have jumped here: start from a quiet core whatever it left behind */
+        "cpsid i\n\t"
+        "ldr r0, =0xE000ED94\n\t" /* MPU_CTRL: off until bsp_init sets this program's guard */
+        "movs r1, #0\n\t"
+        "str r1, [r0]\n\t"
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+        "msr msplim, r1\n\t"
+#endif
+        "dsb\n\t"
+        "isb\n\t"
 #if BSP_HAS_FPU
         "ldr r0, =0xE000ED88\n\t" /* CPACR: CP10 and CP11 full access */
         "ldr r1, [r0]\n\t"
@@ -114,7 +147,7 @@ __attribute__((noreturn, used)) void bsp_reset(void)
 
 uint32_t bsp_stack_used(void)
 {
-    const uint32_t *p = &__tf_stack_bottom;
+    const uint32_t *p = &__tf_stack_bottom + BSP_STACK_GUARD / 4u;
     while (p < &__tf_stack_top && *p == BSP_STACK_PAINT) {
         ++p;
     }
@@ -123,5 +156,5 @@ uint32_t bsp_stack_used(void)
 
 uint32_t bsp_stack_size(void)
 {
-    return (uint32_t)((uintptr_t)&__tf_stack_top - (uintptr_t)&__tf_stack_bottom);
+    return (uint32_t)((uintptr_t)&__tf_stack_top - (uintptr_t)&__tf_stack_bottom) - BSP_STACK_GUARD;
 }

@@ -87,20 +87,39 @@ def test_helium_runs_on_the_m55(tmp_path: Path) -> None:
     assert run.log_value("mve_sum") == "900"  # (101 + ... + 108) + 8 * 8
 
 
+@pytest.mark.parametrize("board", QEMU_BOARDS)
+def test_stack_overflow_faults_instead_of_corrupting(board: str, tmp_path: Path) -> None:
+    """ARMv8-M: MSPLIM (UsageFault STKOF); ARMv7-M: a no-access MPU region under the stack."""
+    b = load_board(board)
+    img = build_program(b, [DATA / "firmware/stack_overflow.c"], tmp_path)
+    with pytest.raises(FaultError) as exc:
+        run_qemu(b, img.elf, timeout=30)
+    rep = exc.value.report
+    assert rep.stack_overflow and rep.pc == 0 or rep.kind == "UsageFault"
+    expected = "STKOF" if b.cpu in ("cortex-m33", "cortex-m55") else "DACCVIOL"
+    assert any(c.startswith(expected) for c in rep.causes), rep.causes
+    assert exc.value.message.endswith("the stack overflowed: raise stack_bytes in the board profile")
+
+
 @pytest.mark.parametrize("board", ["mps2-an386", "netduinoplus2"])
 def test_uart_input_and_semihosting_exit(board: str, tmp_path: Path) -> None:
     b = load_board(board)
     img = build_program(b, [DATA / "firmware/echo.c"], tmp_path)
-    p = subprocess.run(
-        qemu_argv(b, img.elf),
-        input=b"ping\nhello tinyforge\nquit\n",
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    lines = p.stdout.decode().splitlines()
-    assert "TF LOG echo=ping" in lines and "TF LOG echo=hello tinyforge" in lines
-    assert lines[-1] == "TF DONE status=pass count=0" and p.returncode == 0
+    # a UART drops what arrives before the firmware enables it: wait for "ready", then type
+    p = proc.start_tool(qemu_argv(b, img.elf), stdin=subprocess.PIPE)
+    try:
+        assert p.stdout is not None and p.stdin is not None
+        assert p.stdout.readline().decode().strip() == "TF LOG ready"
+        p.stdin.write(b"ping\nhello tinyforge\nquit\n")
+        p.stdin.flush()
+        out, _err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    lines = out.decode().splitlines()
+    assert lines == ["TF LOG echo=ping", "TF LOG echo=hello tinyforge", "TF DONE status=pass count=0"]
+    assert p.returncode == 0
 
 
 def test_exit_status_reaches_the_host(tmp_path: Path) -> None:
@@ -237,7 +256,7 @@ def test_kws_on_the_default_board(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 0, err
     rep = json.loads(out)
     assert rep["bit_exact"] is True and rep["inputs"] == 2
-    assert 5_000_000 < rep["instructions_per_inference"] < 200_000_000
+    assert 1_000_000 < rep["instructions_per_inference"] < 200_000_000  # 2.7 M MACs
     assert rep["flash_bytes"] > 20_000 and rep["ram_bytes"] > rep["arena_bytes"]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from opmodels import Lab, ModelBuilder
 
@@ -34,6 +34,8 @@ def fixed(max_examples: int):  # noqa: ANN201
         derandomize=True,
         deadline=None,
         database=None,
+        # no shrinking: a failing example is reported as generated, in seconds, not minutes
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 

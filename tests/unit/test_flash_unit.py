@@ -176,6 +176,15 @@ def test_image_built_for_another_board_is_refused(tmp_path: Path, capsys: pytest
     assert "rebuild it with `tinyforge build ... --board mps2-an386`" in err
 
 
+def test_build_without_the_bootloader_offset_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "report.json").write_text(json.dumps({"board": "mps2-an386", "app_offset": 0}))
+    (tmp_path / "firmware.bin").write_bytes(cortexm_app(0x0, 0x20400000))
+    code, _out, err = run_cli(["flash", str(tmp_path), "--port", "/dev/ttyNOPE"], capsys)
+    assert code == 2
+    assert "was built with --app-offset 0x0, but the stm32-uart bootloader of mps2-an386 starts applications" in err
+    assert "--app-offset 0x10000`" in err
+
+
 # ---- stm32-uart entry sequences -----------------------------------------------------------
 
 
@@ -299,3 +308,33 @@ def test_progress_lines_for_ci() -> None:
     assert lines[4].startswith("write: done, 1000 bytes in ") and lines[4].endswith("/s)")
     assert isinstance(make_progress(quiet=True), NullProgress)
     assert isinstance(make_progress(stream=io.StringIO()), LineProgress)  # not a TTY
+
+
+def test_esptool_library_runs_and_a_silent_port_is_one_clear_error() -> None:
+    """The runner really drives esptool (as a library) against a TCP port that never answers."""
+    import socket
+    import threading
+
+    from tinyforge.runners.esptool import flash as esp_flash
+
+    server = socket.create_server(("127.0.0.1", 0))
+    conns: list[socket.socket] = []
+    threading.Thread(target=lambda: conns.append(server.accept()[0]), daemon=True).start()
+    img = FlashImage((Segment(0x10000, esp_image(0)),), Path("app.bin"), "bin")
+    req = FlashRequest(
+        board="esp32-devkit",
+        method="esptool",
+        port=f"socket://127.0.0.1:{server.getsockname()[1]}",
+        settings={"chip": "esp32", "connect_attempts": 1, "before": "no-reset"},
+    )
+    try:
+        with pytest.raises(FlashError) as e:
+            esp_flash(req, img, NullProgress())
+    finally:
+        server.close()
+        for c in conns:
+            c.close()
+    assert e.value.message.startswith("esptool write-flash: Failed to connect to ESP32")
+    assert "boot button" in (e.value.hint or "")
+    with pytest.raises(FlashError, match="was built for esp32s3, not esp32"):
+        esp_flash(req, FlashImage((Segment(0x10000, esp_image(9)),), Path("s3.bin"), "bin"), NullProgress())

@@ -7,8 +7,14 @@ import click
 
 @click.command("emulate")
 @click.argument("board", default="mps2-an386")
-@click.option("--firmware", type=click.Path(dir_okay=False), help="Firmware ELF to run (with --bootloader: preloaded).")
-@click.option("--bootloader", is_flag=True, help="Run tinyforge's serial bootloader (AN3155) so you can flash the board.")
+@click.option(
+    "--firmware", type=click.Path(dir_okay=False), help="Firmware ELF to run (with --bootloader: preloaded)."
+)
+@click.option(
+    "--bootloader",
+    is_flag=True,
+    help="Run tinyforge's serial bootloader (AN3155) so you can flash the board.",
+)
 @click.option("--serial", default="tcp:4000", show_default=True, help="tcp:PORT, tcp:HOST:PORT, or pty.")
 def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> None:
     """Start BOARD in QEMU and keep it running until Ctrl-C (or until the firmware exits).
@@ -21,13 +27,18 @@ def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> 
 
     emu = api.emulate(board, firmware=firmware, bootloader=bootloader, serial=serial)
     what = "the tinyforge serial bootloader" if bootloader else firmware
-    click.echo(f"{board}: running {what} in QEMU (pid {emu.process.pid}); console UART on {emu.port}", err=True)
+    click.echo(
+        f"{board}: running {what} in QEMU (pid {emu.process.pid}); console UART on {emu.port}", err=True
+    )
     if emu.serial.kind == "tcp":
         click.echo(f"  flash:   tinyforge flash BUILD_DIR --board {board} --port {emu.port}", err=True)
         click.echo(f"  monitor: tinyforge monitor --port {emu.port}", err=True)
     else:
         click.echo(f"  flash:   tinyforge flash BUILD_DIR --board {board} --port {emu.port}", err=True)
-        click.echo(f"           stm32flash -m 8n1 -w firmware.bin -v -S 0x08010000 -g 0x08010000 {emu.port}", err=True)
+        click.echo(
+            f"           stm32flash -m 8n1 -w firmware.bin -v -S 0x08010000 -g 0x08010000 {emu.port}",
+            err=True,
+        )
     click.echo("Ctrl-C stops it.", err=True)
     try:
         code = emu.wait()

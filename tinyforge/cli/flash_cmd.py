@@ -19,16 +19,41 @@ def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int |
 @click.command("flash")
 @click.argument("target", metavar="DIR|IMAGE")
 @click.option("--board", "-b", help="Board profile (default: the one the build was made for).")
-@click.option("--port", "-p", default="auto", show_default=True,
-              help="Serial device, `auto` (the board's USB id), or a pyserial URL (socket://host:port, rfc2217://...).")
+@click.option(
+    "--port",
+    "-p",
+    default="auto",
+    show_default=True,
+    help="Serial device, `auto` (the board's USB id), or a pyserial URL (socket://host:port, rfc2217://...).",
+)
 @click.option("--method", help="Flash method, when the board has several (stm32-uart, esptool, uf2).")
 @click.option("--baud", type=int, help="Bootloader baud rate (default: the board profile's).")
-@click.option("--verify/--no-verify", default=None, help="Read back and compare (default: when the method can).")
-@click.option("--address", callback=_int, help="Load address of a raw .bin (default: flash start + app offset).")
-@click.option("--erase-all", is_flag=True, help="Erase the whole chip first (default: only the sectors written).")
-@click.option("--start/--no-start", default=None, help="Start the application afterwards (default: when the method can).")
-@click.option("--follow", is_flag=True, help="Then print the application's output from the same port until its TF DONE line.")
-@click.option("--follow-timeout", type=float, default=60.0, show_default=True, help="Seconds --follow waits for TF DONE.")
+@click.option(
+    "--verify/--no-verify", default=None, help="Read back and compare (default: when the method can)."
+)
+@click.option(
+    "--address", callback=_int, help="Load address of a raw .bin (default: flash start + app offset)."
+)
+@click.option(
+    "--erase-all", is_flag=True, help="Erase the whole chip first (default: only the sectors written)."
+)
+@click.option(
+    "--start/--no-start",
+    default=None,
+    help="Start the application afterwards (default: when the method can).",
+)
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Then print the application's output from the same port until its TF DONE line.",
+)
+@click.option(
+    "--follow-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds --follow waits for TF DONE.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (no progress output).")
 def flash(
     target: str,

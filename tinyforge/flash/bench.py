@@ -65,7 +65,10 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
     settings = bootloader_settings(board)
     app_offset = int(settings.get("app_offset", 0x10000))  # type: ignore[call-overload]
     src = bootloader_dir()
-    files = [src / f for f in (*BOOTLOADER_SOURCES, *BOOTLOADER_HEADERS)] + [*bsp_sources(board), *bsp_headers()]
+    files = [src / f for f in (*BOOTLOADER_SOURCES, *BOOTLOADER_HEADERS)] + [
+        *bsp_sources(board),
+        *bsp_headers(),
+    ]
     defines = _bootloader_defines(board, app_offset)
     h = hashlib.sha256(json.dumps([board.to_dict(), defines], sort_keys=True).encode())
     for f in files:
@@ -148,7 +151,9 @@ def parse_serial(text: str) -> SerialSpec:
                 return SerialSpec("tcp", host=parts[0], port=int(parts[1]))
         except ValueError:
             pass
-    raise UsageError(f"--serial {text!r}: expected tcp:PORT, tcp:HOST:PORT or pty", hint="e.g. --serial tcp:4000")
+    raise UsageError(
+        f"--serial {text!r}: expected tcp:PORT, tcp:HOST:PORT or pty", hint="e.g. --serial tcp:4000"
+    )
 
 
 def _free_port(host: str) -> int:
@@ -157,14 +162,17 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def qemu_argv(board: BoardProfile, kernel: Path, serial: str, extra_images: tuple[Path, ...] = ()) -> list[str]:
+def qemu_argv(
+    board: BoardProfile, kernel: Path, serial: str, blobs: tuple[tuple[Path, int], ...] = ()
+) -> list[str]:
+    """`blobs`: raw files preloaded at an address (an application already in the flash)."""
     emu = board.emulator
     argv = [QEMU, "-machine", str(emu.qemu_machine)]
     if emu.qemu_cpu:
         argv += ["-cpu", emu.qemu_cpu]
     argv += ["-display", "none", "-monitor", "none", "-serial", serial, "-kernel", str(kernel)]
-    for img in extra_images:
-        argv += ["-device", f"loader,file={img}"]
+    for path, addr in blobs:
+        argv += ["-device", f"loader,file={path},addr=0x{addr:x},force-raw=on"]
     argv += ["-semihosting-config", "enable=on,target=native"]
     return argv
 
@@ -238,6 +246,7 @@ class Emulator:
     argv: tuple[str, ...]
     _log: list[bytes] = field(default_factory=list)
     relay: PtyRelay | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def log(self) -> str:
         return b"".join(self._log).decode("utf-8", "replace")
@@ -260,6 +269,9 @@ class Emulator:
         if self.relay is not None:
             self.relay.close()
             self.relay = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
         return self.process.returncode
 
     def __enter__(self) -> Emulator:
@@ -286,16 +298,31 @@ def start_emulator(
     port can be opened."""
     spec = parse_serial(serial) if isinstance(serial, str) else serial
     if not board.is_emulated:
-        raise BoardError(f"board {board.name} has no QEMU machine", hint="pick an emulated board (`tinyforge boards`)")
+        raise BoardError(
+            f"board {board.name} has no QEMU machine", hint="pick an emulated board (`tinyforge boards`)"
+        )
     # QEMU always serves the UART on TCP; `pty` is a relay to it (see PtyRelay)
     host = spec.host if spec.kind == "tcp" else "127.0.0.1"
     port_no = (spec.port if spec.kind == "tcp" else 0) or _free_port(host)
     qserial = f"tcp:{host}:{port_no},server=on,wait=off,nodelay=on"
-    argv = qemu_argv(board, kernel, qserial, extra_images)
+    blobs: list[tuple[Path, int]] = []
+    tmp = None
+    if extra_images:
+        # preloaded as the flash bytes only (an ELF's RAM sections would collide with the kernel's)
+        from tinyforge.flash.image import load_image
+
+        tmp = tempfile.TemporaryDirectory(prefix="tinyforge-emulate-")
+        for i, path in enumerate(extra_images):
+            img = load_image(path)
+            blob = Path(tmp.name) / f"image{i}.bin"
+            blob.write_bytes(img.flat())
+            blobs.append((blob, img.start))
+    argv = qemu_argv(board, kernel, qserial, tuple(blobs))
     p = proc.start_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     log: list[bytes] = []
     deadline = time.monotonic() + ready_timeout
     relay: PtyRelay | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
     try:
         while True:
             if p.poll() is not None:
@@ -322,8 +349,10 @@ def start_emulator(
     except BaseException:
         p.kill()
         p.wait()
+        if tmp is not None:
+            tmp.cleanup()
         raise
     if p.stdout is not None:
         threading.Thread(target=_drain, args=(p.stdout, log), daemon=True).start()
     url = relay.path if relay is not None else f"socket://{host}:{port_no}"
-    return Emulator(board.name, p, url, spec, tuple(argv), log, relay)
+    return Emulator(board.name, p, url, spec, tuple(argv), log, relay, tmp)

@@ -119,7 +119,9 @@ def parse_hex(text: str, source: Path) -> tuple[Segment, ...]:
             raise ImageError(f"{where}: not hexadecimal", hint="the .hex file is corrupt") from None
         count, addr, rtype = rec[0], (rec[1] << 8) | rec[2], rec[3]
         if len(rec) != count + 5:
-            raise ImageError(f"{where}: record length {count} does not match the line", hint="the .hex file is corrupt")
+            raise ImageError(
+                f"{where}: record length {count} does not match the line", hint="the .hex file is corrupt"
+            )
         if sum(rec) & 0xFF:
             raise ImageError(f"{where}: checksum mismatch", hint="the .hex file is corrupt; rebuild it")
         payload = rec[4 : 4 + count]
@@ -136,7 +138,9 @@ def parse_hex(text: str, source: Path) -> tuple[Segment, ...]:
         else:
             raise ImageError(f"{where}: unknown record type {rtype:02x}", hint="the .hex file is corrupt")
     if not ended:
-        raise ImageError(f"{source}: no end-of-file record (truncated?)", hint="the .hex file is corrupt; rebuild it")
+        raise ImageError(
+            f"{source}: no end-of-file record (truncated?)", hint="the .hex file is corrupt; rebuild it"
+        )
     return _normalise(chunks, source)
 
 
@@ -186,7 +190,9 @@ def parse_elf(path: Path) -> tuple[tuple[Segment, ...], dict[str, Any] | None]:
             sec = elf.get_section_by_name(".tf_manifest")
             manifest = _manifest_from(sec.data()) if sec is not None else None
     except (ELFError, ValueError, OSError, AssertionError) as exc:
-        raise ImageError(f"{path}: not a valid ELF file ({exc})", hint="the file is corrupt or truncated; rebuild it") from exc
+        raise ImageError(
+            f"{path}: not a valid ELF file ({exc})", hint="the file is corrupt or truncated; rebuild it"
+        ) from exc
     return _normalise(segs, path), manifest
 
 
@@ -211,7 +217,9 @@ def load_image(path: str | Path, *, address: int | None = None) -> FlashImage:
     """Read a .bin (placed at `address`), .hex or .elf. A raw .bin without an address starts at 0."""
     p = Path(path)
     if not p.is_file():
-        raise ImageError(f"{p}: no such file", hint="pass a firmware.elf/.hex/.bin or a `tinyforge build` directory")
+        raise ImageError(
+            f"{p}: no such file", hint="pass a firmware.elf/.hex/.bin or a `tinyforge build` directory"
+        )
     suffix = p.suffix.lower()
     manifest: dict[str, Any] | None
     if suffix == ".elf" or (suffix not in (".hex", ".bin") and p.read_bytes()[:4] == b"\x7fELF"):
@@ -231,7 +239,9 @@ def load_image(path: str | Path, *, address: int | None = None) -> FlashImage:
         manifest = _manifest_from(data)
         kind = "bin"
     else:
-        raise ImageError(f"{p}: unknown image type {suffix or '(none)'}", hint="use a .elf, .hex or .bin file")
+        raise ImageError(
+            f"{p}: unknown image type {suffix or '(none)'}", hint="use a .elf, .hex or .bin file"
+        )
     img = FlashImage(segs, p, kind, (manifest or {}).get("board"), manifest)
     if address is not None and kind != "bin" and address != img.start:
         raise ImageError(
@@ -249,7 +259,9 @@ def check_vector_table(image: FlashImage, board: Any) -> None:
     head = image.segments[0].data[:8]
     where = f"{image.source}"
     if len(head) < 8:
-        raise ImageError(f"{where}: too short to hold a vector table ({image.size} bytes)", hint="rebuild the firmware")
+        raise ImageError(
+            f"{where}: too short to hold a vector table ({image.size} bytes)", hint="rebuild the firmware"
+        )
     sp = int.from_bytes(head[:4], "little")
     reset = int.from_bytes(head[4:], "little")
     rams = [r for r in board.regions if r.kind == "ram"]

@@ -95,7 +95,11 @@ class LineProgress(_Base):
 
     def done(self) -> None:
         dt = time.monotonic() - self.t0
-        print(f"{self.name}: done, {self.count} bytes in {dt:.2f} s ({_rate(self.count, dt)})", file=self.stream, flush=True)
+        print(
+            f"{self.name}: done, {self.count} bytes in {dt:.2f} s ({_rate(self.count, dt)})",
+            file=self.stream,
+            flush=True,
+        )
 
 
 class NullProgress:

@@ -41,12 +41,16 @@ def check_app_image(data: bytes, chip: str, where: str) -> None:
     in the extended header (byte 12-13, little endian)."""
     if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
         raise FlashError(
-            f"{where}: not an ESP app image (first byte 0x{data[0]:02x}, expected 0xe9)" if data else f"{where}: empty",
+            f"{where}: not an ESP app image (first byte 0x{data[0]:02x}, expected 0xe9)"
+            if data
+            else f"{where}: empty",
             hint="flash the .bin from `idf.py build` / `esptool elf2image`, or the ELF",
         )
     segments = data[1]
     if not 1 <= segments <= 16:
-        raise FlashError(f"{where}: {segments} segments in the image header (corrupt?)", hint="rebuild the image")
+        raise FlashError(
+            f"{where}: {segments} segments in the image header (corrupt?)", hint="rebuild the image"
+        )
     ids = image_chip_ids()
     want = ids.get(chip.replace("-", "").lower())
     if want is None:
@@ -74,8 +78,10 @@ def esptool_argv(request: FlashRequest, port: str, address: int, image_file: Pat
         str(s.get("before", "default-reset")),
         "--after",
         str(s.get("after", "hard-reset")) if request.start else "no-reset",
-        "write-flash",
     ]
+    if "connect_attempts" in s:
+        argv += ["--connect-attempts", str(s["connect_attempts"])]
+    argv.append("write-flash")
     if request.erase_all:
         argv.append("--erase-all")
     if not request.verify:
@@ -104,10 +110,14 @@ def _run(argv: list[str], what: str) -> None:
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for --json
             esptool.main(argv)
     except esptool.FatalError as exc:
-        raise FlashError(f"{what}: {str(exc).strip().splitlines()[0]}", hint="check the port, the boot button and --baud") from exc
+        raise FlashError(
+            f"{what}: {str(exc).strip().splitlines()[0]}", hint="check the port, the boot button and --baud"
+        ) from exc
     except SystemExit as exc:
         if exc.code not in (0, None):
-            raise ToolError(f"{what} exited with status {exc.code}", hint="run esptool by hand with the same arguments") from exc
+            raise ToolError(
+                f"{what} exited with status {exc.code}", hint="run esptool by hand with the same arguments"
+            ) from exc
 
 
 def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> FlashResult:
@@ -115,7 +125,11 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
     from tinyforge.serial.ports import resolve_port
 
     chip = str(request.settings["chip"])
-    address = request.address if request.address is not None else int(request.settings.get("address", DEFAULT_APP_ADDRESS))
+    address = (
+        request.address
+        if request.address is not None
+        else int(request.settings.get("address", DEFAULT_APP_ADDRESS))
+    )
     port = resolve_port(request.port, request.usb_ids)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tinyforge-esp-") as tmp:

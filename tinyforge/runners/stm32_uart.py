@@ -61,7 +61,9 @@ class An3155Error(FlashError):
 
 
 class NackError(An3155Error):
-    def __init__(self, message: str, *, stage: str, address: int | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, stage: str, address: int | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.stage = stage
         self.address = address
@@ -109,10 +111,17 @@ def _addr_bytes(address: int) -> bytes:
 class An3155:
     """The host side of AN3155 over a byte transport. Not thread-safe; one instance per port."""
 
-    def __init__(self, transport: Transport, *, where: str = "the port", timeout: float = 1.0) -> None:
+    def __init__(
+        self, transport: Transport, *, where: str = "the port", timeout: float = 1.0, stream: bool = False
+    ) -> None:
+        """`stream`: send a READ/WRITE command together with its address, without waiting for the
+        command's ACK in between (one round trip less per block). Only for a bootloader known to
+        consume its input as a byte stream (tinyforge's own, firmware/bootloader/); a ROM
+        bootloader gets strict AN3155 turn-taking."""
         self.t = transport
         self.where = where
         self.timeout = timeout
+        self.stream = stream
 
     # ---- byte I/O ----------------------------------------------------------------------------
 
@@ -146,12 +155,16 @@ class An3155:
             )
         return data
 
-    def _ack(self, what: str, *, stage: str, address: int | None = None, timeout: float | None = None) -> None:
+    def _ack(
+        self, what: str, *, stage: str, address: int | None = None, timeout: float | None = None
+    ) -> None:
         b = self._read_exact(1, what, timeout)[0]
         if b == ACK:
             return
         if b == NACK:
-            raise NackError(f"{self.where}: the bootloader refused {what} (NACK)", stage=stage, address=address)
+            raise NackError(
+                f"{self.where}: the bootloader refused {what} (NACK)", stage=stage, address=address
+            )
         raise An3155Error(
             f"{self.where}: got byte 0x{b:02x} instead of ACK after {what}",
             hint="the link is out of sync or noisy; check the baud rate and wiring",
@@ -160,6 +173,16 @@ class An3155:
     def _command(self, cmd: int, what: str) -> None:
         self._write(bytes([cmd, cmd ^ 0xFF]))
         self._ack(what, stage="command")
+
+    def _command_at(self, cmd: int, address: int, what: str) -> None:
+        """A command followed by its address (both ACKed), streamed when allowed."""
+        if self.stream:
+            self._write(bytes([cmd, cmd ^ 0xFF]) + _addr_bytes(address))
+            self._ack(what, stage="command")
+        else:
+            self._command(cmd, what)
+            self._write(_addr_bytes(address))
+        self._ack(f"the address 0x{address:08x} of {what.split(' ')[0]}", stage="address", address=address)
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -227,9 +250,7 @@ class An3155:
     def read_memory(self, address: int, length: int) -> bytes:
         if not 1 <= length <= BLOCK:
             raise ValueError(f"READ_MEMORY length {length} not in 1..{BLOCK}")
-        self._command(CMD_READ_MEMORY, f"READ_MEMORY at 0x{address:08x}")
-        self._write(_addr_bytes(address))
-        self._ack(f"the read address 0x{address:08x}", stage="address", address=address)
+        self._command_at(CMD_READ_MEMORY, address, f"READ_MEMORY at 0x{address:08x}")
         n = length - 1
         self._write(bytes([n, n ^ 0xFF]))
         self._ack(f"the read length at 0x{address:08x}", stage="length", address=address)
@@ -241,9 +262,7 @@ class An3155:
             raise ValueError(f"WRITE_MEMORY length {len(data)} not in 1..{BLOCK}")
         if len(data) % 4:
             data = data + b"\xff" * (4 - len(data) % 4)
-        self._command(CMD_WRITE_MEMORY, f"WRITE_MEMORY at 0x{address:08x}")
-        self._write(_addr_bytes(address))
-        self._ack(f"the write address 0x{address:08x}", stage="address", address=address)
+        self._command_at(CMD_WRITE_MEMORY, address, f"WRITE_MEMORY at 0x{address:08x}")
         frame = bytes([len(data) - 1]) + data
         self._write(frame + bytes([_xor(frame)]))
         self._ack(f"the data written at 0x{address:08x}", stage="data", address=address, timeout=timeout)
@@ -456,7 +475,7 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
     port = open_port(port_name, baud, parity=parity, timeout=READ_SLICE)
     try:
         run_sequence(port, enter)
-        bl = An3155(port, where=port_name)
+        bl = An3155(port, where=port_name, stream=settings.get("bootloader") == "tinyforge")
         bl.sync(attempts=_setting_int(settings, "sync_attempts", 3))
         info = bl.info()
         chip = CHIPS.get(info.pid)
@@ -535,10 +554,14 @@ def _plan_for(request: FlashRequest, image: FlashImage, chip: ChipInfo | None, a
     capacity = chip.flash_size if chip else region[1]  # type: ignore[index]
     if region is not None:
         capacity = min(capacity, region[1])
-    bases = [b for b in ((region[0] if region else None), (chip.flash_base if chip else None)) if b is not None]
+    bases = [
+        b for b in ((region[0] if region else None), (chip.flash_base if chip else None)) if b is not None
+    ]
     base = next((b for b in bases if b <= image.start < b + capacity), bases[0])
     where = f"board {request.board}: " if request.board else ""
-    return plan_flash(image, flash_base=base, capacity=capacity, sectors=sectors, protect_below=app_offset, where=where)
+    return plan_flash(
+        image, flash_base=base, capacity=capacity, sectors=sectors, protect_below=app_offset, where=where
+    )
 
 
 def _erase(bl: An3155, pages: Sequence[int], erase_cmd: int) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,22 +89,30 @@ def encode(image: FlashImage, family_id: int, payload_size: int = PAYLOAD, fill:
 def decode(data: bytes) -> list[Uf2Block]:
     """Parse and check every block (magics, sizes, numbering)."""
     if len(data) % BLOCK_SIZE:
-        raise FlashError(f"UF2 data is {len(data)} bytes, not a multiple of {BLOCK_SIZE}", hint="the file is truncated")
+        raise FlashError(
+            f"UF2 data is {len(data)} bytes, not a multiple of {BLOCK_SIZE}", hint="the file is truncated"
+        )
     blocks: list[Uf2Block] = []
     for off in range(0, len(data), BLOCK_SIZE):
         blk = data[off : off + BLOCK_SIZE]
         m0, m1, flags, addr, size, no, count, fam = _HEADER.unpack_from(blk)
         (end,) = struct.unpack_from("<I", blk, BLOCK_SIZE - 4)
         if (m0, m1, end) != (MAGIC_START0, MAGIC_START1, MAGIC_END):
-            raise FlashError(f"UF2 block {off // BLOCK_SIZE}: bad magic numbers", hint="not a UF2 file, or corrupt")
+            raise FlashError(
+                f"UF2 block {off // BLOCK_SIZE}: bad magic numbers", hint="not a UF2 file, or corrupt"
+            )
         if size > DATA_SIZE:
             raise FlashError(f"UF2 block {off // BLOCK_SIZE}: payload size {size} > {DATA_SIZE}")
         blocks.append(
-            Uf2Block(flags, addr, bytes(blk[32 : 32 + size]), no, count, fam if flags & FLAG_FAMILY_ID else None)
+            Uf2Block(
+                flags, addr, bytes(blk[32 : 32 + size]), no, count, fam if flags & FLAG_FAMILY_ID else None
+            )
         )
     for i, b in enumerate(blocks):
         if b.block_no != i or b.num_blocks != len(blocks):
-            raise FlashError(f"UF2 block {i}: numbered {b.block_no} of {b.num_blocks}, expected {i} of {len(blocks)}")
+            raise FlashError(
+                f"UF2 block {i}: numbered {b.block_no} of {b.num_blocks}, expected {i} of {len(blocks)}"
+            )
     return blocks
 
 
@@ -186,24 +193,24 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
             )
         if len(drives) > 1:
             raise FlashError(
-                f"several UF2 drives: {', '.join(map(str, drives))}", hint="choose one with --port /path/to/drive"
+                f"several UF2 drives: {', '.join(map(str, drives))}",
+                hint="choose one with --port /path/to/drive",
             )
         drive = drives[0]
     progress.phase("copy", len(data))
-    with tempfile.TemporaryDirectory(prefix="tinyforge-uf2-") as tmp:
-        staged = Path(tmp) / "firmware.uf2"
-        staged.write_bytes(data)  # never next to the user's build
-        dest = drive / "firmware.uf2"
-        try:
-            with open(staged, "rb") as src, open(dest, "wb") as out:
-                for off in range(0, len(data), 64 * BLOCK_SIZE):
-                    chunk = src.read(64 * BLOCK_SIZE)
-                    out.write(chunk)
-                    progress.advance(len(chunk))
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError as exc:
-            raise FlashError(f"{dest}: cannot write ({exc.strerror})", hint="is the drive mounted writable?") from exc
+    dest = drive / "firmware.uf2"
+    step = 64 * BLOCK_SIZE
+    try:
+        with open(dest, "wb") as out:
+            for off in range(0, len(data), step):
+                out.write(data[off : off + step])
+                progress.advance(len(data[off : off + step]))
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise FlashError(
+            f"{dest}: cannot write ({exc.strerror})", hint="is the drive mounted writable?"
+        ) from exc
     progress.done()
     reappeared = None
     if touched and port_name.startswith("/dev/"):
@@ -220,5 +227,9 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
         started=True,
         seconds=time.monotonic() - t0,
         chip=None,
-        details={"family_id": f"0x{family:08x}", "uf2_blocks": len(data) // BLOCK_SIZE, "port_back": reappeared},
+        details={
+            "family_id": f"0x{family:08x}",
+            "uf2_blocks": len(data) // BLOCK_SIZE,
+            "port_back": reappeared,
+        },
     )

@@ -99,6 +99,26 @@ TF_INLINE int32_t tf_smlatb(int32_t a, int32_t b, int32_t acc)
 #endif
 }
 
+/* acc + lo(a)*hi(b) */
+TF_INLINE int32_t tf_smlabt(int32_t a, int32_t b, int32_t acc)
+{
+#if TF_DSP_NATIVE
+    return (int32_t)__smlabt(a, b, acc);
+#else
+    return (int32_t)((uint32_t)acc + (uint32_t)(tf_lo16(a) * tf_hi16(b)));
+#endif
+}
+
+/* acc + hi(a)*hi(b) */
+TF_INLINE int32_t tf_smlatt(int32_t a, int32_t b, int32_t acc)
+{
+#if TF_DSP_NATIVE
+    return (int32_t)__smlatt(a, b, acc);
+#else
+    return (int32_t)((uint32_t)acc + (uint32_t)(tf_hi16(a) * tf_hi16(b)));
+#endif
+}
+
 /* acc + the rounded high word of a*b: acc + ((a*b + 2^31) >> 32), wrapping */
 TF_INLINE int32_t tf_smmlar(int32_t a, int32_t b, int32_t acc)
 {

@@ -6,8 +6,8 @@
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
  * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). 4 LDRD + 8 SMLAD per chunk. */
-TF_INLINE void tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc00, int32_t *acc01,
-                              int32_t *acc10, int32_t *acc11)
+TF_INLINE const int32_t *tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc00,
+                                        int32_t *acc01, int32_t *acc10, int32_t *acc11)
 {
     int32_t a00 = *acc00, a01 = *acc01, a10 = *acc10, a11 = *acc11;
 #if TF_DSP_NATIVE
@@ -66,33 +66,90 @@ TF_INLINE void tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int32_t pairs,
     *acc01 = a01;
     *acc10 = a10;
     *acc11 = a11;
+    return w;
 }
 
-/* 2 pixels x 2 channels over `chunks` (even) groups of 4 taps, requantized and stored. */
-TF_INLINE void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t *q, int32_t chunks, int32_t out_c,
-                              int8_t *out0, int8_t *out1, int full, int32_t act_min, int32_t act_max)
+/* 2 pixels x all channels (out_c even, activation range all of int8): requantized and stored. */
+TF_INLINE void tf_dsp_conv_block_full(const int32_t *x, const int32_t *w, const int32_t *q, int32_t pairs,
+                                      int32_t out_c, int8_t *out0, int8_t *out1)
+{
+    const int32_t *q_end = q + 4 * out_c;
+    do {
+        int32_t a00 = q[0];
+        int32_t a01 = q[1];
+        int32_t a10 = a00;
+        int32_t a11 = a01;
+        w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
+        {
+            const int32_t m0 = q[2], m1 = q[3], k0 = q[4], k1 = q[5], r0 = q[6], r1 = q[7];
+            const int32_t v00 = tf_ssat8(tf_dsp_requant(a00, m0, k0, r0));
+            const int32_t v10 = tf_ssat8(tf_dsp_requant(a10, m0, k0, r0));
+            const int32_t v01 = tf_ssat8(tf_dsp_requant(a01, m1, k1, r1));
+            const int32_t v11 = tf_ssat8(tf_dsp_requant(a11, m1, k1, r1));
+            out0[0] = (int8_t)v00;
+            out0[1] = (int8_t)v01;
+            out1[0] = (int8_t)v10;
+            out1[1] = (int8_t)v11;
+        }
+        out0 += 2;
+        out1 += 2;
+        q += 8;
+    } while (q != q_end);
+}
+
+/* 2 pixels x all channels, any out_c and activation range. */
+static void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t *q, int32_t pairs, int32_t out_c,
+                              int8_t *out0, int8_t *out1, int32_t act_min, int32_t act_max)
 {
     int32_t oc;
     for (oc = 0; oc < out_c; oc += 2) {
         int32_t a00 = q[0];
         int32_t a01 = q[1];
-        int32_t a10 = q[0];
-        int32_t a11 = q[1];
-        tf_dsp_mac_2x2(x, w, chunks >> 1, &a00, &a01, &a10, &a11);
-        w += 4 * chunks;
-        {
-            const int32_t v00 = tf_dsp_requant(a00, q[2], q[4], q[6]);
-            const int32_t v10 = tf_dsp_requant(a10, q[2], q[4], q[6]);
-            out0[oc] = tf_dsp_clamp(v00, full, act_min, act_max);
-            out1[oc] = tf_dsp_clamp(v10, full, act_min, act_max);
-            if (oc + 1 < out_c) {
-                const int32_t v01 = tf_dsp_requant(a01, q[3], q[5], q[7]);
-                const int32_t v11 = tf_dsp_requant(a11, q[3], q[5], q[7]);
-                out0[oc + 1] = tf_dsp_clamp(v01, full, act_min, act_max);
-                out1[oc + 1] = tf_dsp_clamp(v11, full, act_min, act_max);
-            }
+        int32_t a10 = a00;
+        int32_t a11 = a01;
+        w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
+        out0[oc] = tf_dsp_clamp(tf_dsp_requant(a00, q[2], q[4], q[6]), 0, act_min, act_max);
+        out1[oc] = tf_dsp_clamp(tf_dsp_requant(a10, q[2], q[4], q[6]), 0, act_min, act_max);
+        if (oc + 1 < out_c) {
+            out0[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a01, q[3], q[5], q[7]), 0, act_min, act_max);
+            out1[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a11, q[3], q[5], q[7]), 0, act_min, act_max);
         }
         q += 8;
+    }
+}
+
+TF_INLINE void tf_dsp_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n >= 4; n -= 4) {
+        const int32_t v = tf_ld32(src);
+        memcpy(dst, &v, sizeof v);
+        dst += 4;
+        src += 4;
+    }
+    if (n & 2) {
+        dst[0] = src[0];
+        dst[1] = src[1];
+        dst += 2;
+        src += 2;
+    }
+    if (n & 1) {
+        dst[0] = src[0];
+    }
+}
+
+TF_INLINE void tf_dsp_fill_bytes(int8_t *dst, uint32_t v4, int32_t n)
+{
+    for (; n >= 4; n -= 4) {
+        memcpy(dst, &v4, sizeof v4);
+        dst += 4;
+    }
+    if (n & 2) {
+        dst[0] = (int8_t)v4;
+        dst[1] = (int8_t)v4;
+        dst += 2;
+    }
+    if (n & 1) {
+        dst[0] = (int8_t)v4;
     }
 }
 
@@ -133,29 +190,34 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
         return;
     }
     {
+        /* small in_c: the row in natural tap order as int8 (runs of taps inside the image copied
+         * a word at a time), then expanded */
         int8_t *r = row;
-        const int8_t pad = (int8_t)p->pad_value;
+        const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+        const int32_t run = p->k_w * in_c;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t iy = y0 + ky * p->dil_h;
-            const int iy_in = iy >= 0 && iy < p->in_h;
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t ix = x0 + kx * p->dil_w;
-                if (iy_in && ix >= 0 && ix < p->in_w) {
-                    const int8_t *src = in_b + (iy * p->in_w + ix) * in_c;
-                    for (i = 0; i < in_c; ++i) {
-                        r[i] = src[i];
-                    }
-                } else {
-                    for (i = 0; i < in_c; ++i) {
-                        r[i] = pad;
+            if (iy < 0 || iy >= p->in_h) {
+                tf_dsp_fill_bytes(r, pad4, run);
+            } else if (p->dil_w == 1) {
+                const int32_t kx_lo = x0 < 0 ? TF_MIN(-x0, p->k_w) : 0;
+                const int32_t kx_hi = TF_MAX(TF_MIN(p->k_w, p->in_w - x0), kx_lo);
+                tf_dsp_fill_bytes(r, pad4, kx_lo * in_c);
+                tf_dsp_copy_bytes(r + kx_lo * in_c, in_b + (iy * p->in_w + x0 + kx_lo) * in_c, (kx_hi - kx_lo) * in_c);
+                tf_dsp_fill_bytes(r + kx_hi * in_c, pad4, (p->k_w - kx_hi) * in_c);
+            } else {
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t ix = x0 + kx * p->dil_w;
+                    if (ix >= 0 && ix < p->in_w) {
+                        tf_dsp_copy_bytes(r + kx * in_c, in_b + (iy * p->in_w + ix) * in_c, in_c);
+                    } else {
+                        tf_dsp_fill_bytes(r + kx * in_c, pad4, in_c);
                     }
                 }
-                r += in_c;
             }
+            r += run;
         }
-        while (r < row + p->kpad) {
-            *r++ = pad;
-        }
+        tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
         tf_dsp_expand(row, p->kpad >> 2, dst, 4);
     }
 }
@@ -166,7 +228,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     int8_t *row = (int8_t *)(xbuf + p->kpad);
     const int32_t npix = p->out_h * p->out_w;
     const int32_t chunks = p->kpad >> 2;
-    const int full = p->act_min == -128 && p->act_max == 127;
+    const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 3) == 0;
     int32_t b, pix;
@@ -183,11 +245,11 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row);
             }
             if (full) {
-                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks, p->out_c, out_b + pix * p->out_c,
-                                  out_b + pix1 * p->out_c, 1, -128, 127);
+                tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, out_b + pix * p->out_c,
+                                       out_b + pix1 * p->out_c);
             } else {
-                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks, p->out_c, out_b + pix * p->out_c,
-                                  out_b + pix1 * p->out_c, 0, p->act_min, p->act_max);
+                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, out_b + pix * p->out_c,
+                                  out_b + pix1 * p->out_c, p->act_min, p->act_max);
             }
         }
     }

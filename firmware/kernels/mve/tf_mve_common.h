@@ -28,7 +28,7 @@
 
 /* Output stage of a layer: output zero point and the fused activation's clamp. */
 typedef struct {
-    int32x4_t zp;
+    int32_t zp;
     int32x4_t lo;
     int32x4_t hi;
 } tf_mve_out_t;
@@ -36,7 +36,7 @@ typedef struct {
 TF_MVE_INLINE tf_mve_out_t tf_mve_out(int32_t zp, int32_t lo, int32_t hi)
 {
     tf_mve_out_t o;
-    o.zp = vdupq_n_s32(zp);
+    o.zp = zp;
     o.lo = vdupq_n_s32(lo);
     o.hi = vdupq_n_s32(hi);
     return o;
@@ -61,18 +61,36 @@ TF_MVE_INLINE int32x4_t tf_mve_mul_by_quantized_multiplier_r(int32x4_t x, int32x
     return tf_mve_rounding_divide(vqrdmulhq_s32(x, m), r);
 }
 
-/* Accumulators + bias -> requantized, offset, clamped int32 lanes. `q` points at one block of
- * per-channel constants: bias'[4], multiplier[4], left shift[4], -right shift[4]. */
-TF_MVE_INLINE int32x4_t tf_mve_requantize_block(int32x4_t acc, const int32_t *q, const tf_mve_out_t *o,
-                                               int left_shifts)
+/* Per-channel constants of 4 channels (one block of a packed `qparams` array: bias'[4],
+ * multiplier[4], left shift[4], -right shift[4]). */
+typedef struct {
+    int32x4_t bias;
+    int32x4_t mult;
+    int32x4_t lsh;
+    int32x4_t rsh;
+} tf_mve_q4_t;
+
+TF_MVE_INLINE tf_mve_q4_t tf_mve_q4(const int32_t *q, int left_shifts)
 {
-    acc = vaddq_s32(acc, vldrwq_s32(q));
+    tf_mve_q4_t c;
+    c.bias = vldrwq_s32(q);
+    c.mult = vldrwq_s32(q + 4);
+    c.lsh = left_shifts ? vldrwq_s32(q + 8) : vdupq_n_s32(0);
+    c.rsh = vldrwq_s32(q + 12);
+    return c;
+}
+
+/* Accumulators of 4 channels -> + bias, requantized, offset, clamped int32 lanes. */
+TF_MVE_INLINE int32x4_t tf_mve_requantize4(int32x4_t acc, const tf_mve_q4_t *c, const tf_mve_out_t *o,
+                                          int left_shifts)
+{
+    acc = vaddq_s32(acc, c->bias);
     if (left_shifts) {
-        acc = tf_mve_mul_by_quantized_multiplier(acc, vldrwq_s32(q + 4), vldrwq_s32(q + 8), vldrwq_s32(q + 12));
+        acc = tf_mve_mul_by_quantized_multiplier(acc, c->mult, c->lsh, c->rsh);
     } else {
-        acc = tf_mve_mul_by_quantized_multiplier_r(acc, vldrwq_s32(q + 4), vldrwq_s32(q + 12));
+        acc = tf_mve_mul_by_quantized_multiplier_r(acc, c->mult, c->rsh);
     }
-    acc = vaddq_s32(acc, o->zp);
+    acc = vaddq_n_s32(acc, o->zp);
     acc = vmaxq_s32(acc, o->lo);
     return vminq_s32(acc, o->hi);
 }

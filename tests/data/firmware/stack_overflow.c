@@ -7,19 +7,22 @@
 
 static volatile uint32_t g_depth = 0xFFFFFFFFu;
 
-static uint32_t deep(volatile uint32_t *prev, uint32_t n)
+static uint32_t deep(uint32_t n)
 {
     volatile uint32_t frame[32];
-    frame[0] = n + (prev != 0 ? prev[0] : 0u);
+    uint32_t r;
+    frame[0] = n;
     if (n >= g_depth) {
         return frame[0];
     }
-    return frame[0] + deep(frame, n + 1u);
+    r = deep(n + 1u);
+    frame[1] = r; /* a volatile write after the call: the frame must outlive it (no tail call) */
+    return frame[1] + frame[0];
 }
 
 int main(void)
 {
     bsp_init();
     bsp_puts("TF LOG recursing\n");
-    return (int)deep(0, 0u);
+    return (int)deep(0u);
 }

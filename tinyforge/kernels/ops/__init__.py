@@ -19,6 +19,12 @@ MODULES = [
     "activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
     "quantize",  # QUANTIZE, DEQUANTIZE
     "layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
+    # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
+    "dsp_conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "dsp_fully_connected",  # FULLY_CONNECTED
+    "dsp_elementwise",  # ADD, SUB (same shapes)
+    # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
+    "mve_conv",  # CONV_2D, DEPTHWISE_CONV_2D
 ]
 
 for _name in MODULES:

@@ -1,0 +1,110 @@
+/* FULLY_CONNECTED int8 with the DSP extension: see tf_dsp_fully_connected.h. */
+#include "tf_dsp_fully_connected.h"
+
+#include "tf_acle.h"
+#include "tf_dsp_common.h"
+
+/* 4 channels over `pairs` x 8 inputs: x = [chunk][2 words], w = [chunk][channel][2 words]. */
+TF_INLINE void tf_dsp_mac_1x4(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if TF_DSP_NATIVE
+    int32_t xa, xb, wa, wb;
+    __asm__(
+        "1:\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+        "smlad %[a0], %[xb], %[wb], %[a0]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a1], %[xa], %[wa], %[a1]\n\t"
+        "smlad %[a1], %[xb], %[wb], %[a1]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a2], %[xa], %[wa], %[a2]\n\t"
+        "smlad %[a2], %[xb], %[wb], %[a2]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a3], %[xa], %[wa], %[a3]\n\t"
+        "smlad %[a3], %[xb], %[wb], %[a3]\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+        "smlad %[a0], %[xb], %[wb], %[a0]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a1], %[xa], %[wa], %[a1]\n\t"
+        "smlad %[a1], %[xb], %[wb], %[a1]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a2], %[xa], %[wa], %[a2]\n\t"
+        "smlad %[a2], %[xb], %[wb], %[a2]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a3], %[xa], %[wa], %[a3]\n\t"
+        "smlad %[a3], %[xb], %[wb], %[a3]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(pairs),
+          [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+        :
+        : "cc", "memory");
+#else
+    int32_t c;
+    for (c = 2 * pairs; c > 0; --c) {
+        a0 = tf_smlad(x[0], w[0], a0);
+        a0 = tf_smlad(x[1], w[1], a0);
+        a1 = tf_smlad(x[0], w[2], a1);
+        a1 = tf_smlad(x[1], w[3], a1);
+        a2 = tf_smlad(x[0], w[4], a2);
+        a2 = tf_smlad(x[1], w[5], a2);
+        a3 = tf_smlad(x[0], w[6], a3);
+        a3 = tf_smlad(x[1], w[7], a3);
+        x += 2;
+        w += 8;
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
+                               void *scratch)
+{
+    int32_t *x = (int32_t *)scratch;
+    const int32_t full = p->act_min == -128 && p->act_max == 127;
+    const int32_t depth = p->accum_depth;
+    int32_t b, oc, i;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * depth;
+        int8_t *out = output + b * p->out_depth;
+        const int32_t *w = p->weights;
+        const int32_t *q = p->qparams;
+        /* the row as int16 pairs; the padding (weights 0) reads 0 */
+        tf_dsp_expand(in, depth >> 2, x, 2);
+        if (depth & 3) {
+            uint32_t tail = 0;
+            for (i = depth & ~3; i < depth; ++i) {
+                tail |= (uint32_t)(uint8_t)in[i] << (8 * (i & 3));
+            }
+            x[2 * (depth >> 2)] = tf_sxtb16(tail);
+            x[2 * (depth >> 2) + 1] = tf_sxtb16_ror8(tail);
+        }
+        for (i = (depth + 3) >> 2; i < (p->kpad >> 2); ++i) {
+            x[2 * i] = 0;
+            x[2 * i + 1] = 0;
+        }
+        for (oc = 0; oc < p->out_depth; oc += 4) {
+            int32_t acc[4];
+            int32_t j;
+            acc[0] = q[0];
+            acc[1] = q[1];
+            acc[2] = q[2];
+            acc[3] = q[3];
+            tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
+            w += p->kpad * 2;
+            for (j = 0; j < 4 && oc + j < p->out_depth; ++j) {
+                const int32_t v = tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]);
+                out[oc + j] = tf_dsp_clamp(v, full, p->act_min, p->act_max);
+            }
+            q += 16;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/*
+ * CONV_2D for Cortex-M55 with Helium: int8 activations, int8 weights, per-channel (or per-tensor,
+ * expanded) requantization, groups == 1. Bit-exact with TFLite Micro's reference ConvPerChannel.
+ *
+ * Every output pixel is one row of the Helium matrix core (tf_mve_gemm.h): a 1x1 convolution
+ * without padding reads its rows in place; any other shape copies the receptive field of two
+ * pixels at a time into `scratch` (im2col, 2 x k bytes), padding with the input zero point, which
+ * contributes nothing once the input offset is folded into the bias.
+ */
+#ifndef TF_MVE_CONV_H
+#define TF_MVE_CONV_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w; /* top/left padding */
+    int32_t input_zp; /* the value of padding */
+    int32_t output_offset; /* output zero point */
+    int32_t act_min, act_max;
+    int32_t left_shifts; /* 1 if some channel's multiplier has a left shift */
+    int32_t im2col; /* 0: 1x1 without padding, rows read in place; 1: scratch holds 2 x k bytes */
+    const int8_t *weights; /* packed, see tf_mve_gemm.h; k = k_h * k_w * in_c */
+    const int32_t *qparams; /* packed bias' / multiplier / shifts, see tf_mve_gemm.h */
+} tf_mve_conv2d_s8_params_t;
+
+void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch);
+
+#endif /* TF_MVE_CONV_H */

@@ -1,0 +1,144 @@
+"""Build-time work for the Helium (MVE) kernels (firmware/kernels/mve/): folding the input offset
+into the bias and laying weights and per-channel constants out in the order the kernels read them.
+The packers in tinyforge/kernels/ops/mve_*.py call these; pure functions over numpy arrays.
+
+Folding. TFLM computes, per output channel, acc = bias + sum(w * (x + input_offset)); the kernels
+compute acc = bias' + sum(w * x) with bias' = bias + input_offset * sum(w). In int32 arithmetic
+(which wraps on the M55, as TFLM's does in practice) both are the same integer modulo 2^32, so the
+requantization sees the same accumulator. Padding is filled with the input zero point
+(-input_offset), which then contributes w * 0, as TFLM's skipped taps do.
+
+Requantization stays TFLM's: the kernels vectorise tf_multiply_by_quantized_multiplier with
+VSHL / VQRDMULH / a rounding VRSHL (see firmware/kernels/mve/tf_mve_common.h), which gives the
+same integers; only (multiplier, shift) are split into left shift and negated right shift here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 16  # bytes of one VLDRB.8 / VMLADAV.S8
+BLOCK = 4  # output channels per block of the matrix core
+
+
+def wrap_int32(values: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap of int64 values to int32 (what the M55's adds do)."""
+    v = np.asarray(values, dtype=np.int64)
+    return (((v + 2**31) % 2**32) - 2**31).astype(np.int32)
+
+
+def folded_bias(bias: np.ndarray | None, weights: np.ndarray, input_offset: int) -> np.ndarray:
+    """bias + input_offset * sum(w) per output channel; `weights` is [channel][taps]."""
+    w = np.asarray(weights, dtype=np.int64)
+    b = np.zeros(w.shape[0], dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    return wrap_int32(b + int(input_offset) * w.sum(axis=1))
+
+
+def split_shifts(pairs: Sequence[tuple[int, int]], channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(multiplier, left shift, -right shift) per channel; one pair is broadcast to every channel."""
+    if len(pairs) == 1:
+        pairs = list(pairs) * channels
+    if len(pairs) != channels:
+        raise ValueError(f"{len(pairs)} multipliers for {channels} channels")
+    mult = np.array([m for m, _ in pairs], dtype=np.int64)
+    shift = np.array([s for _, s in pairs], dtype=np.int64)
+    return mult, np.maximum(shift, 0), np.minimum(shift, 0)
+
+
+@dataclass(frozen=True)
+class GemmPack:
+    """What the matrix core (firmware/kernels/mve/tf_mve_gemm.h) reads for one layer."""
+
+    k: int  # dot product length
+    out_c: int
+    weights: np.ndarray  # int8 [ceil(out_c/4)][ceil(k/16)][4][16]
+    qparams: np.ndarray  # int32 [ceil(out_c/4)][4][4]: bias', multiplier, left shift, -right shift
+    left_shifts: int  # 1 if some channel shifts left
+
+
+def pack_gemm(
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+) -> GemmPack:
+    """Pack `weights` [out_c][k] (int8, taps in input order) for the 2-row x 4-filter core."""
+    w = np.asarray(weights, dtype=np.int64)
+    out_c, k = w.shape
+    blocks = -(-out_c // BLOCK)
+    chunks = -(-k // CHUNK)
+    padded = np.zeros((blocks * BLOCK, chunks * CHUNK), dtype=np.int8)
+    padded[:out_c, :k] = w.astype(np.int8)
+    packed = padded.reshape(blocks, BLOCK, chunks, CHUNK).transpose(0, 2, 1, 3)
+    return GemmPack(k, out_c, np.ascontiguousarray(packed), qparams(w, bias, input_offset, pairs), _left(pairs))
+
+
+def qparams(
+    weights: np.ndarray, bias: np.ndarray | None, input_offset: int, pairs: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """int32 [ceil(out_c/4)][4][4]: per block of 4 channels bias', multiplier, left shift,
+    -right shift (padding channels get zeros)."""
+    out_c = np.asarray(weights).shape[0]
+    blocks = -(-out_c // BLOCK)
+    mult, lsh, rsh = split_shifts(pairs, out_c)
+    table = np.zeros((4, blocks * BLOCK), dtype=np.int64)
+    table[0, :out_c] = folded_bias(bias, weights, input_offset)
+    table[1, :out_c] = mult
+    table[2, :out_c] = lsh
+    table[3, :out_c] = rsh
+    return np.ascontiguousarray(table.reshape(4, blocks, BLOCK).transpose(1, 0, 2)).astype(np.int32)
+
+
+def _left(pairs: Sequence[tuple[int, int]]) -> int:
+    return 1 if any(s > 0 for _, s in pairs) else 0
+
+
+DW_GROUP = 16  # channels per group of the depthwise kernel
+# accumulator lane -> channel within a group of 16 (VMULLB/VMULLT then VMOVLB/VMOVLT order)
+DW_LANES = (0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15)
+DW_MAX_TAPS = 64  # TF_MVE_DW_MAX_TAPS
+
+
+@dataclass(frozen=True)
+class DepthwisePack:
+    """What firmware/kernels/mve/tf_mve_depthwise.c reads for one layer (depth multiplier 1)."""
+
+    weights: np.ndarray  # int8 [ceil(c/16)][taps][16]
+    qparams: np.ndarray  # int32 [ceil(c/16)][bias', multiplier, left shift, -right shift][16], DW_LANES order
+    left_shifts: int
+
+
+def pack_depthwise(
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+) -> DepthwisePack:
+    """Pack depthwise `weights` [channel][taps] (int8, taps in (ky, kx) order)."""
+    w = np.asarray(weights, dtype=np.int64)
+    channels, taps = w.shape
+    groups = -(-channels // DW_GROUP)
+    padded = np.zeros((groups * DW_GROUP, taps), dtype=np.int8)
+    padded[:channels] = w.astype(np.int8)
+    packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
+    mult, lsh, rsh = split_shifts(pairs, channels)
+    table = np.zeros((4, groups * DW_GROUP), dtype=np.int64)
+    table[0, :channels] = folded_bias(bias, w, input_offset)
+    table[1, :channels] = mult
+    table[2, :channels] = lsh
+    table[3, :channels] = rsh
+    lanes = np.array(DW_LANES)
+    q = table.reshape(4, groups, DW_GROUP)[:, :, lanes].transpose(1, 0, 2)
+    return DepthwisePack(np.ascontiguousarray(packed), np.ascontiguousarray(q).astype(np.int32), _left(pairs))
+
+
+def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
+    """Why the Helium depthwise kernel cannot take these weights, or None."""
+    if taps > DW_MAX_TAPS:
+        return f"{taps} filter taps; the Helium depthwise kernel takes at most {DW_MAX_TAPS}"
+    if int(np.asarray(weights).min(initial=0)) < -127:
+        return "weights use -128; the Helium depthwise kernel sums two products in int16"
+    return None
