@@ -118,7 +118,11 @@ class FaultProxy:
                 data = src.recv(4096)
                 if not data:
                     break
-                if self.drop_after is not None and not self.dropped and self.sent + len(data) >= self.drop_after:
+                if (
+                    self.drop_after is not None
+                    and not self.dropped
+                    and self.sent + len(data) >= self.drop_after
+                ):
                     keep = self.drop_after - self.sent
                     dst.sendall(self._fault(data[:keep]))
                     self.sent += keep

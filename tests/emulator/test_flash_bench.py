@@ -126,7 +126,9 @@ def test_a_corrupted_byte_is_nacked_and_the_block_retried(bench, hello: Path) ->
 
 def test_a_persistent_nack_fails_naming_the_address(bench, hello: Path, capsys) -> None:  # noqa: ANN001
     # corrupt the data frame of every WRITE_MEMORY to 0x00010400 (its address bytes + XOR)
-    with FaultProxy(tcp_port(bench.port), corrupt_after=bytes([0x00, 0x01, 0x04, 0x00, 0x05]), corrupt_gap=4) as proxy:
+    with FaultProxy(
+        tcp_port(bench.port), corrupt_after=bytes([0x00, 0x01, 0x04, 0x00, 0x05]), corrupt_gap=4
+    ) as proxy:
         code, _out, err = run_cli(["flash", str(hello), "--port", proxy.url], capsys)
     assert code == 2
     error = [line for line in err.splitlines() if line.startswith("error:")]
@@ -209,7 +211,9 @@ def test_oversized_image_is_refused_from_the_chip_id(bench, tmp_path: Path, caps
     # 1 MB of flash (GET_ID 0x413) minus the 64 KB bootloader: 983,040 bytes fit, this is 1 MB
     app = (0x20400000).to_bytes(4, "little") + (0x00010101).to_bytes(4, "little") + bytes(0x100000 - 8)
     (tmp_path / "big.bin").write_bytes(app)
-    code, _out, err = run_cli(["flash", str(tmp_path / "big.bin"), "--board", BOARD, "--port", bench.port], capsys)
+    code, _out, err = run_cli(
+        ["flash", str(tmp_path / "big.bin"), "--board", BOARD, "--port", bench.port], capsys
+    )
     assert code == 2
     assert "big.bin does not fit: it ends at 0x00110000 but the flash ends at 0x00100000" in err
     assert "983040 bytes available from 0x00010000" in err
@@ -258,7 +262,10 @@ def test_emulate_prints_where_to_connect_and_ctrl_c_stops_it(bootloader: Path) -
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and os.path.exists(f"/proc/{qemu_pid}"):
             time.sleep(0.1)
-        assert not os.path.exists(f"/proc/{qemu_pid}") or "zombie" in Path(f"/proc/{qemu_pid}/status").read_text()
+        assert (
+            not os.path.exists(f"/proc/{qemu_pid}")
+            or "zombie" in Path(f"/proc/{qemu_pid}/status").read_text()
+        )
     finally:
         if p.poll() is None:
             p.kill()
@@ -305,10 +312,12 @@ def test_emulate_runs_a_firmware_and_keeps_its_output_on_the_pty(tmp_path: Path)
     from tinyforge.boards import load_board
     from tinyforge.toolchain.gcc import build_program
 
-    build_program(load_board(BOARD), [Path(__file__).parent.parent / "data" / "firmware" / "flash_hello.c"], plain)
+    build_program(
+        load_board(BOARD), [Path(__file__).parent.parent / "data" / "firmware" / "flash_hello.c"], plain
+    )
     with api.emulate(BOARD, firmware=plain / "firmware.elf", serial="pty") as emu:
         assert emu.wait(30) == 0  # the firmware ran and exited (semihosting)
-        out = read_pty_until(emu.port, b"TF DONE")  # read after QEMU is gone: the relay kept it
+        out = read_pty_until(emu.port, b"count=0\n")  # read after QEMU is gone: the relay kept it
     assert b"TF BEGIN board=mps2-an386" in out and b"TF DONE status=pass count=0" in out
 
 
@@ -325,7 +334,7 @@ def test_bootloader_with_a_preloaded_application_starts_it_on_go(hello: Path) ->
         bl.go(0x08010000)  # through the STM32 flash address alias
         out = b""
         deadline = time.monotonic() + 20
-        while b"TF DONE" not in out and time.monotonic() < deadline:
+        while b"count=0\n" not in out and time.monotonic() < deadline:
             try:
                 out += port.read(1)
             except Exception:  # noqa: BLE001 - the board exits after TF DONE

@@ -266,3 +266,12 @@ def test_pytest_plugin_fixture(tinyforge_run, dense_model: Path) -> None:  # noq
     assert run.instructions_per_inference and run.flash_bytes and run.ram_bytes and run.timer_hz == 25_000_000
     host = tinyforge_run(dense_model, "host", inputs=2)
     assert host.bit_exact and [o[0].tobytes() for o in host.outputs] == [o[0].tobytes() for o in run.outputs]
+
+
+def test_per_layer_profiling_adds_up(dense_model: Path, tmp_path: Path) -> None:
+    res = api.build(dense_model, "mps2-an500", tmp_path / "p", inputs=1, profile_layers=True)
+    run = run_qemu(load_board("mps2-an500"), res.elf, timeout=30)
+    layers = [int(t.split("ticks=")[1]) for t in run.logs if t.startswith("layer n=")]
+    assert len(layers) == res.compiled.stats.layers >= 1
+    total = run.results[0].ticks
+    assert 0 < sum(layers) <= total and total - sum(layers) < 10  # only the hooks themselves are left

@@ -107,14 +107,6 @@ class ModelBuilder:
 
     def build(self) -> bytes:
         s = schema()
-        # tflite_micro's Python interpreter sizes its arena as 10x the model file; tiny models with
-        # large activations need more, so an unused buffer pads the file (harmless to both sides).
-        need = 3 * sum(int(np.prod(t.shape)) * 4 for t in self.tensors) + 16384
-        have = 10 * sum(len(b.data or []) for b in self.buffers) + 10 * 1024
-        if need > have:
-            pad = s.BufferT()
-            pad.data = [0] * ((need - have) // 10 + 1)
-            self.buffers.append(pad)
         sg = s.SubGraphT()
         sg.tensors = self.tensors
         sg.operators = self.ops
@@ -219,7 +211,6 @@ def run_both(
     build prints them), so intermediate int16/float tensors are checked too."""
     from dataclasses import replace
 
-    from tinyforge import proc
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import parse_tflite
@@ -237,17 +228,13 @@ def run_both(
     ref = [r.outputs for r in run_reference(data, inputs)]
     if layers:
         wanted = [lay.op.outputs[0] for lay in compiled.layers]
-        # the debug build force-includes a C header; assemble weights.S beforehand so it is spared
-        dbg_dir = work / "layers"
-        compiled.project.write(dbg_dir)
-        proc.run_tool(["gcc", "-c", "weights.S", "-o", "weights.o"], cwd=dbg_dir, what="host as")
-        srcs = tuple("weights.o" if c == "weights.S" else c for c in compiled.project.c_sources)
-        dbg_model = replace(compiled, project=replace(compiled.project, c_sources=srcs))
-        dbg = run_host(build_host(dbg_model, dbg_dir, opt="-O1", debug_layers=True), records[:1])
+        dbg = run_host(build_host(compiled, work, opt="-O1", debug_layers=True), records[:1])
         ref_t = run_reference(data, inputs[:1], intermediates=wanted)[0].tensors or {}
         ours.append(tuple(dbg.layers.get(pos, b"") for pos in range(len(wanted))))
         ref.append(tuple(ref_t.get(t, b"<missing>") for t in wanted))
-    return Outcome(ours, ref, tuple(lay.call.function for lay in compiled.layers), len(compiled.graph.aliases))
+    return Outcome(
+        ours, ref, tuple(lay.call.function for lay in compiled.layers), len(compiled.graph.aliases)
+    )
 
 
 class Lab:

@@ -97,9 +97,9 @@ class PipeTransport:
                 break
 
 
-def start(sim: Path, *args: str) -> tuple[subprocess.Popen[bytes], An3155]:
+def start(sim: Path, *args: str, stream: bool = False) -> tuple[subprocess.Popen[bytes], An3155]:
     p = proc.start_tool([sim, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return p, An3155(PipeTransport(p), where="sim", timeout=2.0)
+    return p, An3155(PipeTransport(p), where="sim", timeout=2.0, stream=stream)
 
 
 def finish(p: subprocess.Popen[bytes]) -> str:
@@ -130,9 +130,10 @@ def test_legacy_erase_is_offered_and_used(sim: Path) -> None:
     finish(p)
 
 
-def test_write_verify_and_go_through_the_client(sim: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["strict", "streamed"])
+def test_write_verify_and_go_through_the_client(sim: Path, tmp_path: Path, stream: bool) -> None:
     dump = tmp_path / "flash.bin"
-    p, bl = start(sim, "--image", str(dump))
+    p, bl = start(sim, "--image", str(dump), stream=stream)
     bl.sync()
     payload = bytes((i * 7) & 0xFF for i in range(3000))
     vector = (0x20400000).to_bytes(4, "little") + (0x00010101).to_bytes(4, "little")
@@ -154,8 +155,9 @@ def test_write_verify_and_go_through_the_client(sim: Path, tmp_path: Path) -> No
     assert dump.read_bytes() == vector + payload  # the simulator's own copy of its flash
 
 
-def test_nacks_are_typed_and_name_the_address(sim: Path) -> None:
-    p, bl = start(sim)
+@pytest.mark.parametrize("stream", [False, True], ids=["strict", "streamed"])
+def test_nacks_are_typed_and_name_the_address(sim: Path, stream: bool) -> None:
+    p, bl = start(sim, stream=stream)
     bl.sync()
     with pytest.raises(NackError) as e:
         bl.write_memory(0x08000000, b"\x00" * 4)  # the bootloader's own sector
@@ -165,6 +167,10 @@ def test_nacks_are_typed_and_name_the_address(sim: Path) -> None:
         bl.erase([0], CMD_EXTENDED_ERASE)
     with pytest.raises(NackError):
         bl.go(0x08020000)  # erased: no vector table there
+    with pytest.raises(NackError) as e:
+        bl.read_memory(0x30000000, 256)  # unmapped
+    assert e.value.stage == "address"
+    bl.sync()  # a streamed READ's length pair may still be in flight: resync
     assert bl.get_id() == 0x413  # still in step after NACKs
     finish(p)
 

@@ -50,7 +50,11 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def tree_digest(d: Path) -> dict[str, str]:
-    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(d.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---- images -------------------------------------------------------------------------------
@@ -147,14 +151,27 @@ def test_every_runner_module_exists_and_declares_caps() -> None:
         runner("jtag")
 
 
-def test_unsupported_option_is_refused_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsupported_option_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(UsageError) as e:
         check_request(runner("uf2"), {"--verify": True, "--baud": False})
     assert e.value.message == "`uf2` doesn't support --verify"
     # through the CLI: the port does not exist and the image is not even there; the refusal comes first
     img = tmp_path / "app.bin"
     code, _out, err = run_cli(
-        ["flash", str(tmp_path), "--board", UF2_BOARD, "--port", "/dev/ttyNOPE", "--verify", "--baud", "9600"], capsys
+        [
+            "flash",
+            str(tmp_path),
+            "--board",
+            UF2_BOARD,
+            "--port",
+            "/dev/ttyNOPE",
+            "--verify",
+            "--baud",
+            "9600",
+        ],
+        capsys,
     )
     assert code == 2
     assert err.startswith("error: `uf2` doesn't support --verify or --baud (hint:")
@@ -170,18 +187,25 @@ def test_board_without_flash_method(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_image_built_for_another_board_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"board": "nucleo-f446re"}))
     (tmp_path / "firmware.bin").write_bytes(cortexm_app(0x08000000, 0x20020000))
-    code, _out, err = run_cli(["flash", str(tmp_path), "--board", "mps2-an386", "--port", "/dev/ttyNOPE"], capsys)
+    code, _out, err = run_cli(
+        ["flash", str(tmp_path), "--board", "mps2-an386", "--port", "/dev/ttyNOPE"], capsys
+    )
     assert code == 2
     assert f"error: {tmp_path} was built for board nucleo-f446re, not mps2-an386" in err
     assert "rebuild it with `tinyforge build ... --board mps2-an386`" in err
 
 
-def test_build_without_the_bootloader_offset_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_without_the_bootloader_offset_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"board": "mps2-an386", "app_offset": 0}))
     (tmp_path / "firmware.bin").write_bytes(cortexm_app(0x0, 0x20400000))
     code, _out, err = run_cli(["flash", str(tmp_path), "--port", "/dev/ttyNOPE"], capsys)
     assert code == 2
-    assert "was built with --app-offset 0x0, but the stm32-uart bootloader of mps2-an386 starts applications" in err
+    assert (
+        "was built with --app-offset 0x0, but the stm32-uart bootloader of mps2-an386 starts applications"
+        in err
+    )
     assert "--app-offset 0x10000`" in err
 
 
@@ -276,7 +300,9 @@ def test_esptool_image_checks() -> None:
 
 
 def test_esptool_arguments() -> None:
-    base = FlashRequest(board="esp", method="esptool", port="/dev/ttyUSB0", settings={"chip": "esp32s3", "baud": 921600})
+    base = FlashRequest(
+        board="esp", method="esptool", port="/dev/ttyUSB0", settings={"chip": "esp32s3", "baud": 921600}
+    )
     argv = esptool_argv(base, "/dev/ttyUSB0", 0x10000, Path("/tmp/app.bin"))
     assert argv == [
         "--chip", "esp32s3", "--port", "/dev/ttyUSB0", "--baud", "921600",

@@ -96,9 +96,9 @@ def _left(pairs: Sequence[tuple[int, int]]) -> int:
     return 1 if any(s > 0 for _, s in pairs) else 0
 
 
-DW_GROUP = 16  # channels per group of the depthwise kernel
-# accumulator lane -> channel within a group of 16 (VMULLB/VMULLT then VMOVLB/VMOVLT order)
-DW_LANES = (0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15)
+DW_GROUP = 8  # channels per group of the depthwise kernel
+# accumulator lane -> channel within a group (VMOVLB / VMOVLT: even channels, then odd ones)
+DW_LANES = (0, 2, 4, 6, 1, 3, 5, 7)
 DW_MAX_TAPS = 64  # TF_MVE_DW_MAX_TAPS
 
 
@@ -106,8 +106,8 @@ DW_MAX_TAPS = 64  # TF_MVE_DW_MAX_TAPS
 class DepthwisePack:
     """What firmware/kernels/mve/tf_mve_depthwise.c reads for one layer (depth multiplier 1)."""
 
-    weights: np.ndarray  # int8 [ceil(c/16)][taps][16]
-    qparams: np.ndarray  # int32 [ceil(c/16)][bias', multiplier, left shift, -right shift][16], DW_LANES order
+    weights: np.ndarray  # int8 [ceil(c/8)][taps][8]
+    qparams: np.ndarray  # int32 [ceil(c/8)][bias', multiplier, left shift, -right shift][8], DW_LANES order
     left_shifts: int
 
 
@@ -135,6 +135,13 @@ def pack_depthwise(
     return DepthwisePack(np.ascontiguousarray(packed), np.ascontiguousarray(q).astype(np.int32), _left(pairs))
 
 
+def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
+    """Scratch bytes of tf_mve_depthwise_conv2d_s8: a row of zero points (+ the 3x3 path's im2col
+    of one pixel, 144 bytes per 16 channels)."""
+    groups = -(-channels // 16)
+    return 16 * groups + (144 * groups if (k_h, k_w) == (3, 3) else 0)
+
+
 def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     """Why the Helium depthwise kernel cannot take these weights, or None."""
     if taps > DW_MAX_TAPS:
@@ -142,3 +149,44 @@ def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     if int(np.asarray(weights).min(initial=0)) < -127:
         return "weights use -128; the Helium depthwise kernel sums two products in int16"
     return None
+
+
+# ---- elementwise ADD / SUB: per-byte tables -------------------------------------------------
+
+
+def _srdhm(a: int, b: int) -> int:
+    """gemmlowp SaturatingRoundingDoublingHighMul on int32 values."""
+    if a == b == -(2**31):
+        return 2**31 - 1
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    q = abs(ab + nudge) >> 31  # C division truncates toward zero
+    return q if ab + nudge >= 0 else -q
+
+
+def _rdbp(x: int, exponent: int) -> int:
+    """gemmlowp RoundingDivideByPOT on an int32 value (halves away from zero)."""
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """tf_multiply_by_quantized_multiplier (firmware/kernels/tf_common.h) on Python ints."""
+    left = max(shift, 0)
+    right = max(-shift, 0)
+    shifted = int(wrap_int32(np.array([x << left]))[0])
+    return _rdbp(_srdhm(shifted, multiplier), right)
+
+
+def rescale_table(input_offset: int, left_shift: int, multiplier: int, shift: int, negate: bool = False) -> np.ndarray:
+    """int32 [256]: TFLM ADD's rescaled input, RDBP(SRDHM((x + offset) << left_shift, m), -shift),
+    for every int8 x, indexed by the byte's unsigned value (x & 0xFF); negated for SUB's second
+    input."""
+    table = np.zeros(256, dtype=np.int64)
+    for byte in range(256):
+        x = byte - 256 if byte >= 128 else byte
+        v = multiply_by_quantized_multiplier((x + input_offset) << left_shift, multiplier, shift)
+        table[byte] = -v if negate else v
+    return wrap_int32(table)

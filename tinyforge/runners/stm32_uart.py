@@ -114,10 +114,12 @@ class An3155:
     def __init__(
         self, transport: Transport, *, where: str = "the port", timeout: float = 1.0, stream: bool = False
     ) -> None:
-        """`stream`: send a READ/WRITE command together with its address, without waiting for the
-        command's ACK in between (one round trip less per block). Only for a bootloader known to
-        consume its input as a byte stream (tinyforge's own, firmware/bootloader/); a ROM
-        bootloader gets strict AN3155 turn-taking."""
+        """`stream`: send a WRITE command together with its address (then the data after their
+        ACKs), and a READ command with its address and length, without waiting for each ACK in
+        between: 3 round trips per written-and-verified block instead of 6. Only for a bootloader
+        known to consume its input as a byte stream (tinyforge's own, firmware/bootloader/); a ROM
+        bootloader gets strict AN3155 turn-taking. A WRITE's data is never sent before its address
+        is ACKed, so a refused address cannot turn data bytes into commands."""
         self.t = transport
         self.where = where
         self.timeout = timeout
@@ -250,11 +252,22 @@ class An3155:
     def read_memory(self, address: int, length: int) -> bytes:
         if not 1 <= length <= BLOCK:
             raise ValueError(f"READ_MEMORY length {length} not in 1..{BLOCK}")
-        self._command_at(CMD_READ_MEMORY, address, f"READ_MEMORY at 0x{address:08x}")
+        what = f"READ_MEMORY at 0x{address:08x}"
         n = length - 1
-        self._write(bytes([n, n ^ 0xFF]))
+        if self.stream:
+            # command, address and length in one go: a READ has no payload that a refused
+            # address could turn into commands (the length pair is answered with a NACK or
+            # ignored); addresses are checked against the flash plan before this is sent
+            self._write(
+                bytes([CMD_READ_MEMORY, CMD_READ_MEMORY ^ 0xFF]) + _addr_bytes(address) + bytes([n, n ^ 0xFF])
+            )
+            self._ack(what, stage="command")
+            self._ack(f"the address 0x{address:08x} of READ_MEMORY", stage="address", address=address)
+        else:
+            self._command_at(CMD_READ_MEMORY, address, what)
+            self._write(bytes([n, n ^ 0xFF]))
         self._ack(f"the read length at 0x{address:08x}", stage="length", address=address)
-        return self._read_exact(length, f"READ_MEMORY at 0x{address:08x}")
+        return self._read_exact(length, what)
 
     def write_memory(self, address: int, data: bytes, *, timeout: float = 2.0) -> None:
         """One WRITE_MEMORY of up to 256 bytes (padded with 0xFF to a multiple of 4)."""

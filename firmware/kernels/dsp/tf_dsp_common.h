@@ -16,6 +16,13 @@
 #include "tf_acle.h"
 #include "tf_common.h"
 
+/* hot loops in their own function, so that their register allocation ignores the caller's state */
+#if defined(__GNUC__)
+#define TF_NOINLINE static __attribute__((noinline))
+#else
+#define TF_NOINLINE static
+#endif
+
 /* requantized value before the activation clamp */
 TF_INLINE int32_t tf_dsp_requant(int32_t a, int32_t mult, int32_t kq, int32_t rshift)
 {

@@ -16,7 +16,7 @@ TF_INLINE int8_t tf_dsp_dw_out(int32_t acc, const tf_dsp_dw_q_t *q, int full)
 
 /* 3x3, stride 1, no dilation: the accumulators of one output row, two outputs at a time from
  * plane columns ox..ox+3 of three rows. w25 = (w[2], w[5]) in one word. */
-TF_INLINE void tf_dsp_dw_row_3x3_s1(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
+TF_NOINLINE void tf_dsp_dw_row_3x3_s1(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
                                     int32_t *acc, int32_t pairs)
 {
     const int16_t *r1 = r0 + pw;
@@ -55,7 +55,7 @@ TF_INLINE void tf_dsp_dw_row_3x3_s1(const int16_t *r0, int32_t pw, const int32_t
 }
 
 /* 3x3, stride 2, no dilation: two outputs at a time from plane columns 2*ox..2*ox+5 */
-TF_INLINE void tf_dsp_dw_row_3x3_s2(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
+TF_NOINLINE void tf_dsp_dw_row_3x3_s2(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
                                     int32_t *acc, int32_t pairs)
 {
     const int16_t *r1 = r0 + pw;
@@ -93,39 +93,54 @@ TF_INLINE void tf_dsp_dw_row_3x3_s2(const int16_t *r0, int32_t pw, const int32_t
     } while (--pairs);
 }
 
-/* n accumulators -> outputs `step` bytes apart */
-TF_INLINE void tf_dsp_dw_requant_row(const int32_t *acc, int32_t n, int8_t *o, int32_t step, const tf_dsp_dw_q_t *q,
-                                     int full)
+/* rows x n accumulators (rows acc_pitch apart) -> the channel's outputs, `step` bytes apart */
+TF_NOINLINE void tf_dsp_dw_requant(const int32_t *acc, int32_t rows, int32_t n, int32_t acc_pitch, int8_t *o,
+                                   int32_t step, const tf_dsp_dw_q_t *q)
 {
     const int32_t mult = q->mult, kq = q->kq, rshift = q->rshift;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        *o = tf_dsp_clamp(tf_dsp_requant(acc[i], mult, kq, rshift), full, q->act_min, q->act_max);
-        o += step;
+    const int32_t skip = acc_pitch - n;
+    if (q->full) {
+        do {
+            const int32_t *end = acc + n;
+            do {
+                *o = (int8_t)tf_ssat8(tf_dsp_requant(*acc++, mult, kq, rshift));
+                o += step;
+            } while (acc != end);
+            acc += skip;
+        } while (--rows);
+    } else {
+        const int32_t act_min = q->act_min, act_max = q->act_max;
+        do {
+            const int32_t *end = acc + n;
+            do {
+                *o = tf_dsp_clamp(tf_dsp_requant(*acc++, mult, kq, rshift), 0, act_min, act_max);
+                o += step;
+            } while (acc != end);
+            acc += skip;
+        } while (--rows);
     }
 }
 
-/* a 3x3 channel (stride 1 or 2) row by row */
+/* A 3x3 channel. Stride 1: the plane is exactly out_w + 2 wide, so one pass over it, as if it were
+ * one long row, gives every output (and two unused ones per row). Stride 2: row by row. */
 static void tf_dsp_dw_3x3(const tf_dsp_depthwise_s8_params_t *p, const int16_t *plane, const int32_t *w,
                           const tf_dsp_dw_q_t *q, int8_t *out, int32_t *acc)
 {
     const int32_t pw = p->plane_w;
-    const int32_t pairs = (p->out_w + 1) >> 1;
     const int32_t w25 = (int32_t)(((uint32_t)w[1] & 0xffffu) | ((uint32_t)w[3] << 16));
-    const int32_t row_step = p->out_w * p->out_c;
-    int32_t oy;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        if (p->stride_w == 1) {
-            tf_dsp_dw_row_3x3_s1(plane + oy * pw, pw, w, w25, q->bias, acc, pairs);
-        } else {
-            tf_dsp_dw_row_3x3_s2(plane + 2 * oy * pw, pw, w, w25, q->bias, acc, pairs);
-        }
-        if (q->full) {
-            tf_dsp_dw_requant_row(acc, p->out_w, out + oy * row_step, p->out_c, q, 1);
-        } else {
-            tf_dsp_dw_requant_row(acc, p->out_w, out + oy * row_step, p->out_c, q, 0);
+    int32_t pitch;
+    if (p->stride_w == 1) {
+        tf_dsp_dw_row_3x3_s1(plane, pw, w, w25, q->bias, acc, ((p->out_h - 1) * pw + p->out_w + 1) >> 1);
+        pitch = pw;
+    } else {
+        const int32_t pairs = (p->out_w + 1) >> 1;
+        int32_t oy;
+        pitch = 2 * pairs;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            tf_dsp_dw_row_3x3_s2(plane + 2 * oy * pw, pw, w, w25, q->bias, acc + oy * pitch, pairs);
         }
     }
+    tf_dsp_dw_requant(acc, p->out_h, p->out_w, pitch, out, p->out_c, q);
 }
 
 /* any kernel, stride and dilation: one output at a time, one multiply per tap */
@@ -151,34 +166,45 @@ static void tf_dsp_dw_general(const tf_dsp_depthwise_s8_params_t *p, const int16
 }
 
 /* Input channel `ic` into the plane (rows/columns the outputs read; the border keeps pad_value). */
-static void tf_dsp_dw_gather(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in_b, int32_t ic, int16_t *plane)
+TF_NOINLINE void tf_dsp_dw_gather(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in_b, int32_t ic,
+                                  int16_t *plane)
 {
     const int32_t y_lo = p->pad_h > 0 ? 0 : -p->pad_h;
     const int32_t y_hi = TF_MIN(p->in_h, p->plane_h - p->pad_h);
     const int32_t x_lo = p->pad_w > 0 ? 0 : -p->pad_w;
     const int32_t x_hi = TF_MIN(p->in_w, p->plane_w - p->pad_w);
     const int32_t c = p->in_c;
-    int32_t iy, ix;
-    for (iy = y_lo; iy < y_hi; ++iy) {
-        const int8_t *src = in_b + (iy * p->in_w + x_lo) * c + ic;
-        int16_t *dst = plane + (iy + p->pad_h) * p->plane_w + x_lo + p->pad_w;
-        for (ix = x_hi - x_lo; ix >= 2; ix -= 2) {
+    const int32_t n = x_hi - x_lo;
+    const int32_t src_skip = (p->in_w - n) * c;
+    const int32_t dst_skip = p->plane_w - n;
+    const int8_t *src = in_b + (y_lo * p->in_w + x_lo) * c + ic;
+    int16_t *dst = plane + (y_lo + p->pad_h) * p->plane_w + x_lo + p->pad_w;
+    int32_t rows = y_hi - y_lo;
+    if (rows <= 0 || n <= 0) {
+        return;
+    }
+    do {
+        int16_t *const end = dst + n;
+        if (n & 1) {
+            *dst++ = *src;
+            src += c;
+        }
+        while (dst != end) {
             dst[0] = src[0];
             dst[1] = src[c];
             dst += 2;
             src += 2 * c;
         }
-        if (ix) {
-            dst[0] = src[0];
-        }
-    }
+        src += src_skip;
+        dst += dst_skip;
+    } while (--rows);
 }
 
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     int16_t *plane = (int16_t *)scratch;
     const int32_t cells = p->plane_h * p->plane_w;
-    int32_t *acc = (int32_t *)scratch + ((cells + 1) >> 1);
+    int32_t *acc = (int32_t *)scratch + ((cells + 5) >> 1);
     const int full = p->act_min == -128 && p->act_max == 127;
     const int k3 = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
     const int s1 = k3 && p->stride_h == 1 && p->stride_w == 1;
@@ -189,7 +215,7 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     q.full = full;
     q.act_min = p->act_min;
     q.act_max = p->act_max;
-    for (i = 0; i < cells; ++i) {
+    for (i = 0; i < cells + 4; ++i) { /* 4 more: the last pair of a stride-1 pass reads past the plane */
         plane[i] = (int16_t)p->pad_value;
     }
     for (b = 0; b < p->batches; ++b) {

@@ -20,14 +20,16 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_h, pad_w;
-    int32_t plane_h, plane_w; /* the int16 plane: input rows/columns -pad_h.. / -pad_w.., padded */
+    int32_t plane_h, plane_w; /* the int16 plane: input rows/columns -pad_h.. / -pad_w.., padded;
+                               * 3x3 stride 1: exactly out_w + 2 wide (see tf_dsp_dw_3x3) */
     int32_t pad_value;        /* the input zero point */
     int32_t act_min, act_max;
     const int32_t *weights; /* per output channel: k_h rows of (k_w+1)/2 int16 pairs (w[kx], w[kx+1]) */
     const int32_t *qparams; /* per output channel: bias, mult, kq, rshift */
 } tf_dsp_depthwise_s8_params_t;
 
-/* scratch: 2 * plane_h * plane_w bytes rounded up to 4, + 4 * out_w rounded up to even */
+/* scratch: 2 * (plane_h * plane_w + 4) bytes rounded up to 4 (the plane), then 4 * out_h * max(plane_w,
+ * out_w rounded up to even) (the accumulators); see dsp_conv.py dw_scratch_bytes */
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TF_DSP_DEPTHWISE_H */

@@ -34,38 +34,16 @@ static void tf_mve_im2col(const tf_mve_conv2d_s8_params_t *p, const int8_t *in_b
     }
 }
 
-/* Walks the output pixels in order: batch, row, column. */
-typedef struct {
-    int32_t b, oy, ox;
-} tf_mve_pixel_t;
-
-TF_MVE_INLINE void tf_mve_pixel_next(const tf_mve_conv2d_s8_params_t *p, tf_mve_pixel_t *px)
-{
-    if (++px->ox == p->out_w) {
-        px->ox = 0;
-        if (++px->oy == p->out_h) {
-            px->oy = 0;
-            ++px->b;
-        }
-    }
-}
-
-/* The input row of a 1x1 convolution without padding. */
-TF_MVE_INLINE const int8_t *tf_mve_row_1x1(const tf_mve_conv2d_s8_params_t *p, const int8_t *input,
-                                           const tf_mve_pixel_t *px)
-{
-    return input + ((px->b * p->in_h + px->oy * p->stride_h) * p->in_w + px->ox * p->stride_w) * p->in_c;
-}
+/* Output pixels gathered (im2col) per call of the matrix core: the scratch holds this many rows. */
+#define TF_MVE_CONV_ROWS 2
 
 void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int32_t k = p->k_h * p->k_w * p->in_c;
-    const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int32_t row = (k + 15) & ~15; /* im2col row stride */
     tf_mve_gemm_t g;
-    tf_mve_pixel_t px = {0, 0, 0};
-    int32_t n;
+    int32_t b, oy, ox;
     g.k = k;
     g.out_c = p->out_c;
     g.left_shifts = p->left_shifts;
@@ -74,42 +52,37 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
     g.act_max = p->act_max;
     g.weights = p->weights;
     g.qparams = p->qparams;
-    if (!p->im2col && p->stride_h == 1 && p->stride_w == 1) {
-        /* rows are consecutive in memory */
-        for (n = 0; n + 1 < pixels; n += 2) {
-            tf_mve_gemm_s8_rows2(&g, input + n * k, input + (n + 1) * k, output + n * p->out_c,
-                                 output + (n + 1) * p->out_c);
+    if (!p->im2col) {
+        /* 1x1 without padding: every output row of the image is one call, rows stride_w pixels apart */
+        if (p->stride_h == 1 && p->stride_w == 1) {
+            tf_mve_gemm_s8(&g, input, k, p->batches * p->out_h * p->out_w, output);
+            return;
         }
-        if (n < pixels) {
-            tf_mve_gemm_s8_row(&g, input + n * k, output + n * p->out_c);
+        for (b = 0; b < p->batches; ++b) {
+            for (oy = 0; oy < p->out_h; ++oy) {
+                tf_mve_gemm_s8(&g, input + b * image + oy * p->stride_h * p->in_w * k, p->stride_w * k, p->out_w,
+                               output);
+                output += p->out_w * p->out_c;
+            }
         }
         return;
     }
-    for (n = 0; n + 1 < pixels; n += 2) {
-        tf_mve_pixel_t px1 = px;
-        const int8_t *x0, *x1;
-        tf_mve_pixel_next(p, &px1);
-        if (p->im2col) {
-            tf_mve_im2col(p, input + px.b * image, px.oy, px.ox, scratch);
-            tf_mve_im2col(p, input + px1.b * image, px1.oy, px1.ox, scratch + row);
-            x0 = scratch;
-            x1 = scratch + row;
-        } else {
-            x0 = tf_mve_row_1x1(p, input, &px);
-            x1 = tf_mve_row_1x1(p, input, &px1);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * image;
+        int32_t n = 0;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ++ox) {
+                tf_mve_im2col(p, in_b, oy, ox, scratch + n * row);
+                if (++n == TF_MVE_CONV_ROWS) {
+                    tf_mve_gemm_s8(&g, scratch, row, n, output);
+                    output += n * p->out_c;
+                    n = 0;
+                }
+            }
         }
-        tf_mve_gemm_s8_rows2(&g, x0, x1, output + n * p->out_c, output + (n + 1) * p->out_c);
-        px = px1;
-        tf_mve_pixel_next(p, &px);
-    }
-    if (n < pixels) {
-        const int8_t *x0;
-        if (p->im2col) {
-            tf_mve_im2col(p, input + px.b * image, px.oy, px.ox, scratch);
-            x0 = scratch;
-        } else {
-            x0 = tf_mve_row_1x1(p, input, &px);
+        if (n) {
+            tf_mve_gemm_s8(&g, scratch, row, n, output);
+            output += n * p->out_c;
         }
-        tf_mve_gemm_s8_row(&g, x0, output + n * p->out_c);
     }
 }

@@ -177,6 +177,21 @@ TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *
     }
 }
 
+/* `rows` rows, x_stride bytes apart; outputs consecutive. */
+TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t x_stride, int32_t rows, int8_t *y,
+                               int shape, int left_shifts)
+{
+    int32_t n;
+    for (n = rows; n >= 2; n -= 2) {
+        tf_mve_rows2(g, x, x + x_stride, y, y + g->out_c, shape, left_shifts);
+        x += 2 * x_stride;
+        y += 2 * g->out_c;
+    }
+    if (n) {
+        tf_mve_row(g, x, y, shape, left_shifts);
+    }
+}
+
 /* One instance per (shape, left shifts) pair: the layer's k decides the shape once per call. */
 #define TF_MVE_DISPATCH(call)                                                                                     \
     switch (tf_mve_shape(g->k) | (g->left_shifts ? 8 : 0)) {                                                      \
@@ -190,19 +205,12 @@ TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *
     case 8 | TF_MVE_FULL | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_TAIL, 1); break;                                \
     case 8 | TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL, 1); break;    \
     case 8 | TF_MVE_TAIL: call(TF_MVE_TAIL, 1); break;                                                            \
-    default: break; /* k == 0: nothing to compute */                                                              \
+    default: break; /* k == 0: the packers never ask for it */                                                    \
     }
 
-void tf_mve_gemm_s8_rows2(const tf_mve_gemm_t *g, const int8_t *x0, const int8_t *x1, int8_t *y0, int8_t *y1)
+void tf_mve_gemm_s8(const tf_mve_gemm_t *g, const int8_t *x, int32_t x_stride, int32_t rows, int8_t *y)
 {
-#define TF_MVE_ROWS2(shape, ls) tf_mve_rows2(g, x0, x1, y0, y1, shape, ls)
-    TF_MVE_DISPATCH(TF_MVE_ROWS2)
-#undef TF_MVE_ROWS2
-}
-
-void tf_mve_gemm_s8_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *y0)
-{
-#define TF_MVE_ROW(shape, ls) tf_mve_row(g, x0, y0, shape, ls)
-    TF_MVE_DISPATCH(TF_MVE_ROW)
-#undef TF_MVE_ROW
+#define TF_MVE_ROWS(shape, ls) tf_mve_rows(g, x, x_stride, rows, y, shape, ls)
+    TF_MVE_DISPATCH(TF_MVE_ROWS)
+#undef TF_MVE_ROWS
 }

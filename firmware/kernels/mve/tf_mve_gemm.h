@@ -23,10 +23,7 @@ typedef struct {
     const int32_t *qparams;
 } tf_mve_gemm_t;
 
-/* y0[0..out_c) and y1[0..out_c) from the rows x0 and x1 (each k bytes). */
-void tf_mve_gemm_s8_rows2(const tf_mve_gemm_t *g, const int8_t *x0, const int8_t *x1, int8_t *y0, int8_t *y1);
-
-/* y0[0..out_c) from the row x0. */
-void tf_mve_gemm_s8_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *y0);
+/* y[r * out_c + c] for rows r < rows: row r of the inputs is x + r * x_stride (k bytes). */
+void tf_mve_gemm_s8(const tf_mve_gemm_t *g, const int8_t *x, int32_t x_stride, int32_t rows, int8_t *y);
 
 #endif /* TF_MVE_GEMM_H */

@@ -25,6 +25,8 @@ MODULES = [
     "dsp_elementwise",  # ADD, SUB (same shapes)
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
     "mve_conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "mve_fully_connected",  # FULLY_CONNECTED
+    "mve_elementwise",  # ADD, SUB
 ]
 
 for _name in MODULES:

@@ -117,11 +117,21 @@ def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
 
 
 def plane_size(out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int) -> tuple[int, int]:
-    """The int16 plane the depthwise kernel reads: outputs go in pairs along x (an odd last one reads
-    one stride further), and a pair of taps is one 32-bit load (one column more)."""
+    """The int16 plane the depthwise kernel reads. 3x3 stride 1: exactly the input window (the
+    kernel runs over the plane as one long row). Otherwise outputs go in pairs along x (an odd last
+    one reads one stride further), and a pair of taps is one 32-bit load (one column more)."""
     plane_h = (out_h - 1) * s_h + (k_h - 1) * d_h + 1
+    if (k_h, k_w, s_h, s_w, d_h, d_w) == (3, 3, 1, 1, 1, 1):
+        return plane_h, out_w + 2
     plane_w = (out_w + (out_w & 1) - 1) * s_w + (k_w - 1) * d_w + 2
     return plane_h, plane_w
+
+
+def dw_scratch_bytes(out_h: int, out_w: int, plane_h: int, plane_w: int) -> int:
+    """The plane (+4 cells a stride-1 pass reads past it) and one int32 accumulator per plane cell
+    of every output row (tf_dsp_depthwise.h)."""
+    plane = dsp.round_up(2 * (plane_h * plane_w + 4), 4)
+    return plane + 4 * out_h * max(plane_w, dsp.round_up(out_w, 2))
 
 
 @kernel(
@@ -178,7 +188,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         params_type="tf_dsp_depthwise_s8_params_t",
         params=params,
         args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
-        scratch_bytes=dsp.round_up(2 * plane_h * plane_w, 4) + 4 * dsp.round_up(y.shape[2], 2),
+        scratch_bytes=dw_scratch_bytes(y.shape[1], y.shape[2], plane_h, plane_w),
         macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * k_h * k_w,
         comment=comment,
     )

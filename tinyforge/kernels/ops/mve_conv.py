@@ -135,7 +135,7 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         params_type="tf_mve_depthwise_conv2d_s8_params_t",
         params=params,
         args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
-        scratch_bytes=channels,
+        scratch_bytes=mve.depthwise_scratch(channels, k_h, k_w),
         macs=y.shape[0] * y.shape[1] * y.shape[2] * channels * k_h * k_w,
         comment="dw " + ref._describe(op, k_h, k_w, channels, channels) + " mve",
     )
