@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
+from tinyforge.kernels.ops.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import (
     calculate_input_radius,
     quantize_multiplier,
@@ -44,6 +45,8 @@ def check_int8_unary(graph: Graph, op: Op) -> str | None:
     if not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
         return "expects one input and one output"
     src, dst = _io(graph, op)
+    if src.is_constant:
+        return CONSTANT_INPUT
     if src.dtype != "int8" or dst.dtype != "int8":
         return f"only int8 is supported (got {src.dtype} -> {dst.dtype})"
     for t in (src, dst):

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import dsp
+from tinyforge.kernels import dsp, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels import quant
 from tinyforge.kernels.ops import conv as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 

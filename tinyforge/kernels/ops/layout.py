@@ -17,7 +17,8 @@ from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 SLICE_MAX_DIMS = 5  # tf_slice.h (TFLM's own STRIDED_SLICE stops at 4-D)
 TRANSPOSE_MAX_DIMS = 6  # tf_transpose.h (TFLM's TRANSPOSE stops at 5-D)
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# an op on constant data only is folded by the converter; its input is not in the arena
+CONSTANT_INPUT = "the data input is a constant tensor (fold this op before compiling)"
 
 
 def row_major_strides(shape: Sequence[int]) -> list[int]:
@@ -122,6 +123,8 @@ def _slice_plan(graph: Graph, op: Op) -> tuple[list[SliceAxis], Tensor, Tensor] 
     if len(op.inputs) != 4 or len(op.outputs) != 1 or op.inputs[0] < 0:
         return "expects input, begin, end, strides and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if src.is_constant:
+        return CONSTANT_INPUT
     if src.dtype != dst.dtype or dtype_size(src.dtype) == 0:
         return f"input {src.dtype} and output {dst.dtype} must be the same fixed-size type"
     rank = len(src.shape)
@@ -197,6 +200,8 @@ def _transpose_plan(graph: Graph, op: Op) -> tuple[list[int], Tensor, Tensor] | 
     if len(op.inputs) != 2 or len(op.outputs) != 1 or op.inputs[0] < 0:
         return "expects input, perm and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if src.is_constant:
+        return CONSTANT_INPUT
     if src.dtype != dst.dtype or dtype_size(src.dtype) == 0:
         return f"input {src.dtype} and output {dst.dtype} must be the same fixed-size type"
     perm = _const_ints(graph, op.inputs[1])
@@ -246,6 +251,8 @@ def check_copy(graph: Graph, op: Op) -> str | None:
     if not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
         return "expects a data input and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if src.is_constant:
+        return CONSTANT_INPUT
     if src.dtype != dst.dtype:
         return f"input {src.dtype} and output {dst.dtype} differ"
     if src.nbytes != dst.nbytes:

@@ -6,9 +6,8 @@ order the kernels read them (tinyforge/kernels/mve.py); the requantization is TF
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import mve
+from tinyforge.kernels import mve, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels import quant
 from tinyforge.kernels.ops import conv as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 

@@ -6,9 +6,8 @@ a non-zero zero point keep the other kernels."""
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import mve
+from tinyforge.kernels import mve, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels import quant
 from tinyforge.kernels.ops import fully_connected as ref
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 

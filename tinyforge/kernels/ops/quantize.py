@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
+from tinyforge.kernels.ops.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import quantize_multiplier
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
@@ -49,6 +50,8 @@ def _check(graph: Graph, op: Op, pairs: set[tuple[str, str]]) -> str | None:
     if not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
         return "expects one input and one output"
     src, dst = _io(graph, op)
+    if src.is_constant:
+        return CONSTANT_INPUT
     if (src.dtype, dst.dtype) not in pairs:
         supported = ", ".join(f"{a}->{b}" for a, b in sorted(pairs))
         return f"{src.dtype} -> {dst.dtype} is not supported (supported: {supported})"
