@@ -983,8 +983,9 @@ def emulate(
     from tinyforge.boards import load_board
     from tinyforge.errors import UsageError
     from tinyforge.flash.bench import build_bootloader as _build
-    from tinyforge.flash.bench import start_emulator
+    from tinyforge.flash.bench import parse_serial, start_emulator
 
+    spec = parse_serial(serial)  # bad input fails before anything is built
     profile = load_board(board)
     if firmware is None and not bootloader:
         raise UsageError(
@@ -995,9 +996,9 @@ def emulate(
         raise UsageError(f"{fw}: no such firmware file", hint="pass the firmware.elf of a tinyforge build")
     if bootloader:
         kernel = _build(profile)
-        return start_emulator(profile, kernel, serial, extra_images=(fw,) if fw else ())
+        return start_emulator(profile, kernel, spec, extra_images=(fw,) if fw else ())
     assert fw is not None
-    return start_emulator(profile, fw, serial)
+    return start_emulator(profile, fw, spec)
 
 
 # ==== monitor =================================================================
@@ -1081,3 +1082,25 @@ def monitor(
 
 
 # ==== bench ===================================================================
+# `tinyforge bench` (tinyforge/bench.py): instructions per inference in QEMU -icount (the anchors'
+# method and input pattern), MACs per instruction, flash and RAM split, optional per-layer table.
+
+if TYPE_CHECKING:
+    from tinyforge.bench import BenchReport
+
+
+def bench(
+    model: str | Path | LoadedModel,
+    board: str = DEFAULT_FIRMWARE_BOARD,
+    *,
+    layers: bool = False,
+    workdir: str | Path | None = None,
+    timeout: float = 120.0,
+) -> BenchReport:
+    """Build MODEL for an emulated BOARD, run one inference on the input x[i] = (i*37+11) % 256 - 128
+    under `qemu-system-arm -icount shift=0` and report instructions, MACs/instruction, flash
+    (weights / kernels+runtime / harness) and RAM (arena, scratch, stack high-water mark); with
+    `layers`, also the instructions of every layer. `bit_exact` compares the output with TFLM."""
+    from tinyforge.bench import bench_model
+
+    return bench_model(model, board, layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout)

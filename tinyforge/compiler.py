@@ -75,11 +75,6 @@ def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
 def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
     """Let a layer write its output over an input the kernel declares safe to overwrite
     (elementwise ops, activations, softmax), when nothing reads that input afterwards."""
-    last_read: dict[int, int] = {}
-    for pos, op in enumerate(graph.ops):
-        for t in op.inputs:
-            if t >= 0:
-                last_read[graph.storage(t)] = pos
     protected = {graph.storage(t) for t in graph.inputs}  # callers may reuse their input buffer
     aliases = dict(graph.aliases)
     for pos, lay in enumerate(layers):
@@ -87,13 +82,17 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
             g = graph.with_(aliases=MappingProxyType(aliases))
             s_src, s_out = g.storage(src), g.storage(out)
             t_src, t_out = graph.tensor(src), graph.tensor(out)
+            last_read = max(
+                (p for p, op in enumerate(graph.ops) for t in op.inputs if t >= 0 and g.storage(t) == s_src),
+                default=-1,
+            )
             if (
                 s_src == s_out
                 or t_src.is_constant
                 or s_src in protected
-                or last_read.get(s_src) != pos
+                or last_read != pos
                 or t_src.nbytes != t_out.nbytes
-                or any(graph.storage(a) == s_out for a in aliases if a != out)
+                or any(g.storage(a) == s_out for a in aliases if a != out)
             ):
                 continue
             aliases[out] = s_src

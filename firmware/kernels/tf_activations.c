@@ -6,14 +6,11 @@
 
 #include "tf_common.h"
 
-void tf_relu_s8(const tf_relu_s8_params_t *p, const int8_t *in, int8_t *out)
+static int8_t relu_one(const tf_relu_s8_params_t *p, int8_t v)
 {
-    uint32_t i;
-    for (i = 0; i < p->size; ++i) {
-        int32_t v = p->out_zp + tf_multiply_by_quantized_multiplier((int32_t)in[i] - p->in_zp, p->multiplier,
-                                                                    (int)p->shift);
-        out[i] = (int8_t)tf_clamp(v, p->act_min, p->act_max);
-    }
+    const int32_t r = p->out_zp + tf_multiply_by_quantized_multiplier((int32_t)v - p->in_zp, p->multiplier,
+                                                                      (int)p->shift);
+    return (int8_t)tf_clamp(r, p->act_min, p->act_max);
 }
 
 void tf_clamp_s8(const tf_clamp_s8_params_t *p, const int8_t *in, int8_t *out)
@@ -24,19 +21,16 @@ void tf_clamp_s8(const tf_clamp_s8_params_t *p, const int8_t *in, int8_t *out)
     }
 }
 
-void tf_leaky_relu_s8(const tf_leaky_relu_s8_params_t *p, const int8_t *in, int8_t *out)
+static int8_t leaky_relu_one(const tf_leaky_relu_s8_params_t *p, int8_t v)
 {
-    uint32_t i;
-    for (i = 0; i < p->size; ++i) {
-        const int32_t x = (int32_t)in[i] - p->in_zp;
-        int32_t v;
-        if (x >= 0) {
-            v = tf_multiply_by_quantized_multiplier(x, p->mult_identity, (int)p->shift_identity);
-        } else {
-            v = tf_multiply_by_quantized_multiplier(x, p->mult_alpha, (int)p->shift_alpha);
-        }
-        out[i] = (int8_t)tf_clamp(p->out_zp + v, -128, 127);
+    const int32_t x = (int32_t)v - p->in_zp;
+    int32_t r;
+    if (x >= 0) {
+        r = tf_multiply_by_quantized_multiplier(x, p->mult_identity, (int)p->shift_identity);
+    } else {
+        r = tf_multiply_by_quantized_multiplier(x, p->mult_alpha, (int)p->shift_alpha);
     }
+    return (int8_t)tf_clamp(p->out_zp + r, -128, 127);
 }
 
 /* ---- logistic and tanh: gemmlowp fixed point, input Q4.27, result Q0.31 --------------------- */
@@ -196,6 +190,8 @@ static int8_t hard_swish_one(const tf_hard_swish_s8_params_t *p, int8_t v)
         }                                                                                          \
     }
 
+TF_UNARY_ENTRY_POINTS(tf_relu_s8, tf_relu_s8_params_t, relu_one)
+TF_UNARY_ENTRY_POINTS(tf_leaky_relu_s8, tf_leaky_relu_s8_params_t, leaky_relu_one)
 TF_UNARY_ENTRY_POINTS(tf_logistic_s8, tf_logistic_s8_params_t, logistic_one)
 TF_UNARY_ENTRY_POINTS(tf_tanh_s8, tf_tanh_s8_params_t, tanh_one)
 TF_UNARY_ENTRY_POINTS(tf_hard_swish_s8, tf_hard_swish_s8_params_t, hard_swish_one)

@@ -1,7 +1,8 @@
 /*
  * tinyforge kernel library: int8 activation functions, bit-exact with TFLite Micro's reference
  * kernels. Every kernel is elementwise, reads in[i] before writing out[i], and so may run in place
- * (out == in).
+ * (out == in). A `_lut` variant computes the 256 possible outputs into a 256-byte scratch table
+ * first and then looks every element up: the same bytes, faster for tensors of 512+ elements.
  *
  *   RELU, RELU_N1_TO_1  tf_relu_s8        rescale to the output scale, clamp to the activation range
  *   RELU6               tf_clamp_s8       TFLM clamps in the input's quantized domain (no rescale)
@@ -27,6 +28,7 @@ typedef struct {
 } tf_relu_s8_params_t;
 
 void tf_relu_s8(const tf_relu_s8_params_t *p, const int8_t *in, int8_t *out);
+void tf_relu_s8_lut(const tf_relu_s8_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 
 /* out = clamp(in, lower, upper) */
 typedef struct {
@@ -48,11 +50,10 @@ typedef struct {
 } tf_leaky_relu_s8_params_t;
 
 void tf_leaky_relu_s8(const tf_leaky_relu_s8_params_t *p, const int8_t *in, int8_t *out);
+void tf_leaky_relu_s8_lut(const tf_leaky_relu_s8_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 
 /* LOGISTIC (output scale 1/256, zero point -128) and TANH (output scale 1/128, zero point 0).
- * `multiplier`/`left_shift` map (in - in_zp) to Q4.27; |in - in_zp| >= radius saturates.
- * The `_lut` variants first tabulate all 256 inputs in a 256-byte scratch buffer, then look
- * every element up: same bytes, faster when the tensor is larger than the table. */
+ * `multiplier`/`left_shift` map (in - in_zp) to Q4.27; |in - in_zp| >= radius saturates. */
 typedef struct {
     int32_t in_zp;
     int32_t radius;

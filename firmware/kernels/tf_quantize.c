@@ -17,6 +17,20 @@
     }
 
 TF_REQUANTIZE(tf_requantize_s8_s8, int8_t, int8_t, -128, 127)
+
+void tf_requantize_s8_s8_lut(const tf_requantize_params_t *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    int8_t *lut = (int8_t *)scratch;
+    uint32_t i;
+    int v;
+    for (v = -128; v < 128; ++v) {
+        const int32_t r = p->out_zp + tf_multiply_by_quantized_multiplier(v - p->in_zp, p->multiplier, (int)p->shift);
+        lut[(uint8_t)v] = (int8_t)tf_clamp(r, -128, 127);
+    }
+    for (i = 0; i < p->size; ++i) {
+        out[i] = lut[(uint8_t)in[i]];
+    }
+}
 TF_REQUANTIZE(tf_requantize_s8_u8, int8_t, uint8_t, 0, 255)
 TF_REQUANTIZE(tf_requantize_u8_s8, uint8_t, int8_t, -128, 127)
 TF_REQUANTIZE(tf_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)

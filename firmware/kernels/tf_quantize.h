@@ -24,6 +24,8 @@ typedef struct {
 } tf_requantize_params_t;
 
 void tf_requantize_s8_s8(const tf_requantize_params_t *p, const int8_t *in, int8_t *out);
+/* the same through a 256-entry table built in `scratch` (256 bytes): faster for 512+ elements */
+void tf_requantize_s8_s8_lut(const tf_requantize_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 void tf_requantize_s8_u8(const tf_requantize_params_t *p, const int8_t *in, uint8_t *out);
 void tf_requantize_u8_s8(const tf_requantize_params_t *p, const uint8_t *in, int8_t *out);
 void tf_requantize_s8_s16(const tf_requantize_params_t *p, const int8_t *in, int16_t *out);

@@ -364,3 +364,38 @@ def test_esptool_library_runs_and_a_silent_port_is_one_clear_error() -> None:
     assert "boot button" in (e.value.hint or "")
     with pytest.raises(FlashError, match="was built for esp32s3, not esp32"):
         esp_flash(req, FlashImage((Segment(0x10000, esp_image(9)),), Path("s3.bin"), "bin"), NullProgress())
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    from tinyforge.flash.progress import BarProgress
+
+    buf = io.StringIO()
+    p = BarProgress(buf)
+    p.phase("verify", 2048)
+    p.advance(1024)
+    p.advance(1024)
+    p.done()
+    text = buf.getvalue()
+    assert text.startswith("\rverify  [") and text.endswith("\n")
+    last = text.strip().split("\r")[-1]
+    assert "100%  2.0 KB / 2.0 KB" in last and "/s" in last and "#" * 30 in last
+
+
+def test_emulate_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run_cli(["emulate", "nucleo-f446re", "--bootloader"], capsys)
+    assert code == 2 and "board nucleo-f446re has no tinyforge serial bootloader" in err
+    code, _out, err = run_cli(["emulate", "mps2-an386", "--bootloader", "--serial", "udp:9"], capsys)
+    assert code == 2 and "--serial 'udp:9': expected tcp:PORT, tcp:HOST:PORT or pty" in err
+    code, _out, err = run_cli(["emulate", "mps2-an386"], capsys)
+    assert code == 2 and "nothing to run: give --firmware ELF or --bootloader" in err
+
+
+def test_port_auto_uses_the_boards_usb_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "app.bin").write_bytes(cortexm_app(0x10000, 0x20400000))
+    code, _out, err = run_cli(["flash", str(tmp_path / "app.bin"), "--board", "mps2-an386"], capsys)
+    assert code == 2 and "--port auto: this board has no USB VID:PID in its profile" in err
+    (tmp_path / "bp.bin").write_bytes(cortexm_app(0x08010000, 0x20020000))
+    code, _out, err = run_cli(
+        ["flash", str(tmp_path / "bp.bin"), "--board", UF2_BOARD, "--port", "auto"], capsys
+    )
+    assert code == 2 and "--port auto: no port with USB id 239a:0057" in err

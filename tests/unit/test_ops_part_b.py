@@ -239,3 +239,11 @@ def test_rejections_say_why_in_one_line() -> None:
         (1,),
     )
     assert "bytes" in reason(g, op)
+    data = np.zeros((2, 3), np.int8).tobytes()
+    g, op = graph(
+        "RESHAPE",
+        [Tensor(0, "in", (2, 3), "int8", q(0.1), data), Tensor(1, "out", (6,), "int8", q(0.1))],
+        (0,),
+        (1,),
+    )
+    assert "constant" in reason(g, op)

@@ -112,6 +112,13 @@ def fold_requant(
     return FoldedRequant(tuple(out_b), tuple(out_m), tuple(out_k), tuple(out_r), tuple(out_s))
 
 
+def fast_requant(act_min: int, act_max: int, out_zp: int) -> int:
+    """1 when the kernels may skip the rounding correction (tf_dsp_common.h tf_dsp_requant_fast):
+    the activation range is all of int8 and the output zero point is -128, so every negative
+    accumulator ends at -128 however its last shift rounds."""
+    return int(act_min == -128 and act_max == 127 and out_zp == -128)
+
+
 def scaled_weights(weights: np.ndarray, folded: FoldedRequant) -> np.ndarray:
     """weights [channels, taps] * 2^scale_shift per channel, as int64."""
     w = np.asarray(weights, dtype=np.int64)

@@ -37,7 +37,9 @@ def folded_bias(bias: np.ndarray | None, weights: np.ndarray, input_offset: int)
     return wrap_int32(b + int(input_offset) * w.sum(axis=1))
 
 
-def split_shifts(pairs: Sequence[tuple[int, int]], channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_shifts(
+    pairs: Sequence[tuple[int, int]], channels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(multiplier, left shift, -right shift) per channel; one pair is broadcast to every channel."""
     if len(pairs) == 1:
         pairs = list(pairs) * channels
@@ -73,7 +75,19 @@ def pack_gemm(
     padded = np.zeros((blocks * BLOCK, chunks * CHUNK), dtype=np.int8)
     padded[:out_c, :k] = w.astype(np.int8)
     packed = padded.reshape(blocks, BLOCK, chunks, CHUNK).transpose(0, 2, 1, 3)
-    return GemmPack(k, out_c, np.ascontiguousarray(packed), qparams(w, bias, input_offset, pairs), _left(pairs))
+    return GemmPack(
+        k, out_c, np.ascontiguousarray(packed), qparams(w, bias, input_offset, pairs), _left(pairs)
+    )
+
+
+IM2COL_BYTES = 4096  # scratch budget of the convolution's im2col rows
+
+
+def im2col_rows(k: int) -> int:
+    """Pixels the convolution gathers per call of the matrix core: an even number from 2 to 8
+    that keeps their im2col rows (k rounded up to 16 bytes each) within IM2COL_BYTES."""
+    row = -(-k // CHUNK) * CHUNK
+    return max(2, min(8, IM2COL_BYTES // row) & ~1)
 
 
 def qparams(
@@ -180,7 +194,9 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     return _rdbp(_srdhm(shifted, multiplier), right)
 
 
-def rescale_table(input_offset: int, left_shift: int, multiplier: int, shift: int, negate: bool = False) -> np.ndarray:
+def rescale_table(
+    input_offset: int, left_shift: int, multiplier: int, shift: int, negate: bool = False
+) -> np.ndarray:
     """int32 [256]: TFLM ADD's rescaled input, RDBP(SRDHM((x + offset) << left_shift, m), -shift),
     for every int8 x, indexed by the byte's unsigned value (x & 0xFF); negated for SUB's second
     input."""

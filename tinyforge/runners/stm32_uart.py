@@ -503,6 +503,12 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
                 f"{' '.join(f'{c:02x}' for c in info.commands)})",
                 hint="the chip may be read-protected; remove the protection with ST's tools first",
             )
+        if chip is None and not request.erase_all:
+            raise FlashError(
+                f"{port_name}: unknown chip id 0x{info.pid:03x}: tinyforge does not know its flash sectors",
+                hint="pass --erase-all to mass-erase the chip instead, or add the chip to CHIPS in "
+                "tinyforge/runners/stm32_uart.py",
+            )
         plan = _plan_for(request, image, chip, app_offset)
         t0 = time.monotonic()
         if request.erase_all:
@@ -578,10 +584,17 @@ def _plan_for(request: FlashRequest, image: FlashImage, chip: ChipInfo | None, a
 
 
 def _erase(bl: An3155, pages: Sequence[int], erase_cmd: int) -> None:
-    chunk = 255 if erase_cmd == CMD_ERASE else 256
+    chunk = 255 if erase_cmd == CMD_ERASE else 64
     for i in range(0, len(pages), chunk):
         part = pages[i : i + chunk]
-        bl.erase(part, erase_cmd, timeout=5.0 + 2.0 * len(part))
+        try:
+            bl.erase(part, erase_cmd, timeout=5.0 + 2.0 * len(part))
+        except NackError as exc:
+            raise FlashError(
+                f"{bl.where}: the bootloader refused to erase sectors {_ranges(part)}",
+                hint="they may be write-protected (clear the protection with ST's tools) or hold the "
+                "bootloader itself: check the board's app_offset",
+            ) from exc
 
 
 def _write(bl: An3155, plan: FlashPlan, progress: Progress, retries: int, port_name: str) -> int:

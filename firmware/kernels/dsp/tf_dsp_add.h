@@ -13,6 +13,7 @@
 typedef struct {
     int32_t size;
     int32_t mult, kq, rshift;
+    int32_t fast; /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
     const int32_t *table1; /* [256], indexed by the input byte as unsigned */
     const int32_t *table2;

@@ -30,12 +30,16 @@ TF_INLINE int32_t tf_dsp_requant(int32_t a, int32_t mult, int32_t kq, int32_t rs
     return (int32_t)((uint32_t)t + (uint32_t)(a >> 31)) >> rshift;
 }
 
-/* clamp: `full` (act range is all of int8) is one SSAT */
-TF_INLINE int8_t tf_dsp_clamp(int32_t v, int full, int32_t act_min, int32_t act_max)
+/* The usual case (ReLU outputs): the activation range is all of int8 and the output zero point is
+ * -128 (the packers' `fast` flag). A negative accumulator then gives a value <= -128 whichever way
+ * it is rounded, so the correction above is not needed: SMMLAR, ASR, SSAT. */
+TF_INLINE int32_t tf_dsp_requant_fast(int32_t a, int32_t mult, int32_t kq, int32_t rshift)
 {
-    if (full) {
-        return (int8_t)tf_ssat8(v);
-    }
+    return tf_ssat8(tf_smmlar(a, mult, kq) >> rshift);
+}
+
+TF_INLINE int8_t tf_dsp_clamp(int32_t v, int32_t act_min, int32_t act_max)
+{
     v = v < act_min ? act_min : v;
     return (int8_t)(v > act_max ? act_max : v);
 }

@@ -5,44 +5,47 @@
 #include "tf_dsp_common.h"
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
- * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). 4 LDRD + 8 SMLAD per chunk. */
+ * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). Per chunk one LDM (both pixels),
+ * two LDRD (one per channel) and 8 SMLAD: 11 instructions for 16 MACs. */
 TF_INLINE const int32_t *tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc00,
                                         int32_t *acc01, int32_t *acc10, int32_t *acc11)
 {
     int32_t a00 = *acc00, a01 = *acc01, a10 = *acc10, a11 = *acc11;
 #if TF_DSP_NATIVE
-    int32_t xa, xb, wa, wb, va, vb;
+    /* LDM needs ascending registers: the two pixels' 4 taps go to r8..r11 */
+    register int32_t x0a __asm__("r8");
+    register int32_t x0b __asm__("r9");
+    register int32_t x1a __asm__("r10");
+    register int32_t x1b __asm__("r11");
+    int32_t wa, wb;
     __asm__(
         "1:\n\t"
-        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldmia %[x]!, {r8-r11}\n\t"
         "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "ldrd %[va], %[vb], [%[w]], #8\n\t"
-        "smlad %[a00], %[xa], %[wa], %[a00]\n\t"
-        "smlad %[a00], %[xb], %[wb], %[a00]\n\t"
-        "smlad %[a01], %[xa], %[va], %[a01]\n\t"
-        "smlad %[a01], %[xb], %[vb], %[a01]\n\t"
-        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
-        "smlad %[a10], %[xa], %[wa], %[a10]\n\t"
-        "smlad %[a10], %[xb], %[wb], %[a10]\n\t"
-        "smlad %[a11], %[xa], %[va], %[a11]\n\t"
-        "smlad %[a11], %[xb], %[vb], %[a11]\n\t"
-        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "smlad %[a00], r8, %[wa], %[a00]\n\t"
+        "smlad %[a00], r9, %[wb], %[a00]\n\t"
+        "smlad %[a10], r10, %[wa], %[a10]\n\t"
+        "smlad %[a10], r11, %[wb], %[a10]\n\t"
         "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "ldrd %[va], %[vb], [%[w]], #8\n\t"
-        "smlad %[a00], %[xa], %[wa], %[a00]\n\t"
-        "smlad %[a00], %[xb], %[wb], %[a00]\n\t"
-        "smlad %[a01], %[xa], %[va], %[a01]\n\t"
-        "smlad %[a01], %[xb], %[vb], %[a01]\n\t"
-        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
-        "smlad %[a10], %[xa], %[wa], %[a10]\n\t"
-        "smlad %[a10], %[xb], %[wb], %[a10]\n\t"
-        "smlad %[a11], %[xa], %[va], %[a11]\n\t"
-        "smlad %[a11], %[xb], %[vb], %[a11]\n\t"
+        "smlad %[a01], r8, %[wa], %[a01]\n\t"
+        "smlad %[a01], r9, %[wb], %[a01]\n\t"
+        "smlad %[a11], r10, %[wa], %[a11]\n\t"
+        "smlad %[a11], r11, %[wb], %[a11]\n\t"
+        "ldmia %[x]!, {r8-r11}\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a00], r8, %[wa], %[a00]\n\t"
+        "smlad %[a00], r9, %[wb], %[a00]\n\t"
+        "smlad %[a10], r10, %[wa], %[a10]\n\t"
+        "smlad %[a10], r11, %[wb], %[a10]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a01], r8, %[wa], %[a01]\n\t"
+        "smlad %[a01], r9, %[wb], %[a01]\n\t"
+        "smlad %[a11], r10, %[wa], %[a11]\n\t"
+        "smlad %[a11], r11, %[wb], %[a11]\n\t"
         "subs %[n], %[n], #1\n\t"
         "bne 1b\n\t"
         : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
-          [n] "+r"(pairs), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [va] "=&r"(va),
-          [vb] "=&r"(vb)
+          [n] "+r"(pairs), [wa] "=&r"(wa), [wb] "=&r"(wb), "=&r"(x0a), "=&r"(x0b), "=&r"(x1a), "=&r"(x1b)
         :
         : "cc", "memory");
 #else
@@ -69,9 +72,10 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int3
     return w;
 }
 
-/* 2 pixels x all channels (out_c even, activation range all of int8): requantized and stored. */
+/* 2 pixels x all channels (out_c even, activation range all of int8): requantized and stored;
+ * `fast`: without the rounding correction (tf_dsp_common.h). */
 TF_INLINE void tf_dsp_conv_block_full(const int32_t *x, const int32_t *w, const int32_t *q, int32_t pairs,
-                                      int32_t out_c, int8_t *out0, int8_t *out1)
+                                      int32_t out_c, int8_t *out0, int8_t *out1, int fast)
 {
     const int32_t *q_end = q + 4 * out_c;
     do {
@@ -82,10 +86,10 @@ TF_INLINE void tf_dsp_conv_block_full(const int32_t *x, const int32_t *w, const 
         w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
         {
             const int32_t m0 = q[2], m1 = q[3], k0 = q[4], k1 = q[5], r0 = q[6], r1 = q[7];
-            const int32_t v00 = tf_ssat8(tf_dsp_requant(a00, m0, k0, r0));
-            const int32_t v10 = tf_ssat8(tf_dsp_requant(a10, m0, k0, r0));
-            const int32_t v01 = tf_ssat8(tf_dsp_requant(a01, m1, k1, r1));
-            const int32_t v11 = tf_ssat8(tf_dsp_requant(a11, m1, k1, r1));
+            const int32_t v00 = fast ? tf_dsp_requant_fast(a00, m0, k0, r0) : tf_ssat8(tf_dsp_requant(a00, m0, k0, r0));
+            const int32_t v10 = fast ? tf_dsp_requant_fast(a10, m0, k0, r0) : tf_ssat8(tf_dsp_requant(a10, m0, k0, r0));
+            const int32_t v01 = fast ? tf_dsp_requant_fast(a01, m1, k1, r1) : tf_ssat8(tf_dsp_requant(a01, m1, k1, r1));
+            const int32_t v11 = fast ? tf_dsp_requant_fast(a11, m1, k1, r1) : tf_ssat8(tf_dsp_requant(a11, m1, k1, r1));
             out0[0] = (int8_t)v00;
             out0[1] = (int8_t)v01;
             out1[0] = (int8_t)v10;
@@ -108,14 +112,28 @@ static void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t 
         int32_t a10 = a00;
         int32_t a11 = a01;
         w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
-        out0[oc] = tf_dsp_clamp(tf_dsp_requant(a00, q[2], q[4], q[6]), 0, act_min, act_max);
-        out1[oc] = tf_dsp_clamp(tf_dsp_requant(a10, q[2], q[4], q[6]), 0, act_min, act_max);
+        out0[oc] = tf_dsp_clamp(tf_dsp_requant(a00, q[2], q[4], q[6]), act_min, act_max);
+        out1[oc] = tf_dsp_clamp(tf_dsp_requant(a10, q[2], q[4], q[6]), act_min, act_max);
         if (oc + 1 < out_c) {
-            out0[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a01, q[3], q[5], q[7]), 0, act_min, act_max);
-            out1[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a11, q[3], q[5], q[7]), 0, act_min, act_max);
+            out0[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a01, q[3], q[5], q[7]), act_min, act_max);
+            out1[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a11, q[3], q[5], q[7]), act_min, act_max);
         }
         q += 8;
     }
+}
+
+/* 8 int8 at a time (kpad is a multiple of 8) into the [chunk][pixel][2 words] buffer */
+TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst)
+{
+    do {
+        const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
+        dst[0] = tf_sxtb16(w0);
+        dst[1] = tf_sxtb16_ror8(w0);
+        dst[4] = tf_sxtb16(w1);
+        dst[5] = tf_sxtb16_ror8(w1);
+        dst += 8;
+        src += 8;
+    } while (--n);
 }
 
 TF_INLINE void tf_dsp_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
@@ -162,7 +180,7 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
     const int32_t y0 = oy * p->stride_h - p->pad_h;
     const int32_t x0 = ox * p->stride_w - p->pad_w;
     const int32_t in_c = p->in_c;
-    int32_t ky, kx, i;
+    int32_t ky = 0, kx, i;
     if ((in_c & 3) == 0) {
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
         const int32_t pad_pair = tf_sxtb16(pad4);
@@ -195,7 +213,19 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
         int8_t *r = row;
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
         const int32_t run = p->k_w * in_c;
-        for (ky = 0; ky < p->k_h; ++ky) {
+        if (p->dil_w == 1 && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
+            x0 + p->k_w <= p->in_w) {
+            /* inside the image: k_h runs of k_w * in_c bytes */
+            const int8_t *src = in_b + (y0 * p->in_w + x0) * in_c;
+            const int32_t src_step = p->dil_h * p->in_w * in_c;
+            for (ky = p->k_h; ky > 0; --ky) {
+                tf_dsp_copy_bytes(r, src, run);
+                r += run;
+                src += src_step;
+            }
+            ky = p->k_h;
+        }
+        for (; ky < p->k_h; ++ky) {
             const int32_t iy = y0 + ky * p->dil_h;
             if (iy < 0 || iy >= p->in_h) {
                 tf_dsp_fill_bytes(r, pad4, run);
@@ -218,7 +248,7 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             r += run;
         }
         tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
-        tf_dsp_expand(row, p->kpad >> 2, dst, 4);
+        tf_dsp_expand_pairs(row, p->kpad >> 3, dst);
     }
 }
 
@@ -244,9 +274,12 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row);
             }
-            if (full) {
+            if (full && p->fast) {
                 tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, out_b + pix * p->out_c,
-                                       out_b + pix1 * p->out_c);
+                                       out_b + pix1 * p->out_c, 1);
+            } else if (full) {
+                tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, out_b + pix * p->out_c,
+                                       out_b + pix1 * p->out_c, 0);
             } else {
                 tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, out_b + pix * p->out_c,
                                   out_b + pix1 * p->out_c, p->act_min, p->act_max);

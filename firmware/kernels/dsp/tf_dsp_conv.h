@@ -20,6 +20,7 @@ typedef struct {
     int32_t pad_h, pad_w;
     int32_t kpad;      /* k_h * k_w * in_c rounded up to a multiple of 8 */
     int32_t pad_value; /* the input zero point: padded taps read it and so contribute 0 */
+    int32_t fast;      /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
     const int32_t *weights; /* int16 pairs: [out_c/2][kpad/4][2 channels][2 words], see dsp_conv.py */
     const int32_t *qparams; /* [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */

@@ -6,12 +6,12 @@
 
 typedef struct {
     int32_t bias, mult, kq, rshift;
-    int32_t full, act_min, act_max;
+    int32_t fast, act_min, act_max;
 } tf_dsp_dw_q_t;
 
-TF_INLINE int8_t tf_dsp_dw_out(int32_t acc, const tf_dsp_dw_q_t *q, int full)
+TF_INLINE int8_t tf_dsp_dw_out(int32_t acc, const tf_dsp_dw_q_t *q)
 {
-    return tf_dsp_clamp(tf_dsp_requant(acc, q->mult, q->kq, q->rshift), full, q->act_min, q->act_max);
+    return tf_dsp_clamp(tf_dsp_requant(acc, q->mult, q->kq, q->rshift), q->act_min, q->act_max);
 }
 
 /* 3x3, stride 1, no dilation: the accumulators of one output row, two outputs at a time from
@@ -99,13 +99,21 @@ TF_NOINLINE void tf_dsp_dw_requant(const int32_t *acc, int32_t rows, int32_t n, 
 {
     const int32_t mult = q->mult, kq = q->kq, rshift = q->rshift;
     const int32_t skip = acc_pitch - n;
-    if (q->full) {
+    if (q->fast) {
+        const int32_t step2 = 2 * step;
         do {
-            const int32_t *end = acc + n;
-            do {
-                *o = (int8_t)tf_ssat8(tf_dsp_requant(*acc++, mult, kq, rshift));
+            const int32_t *end = acc + (n & ~1);
+            while (acc != end) {
+                const int32_t a0 = acc[0], a1 = acc[1];
+                o[0] = (int8_t)tf_dsp_requant_fast(a0, mult, kq, rshift);
+                o[step] = (int8_t)tf_dsp_requant_fast(a1, mult, kq, rshift);
+                o += step2;
+                acc += 2;
+            }
+            if (n & 1) {
+                *o = (int8_t)tf_dsp_requant_fast(*acc++, mult, kq, rshift);
                 o += step;
-            } while (acc != end);
+            }
             acc += skip;
         } while (--rows);
     } else {
@@ -113,7 +121,7 @@ TF_NOINLINE void tf_dsp_dw_requant(const int32_t *acc, int32_t rows, int32_t n, 
         do {
             const int32_t *end = acc + n;
             do {
-                *o = tf_dsp_clamp(tf_dsp_requant(*acc++, mult, kq, rshift), 0, act_min, act_max);
+                *o = tf_dsp_clamp(tf_dsp_requant(*acc++, mult, kq, rshift), act_min, act_max);
                 o += step;
             } while (acc != end);
             acc += skip;
@@ -160,7 +168,7 @@ static void tf_dsp_dw_general(const tf_dsp_depthwise_s8_params_t *p, const int16
                     acc += (int32_t)r[kx * p->dil_w] * ((kx & 1) ? tf_hi16(pair) : tf_lo16(pair));
                 }
             }
-            out[(oy * p->out_w + ox) * p->out_c] = tf_dsp_dw_out(acc, q, q->full);
+            out[(oy * p->out_w + ox) * p->out_c] = tf_dsp_dw_out(acc, q);
         }
     }
 }
@@ -173,7 +181,7 @@ TF_NOINLINE void tf_dsp_dw_gather(const tf_dsp_depthwise_s8_params_t *p, const i
     const int32_t y_hi = TF_MIN(p->in_h, p->plane_h - p->pad_h);
     const int32_t x_lo = p->pad_w > 0 ? 0 : -p->pad_w;
     const int32_t x_hi = TF_MIN(p->in_w, p->plane_w - p->pad_w);
-    const int32_t c = p->in_c;
+    const int32_t c = p->in_c, c2 = 2 * c, c3 = 3 * c, c4 = 4 * c;
     const int32_t n = x_hi - x_lo;
     const int32_t src_skip = (p->in_w - n) * c;
     const int32_t dst_skip = p->plane_w - n;
@@ -185,15 +193,18 @@ TF_NOINLINE void tf_dsp_dw_gather(const tf_dsp_depthwise_s8_params_t *p, const i
     }
     do {
         int16_t *const end = dst + n;
-        if (n & 1) {
+        int32_t i;
+        for (i = n & 3; i > 0; --i) {
             *dst++ = *src;
             src += c;
         }
         while (dst != end) {
             dst[0] = src[0];
             dst[1] = src[c];
-            dst += 2;
-            src += 2 * c;
+            dst[2] = src[c2];
+            dst[3] = src[c3];
+            dst += 4;
+            src += c4;
         }
         src += src_skip;
         dst += dst_skip;
@@ -205,14 +216,13 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     int16_t *plane = (int16_t *)scratch;
     const int32_t cells = p->plane_h * p->plane_w;
     int32_t *acc = (int32_t *)scratch + ((cells + 5) >> 1);
-    const int full = p->act_min == -128 && p->act_max == 127;
     const int k3 = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
     const int s1 = k3 && p->stride_h == 1 && p->stride_w == 1;
     const int s2 = k3 && p->stride_h == 2 && p->stride_w == 2;
     const int32_t wstride = p->k_h * ((p->k_w + 1) >> 1);
     int32_t b, ic, m, i;
     tf_dsp_dw_q_t q;
-    q.full = full;
+    q.fast = p->fast;
     q.act_min = p->act_min;
     q.act_max = p->act_max;
     for (i = 0; i < cells + 4; ++i) { /* 4 more: the last pair of a stride-1 pass reads past the plane */

@@ -23,6 +23,7 @@ typedef struct {
     int32_t plane_h, plane_w; /* the int16 plane: input rows/columns -pad_h.. / -pad_w.., padded;
                                * 3x3 stride 1: exactly out_w + 2 wide (see tf_dsp_dw_3x3) */
     int32_t pad_value;        /* the input zero point */
+    int32_t fast;             /* 1: activation range all of int8, output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
     const int32_t *weights; /* per output channel: k_h rows of (k_w+1)/2 int16 pairs (w[kx], w[kx+1]) */
     const int32_t *qparams; /* per output channel: bias, mult, kq, rshift */

@@ -69,7 +69,6 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
                                void *scratch)
 {
     int32_t *x = (int32_t *)scratch;
-    const int32_t full = p->act_min == -128 && p->act_max == 127;
     const int32_t depth = p->accum_depth;
     int32_t b, oc, i;
     for (b = 0; b < p->batches; ++b) {
@@ -101,8 +100,12 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
             tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
             w += p->kpad * 2;
             for (j = 0; j < 4 && oc + j < p->out_depth; ++j) {
-                const int32_t v = tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]);
-                out[oc + j] = tf_dsp_clamp(v, full, p->act_min, p->act_max);
+                if (p->fast) {
+                    out[oc + j] = (int8_t)tf_dsp_requant_fast(acc[j], q[4 + j], q[8 + j], q[12 + j]);
+                } else {
+                    out[oc + j] =
+                        tf_dsp_clamp(tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]), p->act_min, p->act_max);
+                }
             }
             q += 16;
         }

@@ -15,6 +15,7 @@ typedef struct {
     int32_t accum_depth;
     int32_t kpad; /* accum_depth rounded up to a multiple of 8 */
     int32_t out_depth;
+    int32_t fast; /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
     const int32_t *weights; /* int16 pairs: [out_depth/4][kpad/4][4 channels][2 words] */
     const int32_t *qparams; /* [out_depth/4][16]: bias[4], mult[4], kq[4], rshift[4] */

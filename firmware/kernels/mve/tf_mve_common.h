@@ -1,7 +1,7 @@
 /*
  * Helium (MVE) helpers shared by the firmware/kernels/mve kernels: vector requantization that is
  * bit-exact with tf_multiply_by_quantized_multiplier (tf_common.h), a 4-lane vector built from
- * four scalar accumulators, and byte copies/fills with tail predication.
+ * four scalar accumulators, and byte copies/fills with tail predication (VCTP).
  *
  * Requantization of an int32x4 (per-lane multiplier m, left shift l >= 0, negated right shift
  * r <= 0, as QuantizeMultiplier's shift s gives l = max(s, 0), r = min(s, 0)):
@@ -106,32 +106,44 @@ TF_MVE_INLINE int32x4_t tf_mve_vec4(int32_t a0, int32_t a1, int32_t a2, int32_t 
     return v;
 }
 
+/* Copy n bytes, 0 <= n <= 16: one predicated load and store (VCTP sets the lanes). */
+TF_MVE_INLINE void tf_mve_copy16(int8_t *dst, const int8_t *src, int32_t n)
+{
+    __asm__ volatile("vctp.8 %[n]\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.u8 q0, [%[s]]\n\t"
+                     "vstrbt.8 q0, [%[d]]"
+                     :
+                     : [d] "r"(dst), [s] "r"(src), [n] "r"(n)
+                     : "q0", "memory");
+}
+
 /* Copy n bytes (any n >= 0). */
 TF_MVE_INLINE void tf_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    while (n >= 16) {
+    while (n > 16) {
         vstrbq_s8(dst, vldrbq_s8(src));
         dst += 16;
         src += 16;
         n -= 16;
     }
-    if (n > 0) {
-        const mve_pred16_t p = vctp8q((uint32_t)n);
-        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
-    }
+    tf_mve_copy16(dst, src, n);
 }
 
-/* Fill n bytes with the value of every lane of v. */
+/* Fill n bytes with the value of every lane of v (any n >= 0). */
 TF_MVE_INLINE void tf_mve_fill(int8_t *dst, int8x16_t v, int32_t n)
 {
-    while (n >= 16) {
+    while (n > 16) {
         vstrbq_s8(dst, v);
         dst += 16;
         n -= 16;
     }
-    if (n > 0) {
-        vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
-    }
+    __asm__ volatile("vctp.8 %[n]\n\t"
+                     "vpst\n\t"
+                     "vstrbt.8 %q[v], [%[d]]"
+                     :
+                     : [d] "r"(dst), [v] "w"(v), [n] "r"(n)
+                     : "memory");
 }
 
 #endif /* TF_MVE_COMMON_H */

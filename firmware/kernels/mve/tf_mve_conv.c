@@ -4,85 +4,119 @@
 #include "tf_mve_common.h"
 #include "tf_mve_gemm.h"
 
-/* The receptive field of output pixel (oy, ox) of image `in_b`, in OHWI weight order. */
-static void tf_mve_im2col(const tf_mve_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
-                          int8_t *dst)
+/* The layer's geometry in locals (the im2col stores could alias the params struct). */
+typedef struct {
+    int32_t in_h, in_w, in_c, k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t row_bytes; /* k_w * in_c */
+    int32_t line; /* in_w * in_c */
+} tf_mve_geom_t;
+
+/* The receptive field of output pixel (oy, ox) of image `in_b`, in OHWI weight order; padding
+ * is the input zero point. */
+TF_MVE_INLINE void tf_mve_im2col(const tf_mve_geom_t *g, const int8_t *in_b, int32_t oy, int32_t ox, int8x16_t zp,
+                                 int8_t *dst)
 {
-    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int32_t row_bytes = p->k_w * p->in_c;
-    const int32_t contiguous = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    const int32_t y0 = oy * g->stride_h - g->pad_h;
+    const int32_t x0 = ox * g->stride_w - g->pad_w;
+    const int32_t y_end = y0 + (g->k_h - 1) * g->dil_h;
     int32_t ky, kx;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = y0 + ky * p->dil_h;
-        if (iy < 0 || iy >= p->in_h) {
-            tf_mve_fill(dst, zp, row_bytes);
-        } else if (contiguous) {
-            tf_mve_copy(dst, in_b + (iy * p->in_w + x0) * p->in_c, row_bytes);
+    if (g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w && y0 >= 0 && y_end < g->in_h) {
+        /* inside the image: k_h contiguous rows */
+        const int8_t *src = in_b + y0 * g->line + x0 * g->in_c;
+        const int32_t step = g->dil_h * g->line;
+        for (ky = 0; ky < g->k_h; ++ky) {
+            tf_mve_copy(dst, src, g->row_bytes);
+            dst += g->row_bytes;
+            src += step;
+        }
+        return;
+    }
+    for (ky = 0; ky < g->k_h; ++ky) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        if (iy < 0 || iy >= g->in_h) {
+            tf_mve_fill(dst, zp, g->row_bytes);
         } else {
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t ix = x0 + kx * p->dil_w;
-                if (ix < 0 || ix >= p->in_w) {
-                    tf_mve_fill(dst + kx * p->in_c, zp, p->in_c);
+            const int8_t *row = in_b + iy * g->line;
+            for (kx = 0; kx < g->k_w; ++kx) {
+                const int32_t ix = x0 + kx * g->dil_w;
+                if (ix < 0 || ix >= g->in_w) {
+                    tf_mve_fill(dst + kx * g->in_c, zp, g->in_c);
                 } else {
-                    tf_mve_copy(dst + kx * p->in_c, in_b + (iy * p->in_w + ix) * p->in_c, p->in_c);
+                    tf_mve_copy(dst + kx * g->in_c, row + ix * g->in_c, g->in_c);
                 }
             }
         }
-        dst += row_bytes;
+        dst += g->row_bytes;
     }
 }
-
-/* Output pixels gathered (im2col) per call of the matrix core: the scratch holds this many rows. */
-#define TF_MVE_CONV_ROWS 2
 
 void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int32_t k = p->k_h * p->k_w * p->in_c;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int32_t row = (k + 15) & ~15; /* im2col row stride */
+    const int32_t rows = p->im2col; /* pixels per matrix-core call */
+    const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c, batches = p->batches;
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     tf_mve_gemm_t g;
+    tf_mve_geom_t geo;
     int32_t b, oy, ox;
     g.k = k;
-    g.out_c = p->out_c;
+    g.out_c = out_c;
     g.left_shifts = p->left_shifts;
     g.output_offset = p->output_offset;
     g.act_min = p->act_min;
     g.act_max = p->act_max;
     g.weights = p->weights;
     g.qparams = p->qparams;
-    if (!p->im2col) {
-        /* 1x1 without padding: every output row of the image is one call, rows stride_w pixels apart */
+    if (!rows) {
+        /* 1x1 without padding: the rows are read in place, one call per output row of the image */
         if (p->stride_h == 1 && p->stride_w == 1) {
-            tf_mve_gemm_s8(&g, input, k, p->batches * p->out_h * p->out_w, output);
+            tf_mve_gemm_s8(&g, input, k, batches * out_h * out_w, output);
             return;
         }
-        for (b = 0; b < p->batches; ++b) {
-            for (oy = 0; oy < p->out_h; ++oy) {
-                tf_mve_gemm_s8(&g, input + b * image + oy * p->stride_h * p->in_w * k, p->stride_w * k, p->out_w,
+        for (b = 0; b < batches; ++b) {
+            for (oy = 0; oy < out_h; ++oy) {
+                tf_mve_gemm_s8(&g, input + b * image + oy * p->stride_h * p->in_w * k, p->stride_w * k, out_w,
                                output);
-                output += p->out_w * p->out_c;
+                output += out_w * out_c;
             }
         }
         return;
     }
-    for (b = 0; b < p->batches; ++b) {
+    geo.in_h = p->in_h;
+    geo.in_w = p->in_w;
+    geo.in_c = p->in_c;
+    geo.k_h = p->k_h;
+    geo.k_w = p->k_w;
+    geo.stride_h = p->stride_h;
+    geo.stride_w = p->stride_w;
+    geo.dil_h = p->dil_h;
+    geo.dil_w = p->dil_w;
+    geo.pad_h = p->pad_h;
+    geo.pad_w = p->pad_w;
+    geo.row_bytes = p->k_w * p->in_c;
+    geo.line = p->in_w * p->in_c;
+    for (b = 0; b < batches; ++b) {
         const int8_t *in_b = input + b * image;
+        int8_t *dst = scratch;
         int32_t n = 0;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                tf_mve_im2col(p, in_b, oy, ox, scratch + n * row);
-                if (++n == TF_MVE_CONV_ROWS) {
+        for (oy = 0; oy < out_h; ++oy) {
+            for (ox = 0; ox < out_w; ++ox) {
+                tf_mve_im2col(&geo, in_b, oy, ox, zp, dst);
+                dst += row;
+                if (++n == rows) {
                     tf_mve_gemm_s8(&g, scratch, row, n, output);
-                    output += n * p->out_c;
+                    output += n * out_c;
+                    dst = scratch;
                     n = 0;
                 }
             }
         }
         if (n) {
             tf_mve_gemm_s8(&g, scratch, row, n, output);
-            output += n * p->out_c;
+            output += n * out_c;
         }
     }
 }

@@ -70,6 +70,7 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
         ("mult", mult),
         ("kq", kq),
         ("rshift", rs),
+        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
         ("table1", pk.const_array(op, "table1", t1, "int32_t")),

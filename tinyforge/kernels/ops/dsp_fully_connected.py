@@ -67,6 +67,7 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("accum_depth", accum_depth),
         ("kpad", kpad),
         ("out_depth", out_depth),
+        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
         ("weights", pk.const_array(op, "weights16", dsp.int16_words(stream), "int32_t")),

@@ -42,7 +42,7 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     gemm = mve.pack_gemm(
         w.array().reshape(out_c, k), b.array() if b is not None else None, -pk.zero_point(x), pairs
     )
-    im2col = 0 if (k_h, k_w, pad.pad_h, pad.pad_w) == (1, 1, 0, 0) else 1
+    im2col = 0 if (k_h, k_w, pad.pad_h, pad.pad_w) == (1, 1, 0, 0) else mve.im2col_rows(k)
     act_min, act_max = _act_range(graph, op)
     params = (
         ("batches", x.shape[0]),
@@ -69,7 +69,7 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("weights", pk.const_array(op, "weights", gemm.weights.reshape(-1), "int8_t")),
         ("qparams", pk.const_array(op, "qparams", gemm.qparams.reshape(-1), "int32_t")),
     )
-    scratch = 2 * mve.CHUNK * -(-k // mve.CHUNK) if im2col else 0
+    scratch = im2col * mve.CHUNK * -(-k // mve.CHUNK)
     return KernelCall(
         function="tf_mve_conv2d_s8",
         params_type="tf_mve_conv2d_s8_params_t",
@@ -79,7 +79,6 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * k,
         comment=ref._describe(op, k_h, k_w, in_c, out_c) + " mve",
     )
-
 
 
 def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
@@ -94,7 +93,11 @@ def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
 
 
 @kernel(
-    "DEPTHWISE_CONV_2D", name="mve_depthwise_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts_depthwise
+    "DEPTHWISE_CONV_2D",
+    name="mve_depthwise_s8",
+    features={"mve"},
+    priority=PRIORITY,
+    accepts=_accepts_depthwise,
 )
 def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)

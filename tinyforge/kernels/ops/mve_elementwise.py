@@ -33,7 +33,9 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
     assert a is not None and b is not None
     qp = (quant.add_params if op.kind == "ADD" else quant.sub_params)(pk.scale(a), pk.scale(b), pk.scale(y))
     t1 = mve.rescale_table(-pk.zero_point(a), qp.left_shift, qp.input1_mult, qp.input1_shift)
-    t2 = mve.rescale_table(-pk.zero_point(b), qp.left_shift, qp.input2_mult, qp.input2_shift, negate=op.kind == "SUB")
+    t2 = mve.rescale_table(
+        -pk.zero_point(b), qp.left_shift, qp.input2_mult, qp.input2_shift, negate=op.kind == "SUB"
+    )
     act_min, act_max = quant.activation_range(
         op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
     )

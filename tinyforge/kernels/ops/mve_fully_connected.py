@@ -27,7 +27,9 @@ def _accepts(graph: Graph, op: Op) -> str | None:
     return None
 
 
-@kernel("FULLY_CONNECTED", name="mve_fully_connected_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts)
+@kernel(
+    "FULLY_CONNECTED", name="mve_fully_connected_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts
+)
 def mve_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
     y = pk.output(graph, op)

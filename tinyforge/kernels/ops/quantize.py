@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
+from tinyforge.kernels.ops.activations import LUT_MIN_ELEMENTS
 from tinyforge.kernels.ops.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import quantize_multiplier
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 
 _SHORT = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "float32": "float"}
@@ -96,8 +97,11 @@ def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
         )
     si, zi = _scale_zp(src)
     mult, shift = quantize_multiplier(si / so)
+    function, args, scratch = f"tf_requantize_{name}", _args(src, dst), 0
+    if name == "s8_s8" and src.num_elements >= LUT_MIN_ELEMENTS:
+        function, args, scratch = function + "_lut", (*args, ScratchArg()), 256
     return KernelCall(
-        function=f"tf_requantize_{name}",
+        function=function,
         params_type="tf_requantize_params_t",
         params=(
             ("in_zp", zi),
@@ -106,7 +110,8 @@ def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
             ("shift", shift),
             ("size", src.num_elements),
         ),
-        args=_args(src, dst),
+        args=args,
+        scratch_bytes=scratch,
         in_place=_in_place(src, dst),
         comment=f"{src.dtype} scale={si:.6g} zp={zi} -> {dst.dtype} scale={so:.6g} zp={zo}",
     )

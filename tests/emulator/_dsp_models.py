@@ -1,0 +1,119 @@
+"""Tiny int8 .tflite models for the DSP-extension kernels' edge cases (several inputs, one output per
+layer), built with the Helium tests' Gauntlet (tests/emulator/_mve_models.py) and opmodels.
+
+Besides those models (which cover channel counts, tails, strides, dilation, padding, per-tensor
+weights and left shifts), these add what the DSP kernels special-case: KWS-like narrow planes
+(odd widths, the flattened stride-1 depthwise pass), stride-2 depthwise with odd outputs, the
+general depthwise loop, a depth multiplier, input channels 1 and 3 (the byte-row im2col), odd
+output channel counts, dead channels (zero weights, huge bias), activations with a zero point
+that needs the negative rounding correction, FC rows not a multiple of 8, and ADD/SUB tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _mve_models import ACT, SAME, VALID, Gauntlet, out_size  # noqa: E402
+from opmodels import options  # noqa: E402
+
+
+def _depthwise_multiplier(g: Gauntlet, x: str, mult: int, act: str = "RELU") -> None:
+    t, (_, h, w, c), si, _ = g.inputs[x]
+    cout = c * mult
+    ws = g.rng.uniform(0.002, 0.02, cout).tolist()
+    wt = g.m.tensor((1, 3, 3, cout), "int8", ws, 0, data=g.rng.integers(-127, 128, (1, 3, 3, cout)), axis=3)
+    b = g.m.tensor((cout,), "int32", [si * s for s in ws], 0, data=g.rng.integers(-3000, 3000, cout))
+    y = g.m.tensor((1, h, w, cout), "int8", si * max(ws) * 3 * 48, -128)
+    opt = options(
+        "DepthwiseConv2DOptions",
+        padding=SAME,
+        strideH=1,
+        strideW=1,
+        depthMultiplier=mult,
+        dilationHFactor=1,
+        dilationWFactor=1,
+        fusedActivationFunction=ACT[act],
+    )
+    g.m.op("DEPTHWISE_CONV_2D", [t, wt, b], [y], opt)
+    g.m.output(y)
+
+
+def _dead_channels(g: Gauntlet, x: str, cout: int) -> None:
+    """A 1x1 conv whose odd channels are pruned the way converters leave them: weights 0, a tiny
+    scale and a bias of +-2^30 (their output is a constant)."""
+    t, (_, h, w, cin), si, _ = g.inputs[x]
+    weights = g.rng.integers(-127, 128, (cout, 1, 1, cin))
+    ws = g.rng.uniform(0.002, 0.02, cout)
+    bias = g.rng.integers(-3000, 3000, cout)
+    for c in range(1, cout, 2):
+        weights[c] = 0
+        ws[c] = 2.3e-9
+        bias[c] = (1 << 30) * (1 if c % 4 == 1 else -1)
+    wt = g.m.tensor((cout, 1, 1, cin), "int8", ws.tolist(), 0, data=weights)
+    b = g.m.tensor((cout,), "int32", [si * s for s in ws], 0, data=bias)
+    y = g.m.tensor((1, h, w, cout), "int8", si * float(ws.max()) * np.sqrt(cin) * 48, -128)
+    g.m.op(
+        "CONV_2D",
+        [t, wt, b],
+        [y],
+        options("Conv2DOptions", padding=SAME, strideH=1, strideW=1, fusedActivationFunction=ACT["RELU"]),
+    )
+    g.m.output(y)
+
+
+def dsp_model(path: Path) -> Path:
+    g = Gauntlet(seed=11)
+    g.input("kws", (1, 25, 5, 8), 0.05, -128)  # narrow plane, odd width
+    g.input("odd", (1, 9, 7, 4), 0.04, 3)
+    g.input("px", (1, 6, 6, 16), 0.02, -128)
+    g.input("mono", (1, 13, 10, 1), 0.03, -5)  # KWS conv0: one input channel
+    g.input("rgb", (1, 11, 9, 3), 0.02, -1)
+    g.depthwise("kws", 3, 3, act="RELU")  # flattened stride-1 pass, 2 unused outputs per row
+    g.depthwise("kws", 3, 3, stride=(2, 2), act="RELU")  # 13x3 outputs: an odd last pair
+    g.depthwise("odd", 3, 3)  # zero point 3 without ReLU: the rounding correction
+    g.depthwise("odd", 3, 3, stride=(2, 2), pad=VALID, act="RELU6")  # a clamp below 127
+    g.depthwise("odd", 5, 3, act="RELU")  # the general loop
+    g.depthwise("odd", 3, 3, dil=(2, 2), act="RELU")
+    g.depthwise("px", 3, 3, stride=(2, 2), act="RELU")
+    _depthwise_multiplier(g, "odd", 2)
+    g.conv("mono", 8, 10, 4, stride=(2, 2), act="RELU")  # byte rows, runs of 4
+    g.conv("mono", 3, 3, 3, dil=(2, 1))  # byte rows, dilated columns
+    g.conv("rgb", 8, 3, 3, stride=(2, 2), act="RELU")  # VWW conv0
+    g.conv("rgb", 5, 3, 3, pad=VALID)  # odd out_c, NONE
+    g.conv("px", 10, 1, 1, act="RELU")  # pointwise
+    g.conv("px", 7, 1, 1)
+    g.conv("px", 12, 3, 3, act="RELU6", per_channel=False)
+    g.conv("odd", 6, 3, 3, stride=(2, 2), act="RELU")  # in_c 4, padded taps
+    g.conv("kws", 16, 1, 1, act="RELU")  # 125 pixels: a last single pixel
+    _dead_channels(g, "px", 8)
+    return g.write(path)
+
+
+def dsp_dense_model(path: Path) -> Path:
+    g = Gauntlet(seed=12)
+    g.input("r2", (2, 13), 0.05, 7)  # two rows, a 1-byte tail and padding to 16
+    g.input("r1", (1, 64), 0.03, -128)
+    g.dense("r2", 5)
+    g.dense("r2", 6, act="RELU")
+    g.dense("r1", 12)  # KWS's classifier
+    g.dense("r1", 2, act="RELU")
+    g.dense("r1", 9, act="RELU6")
+    return g.write(path)
+
+
+def dsp_add_model(path: Path) -> Path:
+    g = Gauntlet(seed=13)
+    g.input("a", (1, 8, 8, 16), 0.05, -128)
+    g.input("b", (1, 8, 8, 16), 0.08, -9)
+    g.add("a", "b", act="RELU", out_scale=0.1)  # ResNet's residual add
+    g.add("a", "b", kind="SUB", out_scale=0.07)
+    g.add("b", "a", out_scale=0.3)
+    return g.write(path)
+
+
+__all__ = ["dsp_add_model", "dsp_dense_model", "dsp_model", "out_size"]

@@ -1,0 +1,243 @@
+"""Tiny int8 .tflite models that put the Helium kernels' edge cases side by side (several inputs,
+one output per layer), written with tests/toolchain/opmodels.py (no TensorFlow).
+
+Each branch is one layer on one of the model's inputs; the shapes cover what the kernels special-
+case: channel counts around 4, 8 and 16, dot products shorter than, equal to and longer than 16
+bytes with and without a tail, odd pixel counts (a last single row), strides, dilation, padding,
+filters other than 3x3, per-tensor weights and multipliers above 1 (left shifts).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
+
+from opmodels import ModelBuilder, options  # noqa: E402
+
+SAME, VALID = 0, 1
+ACT = {"NONE": 0, "RELU": 1, "RELU6": 3}
+
+
+def out_size(padding: int, size: int, k: int, stride: int, dil: int = 1) -> int:
+    eff = (k - 1) * dil + 1
+    return (size + stride - 1) // stride if padding == SAME else (size - eff + stride) // stride
+
+
+@dataclass
+class Gauntlet:
+    """A model under construction: inputs by name, a growing list of branch outputs."""
+
+    seed: int = 0
+    m: ModelBuilder = field(default_factory=ModelBuilder)
+    inputs: dict[str, tuple[int, tuple[int, ...], float, int]] = field(default_factory=dict)
+    rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def input(self, name: str, shape: tuple[int, ...], scale: float, zero_point: int) -> None:
+        self.inputs[name] = (
+            self.m.input(shape, "int8", scale, zero_point, name=name),
+            shape,
+            scale,
+            zero_point,
+        )
+
+    def _weights(self, shape: tuple[int, ...], wmax: int, nonzero: int | None) -> np.ndarray:
+        """Random int8 weights in [-wmax, wmax]; with `nonzero`, only that many per output channel
+        (the first axis) are not 0, which keeps the accumulators small."""
+        w = self.rng.integers(-wmax, wmax + 1, shape)
+        if nonzero is not None:
+            flat = w.reshape(shape[0], -1)
+            for row in flat:
+                keep = self.rng.choice(row.size, size=min(nonzero, row.size), replace=False)
+                mask = np.zeros(row.size, dtype=bool)
+                mask[keep] = True
+                row[~mask] = 0
+                row[mask & (row == 0)] = 1
+            w = flat.reshape(shape)
+        return w
+
+    def _bias(self, n: int, mult: float | None) -> np.ndarray:
+        return self.rng.integers(-30, 30, n) if mult else self.rng.integers(-3000, 3000, n)
+
+    def _out_scale(self, si: float, ws: float, k: int, mult: float | None) -> float:
+        """Outputs spread over int8; or the largest channel's real multiplier is `mult` (above 1:
+        left shifts, with small weights so that not every output saturates)."""
+        return si * ws / mult if mult else si * ws * math.sqrt(k) * 48
+
+    def conv(
+        self,
+        x: str,
+        cout: int,
+        kh: int,
+        kw: int,
+        stride: tuple[int, int] = (1, 1),
+        dil: tuple[int, int] = (1, 1),
+        pad: int = SAME,
+        act: str = "NONE",
+        per_channel: bool = True,
+        mult: float | None = None,
+        wmax: int = 127,
+        nonzero: int | None = None,
+    ) -> None:
+        t, (_, h, w, cin), si, _ = self.inputs[x]
+        oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
+        ws = self.rng.uniform(0.002, 0.02, cout if per_channel else 1).tolist()
+        wt = self.m.tensor(
+            (cout, kh, kw, cin), "int8", ws, 0, data=self._weights((cout, kh, kw, cin), wmax, nonzero)
+        )
+        bias_scales = [si * s for s in (ws if per_channel else ws * cout)]
+        b = self.m.tensor((cout,), "int32", bias_scales, 0, data=self._bias(cout, mult))
+        so = self._out_scale(si, max(ws), kh * kw * cin, mult)
+        y = self.m.tensor((1, oh, ow, cout), "int8", so, int(self.rng.integers(-20, 20)))
+        opt = options(
+            "Conv2DOptions",
+            padding=pad,
+            strideH=stride[0],
+            strideW=stride[1],
+            dilationHFactor=dil[0],
+            dilationWFactor=dil[1],
+            fusedActivationFunction=ACT[act],
+        )
+        self.m.op("CONV_2D", [t, wt, b], [y], opt)
+        self.m.output(y)
+
+    def depthwise(
+        self,
+        x: str,
+        kh: int,
+        kw: int,
+        stride: tuple[int, int] = (1, 1),
+        dil: tuple[int, int] = (1, 1),
+        pad: int = SAME,
+        act: str = "NONE",
+        per_channel: bool = True,
+        mult: float | None = None,
+        wmax: int = 127,
+    ) -> None:
+        t, (_, h, w, c), si, _ = self.inputs[x]
+        oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
+        ws = self.rng.uniform(0.002, 0.02, c if per_channel else 1).tolist()
+        wt = self.m.tensor(
+            (1, kh, kw, c), "int8", ws, 0, data=self.rng.integers(-wmax, wmax + 1, (1, kh, kw, c)), axis=3
+        )
+        bias_scales = [si * s for s in (ws if per_channel else ws * c)]
+        b = self.m.tensor((c,), "int32", bias_scales, 0, data=self._bias(c, mult))
+        so = self._out_scale(si, max(ws), kh * kw, mult)
+        y = self.m.tensor((1, oh, ow, c), "int8", so, int(self.rng.integers(-20, 20)))
+        opt = options(
+            "DepthwiseConv2DOptions",
+            padding=pad,
+            strideH=stride[0],
+            strideW=stride[1],
+            depthMultiplier=1,
+            dilationHFactor=dil[0],
+            dilationWFactor=dil[1],
+            fusedActivationFunction=ACT[act],
+        )
+        self.m.op("DEPTHWISE_CONV_2D", [t, wt, b], [y], opt)
+        self.m.output(y)
+
+    def dense(
+        self,
+        x: str,
+        units: int,
+        act: str = "NONE",
+        mult: float | None = None,
+        wmax: int = 127,
+        nonzero: int | None = None,
+    ) -> None:
+        t, shape, si, _ = self.inputs[x]
+        batches, n = shape
+        ws = float(self.rng.uniform(0.002, 0.02))
+        wt = self.m.tensor((units, n), "int8", ws, 0, data=self._weights((units, n), wmax, nonzero))
+        b = self.m.tensor((units,), "int32", si * ws, 0, data=self._bias(units, mult))
+        y = self.m.tensor(
+            (batches, units), "int8", self._out_scale(si, ws, n, mult), int(self.rng.integers(-20, 20))
+        )
+        self.m.op(
+            "FULLY_CONNECTED",
+            [t, wt, b],
+            [y],
+            options("FullyConnectedOptions", fusedActivationFunction=ACT[act]),
+        )
+        self.m.output(y)
+
+    def add(self, a: str, b: str, kind: str = "ADD", act: str = "NONE", out_scale: float = 0.05) -> None:
+        ta, shape, _, _ = self.inputs[a]
+        tb = self.inputs[b][0]
+        y = self.m.tensor(shape, "int8", out_scale, int(self.rng.integers(-20, 20)))
+        opt = options(f"{kind.capitalize()}Options", fusedActivationFunction=ACT[act])
+        self.m.op(kind, [ta, tb], [y], opt)
+        self.m.output(y)
+
+    def write(self, path: Path) -> Path:
+        path.write_bytes(self.m.build())
+        return path
+
+
+def conv_model(path: Path) -> Path:
+    g = Gauntlet(seed=1)
+    g.input("c3", (1, 7, 9, 3), 0.05, -7)  # 63 pixels: pairs and a last single row
+    g.input("c17", (1, 6, 5, 17), 0.03, 11)
+    g.input("c33", (1, 5, 3, 33), 0.02, -128)
+    g.conv("c3", 5, 3, 3, act="RELU")  # k 27: one chunk + a tail; a partial block of filters
+    g.conv("c3", 4, 3, 3, stride=(2, 2), pad=VALID)
+    g.conv("c3", 6, 1, 1)  # k 3: only a tail, rows read in place
+    g.conv("c3", 8, 5, 1, stride=(2, 1), pad=VALID, act="RELU6")
+    g.conv("c3", 3, 2, 2, dil=(2, 3))  # dilation: the per-tap im2col
+    g.conv("c17", 7, 1, 1)  # k 17: a chunk and a 1-byte tail
+    g.conv("c17", 9, 1, 1, stride=(2, 2))  # strided rows in place
+    g.conv("c17", 16, 3, 3, act="RELU")  # k 153: a loop, a tail
+    g.conv("c17", 1, 2, 3, stride=(1, 2), pad=VALID)
+    g.conv("c33", 13, 3, 3, per_channel=False)  # per-tensor weights
+    g.conv("c33", 4, 1, 1, mult=1.3, wmax=1, nonzero=1)  # multipliers above 1: left shifts
+    g.conv("c33", 2, 4, 3, stride=(2, 1))
+    return g.write(path)
+
+
+def depthwise_model(path: Path) -> Path:
+    g = Gauntlet(seed=2)
+    for c, (h, w) in {1: (5, 4), 7: (6, 7), 8: (5, 5), 9: (4, 6), 16: (5, 3), 24: (3, 5), 33: (4, 4)}.items():
+        g.input(f"c{c}", (1, h, w, c), 0.04, -128 if c % 2 else 5)
+        g.depthwise(f"c{c}", 3, 3, act="RELU" if c % 2 else "NONE")  # 3x3: the im2col + assembly path
+        g.depthwise(f"c{c}", 3, 3, stride=(2, 2), pad=VALID)
+    g.depthwise("c9", 3, 3, dil=(2, 2))
+    g.depthwise("c16", 3, 3, per_channel=False, act="RELU6")
+    g.depthwise("c24", 3, 3, mult=1.5, wmax=1)  # left shifts
+    g.depthwise("c7", 5, 3, stride=(1, 2))  # other filter sizes: the generic path
+    g.depthwise("c33", 2, 2, pad=VALID)
+    g.depthwise("c8", 1, 1, mult=2.5, wmax=2)
+    return g.write(path)
+
+
+def dense_model(path: Path) -> Path:
+    g = Gauntlet(seed=3)
+    g.input("b1", (1, 5), 0.05, 3)  # k < 16
+    g.input("b3", (3, 40), 0.03, -128)  # 3 rows: a pair and a single; k 40
+    g.input("b2", (2, 16), 0.02, 0)  # k exactly one chunk
+    g.dense("b1", 3)
+    g.dense("b1", 9, act="RELU")
+    g.dense("b3", 1)
+    g.dense("b3", 12, act="RELU6")
+    g.dense("b2", 5, mult=1.3, wmax=1, nonzero=1)  # left shift
+    g.dense("b2", 8)
+    return g.write(path)
+
+
+def add_model(path: Path) -> Path:
+    g = Gauntlet(seed=4)
+    g.input("a", (1, 3, 5, 7), 0.05, -3)  # 105 elements: a predicated last vector
+    g.input("b", (1, 3, 5, 7), 0.11, 20)
+    g.add("a", "b", act="RELU")
+    g.add("a", "b", kind="SUB")
+    g.add("b", "a", out_scale=0.2)
+    g.add("a", "a", out_scale=0.01)
+    return g.write(path)

@@ -1,0 +1,95 @@
+"""The Helium (MVE) kernels on the Cortex-M55 in QEMU: the vector requantization equals the scalar
+one lane by lane, and models made of the kernels' edge cases (tests/emulator/_mve_models.py:
+odd channel counts, dot-product tails, single last rows, strides, dilation, per-tensor weights,
+left shifts, other filter sizes) run bit-exact with the TFLM reference. Also: which boards get the
+Helium kernels, and which layers keep the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_model, options
+
+from tinyforge import api
+from tinyforge.boards import load_board
+from tinyforge.resources import firmware_dir
+from tinyforge.runners.qemu import run_qemu
+from tinyforge.toolchain.gcc import build_program
+
+pytestmark = pytest.mark.emulator
+
+BOARD = "mps3-an547"
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_vector_requantization_equals_the_scalar_code(tmp_path: Path) -> None:
+    b = load_board(BOARD)
+    img = build_program(
+        b,
+        [DATA / "firmware/mve_requant_check.c"],
+        tmp_path,
+        include_dirs=[firmware_dir() / "kernels"],
+        opt="speed",
+    )
+    run = run_qemu(b, img.elf, timeout=60)
+    assert run.log_value("first_mismatch") is None, run.logs
+    assert int(run.log_value("mismatches") or -1) == 0
+    assert int(run.log_value("checks") or 0) > 600_000
+
+
+MODELS: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "conv": (conv_model, "tf_mve_conv2d_s8"),
+    "depthwise": (depthwise_model, "tf_mve_depthwise_conv2d_s8"),
+    "dense": (dense_model, "tf_mve_fully_connected_s8"),
+    "add": (add_model, "tf_mve_add_s8"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_edge_cases_run_bit_exact(name: str, tmp_path: Path) -> None:
+    build, kernel = MODELS[name]
+    model = build(tmp_path / f"{name}.tflite")
+    compiled = api.compile(api.load_int8_model(model), BOARD)
+    assert {lay.call.function for lay in compiled.layers} == {kernel}
+    if name != "add":  # some layers multiply by more than 1: the left-shift path
+        assert any(dict(lay.call.params)["left_shifts"] for lay in compiled.layers)
+    rep = api.test_emulator(model, BOARD, inputs=4, seed=3, workdir=tmp_path / "build", timeout=60)
+    assert rep.bit_exact and rep.mismatched_bytes == 0, rep.first_mismatch
+
+
+@pytest.mark.parametrize("board", ["host", "mps2-an386", "mps2-an505"])
+def test_boards_without_helium_keep_their_kernels(board: str, tmp_path: Path) -> None:
+    compiled = api.compile(api.load_int8_model(conv_model(tmp_path / "conv.tflite")), board)
+    assert not any(lay.call.function.startswith("tf_mve_") for lay in compiled.layers)
+
+
+def test_layers_the_helium_kernels_do_not_take_keep_the_others(tmp_path: Path) -> None:
+    """Depth multiplier 2 and a weight of -128 (two taps would overflow int16) stay off the Helium
+    depthwise kernel; the model still runs bit-exact on the M55."""
+    g = Gauntlet(seed=9)
+    g.input("x", (1, 5, 6, 8), 0.04, -5)
+    g.depthwise("x", 3, 3)
+    g.depthwise("x", 3, 3)
+    g.add("x", "x")
+    m = g.m
+    # second depthwise: a weight of -128; an extra layer with depth multiplier 2
+    weights = m.buffers[m.tensors[m.ops[1].inputs[1]].buffer]
+    weights.data[0] = 0x80
+    t, _, si, _ = g.inputs["x"]
+    wt = m.tensor((1, 3, 3, 16), "int8", 0.01, 0, data=np.full((1, 3, 3, 16), 3), axis=3)
+    b = m.tensor((16,), "int32", si * 0.01, 0, data=np.zeros(16, dtype=np.int32))
+    y = m.tensor((1, 5, 6, 16), "int8", 0.5, 1)
+    opt = options("DepthwiseConv2DOptions", padding=0, strideH=1, strideW=1, depthMultiplier=2)
+    m.op("DEPTHWISE_CONV_2D", [t, wt, b], [y], opt)
+    m.output(y)
+    model = g.write(tmp_path / "mixed.tflite")
+    compiled = api.compile(api.load_int8_model(model), BOARD)
+    functions = [lay.call.function for lay in compiled.layers]
+    assert functions[0] == "tf_mve_depthwise_conv2d_s8"
+    assert functions[1] != "tf_mve_depthwise_conv2d_s8" and functions[3] != "tf_mve_depthwise_conv2d_s8"
+    assert functions[2] == "tf_mve_add_s8"
+    rep = api.test_emulator(model, BOARD, inputs=2, workdir=tmp_path / "build", timeout=60)
+    assert rep.bit_exact, rep.first_mismatch

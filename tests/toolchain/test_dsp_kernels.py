@@ -1,0 +1,115 @@
+"""The DSP-extension kernels (firmware/kernels/dsp/) on the host, through the portable shim in
+tf_acle.h: every MLPerf Tiny model and the edge-case models bit-exact with the TFLM reference, with
+and without sanitizers. (tests/emulator/test_dsp_qemu.py runs the same on a Cortex-M4 in QEMU,
+where the inline assembly runs instead of the shim.)"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyforge.compiler import CompiledModel, compile_model
+from tinyforge.kernels.registry import Target
+from tinyforge.model.tflite import parse_tflite, read_tflite
+from tinyforge.runners.host import build_host, run_host
+from tinyforge.verify import InputSet, compare, pattern_inputs, random_inputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
+
+from _dsp_models import dsp_add_model, dsp_dense_model, dsp_model  # noqa: E402
+from _mve_models import add_model, conv_model, dense_model, depthwise_model  # noqa: E402
+
+pytestmark = pytest.mark.toolchain
+
+DSP = Target(cpu="cortex-m4", features=frozenset({"dsp"}))
+DSP_KERNELS = {"tf_dsp_conv_s8", "tf_dsp_depthwise_s8", "tf_dsp_fully_connected_s8", "tf_dsp_add_s8"}
+
+
+def run_dsp_on_host(compiled: CompiledModel, data: InputSet, work: Path, *, sanitize: bool = False) -> int:
+    """Mismatched output bytes against the reference."""
+    run = run_host(build_host(compiled, work, sanitize=sanitize), data.records())
+    cmp = compare(compiled, data, [r.outputs for r in run.results])
+    return cmp.mismatched_bytes
+
+
+def with_pattern(compiled: CompiledModel, count: int, seed: int) -> InputSet:
+    rnd = random_inputs(compiled.inputs, count, seed)
+    return InputSet(pattern_inputs(compiled.inputs).arrays + rnd.arrays)
+
+
+@pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
+def test_mlperf_models_bit_exact_on_the_dsp_path(name: str, shared_models: dict[str, Path], tmp_path: Path) -> None:
+    compiled = compile_model(read_tflite(shared_models[name]), DSP)
+    used = {lay.call.function for lay in compiled.layers}
+    heavy = {lay.op.kind for lay in compiled.layers} & {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    assert heavy and all(
+        lay.call.function.startswith("tf_dsp_") for lay in compiled.layers if lay.op.kind in heavy
+    ), used
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 4, 1), tmp_path) == 0
+
+
+def test_dsp_path_is_sanitizer_clean(shared_models: dict[str, Path], tmp_path: Path) -> None:
+    compiled = compile_model(read_tflite(shared_models["kws"]), DSP)
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 1, 2), tmp_path, sanitize=True) == 0
+
+
+EDGE_MODELS = {
+    "dsp": dsp_model,
+    "dsp_dense": dsp_dense_model,
+    "dsp_add": dsp_add_model,
+    "mve_conv": conv_model,
+    "mve_depthwise": depthwise_model,
+    "mve_dense": dense_model,
+    "mve_add": add_model,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_MODELS))
+def test_edge_cases_bit_exact(name: str, tmp_path: Path) -> None:
+    path = EDGE_MODELS[name](tmp_path / f"{name}.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
+    used = [lay.call.function for lay in compiled.layers]
+    assert DSP_KERNELS & set(used), used
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 3), tmp_path / "w", sanitize=True) == 0
+
+
+def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
+    """The edge-case model really reaches the DSP kernels (a fallback to the portable ones would
+    make the bit-exact test above prove nothing about them)."""
+    path = dsp_model(tmp_path / "dsp.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs.count("tf_dsp_depthwise_s8") == 8, funcs
+    assert funcs.count("tf_dsp_conv_s8") == 10, funcs
+    comments = " | ".join(lay.call.comment for lay in compiled.layers)
+    assert "x2" in comments  # the depth multiplier
+
+
+def test_unfoldable_layers_keep_the_portable_kernel(tmp_path: Path) -> None:
+    """Multipliers >= 0.5 leave no right shift to fold the rounding into: portable kernel, still exact."""
+    path = depthwise_model(tmp_path / "dw.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert "tf_depthwise_conv2d_s8" in funcs and "tf_dsp_depthwise_s8" in funcs
+
+
+def test_host_board_keeps_the_portable_kernels(shared_models: dict[str, Path]) -> None:
+    compiled = compile_model(read_tflite(shared_models["kws"]), Target())
+    assert not any(lay.call.function.startswith("tf_dsp_") for lay in compiled.layers)
+    # and the DSP sources are only compiled for boards with the feature
+    assert not any("dsp" in p.parts for p in compiled.project.kernel_sources)
+
+
+def test_int16_weight_stream_layout() -> None:
+    """The packer's weight stream is what the kernel's LDRDs expect: per channel pair and 4 taps,
+    channel 0's (k0, k2), (k1, k3) then channel 1's."""
+    from tinyforge.kernels import dsp
+
+    w = np.arange(2 * 8).reshape(2, 8)
+    words = dsp.int16_words(dsp.interleave(dsp.lane_order(w), 2))
+    halves = [(int(v) & 0xFFFF, (int(v) >> 16) & 0xFFFF) for v in words]
+    assert halves[:4] == [(0, 2), (1, 3), (8, 10), (9, 11)]
+    assert halves[4:] == [(4, 6), (5, 7), (12, 14), (13, 15)]
