@@ -50,7 +50,7 @@ def test_model_runs_bit_exact_on_every_qemu_board(board: str, dense_model: Path,
     rep = api.test_emulator(dense_model, board, inputs=3, workdir=tmp_path / "b", timeout=30)
     assert rep.bit_exact and rep.inputs == 3 and rep.mismatched_bytes == 0
     d = rep.to_dict()
-    assert d["instructions_per_inference"] > 96 * 24  # at least one instruction per MAC
+    assert d["instructions_per_inference"] > 96 * 24 // 16  # at most 16 MACs per instruction (Helium VMLADAV)
     assert d["flash_bytes"] > 96 * 24 and d["ram_bytes"] >= load_board(board).stack_bytes
     assert 0 < d["stack_used"] < load_board(board).stack_bytes
 

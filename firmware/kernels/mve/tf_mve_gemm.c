@@ -124,56 +124,52 @@ TF_MVE_INLINE int tf_mve_shape(int32_t k)
     return ((k >= 16) ? TF_MVE_FULL : 0) | ((k >= 32) ? TF_MVE_LOOP : 0) | ((k & 15) ? TF_MVE_TAIL : 0);
 }
 
-TF_MVE_INLINE void tf_mve_rows2(const tf_mve_gemm_t *g, const int8_t *x0, const int8_t *x1, int8_t *y0, int8_t *y1,
-                                int shape, int left_shifts)
+/* The layer's constants for the row loops, in locals. */
+typedef struct {
+    int32_t loops; /* full chunks after the first */
+    int32_t tail; /* bytes of the last, partial chunk */
+    int32_t out_c, whole; /* filters; filters in whole blocks of 4 */
+    tf_mve_out_t o;
+} tf_mve_rows_t;
+
+TF_MVE_INLINE void tf_mve_rows2(const tf_mve_rows_t *r, const int8_t *w, const int32_t *q, const int8_t *x0,
+                                const int8_t *x1, int8_t *y0, int8_t *y1, int shape, int left_shifts)
 {
-    const int32_t loops = (g->k >> 4) - 1;
-    const int32_t tail = g->k & 15;
-    const int32_t out_c = g->out_c;
-    const int32_t whole = out_c & ~3;
-    const tf_mve_out_t o = tf_mve_out(g->output_offset, g->act_min, g->act_max);
-    const int8_t *w = g->weights;
-    const int32_t *q = g->qparams;
     int32x4_t r0, r1;
     int32_t c;
-    for (c = 0; c < whole; c += 4) {
+    for (c = 0; c < r->whole; c += 4) {
         tf_mve_q4_t k4;
-        tf_mve_dot2x4(x0, x1, &w, loops, tail, shape, &r0, &r1);
+        tf_mve_dot2x4(x0, x1, &w, r->loops, r->tail, shape, &r0, &r1);
         k4 = tf_mve_q4(q, left_shifts);
-        vstrbq_s32(y0 + c, tf_mve_requantize4(r0, &k4, &o, left_shifts));
-        vstrbq_s32(y1 + c, tf_mve_requantize4(r1, &k4, &o, left_shifts));
+        vstrbq_s32(y0 + c, tf_mve_requantize4(r0, &k4, &r->o, left_shifts));
+        vstrbq_s32(y1 + c, tf_mve_requantize4(r1, &k4, &r->o, left_shifts));
         q += 16;
     }
-    if (whole < out_c) {
-        const mve_pred16_t sp = vctp32q((uint32_t)(out_c - whole));
+    if (r->whole < r->out_c) {
+        const mve_pred16_t sp = vctp32q((uint32_t)(r->out_c - r->whole));
         tf_mve_q4_t k4;
-        tf_mve_dot2x4(x0, x1, &w, loops, tail, shape, &r0, &r1);
+        tf_mve_dot2x4(x0, x1, &w, r->loops, r->tail, shape, &r0, &r1);
         k4 = tf_mve_q4(q, left_shifts);
-        vstrbq_p_s32(y0 + whole, tf_mve_requantize4(r0, &k4, &o, left_shifts), sp);
-        vstrbq_p_s32(y1 + whole, tf_mve_requantize4(r1, &k4, &o, left_shifts), sp);
+        vstrbq_p_s32(y0 + c, tf_mve_requantize4(r0, &k4, &r->o, left_shifts), sp);
+        vstrbq_p_s32(y1 + c, tf_mve_requantize4(r1, &k4, &r->o, left_shifts), sp);
     }
 }
 
-TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *y0, int shape, int left_shifts)
+TF_MVE_INLINE void tf_mve_row(const tf_mve_rows_t *r, const int8_t *w, const int32_t *q, const int8_t *x0, int8_t *y0,
+                              int shape, int left_shifts)
 {
-    const int32_t loops = (g->k >> 4) - 1;
-    const int32_t tail = g->k & 15;
-    const int32_t out_c = g->out_c;
-    const int32_t whole = out_c & ~3;
-    const tf_mve_out_t o = tf_mve_out(g->output_offset, g->act_min, g->act_max);
-    const int8_t *w = g->weights;
-    const int32_t *q = g->qparams;
     int32_t c;
-    for (c = 0; c < whole; c += 4) {
-        const int32x4_t r = tf_mve_dot1x4(x0, &w, loops, tail, shape);
+    for (c = 0; c < r->whole; c += 4) {
+        const int32x4_t acc = tf_mve_dot1x4(x0, &w, r->loops, r->tail, shape);
         const tf_mve_q4_t k4 = tf_mve_q4(q, left_shifts);
-        vstrbq_s32(y0 + c, tf_mve_requantize4(r, &k4, &o, left_shifts));
+        vstrbq_s32(y0 + c, tf_mve_requantize4(acc, &k4, &r->o, left_shifts));
         q += 16;
     }
-    if (whole < out_c) {
-        const int32x4_t r = tf_mve_dot1x4(x0, &w, loops, tail, shape);
+    if (r->whole < r->out_c) {
+        const int32x4_t acc = tf_mve_dot1x4(x0, &w, r->loops, r->tail, shape);
         const tf_mve_q4_t k4 = tf_mve_q4(q, left_shifts);
-        vstrbq_p_s32(y0 + whole, tf_mve_requantize4(r, &k4, &o, left_shifts), vctp32q((uint32_t)(out_c - whole)));
+        vstrbq_p_s32(y0 + c, tf_mve_requantize4(acc, &k4, &r->o, left_shifts),
+                     vctp32q((uint32_t)(r->out_c - r->whole)));
     }
 }
 
@@ -181,14 +177,22 @@ TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *
 TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t x_stride, int32_t rows, int8_t *y,
                                int shape, int left_shifts)
 {
+    const int8_t *w = g->weights;
+    const int32_t *q = g->qparams;
+    tf_mve_rows_t r;
     int32_t n;
+    r.loops = (g->k >> 4) - 1;
+    r.tail = g->k & 15;
+    r.out_c = g->out_c;
+    r.whole = g->out_c & ~3;
+    r.o = tf_mve_out(g->output_offset, g->act_min, g->act_max);
     for (n = rows; n >= 2; n -= 2) {
-        tf_mve_rows2(g, x, x + x_stride, y, y + g->out_c, shape, left_shifts);
+        tf_mve_rows2(&r, w, q, x, x + x_stride, y, y + r.out_c, shape, left_shifts);
         x += 2 * x_stride;
-        y += 2 * g->out_c;
+        y += 2 * r.out_c;
     }
     if (n) {
-        tf_mve_row(g, x, y, shape, left_shifts);
+        tf_mve_row(&r, w, q, x, y, shape, left_shifts);
     }
 }
 
