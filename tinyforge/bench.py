@@ -76,7 +76,9 @@ class BenchReport:
     ram: RamSplit
     layers: tuple[LayerBench, ...]
     emulator_seconds: float
-    method: str = "qemu-system-arm -icount shift=0, input x[i]=(i*37+11)%256-128, instructions = ticks*1e9/timer_hz"
+    method: str = (
+        "qemu-system-arm -icount shift=0, input x[i]=(i*37+11)%256-128, instructions = ticks*1e9/timer_hz"
+    )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -124,7 +126,9 @@ def flash_split(map_file: Path, sizes: dict[str, int]) -> FlashSplit:
             harness += size
     weights = int(sizes.get("weights", 0))
     total = int(sizes.get("flash_bytes", 0))
-    return FlashSplit(weights=weights, kernels_runtime=total - weights - harness, harness=harness, total=total)
+    return FlashSplit(
+        weights=weights, kernels_runtime=total - weights - harness, harness=harness, total=total
+    )
 
 
 def bench_model(
@@ -165,7 +169,9 @@ def bench_model(
         total = instructions(run.results[0].ticks, b.timer.hz)
         layer_rows: tuple[LayerBench, ...] = ()
         if layers:
-            prof = api.build_firmware(compiled, b.name, root / "layers", records, force=True, profile_layers=True)
+            prof = api.build_firmware(
+                compiled, b.name, root / "layers", records, force=True, profile_layers=True
+            )
             prun = run_qemu(b, prof.elf, timeout=timeout)
             seconds += prun.seconds
             layer_rows = _layer_rows(compiled, prun.logs, b.timer.hz)

@@ -23,7 +23,9 @@ GOALS = {"kws": 4_600_000, "resnet": 17_900_000, "vww": 10_700_000, "ad": 350_00
 
 
 @pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
-def test_mlperf_model_bit_exact_and_within_goal(name: str, shared_models: dict[str, Path], tmp_path: Path) -> None:
+def test_mlperf_model_bit_exact_and_within_goal(
+    name: str, shared_models: dict[str, Path], tmp_path: Path
+) -> None:
     rep = api.bench(shared_models[name], BOARD, workdir=tmp_path)
     assert rep.bit_exact
     assert rep.instructions <= GOALS[name], f"{name}: {rep.instructions:,} instructions"

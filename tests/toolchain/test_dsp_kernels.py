@@ -41,7 +41,9 @@ def with_pattern(compiled: CompiledModel, count: int, seed: int) -> InputSet:
 
 
 @pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
-def test_mlperf_models_bit_exact_on_the_dsp_path(name: str, shared_models: dict[str, Path], tmp_path: Path) -> None:
+def test_mlperf_models_bit_exact_on_the_dsp_path(
+    name: str, shared_models: dict[str, Path], tmp_path: Path
+) -> None:
     compiled = compile_model(read_tflite(shared_models[name]), DSP)
     used = {lay.call.function for lay in compiled.layers}
     heavy = {lay.op.kind for lay in compiled.layers} & {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}

@@ -9,7 +9,9 @@ from tinyforge.cli.common import echo_json, table
 
 @click.command("bench")
 @click.argument("model", type=click.Path(path_type=str))
-@click.option("--board", default="mps2-an386", show_default=True, help="An emulated board (see `tinyforge boards`).")
+@click.option(
+    "--board", default="mps2-an386", show_default=True, help="An emulated board (see `tinyforge boards`)."
+)
 @click.option("--layers", is_flag=True, help="Also time every layer (a second, profiling build).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds before a QEMU run counts as hung.")
@@ -53,4 +55,6 @@ def bench(model: str, board: str, layers: bool, as_json: bool, timeout: float) -
             for x in rep.layers
         ]
         click.echo("")
-        click.echo(table(rows, ["n", "op", "kernel", "layer", "macs", "instructions", "macs/instr", "%"], "rlllrrrr"))
+        click.echo(
+            table(rows, ["n", "op", "kernel", "layer", "macs", "instructions", "macs/instr", "%"], "rlllrrrr")
+        )

@@ -4,44 +4,46 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
-/* 4 channels over `pairs` x 8 inputs: x = [chunk][2 words], w = [chunk][channel][2 words]. */
+/* 4 channels over `pairs` x 8 inputs: x = [chunk][2 words], w = [chunk][channel][2 words].
+ * Per chunk one LDRD, two LDM and 8 SMLAD: 11 instructions for 16 MACs. */
 TF_INLINE void tf_dsp_mac_1x4(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
 #if TF_DSP_NATIVE
-    int32_t xa, xb, wa, wb;
+    /* LDM needs ascending registers: two channels' 4 taps at a time go to r8..r11 */
+    register int32_t w0a __asm__("r8");
+    register int32_t w0b __asm__("r9");
+    register int32_t w1a __asm__("r10");
+    register int32_t w1b __asm__("r11");
+    int32_t xa, xb;
     __asm__(
         "1:\n\t"
         "ldrd %[xa], %[xb], [%[x]], #8\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-        "smlad %[a0], %[xb], %[wb], %[a0]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a1], %[xa], %[wa], %[a1]\n\t"
-        "smlad %[a1], %[xb], %[wb], %[a1]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a2], %[xa], %[wa], %[a2]\n\t"
-        "smlad %[a2], %[xb], %[wb], %[a2]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a3], %[xa], %[wa], %[a3]\n\t"
-        "smlad %[a3], %[xb], %[wb], %[a3]\n\t"
+        "ldmia %[w]!, {r8-r11}\n\t"
+        "smlad %[a0], %[xa], r8, %[a0]\n\t"
+        "smlad %[a0], %[xb], r9, %[a0]\n\t"
+        "smlad %[a1], %[xa], r10, %[a1]\n\t"
+        "smlad %[a1], %[xb], r11, %[a1]\n\t"
+        "ldmia %[w]!, {r8-r11}\n\t"
+        "smlad %[a2], %[xa], r8, %[a2]\n\t"
+        "smlad %[a2], %[xb], r9, %[a2]\n\t"
+        "smlad %[a3], %[xa], r10, %[a3]\n\t"
+        "smlad %[a3], %[xb], r11, %[a3]\n\t"
         "ldrd %[xa], %[xb], [%[x]], #8\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-        "smlad %[a0], %[xb], %[wb], %[a0]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a1], %[xa], %[wa], %[a1]\n\t"
-        "smlad %[a1], %[xb], %[wb], %[a1]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a2], %[xa], %[wa], %[a2]\n\t"
-        "smlad %[a2], %[xb], %[wb], %[a2]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a3], %[xa], %[wa], %[a3]\n\t"
-        "smlad %[a3], %[xb], %[wb], %[a3]\n\t"
+        "ldmia %[w]!, {r8-r11}\n\t"
+        "smlad %[a0], %[xa], r8, %[a0]\n\t"
+        "smlad %[a0], %[xb], r9, %[a0]\n\t"
+        "smlad %[a1], %[xa], r10, %[a1]\n\t"
+        "smlad %[a1], %[xb], r11, %[a1]\n\t"
+        "ldmia %[w]!, {r8-r11}\n\t"
+        "smlad %[a2], %[xa], r8, %[a2]\n\t"
+        "smlad %[a2], %[xb], r9, %[a2]\n\t"
+        "smlad %[a3], %[xa], r10, %[a3]\n\t"
+        "smlad %[a3], %[xb], r11, %[a3]\n\t"
         "subs %[n], %[n], #1\n\t"
         "bne 1b\n\t"
         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(pairs),
-          [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+          [xa] "=&r"(xa), [xb] "=&r"(xb), "=&r"(w0a), "=&r"(w0b), "=&r"(w1a), "=&r"(w1b)
         :
         : "cc", "memory");
 #else
@@ -70,6 +72,7 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
 {
     int32_t *x = (int32_t *)scratch;
     const int32_t depth = p->accum_depth;
+    const int full = p->act_min == -128 && p->act_max == 127;
     int32_t b, oc, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * depth;
@@ -99,10 +102,17 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
             acc[3] = q[3];
             tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
             w += p->kpad * 2;
-            for (j = 0; j < 4 && oc + j < p->out_depth; ++j) {
-                if (p->fast) {
-                    out[oc + j] = (int8_t)tf_dsp_requant_fast(acc[j], q[4 + j], q[8 + j], q[12 + j]);
-                } else {
+            if (full && oc + 4 <= p->out_depth) {
+                int32_t v[4];
+                for (j = 0; j < 4; ++j) {
+                    v[j] = p->fast ? tf_dsp_requant_fast(acc[j], q[4 + j], q[8 + j], q[12 + j])
+                                   : tf_ssat8(tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]));
+                }
+                for (j = 0; j < 4; ++j) {
+                    out[oc + j] = (int8_t)v[j];
+                }
+            } else {
+                for (j = 0; j < 4 && oc + j < p->out_depth; ++j) {
                     out[oc + j] =
                         tf_dsp_clamp(tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]), p->act_min, p->act_max);
                 }

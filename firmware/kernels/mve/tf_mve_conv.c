@@ -12,6 +12,32 @@ typedef struct {
     int32_t line; /* in_w * in_c */
 } tf_mve_geom_t;
 
+/* `rows` rows of n bytes, `step` bytes apart in src, to dst one after the other. */
+TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows, int32_t n, int32_t step)
+{
+    if (n <= 16) {
+        /* one predicated load and store per row, in a low-overhead loop */
+        __asm__ volatile("dls lr, %[rows]\n"
+                         "1:\n\t"
+                         "vctp.8 %[n]\n\t"
+                         "vpstt\n\t"
+                         "vldrbt.u8 q0, [%[s]]\n\t"
+                         "vstrbt.8 q0, [%[d]]\n\t"
+                         "add %[s], %[step]\n\t"
+                         "add %[d], %[n]\n\t"
+                         "le lr, 1b"
+                         : [s] "+r"(src), [d] "+r"(dst)
+                         : [rows] "r"(rows), [n] "r"(n), [step] "r"(step)
+                         : "q0", "lr", "memory");
+        return;
+    }
+    while (rows-- > 0) {
+        tf_mve_copy(dst, src, n);
+        dst += n;
+        src += step;
+    }
+}
+
 /* The receptive field of output pixel (oy, ox) of image `in_b`, in OHWI weight order; padding
  * is the input zero point. */
 TF_MVE_INLINE void tf_mve_im2col(const tf_mve_geom_t *g, const int8_t *in_b, int32_t oy, int32_t ox, int8x16_t zp,
@@ -23,13 +49,7 @@ TF_MVE_INLINE void tf_mve_im2col(const tf_mve_geom_t *g, const int8_t *in_b, int
     int32_t ky, kx;
     if (g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w && y0 >= 0 && y_end < g->in_h) {
         /* inside the image: k_h contiguous rows */
-        const int8_t *src = in_b + y0 * g->line + x0 * g->in_c;
-        const int32_t step = g->dil_h * g->line;
-        for (ky = 0; ky < g->k_h; ++ky) {
-            tf_mve_copy(dst, src, g->row_bytes);
-            dst += g->row_bytes;
-            src += step;
-        }
+        tf_mve_copy_rows(dst, in_b + y0 * g->line + x0 * g->in_c, g->k_h, g->row_bytes, g->dil_h * g->line);
         return;
     }
     for (ky = 0; ky < g->k_h; ++ky) {

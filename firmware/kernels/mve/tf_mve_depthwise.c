@@ -55,6 +55,7 @@ TF_MVE_INLINE int16x8_t tf_mve_dw_out(int32x4_t acc_e, int32x4_t acc_o, const in
     } while (0)
 
 #define TF_MIN_8(n) ((n) < 8 ? (n) : 8)
+#define TF_MIN_I32(a, b) ((a) < (b) ? (a) : (b))
 
 /* One group of `count` <= 8 channels, any number of taps (intrinsics; the 3x3 path's partial
  * last group and other filter sizes). */
@@ -74,12 +75,12 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
 }
 
 /* Two taps of 8 channels: s = xa*wa + xb*wb in int16, then acc_e/acc_o (q0/q1) += widened s.
- * The taps are int8 at [x, #a] and [x, #b]; the weights follow each other at w. */
-#define TF_MVE_DW_PAIR(a, b)                                                                                      \
-    "vldrb.s16 q2, [%[x], #" a "]\n\t"                                                                            \
+ * xa and xb are the taps' int8 addresses (asm operands); the weights follow each other at w. */
+#define TF_MVE_DW_PAIR(xa, xb)                                                                                    \
+    "vldrb.s16 q2, " xa "\n\t"                                                                                    \
     "vldrb.s16 q3, [%[w]], #8\n\t"                                                                                \
     "vmul.i16 q2, q2, q3\n\t"                                                                                     \
-    "vldrb.s16 q3, [%[x], #" b "]\n\t"                                                                            \
+    "vldrb.s16 q3, " xb "\n\t"                                                                                    \
     "vldrb.s16 q4, [%[w]], #8\n\t"                                                                                \
     "vmul.i16 q3, q3, q4\n\t"                                                                                     \
     "vadd.i16 q2, q2, q3\n\t"                                                                                     \
@@ -102,36 +103,42 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vldrw.u32 q2, [%[q], #80]\n\t"                                                                               \
     "vshl.s32 q1, q1, q2\n\t"
 
-/* 8 channels of a 3x3 filter, in registers: bias, nine taps at x - 64 + 16 t (the im2col block of
- * a group of 16 channels, x pointing at its middle, offset by 8 for the upper half), the
+/* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses), the
  * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), the clamp and
- * the narrowing to int16 lanes in channel order. w advances past the 9 x 8 weights. */
-#define TF_MVE_DW3X3_ASM(left)                                                                                    \
-    __asm__("vldrw.u32 q0, [%[q]]\n\t"                                                                            \
-            "vldrw.u32 q1, [%[q], #16]\n\t" TF_MVE_DW_PAIR("-64", "-48") TF_MVE_DW_PAIR("-32", "-16")               \
-                TF_MVE_DW_PAIR("0", "16") TF_MVE_DW_PAIR("32", "48")                                              \
-            "vldrb.s16 q2, [%[x], #64]\n\t"                                                                       \
-            "vldrb.s16 q3, [%[w]], #8\n\t"                                                                        \
-            "vmul.i16 q2, q2, q3\n\t"                                                                             \
-            "vmovlb.s16 q3, q2\n\t"                                                                               \
-            "vadd.i32 q0, q0, q3\n\t"                                                                             \
-            "vmovlt.s16 q3, q2\n\t"                                                                               \
-            "vadd.i32 q1, q1, q3\n\t" left                                                                        \
-            "vldrw.u32 q2, [%[q], #32]\n\t"                                                                       \
-            "vqrdmulh.s32 q0, q0, q2\n\t"                                                                         \
-            "vldrw.u32 q2, [%[q], #48]\n\t"                                                                       \
-            "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                     \
-            "vadd.i32 q0, q0, %[zp]\n\t"                                                                          \
-            "vadd.i32 q1, q1, %[zp]\n\t"                                                                          \
-            "vmax.s32 q0, q0, %q[lo]\n\t"                                                                         \
-            "vmax.s32 q1, q1, %q[lo]\n\t"                                                                         \
-            "vmin.s32 q0, q0, %q[hi]\n\t"                                                                         \
-            "vmin.s32 q1, q1, %q[hi]\n\t"                                                                         \
-            "vmovnb.i32 %q[res], q0\n\t"                                                                          \
-            "vmovnt.i32 %q[res], q1"                                                                              \
+ * the narrowing to int16 lanes in channel order (%q[res]). w advances past the 9 x 8 weights. */
+#define TF_MVE_DW3X3_BODY(left, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                               \
+    "vldrw.u32 q0, [%[q]]\n\t"                                                                                    \
+    "vldrw.u32 q1, [%[q], #16]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)            \
+        TF_MVE_DW_PAIR(t6, t7)                                                                                    \
+    "vldrb.s16 q2, " t8 "\n\t"                                                                                    \
+    "vldrb.s16 q3, [%[w]], #8\n\t"                                                                                \
+    "vmul.i16 q2, q2, q3\n\t"                                                                                     \
+    "vmovlb.s16 q3, q2\n\t"                                                                                       \
+    "vadd.i32 q0, q0, q3\n\t"                                                                                     \
+    "vmovlt.s16 q3, q2\n\t"                                                                                       \
+    "vadd.i32 q1, q1, q3\n\t" left                                                                                \
+    "vldrw.u32 q2, [%[q], #32]\n\t"                                                                               \
+    "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
+    "vldrw.u32 q2, [%[q], #48]\n\t"                                                                               \
+    "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                             \
+    "vadd.i32 q0, q0, %[zp]\n\t"                                                                                  \
+    "vadd.i32 q1, q1, %[zp]\n\t"                                                                                  \
+    "vmax.s32 q0, q0, %q[lo]\n\t"                                                                                 \
+    "vmax.s32 q1, q1, %q[lo]\n\t"                                                                                 \
+    "vmin.s32 q0, q0, %q[hi]\n\t"                                                                                 \
+    "vmin.s32 q1, q1, %q[hi]\n\t"                                                                                 \
+    "vmovnb.i32 %q[res], q0\n\t"                                                                                  \
+    "vmovnt.i32 %q[res], q1"
+
+#define TF_MVE_DW_CLOBBERS "q0", "q1", "q2", "q3", "q4", "memory"
+
+/* The taps from an im2col block: t at x - 64 + 16 t (x points at the middle of 144 bytes). */
+#define TF_MVE_DW3X3_GATHERED(left)                                                                               \
+    __asm__(TF_MVE_DW3X3_BODY(left, "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]", "[%[x], #-16]", "[%[x]]",     \
+                              "[%[x], #16]", "[%[x], #32]", "[%[x], #48]", "[%[x], #64]")                         \
             : [res] "=&w"(res), [w] "+l"(w)                                                                       \
             : [x] "l"(x), [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                             \
-            : "q0", "q1", "q2", "q3", "q4", "memory")
+            : TF_MVE_DW_CLOBBERS)
 
 TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, const int32_t *q, tf_mve_out_t o,
                                           int left_shifts)
@@ -139,12 +146,64 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
     const int8_t *w = *wp;
     int16x8_t res;
     if (left_shifts) {
-        TF_MVE_DW3X3_ASM(TF_MVE_DW_LEFT);
+        TF_MVE_DW3X3_GATHERED(TF_MVE_DW_LEFT);
     } else {
-        TF_MVE_DW3X3_ASM("");
+        TF_MVE_DW3X3_GATHERED("");
     }
     *wp = w;
     return res;
+}
+
+/* The taps straight from the input, for channel counts C <= 64 (immediate offsets): three row
+ * pointers r0..r2 stand 8 bytes before the middle tap of the current 8 channels; the middle
+ * tap's load steps them to it ("!"), the other two read C bytes to either side. */
+#define TF_MVE_DW3X3_DIRECT(left, C)                                                                              \
+    __asm__(TF_MVE_DW3X3_BODY(left, "[%[r0], #(8-" C ")]", "[%[r0], #8]!", "[%[r0], #" C "]",                       \
+                              "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",      \
+                              "[%[r2], #8]!", "[%[r2], #" C "]")                                                  \
+            : [res] "=&w"(res), [w] "+l"(w), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)                         \
+            : [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                          \
+            : TF_MVE_DW_CLOBBERS)
+
+/* One pixel of a 3x3 filter away from the padding, C in {8, 16, 32, 64}: m0..m2 are the input at
+ * the pixel's middle column of the three filter rows. */
+TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t channels,
+                                       const int8_t *w, const int32_t *q, int8_t *out, tf_mve_out_t o, int left_shifts)
+{
+    const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8;
+    int16x8_t res;
+    int32_t c;
+#define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
+    for (c = 0; c < n; c += 8) {                                                                                  \
+        if (left_shifts) {                                                                                        \
+            TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                              \
+        } else {                                                                                                  \
+            TF_MVE_DW3X3_DIRECT("", #n);                                                                          \
+        }                                                                                                         \
+        vstrbq_s16(out + c, res);                                                                                 \
+        q += 32;                                                                                                  \
+    }
+    switch (channels) {
+    case 8:
+        TF_MVE_DW_DIRECT_LOOP(8)
+        break;
+    case 16:
+        TF_MVE_DW_DIRECT_LOOP(16)
+        break;
+    case 32:
+        TF_MVE_DW_DIRECT_LOOP(32)
+        break;
+    default: /* 64 */
+        TF_MVE_DW_DIRECT_LOOP(64)
+        break;
+    }
+#undef TF_MVE_DW_DIRECT_LOOP
+}
+
+/* The channel counts tf_mve_dw3x3_direct takes. */
+TF_MVE_INLINE int tf_mve_dw3x3_direct_channels(int32_t channels)
+{
+    return channels == 8 || channels == 16 || channels == 32 || channels == 64;
 }
 
 /* im2col of one pixel for the 3x3 path, `groups` full groups of 16 channels: block g (144 bytes
@@ -239,61 +298,68 @@ TF_MVE_INLINE void tf_mve_dw_any_pixel(const int8_t *const *taps, int32_t n_taps
     }
 }
 
+/* One output pixel through the tap pointers (any filter, any padding). rows[ky]: the input row
+ * of filter row ky, NULL in the padding. */
+TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows, int32_t ox,
+                                   const int8_t *zp_row, int8_t *buf, int8_t *output, tf_mve_out_t o, int left_shifts)
+{
+    const int32_t channels = p->in_c;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    const int8_t *taps[TF_MVE_DW_MAX_TAPS];
+    int32_t ky, kx, t = 0;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = x0 + kx * p->dil_w;
+            taps[t++] = (rows[ky] && ix >= 0 && ix < p->in_w) ? rows[ky] + ix * channels : zp_row;
+        }
+    }
+    if (p->k_h == 3 && p->k_w == 3) {
+        tf_mve_dw3x3_pixel(taps, channels, p->weights, p->qparams, output, buf, o, left_shifts);
+    } else {
+        tf_mve_dw_any_pixel(taps, t, channels, p->weights, p->qparams, output, &o, left_shifts);
+    }
+}
+
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                              const int8_t *zp_row, int8_t *buf, int left_shifts)
 {
     const int32_t channels = p->in_c;
-    const int32_t n_taps = p->k_h * p->k_w;
-    const int three = p->k_h == 3 && p->k_w == 3;
+    const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w;
+    const int direct = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && tf_mve_dw3x3_direct_channels(channels);
+    /* output columns whose 3 filter columns are all inside the image (for the direct path) */
+    const int32_t ox_a = (pad_w + stride_w - 1) / stride_w;
+    const int32_t ox_b = TF_MIN_I32(out_w, (p->in_w - 3 + pad_w) / stride_w + 1);
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
-    const int8_t *taps[TF_MVE_DW_MAX_TAPS];
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
-    int32_t cols[TF_MVE_DW_MAX_TAPS]; /* byte offset of each kx in its row, -1 in the padding */
-    int32_t b, oy, ox, ky, kx;
+    int32_t b, oy, ox, ky;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * channels;
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int rows_ok = 1;
             for (ky = 0; ky < p->k_h; ++ky) {
                 const int32_t iy = y0 + ky * p->dil_h;
                 rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
+                rows_ok = rows_ok && rows[ky];
             }
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                if (three) {
-                    int32_t c0 = x0 * channels, c1 = c0 + p->dil_w * channels, c2 = c1 + p->dil_w * channels;
-                    const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
-                    const int left_pad = x0 < 0, right_pad = x0 + 2 * p->dil_w >= p->in_w;
-                    int32_t i;
-                    if (left_pad || right_pad || !r0 || !r1 || !r2) {
-                        const int ok0 = x0 >= 0 && x0 < p->in_w;
-                        const int ok1 = x0 + p->dil_w >= 0 && x0 + p->dil_w < p->in_w;
-                        const int ok2 = x0 + 2 * p->dil_w >= 0 && x0 + 2 * p->dil_w < p->in_w;
-                        for (i = 0; i < 3; ++i) {
-                            const int8_t *r = rows[i];
-                            taps[3 * i] = (r && ok0) ? r + c0 : zp_row;
-                            taps[3 * i + 1] = (r && ok1) ? r + c1 : zp_row;
-                            taps[3 * i + 2] = (r && ok2) ? r + c2 : zp_row;
-                        }
-                    } else {
-                        taps[0] = r0 + c0, taps[1] = r0 + c1, taps[2] = r0 + c2;
-                        taps[3] = r1 + c0, taps[4] = r1 + c1, taps[5] = r1 + c2;
-                        taps[6] = r2 + c0, taps[7] = r2 + c1, taps[8] = r2 + c2;
-                    }
-                    tf_mve_dw3x3_pixel(taps, channels, p->weights, p->qparams, output, buf, o, left_shifts);
-                } else {
-                    int32_t t = 0;
-                    for (kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t ix = x0 + kx * p->dil_w;
-                        cols[kx] = (ix >= 0 && ix < p->in_w) ? ix * channels : -1;
-                    }
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        for (kx = 0; kx < p->k_w; ++kx) {
-                            taps[t++] = (rows[ky] && cols[kx] >= 0) ? rows[ky] + cols[kx] : zp_row;
-                        }
-                    }
-                    tf_mve_dw_any_pixel(taps, n_taps, channels, p->weights, p->qparams, output, &o, left_shifts);
+            if (direct && rows_ok && ox_a < ox_b) {
+                const int32_t step = stride_w * channels;
+                const int32_t mid = (ox_a * stride_w - pad_w + 1) * channels;
+                const int8_t *m0 = rows[0] + mid, *m1 = rows[1] + mid, *m2 = rows[2] + mid;
+                for (ox = 0; ox < ox_a; ++ox) {
+                    tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
+                    output += channels;
                 }
+                for (; ox < ox_b; ++ox) {
+                    tf_mve_dw3x3_direct(m0, m1, m2, channels, p->weights, p->qparams, output, o, left_shifts);
+                    m0 += step, m1 += step, m2 += step;
+                    output += channels;
+                }
+            } else {
+                ox = 0;
+            }
+            for (; ox < out_w; ++ox) {
+                tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
                 output += channels;
             }
         }

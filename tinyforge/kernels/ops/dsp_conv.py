@@ -116,7 +116,9 @@ def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
     return folded if isinstance(folded, str) else None
 
 
-def plane_size(out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int) -> tuple[int, int]:
+def plane_size(
+    out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int
+) -> tuple[int, int]:
     """The int16 plane the depthwise kernel reads. 3x3 stride 1: exactly the input window (the
     kernel runs over the plane as one long row). Otherwise outputs go in pairs along x (an odd last
     one reads one stride further), and a pair of taps is one 32-bit load (one column more)."""
@@ -135,7 +137,11 @@ def dw_scratch_bytes(out_h: int, out_w: int, plane_h: int, plane_w: int) -> int:
 
 
 @kernel(
-    "DEPTHWISE_CONV_2D", name="dsp_depthwise_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts_depthwise
+    "DEPTHWISE_CONV_2D",
+    name="dsp_depthwise_s8",
+    features={"dsp"},
+    priority=PRIORITY,
+    accepts=_accepts_depthwise,
 )
 def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, w = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
@@ -182,7 +188,10 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
     comment = (
-        "dw " + ref._describe(op, k_h, k_w, x.shape[3], out_c) + (f" x{depth_mult}" if depth_mult > 1 else "") + " dsp"
+        "dw "
+        + ref._describe(op, k_h, k_w, x.shape[3], out_c)
+        + (f" x{depth_mult}" if depth_mult > 1 else "")
+        + " dsp"
     )
     return KernelCall(
         function="tf_dsp_depthwise_s8",

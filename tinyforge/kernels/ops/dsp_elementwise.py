@@ -34,7 +34,9 @@ def _plan(graph: Graph, op: Op) -> tuple[list[int], list[int], int, int, int] | 
         return "broadcasting"
     qp = (quant.add_params if op.kind == "ADD" else quant.sub_params)(pk.scale(a), pk.scale(b), pk.scale(y))
     t1 = input_table(-pk.zero_point(a), qp.left_shift, qp.input1_mult, qp.input1_shift, 1)
-    t2 = input_table(-pk.zero_point(b), qp.left_shift, qp.input2_mult, qp.input2_shift, 1 if op.kind == "ADD" else -1)
+    t2 = input_table(
+        -pk.zero_point(b), qp.left_shift, qp.input2_mult, qp.input2_shift, 1 if op.kind == "ADD" else -1
+    )
     if qp.output_shift > 0 or qp.output_mult <= 0:
         return "output multiplier outside (0, 0.5)"
     rs = -qp.output_shift
@@ -64,7 +66,9 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
     plan = _plan(graph, op)
     assert not isinstance(plan, str)
     t1, t2, mult, kq, rs = plan
-    act_min, act_max = quant.activation_range(op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y))
+    act_min, act_max = quant.activation_range(
+        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
+    )
     params = (
         ("size", y.num_elements),
         ("mult", mult),
@@ -80,7 +84,11 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
         function="tf_dsp_add_s8",
         params_type="tf_dsp_add_s8_params_t",
         params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.inputs[1], writable=False), TensorArg(op.outputs[0], writable=True)),
+        args=(
+            TensorArg(op.inputs[0], writable=False),
+            TensorArg(op.inputs[1], writable=False),
+            TensorArg(op.outputs[0], writable=True),
+        ),
         in_place=ref._in_place(op, a, b, y, 0),
         comment=ref._comment(op, a, b, y, 0) + " dsp",
     )

@@ -61,7 +61,9 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     q = np.zeros((out_pad // GROUP, 4, GROUP), dtype=np.int64)  # [group][bias, mult, kq, rshift][channel]
     for c in range(out_depth):
         q[c // GROUP, :, c % GROUP] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
-    act_min, act_max = quant.activation_range(op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y))
+    act_min, act_max = quant.activation_range(
+        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
+    )
     params = (
         ("batches", batches),
         ("accum_depth", accum_depth),
