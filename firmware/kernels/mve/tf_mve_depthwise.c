@@ -165,23 +165,29 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
             : [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                          \
             : TF_MVE_DW_CLOBBERS)
 
-/* One pixel of a 3x3 filter away from the padding, C in {8, 16, 32, 64}: m0..m2 are the input at
- * the pixel's middle column of the three filter rows. */
-TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t channels,
-                                       const int8_t *w, const int32_t *q, int8_t *out, tf_mve_out_t o, int left_shifts)
+/* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
+ * middle column of the three filter rows; the next pixel's are `step` bytes further. */
+TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
+                                       int32_t count, int32_t channels, const int8_t *weights,
+                                       const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
-    const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8;
-    int16x8_t res;
     int32_t c;
 #define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
-    for (c = 0; c < n; c += 8) {                                                                                  \
-        if (left_shifts) {                                                                                        \
-            TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                              \
-        } else {                                                                                                  \
-            TF_MVE_DW3X3_DIRECT("", #n);                                                                          \
+    for (; count > 0; --count) {                                                                                  \
+        const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8, *w = weights;                                      \
+        const int32_t *q = qparams;                                                                               \
+        for (c = 0; c < n; c += 8) {                                                                              \
+            int16x8_t res;                                                                                        \
+            if (left_shifts) {                                                                                    \
+                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                          \
+            } else {                                                                                              \
+                TF_MVE_DW3X3_DIRECT("", #n);                                                                      \
+            }                                                                                                     \
+            vstrbq_s16(out + c, res);                                                                             \
+            q += 32;                                                                                              \
         }                                                                                                         \
-        vstrbq_s16(out + c, res);                                                                                 \
-        q += 32;                                                                                                  \
+        m0 += step, m1 += step, m2 += step;                                                                       \
+        out += n;                                                                                                 \
     }
     switch (channels) {
     case 8:
@@ -307,17 +313,57 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
     const int32_t x0 = ox * p->stride_w - p->pad_w;
     const int8_t *taps[TF_MVE_DW_MAX_TAPS];
     int32_t ky, kx, t = 0;
+    if (p->k_h == 3 && p->k_w == 3) {
+        const int32_t d = p->dil_w;
+        const int ok0 = x0 >= 0 && x0 < p->in_w;
+        const int ok1 = x0 + d >= 0 && x0 + d < p->in_w;
+        const int ok2 = x0 + 2 * d >= 0 && x0 + 2 * d < p->in_w;
+        const int32_t c0 = x0 * channels, c1 = c0 + d * channels, c2 = c1 + d * channels;
+        for (ky = 0; ky < 3; ++ky) {
+            const int8_t *r = rows[ky];
+            taps[3 * ky] = (r && ok0) ? r + c0 : zp_row;
+            taps[3 * ky + 1] = (r && ok1) ? r + c1 : zp_row;
+            taps[3 * ky + 2] = (r && ok2) ? r + c2 : zp_row;
+        }
+        tf_mve_dw3x3_pixel(taps, channels, p->weights, p->qparams, output, buf, o, left_shifts);
+        return;
+    }
     for (ky = 0; ky < p->k_h; ++ky) {
         for (kx = 0; kx < p->k_w; ++kx) {
             const int32_t ix = x0 + kx * p->dil_w;
             taps[t++] = (rows[ky] && ix >= 0 && ix < p->in_w) ? rows[ky] + ix * channels : zp_row;
         }
     }
-    if (p->k_h == 3 && p->k_w == 3) {
-        tf_mve_dw3x3_pixel(taps, channels, p->weights, p->qparams, output, buf, o, left_shifts);
-    } else {
-        tf_mve_dw_any_pixel(taps, t, channels, p->weights, p->qparams, output, &o, left_shifts);
+    tf_mve_dw_any_pixel(taps, t, channels, p->weights, p->qparams, output, &o, left_shifts);
+}
+
+/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}: its 3 x 3 x C receptive field (padding:
+ * the input zero point) is copied to `patch`, which the direct path then reads. */
+TF_MVE_INLINE void tf_mve_dw3x3_patch(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
+                                      int32_t ox, int8x16_t zp, int8_t *patch, int8_t *output, tf_mve_out_t o,
+                                      int left_shifts)
+{
+    const int32_t channels = p->in_c;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    int8_t *dst = patch;
+    int32_t ky, kx;
+    for (ky = 0; ky < 3; ++ky) {
+        if (!rows[ky]) {
+            tf_mve_fill(dst, zp, 3 * channels);
+        } else {
+            for (kx = 0; kx < 3; ++kx) {
+                const int32_t ix = x0 + kx;
+                if (ix < 0 || ix >= p->in_w) {
+                    tf_mve_fill(dst + kx * channels, zp, channels);
+                } else {
+                    tf_mve_copy(dst + kx * channels, rows[ky] + ix * channels, channels);
+                }
+            }
+        }
+        dst += 3 * channels;
     }
+    tf_mve_dw3x3_direct(patch + channels, patch + 4 * channels, patch + 7 * channels, 0, 1, channels, p->weights,
+                        p->qparams, output, o, left_shifts);
 }
 
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
@@ -327,8 +373,9 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
     const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w;
     const int direct = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && tf_mve_dw3x3_direct_channels(channels);
     /* output columns whose 3 filter columns are all inside the image (for the direct path) */
-    const int32_t ox_a = (pad_w + stride_w - 1) / stride_w;
+    const int32_t ox_a = TF_MIN_I32(out_w, (pad_w + stride_w - 1) / stride_w);
     const int32_t ox_b = TF_MIN_I32(out_w, (p->in_w - 3 + pad_w) / stride_w + 1);
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
     int32_t b, oy, ox, ky;
@@ -342,24 +389,24 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
                 rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
                 rows_ok = rows_ok && rows[ky];
             }
-            if (direct && rows_ok && ox_a < ox_b) {
-                const int32_t step = stride_w * channels;
-                const int32_t mid = (ox_a * stride_w - pad_w + 1) * channels;
-                const int8_t *m0 = rows[0] + mid, *m1 = rows[1] + mid, *m2 = rows[2] + mid;
-                for (ox = 0; ox < ox_a; ++ox) {
+            if (!direct) {
+                for (ox = 0; ox < out_w; ++ox) {
                     tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
                     output += channels;
                 }
-                for (; ox < ox_b; ++ox) {
-                    tf_mve_dw3x3_direct(m0, m1, m2, channels, p->weights, p->qparams, output, o, left_shifts);
-                    m0 += step, m1 += step, m2 += step;
-                    output += channels;
-                }
-            } else {
-                ox = 0;
+                continue;
             }
-            for (; ox < out_w; ++ox) {
-                tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
+            for (ox = 0; ox < out_w; ++ox) {
+                if (rows_ok && ox == ox_a && ox_a < ox_b) {
+                    const int32_t step = stride_w * channels;
+                    const int32_t mid = (ox_a * stride_w - pad_w + 1) * channels;
+                    tf_mve_dw3x3_direct(rows[0] + mid, rows[1] + mid, rows[2] + mid, step, ox_b - ox_a, channels,
+                                        p->weights, p->qparams, output, o, left_shifts);
+                    output += (ox_b - ox_a) * channels;
+                    ox = ox_b - 1;
+                    continue;
+                }
+                tf_mve_dw3x3_patch(p, rows, ox, zp, buf, output, o, left_shifts);
                 output += channels;
             }
         }
