@@ -6,6 +6,7 @@ running from the repo) they are the top-level folders beside the package.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -38,3 +39,11 @@ def renode_dir() -> Path:
 
 def examples_dir() -> Path:
     return data_root() / "examples"
+
+
+def cache_dir() -> Path:
+    """Where tinyforge caches build products: $TINYFORGE_CACHE, else ~/.cache/tinyforge."""
+    base = os.environ.get("TINYFORGE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tinyforge"
+    )
+    return Path(base)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tinyforge import proc
+from tinyforge import proc, resources
 from tinyforge.errors import BoardError, BuildError, RunError, UsageError
 from tinyforge.resources import firmware_dir
 
@@ -36,10 +36,7 @@ def bootloader_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("TINYFORGE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tinyforge"
-    )
-    return Path(base)
+    return resources.cache_dir()
 
 
 def bootloader_settings(board: BoardProfile) -> dict[str, object]:

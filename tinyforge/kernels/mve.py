@@ -150,10 +150,10 @@ def pack_depthwise(
 
 
 def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
-    """Scratch bytes of tf_mve_depthwise_conv2d_s8: a row of zero points (+ the 3x3 path's im2col
-    of one pixel, 144 bytes per 16 channels)."""
+    """Scratch bytes of tf_mve_depthwise_conv2d_s8: 3 x channels bytes of the input zero point, then
+    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels, >= 9 x channels)."""
     groups = -(-channels // 16)
-    return 16 * groups + (144 * groups if (k_h, k_w) == (3, 3) else 0)
+    return -(-3 * channels // 16) * 16 + (144 * groups if (k_h, k_w) == (3, 3) else 0)
 
 
 def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:

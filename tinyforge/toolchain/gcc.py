@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from tinyforge import proc
 from tinyforge.errors import BuildError, ToolError
+from tinyforge.resources import firmware_dir
 from tinyforge.toolchain.flags import LDLIBS, compile_flags, link_flags
 from tinyforge.toolchain.image import FirmwareImage, section_sizes
+from tinyforge.toolchain.objcache import compile_cached
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
@@ -43,6 +45,8 @@ class BuildSpec:
     defines: tuple[str, ...] = ()  # "NAME" or "NAME=VALUE"
     file_flags: Mapping[Path, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     source_root: Path | None = None  # object names mirror paths relative to this (default out_dir)
+    # sources that are the same for every model (kernels, BSP): their objects are cached across builds
+    library_dirs: tuple[Path, ...] = ()
 
 
 def object_path(spec: BuildSpec, src: Path) -> Path:
@@ -89,14 +93,19 @@ def compile_objects(spec: BuildSpec) -> list[Path]:
         o.parent.mkdir(parents=True, exist_ok=True)
     proc.find_tool(CC)  # a missing compiler is one clear error, not one per file
 
+    library = [(spec.out_dir / d).resolve() for d in spec.library_dirs] + [firmware_dir().resolve()]
+
     def one(src: Path) -> None:
+        def run(argv: Sequence[str]) -> None:
+            proc.run_tool(argv, cwd=spec.out_dir, timeout=COMPILE_TIMEOUT, what=f"compiling {src.name}")
+
         try:
-            proc.run_tool(
-                compile_argv(spec, src),
-                cwd=spec.out_dir,
-                timeout=COMPILE_TIMEOUT,
-                what=f"compiling {src.name}",
-            )
+            argv = compile_argv(spec, src)
+            full = (spec.out_dir / src).resolve()
+            if any(full.is_relative_to(lib) for lib in library):
+                compile_cached(argv, Path(src), object_path(spec, src), run, spec.out_dir)
+            else:
+                run(argv)
         except ToolError as exc:
             raise BuildError(
                 exc.message, hint="the generated code or a kernel does not compile; please report it"

@@ -88,6 +88,7 @@ class FirmwareProject:
             defines=defs,
             file_flags=MappingProxyType(file_flags),
             source_root=d,
+            library_dirs=(Path("lib/kernels"), Path("lib/bsp")),
         )
 
 

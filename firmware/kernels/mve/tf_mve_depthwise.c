@@ -337,33 +337,32 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
     tf_mve_dw_any_pixel(taps, t, channels, p->weights, p->qparams, output, &o, left_shifts);
 }
 
-/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}: its 3 x 3 x C receptive field (padding:
- * the input zero point) is copied to `patch`, which the direct path then reads. */
-TF_MVE_INLINE void tf_mve_dw3x3_patch(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
-                                      int32_t ox, int8x16_t zp, int8_t *patch, int8_t *output, tf_mve_out_t o,
-                                      int left_shifts)
+/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: a filter row in the
+ * padding reads zp_row (3 C bytes of the input zero point); a row cut by the left or right edge
+ * is copied to `patch` (3 C bytes per row) with the zero point in the missing column. */
+TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
+                                       int32_t ox, int8x16_t zp, const int8_t *zp_row, int8_t *patch, int8_t *output,
+                                       tf_mve_out_t o, int left_shifts)
 {
     const int32_t channels = p->in_c;
     const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int8_t *dst = patch;
-    int32_t ky, kx;
+    const int32_t lo = x0 < 0 ? -x0 : 0; /* first filter column inside the image */
+    const int32_t hi = TF_MIN_I32(3, p->in_w - x0); /* one past the last */
+    const int8_t *mid[3];
+    int32_t ky;
     for (ky = 0; ky < 3; ++ky) {
         if (!rows[ky]) {
-            tf_mve_fill(dst, zp, 3 * channels);
+            mid[ky] = zp_row + channels;
+        } else if (lo == 0 && hi == 3) {
+            mid[ky] = rows[ky] + (x0 + 1) * channels;
         } else {
-            for (kx = 0; kx < 3; ++kx) {
-                const int32_t ix = x0 + kx;
-                if (ix < 0 || ix >= p->in_w) {
-                    tf_mve_fill(dst + kx * channels, zp, channels);
-                } else {
-                    tf_mve_copy(dst + kx * channels, rows[ky] + ix * channels, channels);
-                }
-            }
+            int8_t *dst = patch + 3 * channels * ky;
+            tf_mve_fill(dst, zp, 3 * channels);
+            tf_mve_copy(dst + lo * channels, rows[ky] + (x0 + lo) * channels, (hi - lo) * channels);
+            mid[ky] = dst + channels;
         }
-        dst += 3 * channels;
     }
-    tf_mve_dw3x3_direct(patch + channels, patch + 4 * channels, patch + 7 * channels, 0, 1, channels, p->weights,
-                        p->qparams, output, o, left_shifts);
+    tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], 0, 1, channels, p->weights, p->qparams, output, o, left_shifts);
 }
 
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
@@ -406,7 +405,7 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
                     ox = ox_b - 1;
                     continue;
                 }
-                tf_mve_dw3x3_patch(p, rows, ox, zp, buf, output, o, left_shifts);
+                tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, output, o, left_shifts);
                 output += channels;
             }
         }
@@ -416,8 +415,10 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
 void tf_mve_depthwise_conv2d_s8(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                                 int8_t *scratch)
 {
-    int8_t *buf = scratch + ((p->in_c + 15) & ~15); /* the 3x3 path: 144 bytes per 16 channels */
-    tf_mve_fill(scratch, vdupq_n_s8((int8_t)p->input_zp), p->in_c);
+    /* zero points (3 rows of C for the direct path's padding), then the 3x3 path's buffer */
+    const int32_t zp_bytes = 3 * p->in_c;
+    int8_t *buf = scratch + ((zp_bytes + 15) & ~15);
+    tf_mve_fill(scratch, vdupq_n_s8((int8_t)p->input_zp), zp_bytes);
     if (p->left_shifts) {
         tf_mve_dw(p, input, output, scratch, buf, 1);
     } else {

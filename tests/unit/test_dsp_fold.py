@@ -1,0 +1,97 @@
+"""The folded requantization of the DSP kernels (tinyforge/kernels/dsp.py) equals TFLM's
+MultiplyByQuantizedMultiplier + zero point + clamp for every accumulator the range checks allow,
+including the `fast` form without the rounding correction; the checks refuse what cannot be exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyforge.kernels import dsp
+
+pytestmark = pytest.mark.unit
+
+
+def tflm(acc: int, mult: int, shift: int, zp: int, lo: int, hi: int) -> int:
+    return min(max(dsp.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)
+
+
+def folded(acc: int, f: dsp.FoldedRequant, c: int, lo: int, hi: int, fast: bool) -> int:
+    a = acc << f.scale_shift[c]
+    assert -(2**31) <= a < 2**31
+    if fast:  # tf_dsp_requant_fast: SMMLAR, ASR, SSAT
+        v = dsp.wrap32(f.kq[c] + ((a * f.mult[c] + (1 << 31)) >> 32)) >> f.rshift[c]
+        return min(max(v, -128), 127)
+    return min(max(dsp.folded_requant_value(a, f.mult[c], f.kq[c], f.rshift[c]), lo), hi)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    mult=st.integers(1 << 30, (1 << 31) - 1),
+    shift=st.integers(-24, 2),
+    zp=st.integers(-128, 127),
+    bias=st.integers(-50_000, 50_000),
+    in_off=st.integers(-127, 128),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fold_matches_tflm(mult: int, shift: int, zp: int, bias: int, in_off: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-127, 128, (1, 9))
+    f = dsp.fold_requant([bias], w, in_off, [(mult, shift)], zp)
+    if isinstance(f, str):
+        assert any(why in f for why in ("right shift", "beyond int32", "int16", "rounding constant"))
+        return
+    ws = dsp.scaled_weights(w, f)
+    for _ in range(40):
+        x = rng.integers(-128, 128, 9)
+        acc = bias + int(np.dot(w[0], x + in_off))
+        a = f.bias[0] + int(np.dot(ws[0], x))  # what the kernel accumulates
+        assert a == acc << f.scale_shift[0]
+        assert folded(acc, f, 0, -128, 127, False) == tflm(acc, mult, shift, zp, -128, 127)
+        relu_lo = max(zp, -128)
+        assert folded(acc, f, 0, relu_lo, 127, False) == tflm(acc, mult, shift, zp, relu_lo, 127)
+        if zp == -128:
+            assert folded(acc, f, 0, -128, 127, True) == tflm(acc, mult, shift, zp, -128, 127)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.integers(-(2**31), 2**31 - 1),
+    mult=st.integers(1 << 30, (1 << 31) - 1),
+    rs=st.integers(1, 20),
+    zp=st.integers(-128, 127),
+)
+def test_rounding_identity_on_the_scaled_accumulator(a: int, mult: int, rs: int, zp: int) -> None:
+    """SMMLAR + sign correction + ASR == SRDHM then RDBP, for any a = 2x (x the TFLM input)."""
+    a &= ~1  # the kernels' accumulator is acc * 2^(ls+1): even
+    kq = (1 << (rs - 1)) + zp * (1 << rs)
+    high = abs((a * mult + (1 << 31)) >> 32) + 1
+    if high + abs(kq) + 1 > dsp.INT32_MAX:
+        return
+    want = dsp.rdbp(dsp.srdhm(a // 2, mult), rs) + zp
+    assert dsp.folded_requant_value(a, mult, kq, rs) == want
+
+
+def test_dead_channel_is_a_constant() -> None:
+    w = np.zeros((1, 16), dtype=np.int64)
+    f = dsp.fold_requant([1 << 30], w, 128, [(1_282_601_889, -28)], -128)
+    assert not isinstance(f, str)
+    want = tflm(1 << 30, 1_282_601_889, -28, -128, -128, 127)
+    assert folded(1 << 30, f, 0, -128, 127, False) == want == folded(0, f, 0, -128, 127, True)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "bias", "reason"),
+    [
+        ([(1 << 30, 0)], [0], "no right shift"),
+        ([(0, -5)], [0], "zero multiplier"),
+        ([(1 << 30, -3)], [2**30], "beyond int32"),
+        ([(1 << 30, -30)], [0], "rounding constant"),
+    ],
+)
+def test_unfoldable_layers_are_refused(pairs: list[tuple[int, int]], bias: list[int], reason: str) -> None:
+    w = np.ones((1, 4), dtype=np.int64)
+    got = dsp.fold_requant(bias, w, 0, pairs, 127)
+    assert isinstance(got, str) and reason in got
