@@ -9,6 +9,7 @@ Needs ../shared/models/mlperf-tiny for KWS (skipped with a note if absent).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -56,10 +57,13 @@ def main() -> None:
         warm.write_bytes(dense_chain(1 << 18))
         timed_build(warm, args.board, root / "warm")  # warm caches (imports, disk)
         if KWS.exists():
+            os.environ["TINYFORGE_CACHE"] = str(root / "cold-cache")  # nothing compiled yet
+            cold = timed_build(KWS, args.board, root / "kws-cold")
             runs = [timed_build(KWS, args.board, root / f"kws{i}") for i in range(3)]
             t = sorted(runs)[1]
+            verdict = "met" if max(cold, t) < 3 else "MISSED"
             print(
-                f"KWS build on {args.board}: {t:.2f} s (median of 3; goal < 3 s: {'met' if t < 3 else 'MISSED'})"
+                f"KWS build on {args.board}: cold (empty object cache) {cold:.2f} s, warm {t:.2f} s; goal < 3 s: {verdict}"
             )
         else:
             print(f"KWS: {KWS} not found, skipped")

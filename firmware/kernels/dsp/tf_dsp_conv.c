@@ -208,24 +208,32 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
         return;
     }
     {
-        /* small in_c: the row in natural tap order as int8 (runs of taps inside the image copied
-         * a word at a time), then expanded */
-        int8_t *r = row;
+        /* small in_c: every filter row's k_w * in_c taps padded to run4 (a multiple of 4; the
+         * weights of the padding are 0). Inside the image each row is expanded straight from the
+         * input (reading up to 3 bytes past the run, not past the input); elsewhere it goes
+         * through an int8 row with the padding's zero point. */
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
         const int32_t run = p->k_w * in_c;
-        if (p->dil_w == 1 && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
-            x0 + p->k_w <= p->in_w) {
-            /* inside the image: k_h runs of k_w * in_c bytes */
+        const int32_t run4 = p->run4;
+        const int32_t y_last = y0 + (p->k_h - 1) * p->dil_h;
+        if (p->dil_w == 1 && y0 >= 0 && y_last < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w &&
+            (y_last * p->in_w + x0) * in_c + run4 <= p->in_h * p->in_w * in_c) {
             const int8_t *src = in_b + (y0 * p->in_w + x0) * in_c;
             const int32_t src_step = p->dil_h * p->in_w * in_c;
+            const int32_t pad_pair = tf_sxtb16(pad4);
             for (ky = p->k_h; ky > 0; --ky) {
-                tf_dsp_copy_bytes(r, src, run);
-                r += run;
+                dst = tf_dsp_expand(src, run4 >> 2, dst, 4);
                 src += src_step;
             }
-            ky = p->k_h;
+            for (i = p->k_h * (run4 >> 2); i < (p->kpad >> 2); ++i) {
+                dst[0] = pad_pair;
+                dst[1] = pad_pair;
+                dst += 4;
+            }
+            return;
         }
-        for (; ky < p->k_h; ++ky) {
+        for (ky = 0; ky < p->k_h; ++ky) {
+            int8_t *r = row + ky * run4;
             const int32_t iy = y0 + ky * p->dil_h;
             if (iy < 0 || iy >= p->in_h) {
                 tf_dsp_fill_bytes(r, pad4, run);
@@ -245,9 +253,9 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
                     }
                 }
             }
-            r += run;
+            tf_dsp_fill_bytes(r + run, pad4, run4 - run);
         }
-        tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
+        tf_dsp_fill_bytes(row + p->k_h * run4, pad4, p->kpad - p->k_h * run4);
         tf_dsp_expand_pairs(row, p->kpad >> 3, dst);
     }
 }

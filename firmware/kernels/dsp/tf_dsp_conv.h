@@ -18,7 +18,8 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_h, pad_w;
-    int32_t kpad;      /* k_h * k_w * in_c rounded up to a multiple of 8 */
+    int32_t run4;      /* k_w * in_c rounded up to a multiple of 4: a filter row's taps in the weights */
+    int32_t kpad;      /* k_h * run4 rounded up to a multiple of 8 */
     int32_t pad_value; /* the input zero point: padded taps read it and so contribute 0 */
     int32_t fast;      /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;

@@ -64,9 +64,14 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
     taps = k_h * k_w * in_c
-    kpad = dsp.round_up(taps, 8)
+    # each filter row's k_w * in_c taps padded to a multiple of 4 (zero weights), so that the kernel
+    # expands rows of the input a word at a time; no padding when in_c is a multiple of 4
+    run4 = dsp.round_up(k_w * in_c, 4)
+    rows = np.zeros((out_c, k_h, run4), dtype=np.int64)
+    rows[:, :, : k_w * in_c] = ws.reshape(out_c, k_h, k_w * in_c)
+    kpad = dsp.round_up(k_h * run4, 8)
     oc2 = dsp.round_up(out_c, 2)
-    stream = dsp.interleave(dsp.lane_order(dsp.pad_to(ws, oc2, kpad)), 2)
+    stream = dsp.interleave(dsp.lane_order(dsp.pad_to(rows.reshape(out_c, -1), oc2, kpad)), 2)
     q = np.zeros((oc2 // 2, 4, 2), dtype=np.int64)  # [pair][bias, mult, kq, rshift][channel]
     for c in range(out_c):
         q[c // 2, :, c % 2] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
@@ -88,6 +93,7 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("dil_w", int(op.options.get("dilation_w_factor", 1))),
         ("pad_h", pad.pad_h),
         ("pad_w", pad.pad_w),
+        ("run4", run4),
         ("kpad", kpad),
         ("pad_value", pk.zero_point(x)),
         ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
