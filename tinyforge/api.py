@@ -8,17 +8,37 @@ Each section below belongs to one stage; add functions to your stage's section.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
     from tinyforge.compiler import CompiledModel
-    from tinyforge.ir.graph import Graph
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
     from tinyforge.model.tflite import LoadedModel
+    from tinyforge.testing import TestReport
+    from tinyforge.toolchain.build import BuildResult, BuiltFirmware
+    from tinyforge.verify import InputSet
+
+# The dataclasses some functions below return, importable from here (`api.TestReport`) without
+# importing their modules (numpy, jinja2) with this one.
+_REEXPORTS = {
+    "TestReport": "tinyforge.testing",
+    "BuildResult": "tinyforge.toolchain.build",
+    "BuiltFirmware": "tinyforge.toolchain.build",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _REEXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 # ==== boards ==================================================================
 
@@ -128,31 +148,10 @@ def inspect_firmware(elf: str | Path) -> dict[str, Any]:
 
 
 # ==== convert =================================================================
-# load (model/load.py) -> calibration data (model/calib.py) -> full-integer PTQ (model/quantize.py)
-# -> accuracy report in the tflite_micro interpreter (model/report.py). TensorFlow is imported only
-# when a float model is really converted; int8 .tflite files pass through without it.
-
-
-def _default_convert_output(source: Path) -> Path:
-    stem = source.name.rstrip("/").removesuffix(".keras").removesuffix(".h5").removesuffix(".tflite")
-    return source.resolve().parent / f"{stem}_int8.tflite"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    import os
-
-    from tinyforge.errors import TinyforgeError
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise TinyforgeError(
-            f"{path}: cannot write ({exc.strerror})", hint="choose another place with -o"
-        ) from exc
+# model/convert.py: load (model/load.py) -> calibration data (model/calib.py) -> full-integer PTQ
+# (model/quantize.py) -> accuracy report in the tflite_micro interpreter (model/report.py).
+# TensorFlow is imported only when a float model is really converted; int8 .tflite files pass
+# through without it.
 
 
 def convert(
@@ -168,133 +167,11 @@ def convert(
     """Keras / SavedModel / float .tflite -> full-integer int8 .tflite for TFLM, with a report of
     float vs int8 outputs (int8 run in the tflite_micro interpreter). An int8 .tflite is validated
     and passed through (copied to `output` if given). `io`: "int8" (default) or "float"."""
-    import hashlib
-    import time
-    from collections import Counter
+    from tinyforge.model import convert as conversion
 
-    from tinyforge.errors import ModelError, UsageError
-    from tinyforge.model import calib as calib_mod
-    from tinyforge.model.load import check_int8_tflite, detect_format, load_model, predict
-    from tinyforge.model.quantize import ConvertResult, TensorQuant, quantize
-    from tinyforge.model.report import compare, run_tflm
-
-    source = Path(model)
-    if io not in (None, "int8", "float"):
-        raise UsageError(f"--io {io}: expected int8 or float")
-    timings: list[tuple[str, float]] = []
-    t0 = time.perf_counter()
-    fmt = detect_format(source)
-    if fmt == "tflite":
-        from tinyforge.model.load import tflite_kind
-        from tinyforge.model.tflite import read_tflite
-
-        loaded = read_tflite(source)
-        if tflite_kind(loaded.graph) in ("int8", "hybrid", "other"):
-            check_int8_tflite(loaded.graph, str(source))  # raises unless int8
-            if eval_data or labels or calib:
-                raise UsageError(
-                    f"{source}: is already int8; --calib/--eval/--labels need the float model",
-                    hint="give the Keras/SavedModel source to compare float and int8",
-                )
-            g = loaded.graph
-            has_io = "float" if g.tensors[g.inputs[0]].dtype == "float32" else "int8"
-            if io is not None and io != has_io:
-                raise UsageError(
-                    f"{source}: is already int8 with {has_io} I/O; --io {io} needs the float model",
-                    hint="give the Keras/SavedModel source to choose the I/O type",
-                )
-            out = Path(output) if output else source
-            if output and out.resolve() != source.resolve():
-                _write_atomic(out, loaded.data)
-            return ConvertResult(
-                source=str(source),
-                source_format="tflite",
-                loader="tflite (flatbuffer reader)",
-                converter="none (already int8)",
-                output=str(out),
-                size_bytes=len(loaded.data),
-                sha256=hashlib.sha256(loaded.data).hexdigest(),
-                io=has_io,
-                inputs=tuple(TensorQuant.of(g.tensors[i]) for i in g.inputs),
-                outputs=tuple(TensorQuant.of(g.tensors[i]) for i in g.outputs),
-                ops=tuple(sorted(Counter(op.kind for op in g.ops).items())),
-                calibration="none",
-                calibration_samples=0,
-            )
-    fm = load_model(source)
-    timings.append(("load", time.perf_counter() - t0))
-    warnings: list[str] = []
-    if calib is not None:
-        samples = calib_mod.load_samples(calib, fm.inputs, what="--calib")
-    else:
-        samples = calib_mod.synthetic_samples(fm.inputs)
-        warnings.append(
-            f"no --calib data: calibrated on {samples.count} random samples, so int8 accuracy is "
-            "unknown and likely poor; pass --calib with ~100-500 real, preprocessed inputs "
-            "(.npy shaped N x input shape)"
-        )
-    if not report and (eval_data or labels):
-        raise UsageError("--eval/--labels need the report")
-    # read and check all data before the slow part
-    ev = calib_mod.load_samples(eval_data, fm.inputs, what="--eval") if eval_data else samples
-    if labels and ev.synthetic:
-        raise UsageError("--labels need real samples to label", hint="give --eval (or --calib) data too")
-    lab = calib_mod.load_labels(labels, ev.count) if labels else None
-    t = time.perf_counter()
-    qm = quantize(fm, samples, io=io or "int8")
-    timings.append(("quantize", time.perf_counter() - t))
-    out = Path(output) if output else _default_convert_output(source)
-    _write_atomic(out, qm.data)
-    acc = None
-    if report:
-        t = time.perf_counter()
-        float_outs = predict(fm, ev)
-        try:
-            int8_outs = run_tflm(qm.data, ev)
-        except ModelError as exc:
-            raise ModelError(f"{out}: written, but {exc.message}", hint=exc.hint) from exc
-        classifier = [g_op in ("SOFTMAX", "LOGISTIC") for g_op in _output_producers(qm.graph)]
-        acc = compare(
-            float_outs,
-            int8_outs,
-            [o.name for o in fm.outputs],
-            data=ev.source,
-            classifier=classifier,
-            labels=lab,
-            labels_source=str(labels) if labels else None,
-        )
-        timings.append(("report", time.perf_counter() - t))
-    return ConvertResult(
-        source=str(source),
-        source_format=fm.format,
-        loader=fm.loader,
-        converter=qm.converter,
-        output=str(out),
-        size_bytes=len(qm.data),
-        sha256=hashlib.sha256(qm.data).hexdigest(),
-        io=qm.io,
-        inputs=qm.inputs,
-        outputs=qm.outputs,
-        ops=tuple(sorted(Counter(op.kind for op in qm.graph.ops).items())),
-        calibration=samples.source,
-        calibration_samples=samples.count,
-        report=acc,
-        loader_notes=fm.notes,
-        warnings=tuple(warnings),
-        timings=tuple(timings),
+    return conversion.convert(
+        model, output, calib=calib, eval_data=eval_data, labels=labels, io=io, report=report
     )
-
-
-def _output_producers(graph: Graph) -> list[str]:
-    """For each graph output, the op that computes it (looking through a final DEQUANTIZE)."""
-    made_by = {o: op for op in graph.ops for o in op.outputs}
-    kinds = []
-    for i in graph.outputs:
-        op = made_by.get(i)
-        if op is not None and op.kind == "DEQUANTIZE" and op.inputs and op.inputs[0] in made_by:
-            op = made_by[op.inputs[0]]
-        kinds.append(op.kind if op is not None else "")
-    return kinds
 
 
 def ensure_int8_tflite(
@@ -309,17 +186,11 @@ def ensure_int8_tflite(
     """The int8 .tflite for `model_path`: an int8 .tflite passes through after validation (no
     TensorFlow import, result None); anything else is converted (to `output`, default beside the
     source) and its ConvertResult returned. For `build` and `test`."""
-    from tinyforge.model.load import check_int8_tflite, detect_format, tflite_kind
-    from tinyforge.model.tflite import read_tflite
+    from tinyforge.model import convert as conversion
 
-    path = Path(model_path)
-    if detect_format(path) == "tflite":
-        loaded = read_tflite(path)
-        if tflite_kind(loaded.graph) != "float":
-            check_int8_tflite(loaded.graph, str(path))
-            return path, None
-    result = convert(path, output, calib=calib, eval_data=eval_data, labels=labels, io=io)
-    return Path(result.output), result
+    return conversion.ensure_int8_tflite(
+        model_path, calib, output=output, io=io, eval_data=eval_data, labels=labels
+    )
 
 
 # ==== compile / host test =====================================================
@@ -327,39 +198,16 @@ def ensure_int8_tflite(
 
 def load_int8_model(model: str | Path, **convert_options: Any) -> LoadedModel:
     """Read an int8 `.tflite`; anything else (Keras, SavedModel, float .tflite) is converted first."""
-    from tinyforge.model.tflite import read_tflite
+    from tinyforge.model import convert as conversion
 
-    path = Path(model)
-    if path.suffix.lower() == ".tflite" and path.is_file():
-        loaded = read_tflite(path)
-        if not _needs_conversion(loaded):
-            return loaded
-    if not path.exists():
-        from tinyforge.errors import ModelError
-
-        raise ModelError(f"{path}: no such file", hint="check the path")
-    int8_path, _result = ensure_int8_tflite(path, **convert_options)
-    return read_tflite(int8_path)
-
-
-def _needs_conversion(loaded: LoadedModel) -> bool:
-    """True when some layer still computes in float (a float or hybrid .tflite)."""
-    from tinyforge.errors import ModelError
-    from tinyforge.ir.passes import check_quantized
-
-    try:
-        check_quantized(loaded.graph)
-    except ModelError:
-        return True
-    return False
+    return conversion.load_int8_model(model, **convert_options)
 
 
 def target_for(board: str) -> Target:
-    from tinyforge.boards import load_board
-    from tinyforge.kernels.registry import Target
+    """What kernel selection knows about a board: CPU, features, flash size."""
+    from tinyforge.compiler import target_for as board_target
 
-    b = load_board(board)
-    return Target(cpu=b.cpu, features=frozenset(b.features))
+    return board_target(board)
 
 
 def compile(
@@ -369,39 +217,18 @@ def compile(
     dump_ir: Callable[[str, str], None] | None = None,
 ) -> CompiledModel:
     """Compile a model for a board: passes, kernel selection, memory plan, generated C."""
-    from tinyforge.compiler import compile_model
+    from tinyforge.compiler import compile_for
 
-    loaded = model if not isinstance(model, str | Path) else load_int8_model(model)
-    return compile_model(loaded, target_for(board), dump=dump_ir)
-
-
-@dataclass(frozen=True)
-class TestReport:
-    board: str
-    model: str
-    inputs: int
-    mismatched_bytes: int
-    bit_exact: bool
-    arena_bytes: int
-    scratch_bytes: int
-    liveness_bound: int
-    macs: int
-    first_mismatch: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.update(d.pop("extra"))
-        d["ram_bytes"] = d.get("ram_bytes", self.arena_bytes + self.scratch_bytes)
-        return d
+    return compile_for(model, board, dump=dump_ir)
 
 
-def make_inputs(compiled: CompiledModel, count: int = 20, seed: int = 0, input_file: str | Path | None = None):  # noqa: ANN201
-    from tinyforge.verify import load_inputs, random_inputs
+def make_inputs(
+    compiled: CompiledModel, count: int = 20, seed: int = 0, input_file: str | Path | None = None
+) -> InputSet:
+    """Test inputs for a compiled model: `count` random records (with `seed`), or a .npy file's."""
+    from tinyforge import verify
 
-    if input_file is not None:
-        return load_inputs(Path(input_file), compiled.inputs)
-    return random_inputs(compiled.inputs, count, seed)
+    return verify.make_inputs(compiled.inputs, count, seed, input_file)
 
 
 def test_host(
@@ -414,69 +241,35 @@ def test_host(
     sanitize: bool = False,
     dump_ir: Callable[[str, str], None] | None = None,
 ) -> TestReport:
-    """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
-    import tempfile
+    """Compile for the host, run N inputs natively, compare every byte with the TFLM reference
+    (tinyforge/testing.py)."""
+    from tinyforge import testing
 
-    from tinyforge.runners.host import build_host, run_host
-    from tinyforge.verify import compare, first_mismatching_layer
-
-    compiled = compile(model, "host", dump_ir=dump_ir)
-    data = make_inputs(compiled, inputs, seed, input_file)
-    with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
-        work = Path(workdir) if workdir else Path(tmp)
-        build = build_host(compiled, work, sanitize=sanitize)
-        run = run_host(build, data.records())
-        cmp = compare(compiled, data, [r.outputs for r in run.results])
-        first = None
-        if not cmp.bit_exact and cmp.mismatched_inferences:
-            k = cmp.mismatched_inferences[0]
-            dbg = build_host(compiled, work, sanitize=sanitize, debug_layers=True)
-            layers = run_host(dbg, [data.records()[k]]).layers
-            lm = first_mismatching_layer(compiled, data.arrays[k], layers)
-            first = asdict(lm) if lm else None
-    s = compiled.stats
-    return TestReport(
-        board="host",
-        model=str(compiled.source.path),
-        inputs=cmp.inputs,
-        mismatched_bytes=cmp.mismatched_bytes,
-        bit_exact=cmp.bit_exact,
-        arena_bytes=s.arena_bytes,
-        scratch_bytes=s.scratch_bytes,
-        liveness_bound=s.liveness_bound,
-        macs=s.macs,
-        first_mismatch=first,
+    return testing.test_host(
+        model,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
+        workdir=workdir,
+        sanitize=sanitize,
+        dump_ir=dump_ir,
     )
 
+
 # ==== build / emulator test ===================================================
-# model -> compile for the board -> fit check -> build directory (toolchain/project.py) ->
-# arm-none-eabi-gcc (toolchain/gcc.py) -> FirmwareImage + memory report; `test` on an emulated
-# board runs that firmware in QEMU (runners/qemu.py) and compares with the reference (verify.py).
+# toolchain/build.py: model -> compile for the board -> fit check -> build directory
+# (toolchain/project.py) -> arm-none-eabi-gcc (toolchain/gcc.py) -> FirmwareImage + memory report;
+# `test` on an emulated board (testing.py) runs that firmware in QEMU (runners/qemu.py) and compares
+# with the reference (verify.py).
 
 DEFAULT_FIRMWARE_BOARD = "mps2-an386"
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    directory: Path
-    board: str
-    elf: Path
-    bin: Path | None
-    hex: Path | None
-    sizes: dict[str, int]  # SectionSizes.to_dict()
-    regions: tuple[dict[str, Any], ...]  # linker region, origin, size, used
-    report: dict[str, Any]  # what report.json holds
-    compiled: CompiledModel = field(repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.report)
-
-
 def default_build_dir(model: str | Path, board: str) -> Path:
-    stem = Path(str(model).rstrip("/")).name
-    for suffix in (".tflite", ".keras", ".h5"):
-        stem = stem.removesuffix(suffix)
-    return Path("out") / f"{stem}-{board}"
+    """`out/<model stem>-<board>`: where `build` writes when no directory is given."""
+    from tinyforge.toolchain import build as pipeline
+
+    return pipeline.default_build_dir(model, board)
 
 
 def build(
@@ -501,33 +294,17 @@ def build(
     baked into the image (random with `seed`, or from `input_file`) and prints the TF result
     protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`).
     """
-    from tinyforge.boards import load_board
-    from tinyforge.errors import UsageError
-    from tinyforge.model.tflite import LoadedModel as _Loaded
-    from tinyforge.toolchain import bsp as bsp_mod
+    from tinyforge.toolchain import build as pipeline
 
-    b = load_board(board)
-    bsp_mod.console_driver(b)  # the host board stops here with a clear message
-    if inputs < 1 and input_file is None:
-        raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
-    directory = Path(output) if output is not None else default_build_dir(getattr(model, "path", model), b.name)
-    if isinstance(model, _Loaded):
-        loaded = model
-    else:
-        import tempfile
-
-        # a float model is converted first; its int8 .tflite ends up in the build directory
-        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
-            loaded = load_int8_model(model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite"))
-    compiled = compile(loaded, b.name)
-    records = make_inputs(compiled, inputs, seed, input_file).records()
-    return build_firmware(
-        compiled,
-        b.name,
-        directory,
-        records,
+    return pipeline.build(
+        model,
+        board,
+        output,
         opt=opt,
         app_offset=app_offset,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
         renode=renode,
         platformio=platformio,
         force=force,
@@ -551,130 +328,28 @@ def build_firmware(
 ) -> BuildResult:
     """Build firmware for an already compiled model and explicit input records (each record is
     every model input back to back). See `build`."""
-    import json
+    from tinyforge.toolchain import build as pipeline
 
-    from tinyforge.boards import load_board
-    from tinyforge.toolchain import bsp as bsp_mod
-    from tinyforge.toolchain.gcc import build_image
-    from tinyforge.toolchain.memory import check_fit, layer_rows, layer_table, region_usage
-    from tinyforge.toolchain.project import assemble, check_directory, write_project
-
-    b = load_board(board)
-    directory = Path(directory).resolve()
-    s = compiled.stats
-    budget = check_fit(
-        b,
-        weight_bytes=s.weight_bytes,
-        arena_bytes=s.arena_bytes,
-        scratch_bytes=s.scratch_bytes,
-        input_bytes=sum(len(r) for r in records),
-        output_bytes=sum(o.nbytes for o in compiled.outputs),
-        app_offset=app_offset,
-        for_emulator=b.is_emulated,
-    )
-    bsp_mod.link_regions(b, app_offset)  # validates --app-offset before anything is written
-    check_directory(directory, force=force)
-    project = assemble(
+    return pipeline.build_firmware(
         compiled,
-        b,
+        board,
         directory,
-        records=records,
+        records,
         opt=opt,
         app_offset=app_offset,
-        arena_region=budget.arena_region,
+        renode=renode,
+        platformio=platformio,
+        force=force,
+        profile_layers=profile_layers,
+        dump_layers=dump_layers,
     )
-    extra: dict[str, bytes] = {}
-    if platformio:
-        from tinyforge.toolchain.platformio import render_platformio
-
-        extra["platformio.ini"] = render_platformio(project).encode()
-    if renode:
-        from tinyforge.runners.renode import render_renode_files
-
-        extra.update(render_renode_files(b, project))
-    write_project(project, extra)
-    image = build_image(project.spec(profile_layers=profile_layers, dump_layers=dump_layers))
-    usage = region_usage(image.elf, bsp_mod.link_regions(b, app_offset))
-    regions = tuple(
-        {"name": u.name, "origin": u.origin, "size": u.size, "used": u.used, "percent": round(u.percent, 1)}
-        for u in usage
-    )
-    report: dict[str, Any] = {
-        "board": b.name,
-        "model": str(compiled.source.path),
-        "model_sha256": project.manifest["model_sha256"],
-        "directory": str(directory),
-        "elf": str(image.elf),
-        "opt": opt,
-        "app_offset": app_offset,
-        "inputs": len(records),
-        "arena_region": budget.arena_region,
-        "sizes": image.sizes.to_dict(),
-        "flash_bytes": image.sizes.flash_bytes,
-        "ram_bytes": image.sizes.ram_bytes,
-        "regions": list(regions),
-        "model_stats": {
-            "macs": s.macs,
-            "layers": s.layers,
-            "weight_bytes": s.weight_bytes,
-            "arena_bytes": s.arena_bytes,
-            "scratch_bytes": s.scratch_bytes,
-            "liveness_bound": s.liveness_bound,
-        },
-        "stack_bytes": b.stack_bytes,
-        "manifest": dict(project.manifest),
-        "layers": layer_rows(layer_table(compiled)),
-        "files": sorted(set(project.files) | set(extra)),
-    }
-    (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return BuildResult(
-        directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
-    )
-
-
-@dataclass(frozen=True)
-class BuiltFirmware:
-    """An existing build directory, read back for `tinyforge test DIR`."""
-
-    directory: Path
-    board: str
-    elf: Path
-    model: Path
-    records: tuple[bytes, ...]
-    report: dict[str, Any]
 
 
 def read_build_dir(directory: str | Path) -> BuiltFirmware:
-    import json
+    """Read back a `tinyforge build` directory: board, firmware, model and its input records."""
+    from tinyforge.toolchain import build as pipeline
 
-    from tinyforge.errors import UsageError
-
-    d = Path(directory)
-    rep_path = d / "report.json"
-    if not rep_path.is_file():
-        raise UsageError(
-            f"{d} is not a tinyforge build directory (no report.json)",
-            hint="build one with `tinyforge build MODEL -o DIR`",
-        )
-    try:
-        report = json.loads(rep_path.read_text())
-        count = int(report["inputs"])
-        board = str(report["board"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory"
-        ) from exc
-    blob = (d / "src" / "inputs.bin").read_bytes() if (d / "src" / "inputs.bin").is_file() else b""
-    if count < 1 or len(blob) % count:
-        raise UsageError(
-            f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory"
-        )
-    n = len(blob) // count
-    records = tuple(blob[i * n : (i + 1) * n] for i in range(count))
-    for need in ("firmware.elf", "model.tflite"):
-        if not (d / need).is_file():
-            raise UsageError(f"{d}/{need} is missing", hint="rebuild with `tinyforge build` or `make`")
-    return BuiltFirmware(d, board, d / "firmware.elf", d / "model.tflite", records, report)
+    return pipeline.read_build_dir(directory)
 
 
 def test_emulator(
@@ -692,149 +367,25 @@ def test_emulator(
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
     -icount shift=0), flash_bytes and ram_bytes."""
-    import tempfile
+    from tinyforge import testing
 
-    import numpy as np
-
-    from tinyforge.boards import load_board
-    from tinyforge.errors import UsageError
-    from tinyforge.model.tflite import read_tflite
-    from tinyforge.verify import InputSet, compare, first_mismatching_layer
-
-    if emulator == "renode":
-        from tinyforge.runners.renode import test_renode
-
-        return test_renode(
-            model,
-            board or DEFAULT_FIRMWARE_BOARD,
-            inputs=inputs,
-            seed=seed,
-            input_file=input_file,
-            timeout=timeout,
-            workdir=workdir,
-        )
-    if emulator != "qemu":
-        raise UsageError(f"--emulator {emulator}: expected qemu or renode")
-    from tinyforge.runners.qemu import run_qemu
-
-    with tempfile.TemporaryDirectory(prefix="tinyforge-qemu-") as tmp:
-        if isinstance(model, str | Path) and Path(model).is_dir():
-            built = read_build_dir(model)
-            if board is not None and board != built.board:
-                raise UsageError(
-                    f"{model} was built for {built.board}, not {board}",
-                    hint=f"drop --board or pass --board {built.board}",
-                )
-            b = load_board(built.board)
-            compiled = compile(read_tflite(built.model), b.name)
-            records = list(built.records)
-            elf, sizes = built.elf, dict(built.report.get("sizes", {}))
-        else:
-            b = load_board(board or DEFAULT_FIRMWARE_BOARD)
-            if not b.is_emulated:
-                raise UsageError(
-                    f"board {b.name} is not emulated: `tinyforge test` runs on the host or in QEMU",
-                    hint="build it with `tinyforge build`, flash it, and watch it with `tinyforge monitor`",
-                )
-            from tinyforge.model.tflite import LoadedModel as _Loaded
-
-            loaded = model if isinstance(model, _Loaded) else load_int8_model(model)
-            compiled = compile(loaded, b.name)
-            records = make_inputs(compiled, inputs, seed, input_file).records()
-            res = build_firmware(
-                compiled,
-                b.name,
-                Path(workdir) if workdir else Path(tmp) / "build",
-                records,
-                force=workdir is None,
-            )
-            elf, sizes = res.elf, res.sizes
-        arrays = []
-        for rec in records:
-            parts, off = [], 0
-            for sp in compiled.inputs:
-                parts.append(np.frombuffer(rec[off : off + sp.nbytes], dtype=np.int8).reshape(sp.shape))
-                off += sp.nbytes
-            arrays.append(tuple(parts))
-        data = InputSet(tuple(arrays))
-        run = run_qemu(b, elf, timeout=timeout)
-        cmp = compare(compiled, data, [r.outputs for r in run.results])
-        first = None
-        if not cmp.bit_exact and cmp.mismatched_inferences:
-            k = cmp.mismatched_inferences[0]
-            dbg = build_firmware(
-                compiled, b.name, Path(tmp) / "layers", [records[k]], dump_layers=True, force=True
-            )
-            dbg_run = run_qemu(b, dbg.elf, timeout=timeout)
-            layers: dict[int, bytes] = {}
-            for text in dbg_run.logs:
-                if text.startswith("layer ") and "data=" in text:
-                    kv = dict(part.split("=", 1) for part in text.split()[1:])
-                    layers[int(kv["n"])] = bytes.fromhex(kv["data"])
-            lm = first_mismatching_layer(compiled, data.arrays[k], layers)
-            first = asdict(lm) if lm else None
-    s = compiled.stats
-    ticks = [r.ticks for r in run.results]
-    return TestReport(
-        board=b.name,
-        model=str(compiled.source.path),
-        inputs=cmp.inputs,
-        mismatched_bytes=cmp.mismatched_bytes,
-        bit_exact=cmp.bit_exact,
-        arena_bytes=s.arena_bytes,
-        scratch_bytes=s.scratch_bytes,
-        liveness_bound=s.liveness_bound,
-        macs=s.macs,
-        first_mismatch=first,
-        extra={
-            "emulator": "qemu",
-            "instructions_per_inference": run.instructions_per_inference,
-            "ticks_per_inference": (sum(ticks) // len(ticks)) if ticks else None,
-            "timer_hz": b.timer.hz,
-            "flash_bytes": int(sizes.get("flash_bytes", 0)),
-            "ram_bytes": int(sizes.get("ram_bytes", 0)),
-            "stack_used": int(run.log_value("stack_used") or 0),
-            "emulator_seconds": round(run.seconds, 3),
-        },
+    return testing.test_emulator(
+        model,
+        board,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
+        timeout=timeout,
+        workdir=workdir,
+        emulator=emulator,
     )
 
 
 def write_junit(report: TestReport, path: str | Path) -> Path:
     """A JUnit XML file with one test case (model on board), for CI dashboards."""
-    import xml.etree.ElementTree as ET
+    from tinyforge import testing
 
-    d = report.to_dict()
-    suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")
-    case = ET.SubElement(
-        suite,
-        "testcase",
-        classname=f"tinyforge.{report.board}",
-        name=f"{Path(report.model).name} on {report.board}",
-    )
-    seconds = d.get("emulator_seconds")
-    if seconds is not None:
-        case.set("time", str(seconds))
-    props = ET.SubElement(case, "properties")
-    for key in (
-        "inputs",
-        "mismatched_bytes",
-        "instructions_per_inference",
-        "flash_bytes",
-        "ram_bytes",
-        "arena_bytes",
-    ):
-        if d.get(key) is not None:
-            ET.SubElement(props, "property", name=key, value=str(d[key]))
-    if not report.bit_exact:
-        fail = ET.SubElement(
-            case, "failure", message=f"{report.mismatched_bytes} output bytes differ from the TFLM reference"
-        )
-        if report.first_mismatch:
-            fail.text = " ".join(f"{k}={v}" for k, v in report.first_mismatch.items())
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suite).write(out, encoding="utf-8", xml_declaration=True)
-    return out
+    return testing.write_junit(report, path)
 
 
 # ==== emulate / flash =========================================================

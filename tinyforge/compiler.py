@@ -1,6 +1,8 @@
 """The compiler driver: LoadedModel -> passes -> kernel selection -> memory plan -> C.
 
 compile_model(loaded, target) -> CompiledModel(graph, layers, plan, project, stats)
+target_for(board) -> Target (what kernel selection needs to know about a board)
+compile_for(model file or LoadedModel, board) -> CompiledModel (converting to int8 when needed)
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from tinyforge.boards import load_board
 from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph
@@ -97,6 +100,22 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
                 continue
             aliases[out] = s_src
     return graph.with_(aliases=MappingProxyType(aliases))
+
+
+def target_for(board: str) -> Target:
+    """The kernel-selection target of a board: its CPU and features (dsp, mve, ...)."""
+    b = load_board(board)
+    return Target(cpu=b.cpu, features=frozenset(b.features), flash_bytes=b.flash.size)
+
+
+def compile_for(
+    model: str | Path | LoadedModel, board: str, *, dump: Callable[[str, str], None] | None = None
+) -> CompiledModel:
+    """Compile a model file (converted to int8 first when needed) or a LoadedModel for a board."""
+    from tinyforge.model.convert import load_int8_model
+
+    loaded = model if not isinstance(model, str | Path) else load_int8_model(model)
+    return compile_model(loaded, target_for(board), dump=dump)
 
 
 def compile_model(

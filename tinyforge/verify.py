@@ -3,7 +3,7 @@ layer that differs. Runner-agnostic: host, QEMU and Renode runs all end in `comp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +75,27 @@ def load_inputs(path: Path, specs: Sequence[IOSpec]) -> InputSet:
     else:
         raise UsageError(f"{path}: dtype {arr.dtype} is neither int8 nor float")
     return InputSet(tuple((q[i],) for i in range(q.shape[0])))
+
+
+def make_inputs(
+    specs: Sequence[IOSpec], count: int = 20, seed: int = 0, input_file: str | Path | None = None
+) -> InputSet:
+    """The inputs of a test run: `count` random records (with `seed`), or those of a .npy file."""
+    if input_file is not None:
+        return load_inputs(Path(input_file), specs)
+    return random_inputs(specs, count, seed)
+
+
+def split_records(specs: Sequence[IOSpec], records: Sequence[bytes]) -> InputSet:
+    """The inverse of `InputSet.records()`: each record holds every model input back to back."""
+    arrays = []
+    for rec in records:
+        parts, off = [], 0
+        for sp in specs:
+            parts.append(np.frombuffer(rec[off : off + sp.nbytes], dtype=np.int8).reshape(sp.shape))
+            off += sp.nbytes
+        arrays.append(tuple(parts))
+    return InputSet(tuple(arrays))
 
 
 @dataclass(frozen=True)
@@ -157,3 +178,18 @@ def first_mismatching_layer(
             params = ", ".join(f"{k}={v}" for k, v in lay.op.options.items() if v not in (None, ""))
             return LayerMismatch(pos, lay.op.index, lay.op.kind, lay.op.name, params, diff, len(ref))
     return None
+
+
+def localise_mismatch(
+    compiled: CompiledModel,
+    inputs: InputSet,
+    comparison: Comparison,
+    layer_outputs: Callable[[bytes], dict[int, bytes]],
+) -> LayerMismatch | None:
+    """After a run that was not bit-exact, the first layer that differs from TFLM in the first
+    mismatching inference. `layer_outputs(record)` re-runs that one input record on a build that
+    dumps every layer's output (host `debug_layers`, firmware `dump_layers`) and returns them."""
+    if comparison.bit_exact or not comparison.mismatched_inferences:
+        return None
+    k = comparison.mismatched_inferences[0]
+    return first_mismatching_layer(compiled, inputs.arrays[k], layer_outputs(inputs.records()[k]))

@@ -6,7 +6,8 @@ weights and left shifts), these add what the DSP kernels special-case: KWS-like 
 (odd widths, the flattened stride-1 depthwise pass), stride-2 depthwise with odd outputs, the
 general depthwise loop, a depth multiplier, input channels 1 and 3 (the byte-row im2col), odd
 output channel counts, dead channels (zero weights, huge bias), activations with a zero point
-that needs the negative rounding correction, FC rows not a multiple of 8, and ADD/SUB tables.
+that needs the negative rounding correction, FC rows not a multiple of 8, ADD/SUB tables and
+average pools (global, clipped SAME windows).
 """
 
 from __future__ import annotations
@@ -66,6 +67,25 @@ def _dead_channels(g: Gauntlet, x: str, cout: int) -> None:
     g.m.output(y)
 
 
+def _avg_pool(
+    g: Gauntlet, x: str, k: tuple[int, int], stride: tuple[int, int], pad: int, act: str = "NONE"
+) -> None:
+    t, (_, h, w, c), si, zp = g.inputs[x]
+    oh, ow = out_size(pad, h, k[0], stride[0]), out_size(pad, w, k[1], stride[1])
+    y = g.m.tensor((1, oh, ow, c), "int8", si, zp)
+    opt = options(
+        "Pool2DOptions",
+        padding=pad,
+        strideH=stride[0],
+        strideW=stride[1],
+        filterHeight=k[0],
+        filterWidth=k[1],
+        fusedActivationFunction=ACT[act],
+    )
+    g.m.op("AVERAGE_POOL_2D", [t], [y], opt)
+    g.m.output(y)
+
+
 def dsp_model(path: Path) -> Path:
     g = Gauntlet(seed=11)
     g.input("kws", (1, 25, 5, 8), 0.05, -128)  # narrow plane, odd width
@@ -91,6 +111,9 @@ def dsp_model(path: Path) -> Path:
     g.conv("odd", 6, 3, 3, stride=(2, 2), act="RELU")  # in_c 4, padded taps
     g.conv("kws", 16, 1, 1, act="RELU")  # 125 pixels: a last single pixel
     _dead_channels(g, "px", 8)
+    _avg_pool(g, "kws", (25, 5), (25, 5), VALID)  # KWS's global pool
+    _avg_pool(g, "odd", (3, 3), (2, 2), SAME, act="RELU6")  # clipped windows, a clamp
+    _avg_pool(g, "px", (2, 3), (1, 2), VALID)
     return g.write(path)
 
 

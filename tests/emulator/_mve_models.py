@@ -178,6 +178,24 @@ class Gauntlet:
         self.m.op(kind, [ta, tb], [y], opt)
         self.m.output(y)
 
+    def avg_pool(
+        self, x: str, kh: int, kw: int, stride: tuple[int, int], pad: int = VALID, act: str = "NONE"
+    ) -> None:
+        t, (_, h, w, c), si, zi = self.inputs[x]
+        oh, ow = out_size(pad, h, kh, stride[0]), out_size(pad, w, kw, stride[1])
+        y = self.m.tensor((1, oh, ow, c), "int8", si, zi)  # pooling keeps the input's quantization
+        opt = options(
+            "Pool2DOptions",
+            padding=pad,
+            strideH=stride[0],
+            strideW=stride[1],
+            filterHeight=kh,
+            filterWidth=kw,
+            fusedActivationFunction=ACT[act],
+        )
+        self.m.op("AVERAGE_POOL_2D", [t], [y], opt)
+        self.m.output(y)
+
     def write(self, path: Path) -> Path:
         path.write_bytes(self.m.build())
         return path
@@ -205,16 +223,33 @@ def conv_model(path: Path) -> Path:
 
 def depthwise_model(path: Path) -> Path:
     g = Gauntlet(seed=2)
-    for c, (h, w) in {1: (5, 4), 7: (6, 7), 8: (5, 5), 9: (4, 6), 16: (5, 3), 24: (3, 5), 33: (4, 4)}.items():
+    sizes = {
+        1: (5, 4),
+        7: (6, 7),
+        8: (5, 5),
+        9: (4, 6),
+        16: (5, 3),
+        24: (3, 5),
+        32: (4, 5),
+        33: (4, 4),
+        64: (3, 4),
+    }
+    for c, (h, w) in sizes.items():
         g.input(f"c{c}", (1, h, w, c), 0.04, -128 if c % 2 else 5)
-        g.depthwise(f"c{c}", 3, 3, act="RELU" if c % 2 else "NONE")  # 3x3: the im2col + assembly path
-        g.depthwise(f"c{c}", 3, 3, stride=(2, 2), pad=VALID)
+        g.depthwise(f"c{c}", 3, 3, act="RELU" if c % 2 else "NONE")  # 8/16/32/64: straight from the input
+        g.depthwise(f"c{c}", 3, 3, stride=(2, 2), pad=VALID)  # others: the im2col block
     g.depthwise("c9", 3, 3, dil=(2, 2))
     g.depthwise("c16", 3, 3, per_channel=False, act="RELU6")
-    g.depthwise("c24", 3, 3, mult=1.5, wmax=1)  # left shifts
+    g.depthwise("c32", 3, 3, dil=(2, 1), stride=(1, 1))  # row dilation on the direct path
+    g.depthwise("c64", 3, 3, stride=(1, 2), mult=1.5, wmax=1)  # left shifts, direct path
+    g.depthwise("c24", 3, 3, mult=1.5, wmax=1)  # left shifts, im2col path
     g.depthwise("c7", 5, 3, stride=(1, 2))  # other filter sizes: the generic path
     g.depthwise("c33", 2, 2, pad=VALID)
     g.depthwise("c8", 1, 1, mult=2.5, wmax=2)
+    g.input("narrow", (1, 4, 2, 16), 0.04, 9)  # SAME, stride 2 on 2 columns: no padding left, one right
+    g.depthwise("narrow", 3, 3, stride=(2, 2))
+    g.input("one", (1, 1, 1, 32), 0.04, -2)  # a single pixel: every tap but the middle is padding
+    g.depthwise("one", 3, 3)
     return g.write(path)
 
 
@@ -240,4 +275,15 @@ def add_model(path: Path) -> Path:
     g.add("a", "b", kind="SUB")
     g.add("b", "a", out_scale=0.2)
     g.add("a", "a", out_scale=0.01)
+    return g.write(path)
+
+
+def pool_model(path: Path) -> Path:
+    g = Gauntlet(seed=5)
+    g.input("c13", (1, 7, 6, 13), 0.05, -4)  # 8 + 5 channels
+    g.input("c64", (1, 16, 16, 64), 0.02, -128)
+    g.avg_pool("c13", 7, 6, (1, 1))  # one window over everything
+    g.avg_pool("c13", 3, 3, (2, 2), pad=SAME, act="RELU")  # partial windows at the edges
+    g.avg_pool("c13", 2, 4, (1, 2), pad=VALID)
+    g.avg_pool("c64", 16, 16, (1, 1))  # 256 elements: the int16 bound
     return g.write(path)

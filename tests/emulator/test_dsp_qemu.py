@@ -49,3 +49,22 @@ def test_bench_layers_add_up(shared_models: dict[str, Path], tmp_path: Path) -> 
     assert conv and all(x.macs_per_instruction and x.macs_per_instruction > 0.5 for x in conv)
     assert rep.ram.stack_used > 0 and rep.ram.arena >= rep.ram.scratch > 0
     assert rep.flash.weights + rep.flash.kernels_runtime + rep.flash.harness == rep.flash.total
+
+
+@pytest.mark.parametrize("builder", [dsp_model, dsp_dense_model], ids=lambda f: f.__name__)
+def test_int8_weight_variant_in_qemu(builder, tmp_path: Path) -> None:  # noqa: ANN001
+    """The int8-weight inner loops (boards with little flash) on the real instruction set."""
+    from tinyforge.boards import load_board
+    from tinyforge.compiler import compile_model
+    from tinyforge.kernels.registry import Target
+    from tinyforge.model.tflite import read_tflite
+    from tinyforge.runners.qemu import run_qemu
+    from tinyforge.verify import compare, random_inputs
+
+    path = builder(tmp_path / "m.tflite")
+    compiled = compile_model(read_tflite(path), Target("cortex-m4", frozenset({"dsp"}), flash_bytes=1))
+    assert any(lay.call.comment.endswith("w8") for lay in compiled.layers)
+    data = random_inputs(compiled.inputs, 3, 5)
+    res = api.build_firmware(compiled, BOARD, tmp_path / "b", data.records(), force=True)
+    run = run_qemu(load_board(BOARD), res.elf, timeout=60)
+    assert compare(compiled, data, [r.outputs for r in run.results]).bit_exact

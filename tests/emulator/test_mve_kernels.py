@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_model, options
+from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_model, options, pool_model
 
 from tinyforge import api
 from tinyforge.boards import load_board
 from tinyforge.resources import firmware_dir
 from tinyforge.runners.qemu import run_qemu
 from tinyforge.toolchain.gcc import build_program
+from tinyforge.verify import compare, random_inputs
 
 pytestmark = pytest.mark.emulator
 
@@ -45,19 +46,24 @@ MODELS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "depthwise": (depthwise_model, "tf_mve_depthwise_conv2d_s8"),
     "dense": (dense_model, "tf_mve_fully_connected_s8"),
     "add": (add_model, "tf_mve_add_s8"),
+    "pool": (pool_model, "tf_mve_avg_pool_s8"),
 }
 
 
+@pytest.mark.parametrize("opt", ["speed", "size"])  # the inline assembly under both register allocations
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_edge_cases_run_bit_exact(name: str, tmp_path: Path) -> None:
+def test_edge_cases_run_bit_exact(name: str, opt: str, tmp_path: Path) -> None:
     build, kernel = MODELS[name]
     model = build(tmp_path / f"{name}.tflite")
     compiled = api.compile(api.load_int8_model(model), BOARD)
     assert {lay.call.function for lay in compiled.layers} == {kernel}
-    if name != "add":  # some layers multiply by more than 1: the left-shift path
+    if name not in ("add", "pool"):  # some layers multiply by more than 1: the left-shift path
         assert any(dict(lay.call.params)["left_shifts"] for lay in compiled.layers)
-    rep = api.test_emulator(model, BOARD, inputs=4, seed=3, workdir=tmp_path / "build", timeout=60)
-    assert rep.bit_exact and rep.mismatched_bytes == 0, rep.first_mismatch
+    data = random_inputs(compiled.inputs, 4, seed=3)
+    res = api.build_firmware(compiled, BOARD, tmp_path / "build", data.records(), opt=opt)
+    run = run_qemu(load_board(BOARD), res.elf, timeout=60)
+    cmp = compare(compiled, data, [r.outputs for r in run.results])
+    assert cmp.bit_exact and cmp.inputs == 4, cmp
 
 
 @pytest.mark.parametrize("board", ["host", "mps2-an386", "mps2-an505"])

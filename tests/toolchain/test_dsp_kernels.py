@@ -25,7 +25,13 @@ from _mve_models import add_model, conv_model, dense_model, depthwise_model  # n
 pytestmark = pytest.mark.toolchain
 
 DSP = Target(cpu="cortex-m4", features=frozenset({"dsp"}))
-DSP_KERNELS = {"tf_dsp_conv_s8", "tf_dsp_depthwise_s8", "tf_dsp_fully_connected_s8", "tf_dsp_add_s8"}
+DSP_KERNELS = {
+    "tf_dsp_conv_s8",
+    "tf_dsp_depthwise_s8",
+    "tf_dsp_fully_connected_s8",
+    "tf_dsp_add_s8",
+    "tf_dsp_avg_pool_s8",
+}
 
 
 def run_dsp_on_host(compiled: CompiledModel, data: InputSet, work: Path, *, sanitize: bool = False) -> int:
@@ -86,6 +92,7 @@ def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
     funcs = [lay.call.function for lay in compiled.layers]
     assert funcs.count("tf_dsp_depthwise_s8") == 8, funcs
     assert funcs.count("tf_dsp_conv_s8") == 10, funcs
+    assert funcs.count("tf_dsp_avg_pool_s8") == 3, funcs
     comments = " | ".join(lay.call.comment for lay in compiled.layers)
     assert "x2" in comments  # the depth multiplier
 
@@ -115,3 +122,27 @@ def test_int16_weight_stream_layout() -> None:
     halves = [(int(v) & 0xFFFF, (int(v) >> 16) & 0xFFFF) for v in words]
     assert halves[:4] == [(0, 2), (1, 3), (8, 10), (9, 11)]
     assert halves[4:] == [(4, 6), (5, 7), (12, 14), (13, 15)]
+
+
+TINY_FLASH = Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=1)
+
+
+@pytest.mark.parametrize("name", ["dsp", "dsp_dense", "mve_conv", "mve_dense"])
+def test_int8_weight_variant_bit_exact(name: str, tmp_path: Path) -> None:
+    """On a board whose flash cannot take int16 weights the same kernels unpack int8 weights."""
+    path = EDGE_MODELS[name](tmp_path / f"{name}.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), TINY_FLASH)
+    assert any(lay.call.comment.endswith("dsp w8") for lay in compiled.layers)
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 4), tmp_path / "w", sanitize=True) == 0
+
+
+def test_weights_stay_int8_when_the_flash_is_small(shared_models: dict[str, Path]) -> None:
+    loaded = read_tflite(shared_models["vww"])
+    big = compile_model(loaded, Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=4 << 20))
+    small = compile_model(loaded, Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=512 << 10))
+    assert small.stats.weight_bytes < 0.6 * big.stats.weight_bytes
+    assert all(
+        lay.call.function == "tf_dsp_conv_s8" and lay.call.comment.endswith("w8")
+        for lay in small.layers
+        if lay.op.kind == "CONV_2D"
+    )

@@ -31,8 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tinyforge.ir.graph import Graph
+    from tinyforge.kernels.registry import Target
 
 INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
@@ -110,6 +115,17 @@ def fold_requant(
         out_r.append(rs)
         out_s.append(ls + 1)
     return FoldedRequant(tuple(out_b), tuple(out_m), tuple(out_k), tuple(out_r), tuple(out_s))
+
+
+def int16_weights_fit(graph: Graph, target: Target) -> bool:
+    """int16 weights double the conv and FC weight bytes: take them only while the model's weights,
+    doubled, need at most half of the board's flash (always when the flash size is unknown).
+    Otherwise the portable kernels keep the int8 weights."""
+    if target.flash_bytes <= 0:
+        return True
+    from tinyforge.ir.stats import weight_bytes
+
+    return 2 * weight_bytes(graph) <= target.flash_bytes // 2
 
 
 def fast_requant(act_min: int, act_max: int, out_zp: int) -> int:

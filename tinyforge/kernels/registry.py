@@ -93,6 +93,7 @@ class Target:
 
     cpu: str = "host"
     features: frozenset[str] = field(default_factory=frozenset)
+    flash_bytes: int = 0  # the board's flash (0: unknown), for kernels that trade flash for speed
 
 
 Packer = Callable[[Graph, Op, Target], KernelCall]

@@ -80,19 +80,18 @@ def run_host(build: HostBuild, records: Sequence[bytes], *, timeout: float = 120
             hint="this is a kernel bug if it came from a sanitizer; please report it",
         )
     results: list[protocol.Result] = []
-    layers: dict[int, bytes] = {}
+    logs: list[str] = []
     done = None
     for line in res.stdout.splitlines():
         rec = protocol.parse_line(line)
         if isinstance(rec, protocol.Result):
             results.append(rec)
-        elif isinstance(rec, protocol.Log) and rec.text.startswith("layer "):
-            kv = dict(part.split("=", 1) for part in rec.text.split()[1:])
-            layers[int(kv["n"])] = bytes.fromhex(kv["data"])
+        elif isinstance(rec, protocol.Log):
+            logs.append(rec.text)
         elif isinstance(rec, protocol.Done):
             done = rec
     if done is None:
         raise RunError("the host model did not print its final TF DONE line")
     if res.stderr.strip():
         raise RunError(f"the host model wrote to stderr: {res.stderr.strip().splitlines()[0]}")
-    return HostRun(tuple(results), layers, res.stdout)
+    return HostRun(tuple(results), protocol.layer_outputs(logs), res.stdout)

@@ -14,6 +14,7 @@ real board over serial) prints the same machine-readable lines, parsed here for 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 PREFIX = "TF "
@@ -114,6 +115,18 @@ def parse_line(line: str) -> Record:
     except (KeyError, ValueError):
         return Plain(line)
     return Plain(line)
+
+
+def layer_outputs(logs: Iterable[str]) -> dict[int, bytes]:
+    """Layer position -> output bytes, from the `TF LOG layer n=.. op=.. data=<hex>` texts that a
+    build with per-layer dumps prints (host `--layers`, firmware `dump_layers`); other texts are
+    skipped. A layer printed twice keeps its last dump."""
+    layers: dict[int, bytes] = {}
+    for text in logs:
+        if text.startswith("layer ") and "data=" in text:
+            kv = _kv(text)
+            layers[int(kv["n"])] = bytes.fromhex(kv["data"])
+    return layers
 
 
 def format_result(index: int, ticks: int, outputs: list[bytes]) -> str:

@@ -59,6 +59,18 @@ TF_INLINE int32_t tf_sxtab16(int32_t acc, uint32_t x)
 #endif
 }
 
+/* lane-wise acc + sxtb16(x ror 8) */
+TF_INLINE int32_t tf_sxtab16_ror8(int32_t acc, uint32_t x)
+{
+#if TF_DSP_NATIVE
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+#else
+    return tf_sxtab16(acc, x >> 8);
+#endif
+}
+
 TF_INLINE int32_t tf_lo16(int32_t v)
 {
     return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xffffu);

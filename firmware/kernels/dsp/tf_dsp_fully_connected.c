@@ -67,6 +67,58 @@ TF_INLINE void tf_dsp_mac_1x4(const int32_t *x, const int32_t *w, int32_t pairs,
     acc[3] = a3;
 }
 
+/* The same with int8 weights (boards with little flash): w = [chunk][channel][1 word of 4 int8].
+ * 19 instructions for 16 MACs. */
+TF_INLINE void tf_dsp_mac_1x4_w8(const int32_t *x, const int32_t *w, int32_t chunks, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if TF_DSP_NATIVE
+    int32_t xa, xb, wa, wb, t;
+    __asm__(
+        "1:\n\t"
+        "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a0], %[xa], %[t], %[a0]\n\t"
+        "smlad %[a0], %[xb], %[wa], %[a0]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a1], %[xa], %[t], %[a1]\n\t"
+        "smlad %[a1], %[xb], %[wb], %[a1]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a2], %[xa], %[t], %[a2]\n\t"
+        "smlad %[a2], %[xb], %[wa], %[a2]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a3], %[xa], %[t], %[a3]\n\t"
+        "smlad %[a3], %[xb], %[wb], %[a3]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(chunks),
+          [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
+        :
+        : "cc", "memory");
+#else
+    for (; chunks > 0; --chunks) {
+        int32_t j;
+        int32_t *const a[4] = {&a0, &a1, &a2, &a3};
+        for (j = 0; j < 4; ++j) {
+            *a[j] = tf_smlad(x[0], tf_sxtb16((uint32_t)w[j]), *a[j]);
+            *a[j] = tf_smlad(x[1], tf_sxtb16_ror8((uint32_t)w[j]), *a[j]);
+        }
+        x += 2;
+        w += 4;
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
                                void *scratch)
 {
@@ -100,8 +152,16 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
             acc[1] = q[1];
             acc[2] = q[2];
             acc[3] = q[3];
-            tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
-            w += p->kpad * 2;
+            if (p->int8_weights) {
+                tf_dsp_mac_1x4_w8(x, w, p->kpad >> 2, acc);
+                w += p->kpad;
+                for (j = 0; j < 4; ++j) {
+                    acc[j] *= 2; /* int8 weights are not scaled: double here (see tf_dsp_common.h) */
+                }
+            } else {
+                tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
+                w += p->kpad * 2;
+            }
             if (full && oc + 4 <= p->out_depth) {
                 int32_t v[4];
                 for (j = 0; j < 4; ++j) {

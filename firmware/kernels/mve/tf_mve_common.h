@@ -26,6 +26,8 @@
 
 #define TF_MVE_INLINE static inline __attribute__((always_inline))
 
+/* In the inline assembly, "p0" names the predicate register VPR (clobbered by VCTP/VPST). */
+
 /* Output stage of a layer: output zero point and the fused activation's clamp. */
 typedef struct {
     int32_t zp;
@@ -115,7 +117,7 @@ TF_MVE_INLINE void tf_mve_copy16(int8_t *dst, const int8_t *src, int32_t n)
                      "vstrbt.8 q0, [%[d]]"
                      :
                      : [d] "r"(dst), [s] "r"(src), [n] "r"(n)
-                     : "q0", "memory");
+                     : "q0", "p0", "memory");
 }
 
 /* Copy n bytes (any n >= 0). */
@@ -143,7 +145,7 @@ TF_MVE_INLINE void tf_mve_fill(int8_t *dst, int8x16_t v, int32_t n)
                      "vstrbt.8 %q[v], [%[d]]"
                      :
                      : [d] "r"(dst), [v] "w"(v), [n] "r"(n)
-                     : "memory");
+                     : "p0", "memory");
 }
 
 #endif /* TF_MVE_COMMON_H */

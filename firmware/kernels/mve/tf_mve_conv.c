@@ -28,14 +28,26 @@ TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows
                          "le lr, 1b"
                          : [s] "+r"(src), [d] "+r"(dst)
                          : [rows] "r"(rows), [n] "r"(n), [step] "r"(step)
-                         : "q0", "lr", "memory");
+                         : "q0", "p0", "lr", "memory");
         return;
     }
-    while (rows-- > 0) {
-        tf_mve_copy(dst, src, n);
-        dst += n;
-        src += step;
-    }
+    /* a tail-predicated loop per row (WLSTP/LETP: the last chunk only moves n % 16 bytes) */
+    __asm__ volatile("1:\n\t"
+                     "mov r1, %[s]\n\t"
+                     "mov r2, %[d]\n\t"
+                     "wlstp.8 lr, %[n], 3f\n"
+                     "2:\n\t"
+                     "vldrb.u8 q0, [r1], #16\n\t"
+                     "vstrb.8 q0, [r2], #16\n\t"
+                     "letp lr, 2b\n"
+                     "3:\n\t"
+                     "add %[s], %[step]\n\t"
+                     "add %[d], %[n]\n\t"
+                     "subs %[rows], #1\n\t"
+                     "bne 1b"
+                     : [s] "+r"(src), [d] "+r"(dst), [rows] "+r"(rows)
+                     : [n] "r"(n), [step] "r"(step)
+                     : "r1", "r2", "q0", "lr", "cc", "memory");
 }
 
 /* The receptive field of output pixel (oy, ox) of image `in_b`, in OHWI weight order; padding

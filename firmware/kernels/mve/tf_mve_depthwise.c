@@ -26,34 +26,6 @@ TF_MVE_INLINE int16x8_t tf_mve_dw_out(int32x4_t acc_e, int32x4_t acc_o, const in
     return vmovntq_s32(vmovnbq_s32(vuninitializedq_s16(), acc_e), acc_o);
 }
 
-/* One group of 8 channels of a 3x3 filter (t0..t8: tap pointers, w, q, out: this group's). */
-#define TF_MVE_DW3X3_GROUP(partial, lanes)                                                                        \
-    do {                                                                                                          \
-        int32x4_t acc_e = vldrwq_s32(q);                                                                          \
-        int32x4_t acc_o = vldrwq_s32(q + 4);                                                                      \
-        int16x8_t s;                                                                                              \
-        s = vaddq_s16(vmulq_s16(tf_mve_dw_load(t0, partial, lanes), vldrbq_s16(w)),                               \
-                      vmulq_s16(tf_mve_dw_load(t1, partial, lanes), vldrbq_s16(w + 8)));                          \
-        TF_MVE_DW_WIDEN(s);                                                                                       \
-        s = vaddq_s16(vmulq_s16(tf_mve_dw_load(t2, partial, lanes), vldrbq_s16(w + 16)),                          \
-                      vmulq_s16(tf_mve_dw_load(t3, partial, lanes), vldrbq_s16(w + 24)));                         \
-        TF_MVE_DW_WIDEN(s);                                                                                       \
-        s = vaddq_s16(vmulq_s16(tf_mve_dw_load(t4, partial, lanes), vldrbq_s16(w + 32)),                          \
-                      vmulq_s16(tf_mve_dw_load(t5, partial, lanes), vldrbq_s16(w + 40)));                         \
-        TF_MVE_DW_WIDEN(s);                                                                                       \
-        s = vaddq_s16(vmulq_s16(tf_mve_dw_load(t6, partial, lanes), vldrbq_s16(w + 48)),                          \
-                      vmulq_s16(tf_mve_dw_load(t7, partial, lanes), vldrbq_s16(w + 56)));                         \
-        TF_MVE_DW_WIDEN(s);                                                                                       \
-        s = vmulq_s16(tf_mve_dw_load(t8, partial, lanes), vldrbq_s16(w + 64));                                    \
-        TF_MVE_DW_WIDEN(s);                                                                                       \
-        s = tf_mve_dw_out(acc_e, acc_o, q, o, left_shifts);                                                       \
-        if (partial) {                                                                                            \
-            vstrbq_p_s16(out, s, lanes);                                                                          \
-        } else {                                                                                                  \
-            vstrbq_s16(out, s);                                                                                   \
-        }                                                                                                         \
-    } while (0)
-
 #define TF_MIN_8(n) ((n) < 8 ? (n) : 8)
 #define TF_MIN_I32(a, b) ((a) < (b) ? (a) : (b))
 
@@ -358,7 +330,9 @@ TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t
         } else {
             int8_t *dst = patch + 3 * channels * ky;
             tf_mve_fill(dst, zp, 3 * channels);
-            tf_mve_copy(dst + lo * channels, rows[ky] + (x0 + lo) * channels, (hi - lo) * channels);
+            if (hi > lo) {
+                tf_mve_copy(dst + lo * channels, rows[ky] + (x0 + lo) * channels, (hi - lo) * channels);
+            }
             mid[ky] = dst + channels;
         }
     }
@@ -372,8 +346,9 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
     const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w;
     const int direct = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && tf_mve_dw3x3_direct_channels(channels);
     /* output columns whose 3 filter columns are all inside the image (for the direct path) */
+    const int32_t span = p->in_w - 3 + pad_w; /* the last interior column's x0 + pad_w, if >= 0 */
     const int32_t ox_a = TF_MIN_I32(out_w, (pad_w + stride_w - 1) / stride_w);
-    const int32_t ox_b = TF_MIN_I32(out_w, (p->in_w - 3 + pad_w) / stride_w + 1);
+    const int32_t ox_b = span < 0 ? 0 : TF_MIN_I32(out_w, span / stride_w + 1);
     const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */

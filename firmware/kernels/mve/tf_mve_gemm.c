@@ -72,13 +72,13 @@ TF_MVE_INLINE void tf_mve_dot2x4(const int8_t *p0, const int8_t *p1, const int8_
             __asm__ volatile(TF_MVE_LOAD_2_TAIL TF_MVE_MACS_2X4("vmlava.s8")
                              : TF_MVE_OUT_2X4("+r"), [wp] "+r"(w)
                              : [x0] "r"(p0), [x1] "r"(p1), [t] "r"(tail)
-                             : "q0", "q1", "q2", "memory");
+                             : "q0", "q1", "q2", "p0", "memory");
         }
     } else {
         __asm__ volatile(TF_MVE_LOAD_2_TAIL TF_MVE_MACS_2X4("vmlav.s8")
                          : TF_MVE_OUT_2X4("=&r"), [wp] "+r"(w)
                          : [x0] "r"(p0), [x1] "r"(p1), [t] "r"(tail)
-                         : "q0", "q1", "q2", "memory");
+                         : "q0", "q1", "q2", "p0", "memory");
     }
     *wp = w;
     *r0 = tf_mve_vec4(a00, a01, a02, a03);
@@ -107,13 +107,13 @@ TF_MVE_INLINE int32x4_t tf_mve_dot1x4(const int8_t *p0, const int8_t **wp, int32
             __asm__ volatile("vctp.8 %[t]\n\tvpst\n\tvldrbt.u8 q0, [%[x0]]\n\t" TF_MVE_MACS_1X4("vmlava.s8")
                              : TF_MVE_OUT_1X4("+r"), [wp] "+r"(w)
                              : [x0] "r"(p0), [t] "r"(tail)
-                             : "q0", "q1", "memory");
+                             : "q0", "q1", "p0", "memory");
         }
     } else {
         __asm__ volatile("vctp.8 %[t]\n\tvpst\n\tvldrbt.u8 q0, [%[x0]]\n\t" TF_MVE_MACS_1X4("vmlav.s8")
                          : TF_MVE_OUT_1X4("=&r"), [wp] "+r"(w)
                          : [x0] "r"(p0), [t] "r"(tail)
-                         : "q0", "q1", "memory");
+                         : "q0", "q1", "p0", "memory");
     }
     *wp = w;
     return tf_mve_vec4(a0, a1, a2, a3);

@@ -23,10 +23,12 @@ MODULES = [
     "dsp_conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "dsp_fully_connected",  # FULLY_CONNECTED
     "dsp_elementwise",  # ADD, SUB (same shapes)
+    "dsp_pooling",  # AVERAGE_POOL_2D
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
     "mve_conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "mve_fully_connected",  # FULLY_CONNECTED
     "mve_elementwise",  # ADD, SUB
+    "mve_pooling",  # AVERAGE_POOL_2D
 ]
 
 for _name in MODULES:

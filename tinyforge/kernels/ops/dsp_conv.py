@@ -64,17 +64,26 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
     taps = k_h * k_w * in_c
-    # each filter row's k_w * in_c taps padded to a multiple of 4 (zero weights), so that the kernel
-    # expands rows of the input a word at a time; no padding when in_c is a multiple of 4
-    run4 = dsp.round_up(k_w * in_c, 4)
-    rows = np.zeros((out_c, k_h, run4), dtype=np.int64)
-    rows[:, :, : k_w * in_c] = ws.reshape(out_c, k_h, k_w * in_c)
-    kpad = dsp.round_up(k_h * run4, 8)
+    kpad = dsp.round_up(taps, 8)
     oc2 = dsp.round_up(out_c, 2)
-    stream = dsp.interleave(dsp.lane_order(dsp.pad_to(rows.reshape(out_c, -1), oc2, kpad)), 2)
+    # int16 weights (scaled by 2^scale_shift) where the flash allows, else int8 weights unpacked in
+    # the inner loop: then the kernel doubles the accumulator, so every live channel needs
+    # scale_shift 1 (no left shift), and the bias is kept unscaled
+    int8_weights = not dsp.int16_weights_fit(graph, target)
+    bias = list(folded.bias)
+    if int8_weights:
+        live = np.abs(ws).sum(axis=1) > 0
+        if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
+            return ref.conv2d_s8(graph, op, target)
+        raw = w.array().astype(np.int64).reshape(out_c, -1)
+        stream8 = dsp.interleave(dsp.pad_to(raw, oc2, kpad), 2)
+        weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        bias = [b // 2 for b in bias]
+    else:
+        weights = dsp.int16_words(dsp.interleave(dsp.lane_order(dsp.pad_to(ws, oc2, kpad)), 2))
     q = np.zeros((oc2 // 2, 4, 2), dtype=np.int64)  # [pair][bias, mult, kq, rshift][channel]
     for c in range(out_c):
-        q[c // 2, :, c % 2] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
+        q[c // 2, :, c % 2] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
     pad = ref._padding(op, x, k_h, k_w)
     act_min, act_max = _act_range(op, graph)
     params = (
@@ -93,13 +102,13 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("dil_w", int(op.options.get("dilation_w_factor", 1))),
         ("pad_h", pad.pad_h),
         ("pad_w", pad.pad_w),
-        ("run4", run4),
         ("kpad", kpad),
         ("pad_value", pk.zero_point(x)),
         ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
-        ("weights", pk.const_array(op, "weights16", dsp.int16_words(stream), "int32_t")),
+        ("int8_weights", int(int8_weights)),
+        ("weights", pk.const_array(op, "weights8" if int8_weights else "weights16", weights, "int32_t")),
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
     scratch = 4 * kpad + (kpad if in_c % 4 else 0)
@@ -110,7 +119,7 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
         scratch_bytes=scratch,
         macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * taps,
-        comment=ref._describe(op, k_h, k_w, in_c, out_c) + " dsp",
+        comment=ref._describe(op, k_h, k_w, in_c, out_c) + (" dsp w8" if int8_weights else " dsp"),
     )
 
 

@@ -57,10 +57,25 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     folded, ws = folded_w
     kpad = dsp.round_up(accum_depth, 8)
     out_pad = dsp.round_up(out_depth, GROUP)
-    stream = dsp.interleave(dsp.lane_order(dsp.pad_to(ws, out_pad, kpad)), GROUP)
+    # int16 weights where the flash allows, else int8 (see dsp_conv.py: no left shifts, the kernel
+    # doubles the accumulator, the bias stays unscaled)
+    int8_weights = not dsp.int16_weights_fit(graph, target)
+    bias = list(folded.bias)
+    if int8_weights:
+        live = np.abs(ws).sum(axis=1) > 0
+        if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
+            return ref.fully_connected_s8(graph, op, target)
+        raw = ws // 2  # scale_shift 1: the weights (plus zero point) themselves
+        if raw.size and (raw.min() < -128 or raw.max() > 127):
+            return ref.fully_connected_s8(graph, op, target)  # a weight zero point pushes them out of int8
+        stream8 = dsp.interleave(dsp.pad_to(raw, out_pad, kpad), GROUP)
+        weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        bias = [b // 2 for b in bias]
+    else:
+        weights = dsp.int16_words(dsp.interleave(dsp.lane_order(dsp.pad_to(ws, out_pad, kpad)), GROUP))
     q = np.zeros((out_pad // GROUP, 4, GROUP), dtype=np.int64)  # [group][bias, mult, kq, rshift][channel]
     for c in range(out_depth):
-        q[c // GROUP, :, c % GROUP] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
+        q[c // GROUP, :, c % GROUP] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
     act_min, act_max = quant.activation_range(
         op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
     )
@@ -72,7 +87,8 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
-        ("weights", pk.const_array(op, "weights16", dsp.int16_words(stream), "int32_t")),
+        ("int8_weights", int(int8_weights)),
+        ("weights", pk.const_array(op, "weights8" if int8_weights else "weights16", weights, "int32_t")),
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
     rows = f"{batches}x" if batches > 1 else ""
@@ -83,5 +99,5 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
         scratch_bytes=2 * kpad,
         macs=batches * out_depth * accum_depth,
-        comment=f"{rows}{accum_depth}->{out_depth}{pk.act_suffix(op)} dsp",
+        comment=f"{rows}{accum_depth}->{out_depth}{pk.act_suffix(op)} dsp" + (" w8" if int8_weights else ""),
     )

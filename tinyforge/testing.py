@@ -1,0 +1,232 @@
+"""`tinyforge test`: run a compiled model (natively on the host, or as firmware in an emulator) and
+compare every output byte with the TFLM reference (verify.py). On a mismatch, a second run dumps
+every layer's output to name the first layer that differs.
+
+test_host(model) -> TestReport        host gcc build, runners/host.py
+test_emulator(model, board) -> TestReport   firmware in QEMU (runners/qemu.py) or Renode
+write_junit(report, path)             the report as JUnit XML for CI dashboards
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tinyforge.errors import UsageError
+
+if TYPE_CHECKING:
+    from tinyforge.compiler import CompiledModel
+    from tinyforge.model.tflite import LoadedModel
+    from tinyforge.verify import Comparison, LayerMismatch
+
+
+@dataclass(frozen=True)
+class TestReport:
+    board: str
+    model: str
+    inputs: int
+    mismatched_bytes: int
+    bit_exact: bool
+    arena_bytes: int
+    scratch_bytes: int
+    liveness_bound: int
+    macs: int
+    first_mismatch: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(d.pop("extra"))
+        d["ram_bytes"] = d.get("ram_bytes", self.arena_bytes + self.scratch_bytes)
+        return d
+
+
+def _report(
+    board: str,
+    compiled: CompiledModel,
+    cmp: Comparison,
+    first: LayerMismatch | None,
+    extra: dict[str, Any] | None = None,
+) -> TestReport:
+    s = compiled.stats
+    return TestReport(
+        board=board,
+        model=str(compiled.source.path),
+        inputs=cmp.inputs,
+        mismatched_bytes=cmp.mismatched_bytes,
+        bit_exact=cmp.bit_exact,
+        arena_bytes=s.arena_bytes,
+        scratch_bytes=s.scratch_bytes,
+        liveness_bound=s.liveness_bound,
+        macs=s.macs,
+        first_mismatch=asdict(first) if first else None,
+        extra=extra or {},
+    )
+
+
+def test_host(
+    model: str | Path | LoadedModel,
+    *,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    workdir: str | Path | None = None,
+    sanitize: bool = False,
+    dump_ir: Callable[[str, str], None] | None = None,
+) -> TestReport:
+    """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
+    from tinyforge.compiler import compile_for
+    from tinyforge.runners.host import build_host, run_host
+    from tinyforge.verify import compare, localise_mismatch, make_inputs
+
+    compiled = compile_for(model, "host", dump=dump_ir)
+    data = make_inputs(compiled.inputs, inputs, seed, input_file)
+    with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
+        work = Path(workdir) if workdir else Path(tmp)
+        run = run_host(build_host(compiled, work, sanitize=sanitize), data.records())
+        cmp = compare(compiled, data, [r.outputs for r in run.results])
+
+        def layers(record: bytes) -> dict[int, bytes]:
+            dbg = build_host(compiled, work, sanitize=sanitize, debug_layers=True)
+            return run_host(dbg, [record]).layers
+
+        first = localise_mismatch(compiled, data, cmp, layers)
+    return _report("host", compiled, cmp, first)
+
+
+def test_emulator(
+    model: str | Path | LoadedModel,
+    board: str | None = None,
+    *,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    timeout: float = 120.0,
+    workdir: str | Path | None = None,
+    emulator: str = "qemu",
+) -> TestReport:
+    """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
+    output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
+    to name the first layer that differs. The report adds instructions_per_inference (under
+    -icount shift=0), flash_bytes and ram_bytes."""
+    from tinyforge.boards import DEFAULT_BOARD, load_board
+
+    if emulator == "renode":
+        from tinyforge.runners.renode import test_renode
+
+        return test_renode(
+            model,
+            board or DEFAULT_BOARD,
+            inputs=inputs,
+            seed=seed,
+            input_file=input_file,
+            timeout=timeout,
+            workdir=workdir,
+        )
+    if emulator != "qemu":
+        raise UsageError(f"--emulator {emulator}: expected qemu or renode")
+    from tinyforge.compiler import compile_for
+    from tinyforge.model.tflite import read_tflite
+    from tinyforge.runners.qemu import run_qemu
+    from tinyforge.serial.protocol import layer_outputs
+    from tinyforge.toolchain.build import build_firmware, read_build_dir
+    from tinyforge.verify import compare, localise_mismatch, make_inputs, split_records
+
+    with tempfile.TemporaryDirectory(prefix="tinyforge-qemu-") as tmp:
+        if isinstance(model, str | Path) and Path(model).is_dir():
+            built = read_build_dir(model)
+            if board is not None and board != built.board:
+                raise UsageError(
+                    f"{model} was built for {built.board}, not {board}",
+                    hint=f"drop --board or pass --board {built.board}",
+                )
+            b = load_board(built.board)
+            compiled = compile_for(read_tflite(built.model), b.name)
+            records = list(built.records)
+            elf, sizes = built.elf, dict(built.report.get("sizes", {}))
+        else:
+            b = load_board(board or DEFAULT_BOARD)
+            if not b.is_emulated:
+                raise UsageError(
+                    f"board {b.name} is not emulated: `tinyforge test` runs on the host or in QEMU",
+                    hint="build it with `tinyforge build`, flash it, and watch it with `tinyforge monitor`",
+                )
+            compiled = compile_for(model, b.name)
+            records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
+            res = build_firmware(
+                compiled,
+                b.name,
+                Path(workdir) if workdir else Path(tmp) / "build",
+                records,
+                force=workdir is None,
+            )
+            elf, sizes = res.elf, res.sizes
+        data = split_records(compiled.inputs, records)
+        run = run_qemu(b, elf, timeout=timeout)
+        cmp = compare(compiled, data, [r.outputs for r in run.results])
+
+        def layers(record: bytes) -> dict[int, bytes]:
+            dbg = build_firmware(
+                compiled, b.name, Path(tmp) / "layers", [record], dump_layers=True, force=True
+            )
+            return layer_outputs(run_qemu(b, dbg.elf, timeout=timeout).logs)
+
+        first = localise_mismatch(compiled, data, cmp, layers)
+    ticks = [r.ticks for r in run.results]
+    return _report(
+        b.name,
+        compiled,
+        cmp,
+        first,
+        {
+            "emulator": "qemu",
+            "instructions_per_inference": run.instructions_per_inference,
+            "ticks_per_inference": (sum(ticks) // len(ticks)) if ticks else None,
+            "timer_hz": b.timer.hz,
+            "flash_bytes": int(sizes.get("flash_bytes", 0)),
+            "ram_bytes": int(sizes.get("ram_bytes", 0)),
+            "stack_used": int(run.log_value("stack_used") or 0),
+            "emulator_seconds": round(run.seconds, 3),
+        },
+    )
+
+
+def write_junit(report: TestReport, path: str | Path) -> Path:
+    """A JUnit XML file with one test case (model on board), for CI dashboards."""
+    import xml.etree.ElementTree as ET
+
+    d = report.to_dict()
+    suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"tinyforge.{report.board}",
+        name=f"{Path(report.model).name} on {report.board}",
+    )
+    seconds = d.get("emulator_seconds")
+    if seconds is not None:
+        case.set("time", str(seconds))
+    props = ET.SubElement(case, "properties")
+    for key in (
+        "inputs",
+        "mismatched_bytes",
+        "instructions_per_inference",
+        "flash_bytes",
+        "ram_bytes",
+        "arena_bytes",
+    ):
+        if d.get(key) is not None:
+            ET.SubElement(props, "property", name=key, value=str(d[key]))
+    if not report.bit_exact:
+        fail = ET.SubElement(
+            case, "failure", message=f"{report.mismatched_bytes} output bytes differ from the TFLM reference"
+        )
+        if report.first_mismatch:
+            fail.text = " ".join(f"{k}={v}" for k, v in report.first_mismatch.items())
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(out, encoding="utf-8", xml_declaration=True)
+    return out

@@ -1,0 +1,235 @@
+"""The build pipeline behind `tinyforge build`: model -> compile for the board -> fit check ->
+build directory (project.py renders the sources) -> arm-none-eabi-gcc (gcc.py) -> FirmwareImage
++ memory report (report.json). `read_build_dir` reads such a directory back.
+
+build(model, board, directory) -> BuildResult
+build_firmware(compiled, board, directory, records) -> BuildResult
+read_build_dir(directory) -> BuiltFirmware
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinyforge.boards import load_board
+from tinyforge.compiler import CompiledModel, compile_for
+from tinyforge.errors import UsageError
+from tinyforge.model.convert import load_int8_model
+from tinyforge.model.tflite import LoadedModel
+from tinyforge.toolchain import bsp as bsp_mod
+from tinyforge.toolchain.gcc import build_image
+from tinyforge.toolchain.memory import check_fit, layer_rows, layer_table, region_usage
+from tinyforge.toolchain.project import assemble, check_directory, write_project
+from tinyforge.verify import make_inputs
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    directory: Path
+    board: str
+    elf: Path
+    bin: Path | None
+    hex: Path | None
+    sizes: dict[str, int]  # SectionSizes.to_dict()
+    regions: tuple[dict[str, Any], ...]  # linker region, origin, size, used
+    report: dict[str, Any]  # what report.json holds
+    compiled: CompiledModel = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.report)
+
+
+@dataclass(frozen=True)
+class BuiltFirmware:
+    """An existing build directory, read back for `tinyforge test DIR`."""
+
+    directory: Path
+    board: str
+    elf: Path
+    model: Path
+    records: tuple[bytes, ...]
+    report: dict[str, Any]
+
+
+def default_build_dir(model: str | Path, board: str) -> Path:
+    """`out/<model stem>-<board>`: where `build` writes when no directory is given."""
+    stem = Path(str(model).rstrip("/")).name
+    for suffix in (".tflite", ".keras", ".h5"):
+        stem = stem.removesuffix(suffix)
+    return Path("out") / f"{stem}-{board}"
+
+
+def build(
+    model: str | Path | LoadedModel,
+    board: str,
+    output: str | Path | None = None,
+    *,
+    opt: str = "speed",
+    app_offset: int = 0,
+    inputs: int = 4,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    renode: bool = False,
+    platformio: bool = False,
+    force: bool = False,
+    profile_layers: bool = False,
+) -> BuildResult:
+    """Compile a model to C and build firmware for a board into a directory.
+
+    The directory gets the int8 .tflite, the generated sources, a standalone Makefile, the
+    firmware (.elf/.bin/.hex) and report.json. The firmware runs the model on `inputs` records
+    baked into the image (random with `seed`, or from `input_file`) and prints the TF result
+    protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`).
+    """
+    b = load_board(board)
+    bsp_mod.console_driver(b)  # the host board stops here with a clear message
+    if inputs < 1 and input_file is None:
+        raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
+    directory = (
+        Path(output) if output is not None else default_build_dir(getattr(model, "path", model), b.name)
+    )
+    if isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        # a float model is converted first; its int8 .tflite ends up in the build directory
+        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
+            loaded = load_int8_model(
+                model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite")
+            )
+    compiled = compile_for(loaded, b.name)
+    records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
+    return build_firmware(
+        compiled,
+        b.name,
+        directory,
+        records,
+        opt=opt,
+        app_offset=app_offset,
+        renode=renode,
+        platformio=platformio,
+        force=force,
+        profile_layers=profile_layers,
+    )
+
+
+def build_firmware(
+    compiled: CompiledModel,
+    board: str,
+    directory: str | Path,
+    records: list[bytes],
+    *,
+    opt: str = "speed",
+    app_offset: int = 0,
+    renode: bool = False,
+    platformio: bool = False,
+    force: bool = False,
+    profile_layers: bool = False,
+    dump_layers: bool = False,
+) -> BuildResult:
+    """Build firmware for an already compiled model and explicit input records (each record is
+    every model input back to back). See `build`."""
+    b = load_board(board)
+    directory = Path(directory).resolve()
+    s = compiled.stats
+    budget = check_fit(
+        b,
+        weight_bytes=s.weight_bytes,
+        arena_bytes=s.arena_bytes,
+        scratch_bytes=s.scratch_bytes,
+        input_bytes=sum(len(r) for r in records),
+        output_bytes=sum(o.nbytes for o in compiled.outputs),
+        app_offset=app_offset,
+        for_emulator=b.is_emulated,
+    )
+    bsp_mod.link_regions(b, app_offset)  # validates --app-offset before anything is written
+    check_directory(directory, force=force)
+    project = assemble(
+        compiled,
+        b,
+        directory,
+        records=records,
+        opt=opt,
+        app_offset=app_offset,
+        arena_region=budget.arena_region,
+    )
+    extra: dict[str, bytes] = {}
+    if platformio:
+        from tinyforge.toolchain.platformio import render_platformio
+
+        extra["platformio.ini"] = render_platformio(project).encode()
+    if renode:
+        from tinyforge.runners.renode import render_renode_files
+
+        extra.update(render_renode_files(b, project))
+    write_project(project, extra)
+    image = build_image(project.spec(profile_layers=profile_layers, dump_layers=dump_layers))
+    usage = region_usage(image.elf, bsp_mod.link_regions(b, app_offset))
+    regions = tuple(
+        {"name": u.name, "origin": u.origin, "size": u.size, "used": u.used, "percent": round(u.percent, 1)}
+        for u in usage
+    )
+    report: dict[str, Any] = {
+        "board": b.name,
+        "model": str(compiled.source.path),
+        "model_sha256": project.manifest["model_sha256"],
+        "directory": str(directory),
+        "elf": str(image.elf),
+        "opt": opt,
+        "app_offset": app_offset,
+        "inputs": len(records),
+        "arena_region": budget.arena_region,
+        "sizes": image.sizes.to_dict(),
+        "flash_bytes": image.sizes.flash_bytes,
+        "ram_bytes": image.sizes.ram_bytes,
+        "regions": list(regions),
+        "model_stats": {
+            "macs": s.macs,
+            "layers": s.layers,
+            "weight_bytes": s.weight_bytes,
+            "arena_bytes": s.arena_bytes,
+            "scratch_bytes": s.scratch_bytes,
+            "liveness_bound": s.liveness_bound,
+        },
+        "stack_bytes": b.stack_bytes,
+        "manifest": dict(project.manifest),
+        "layers": layer_rows(layer_table(compiled)),
+        "files": sorted(set(project.files) | set(extra)),
+    }
+    (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return BuildResult(
+        directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
+    )
+
+
+def read_build_dir(directory: str | Path) -> BuiltFirmware:
+    """Read back a `tinyforge build` directory: board, firmware, model and its input records."""
+    d = Path(directory)
+    rep_path = d / "report.json"
+    if not rep_path.is_file():
+        raise UsageError(
+            f"{d} is not a tinyforge build directory (no report.json)",
+            hint="build one with `tinyforge build MODEL -o DIR`",
+        )
+    try:
+        report = json.loads(rep_path.read_text())
+        count = int(report["inputs"])
+        board = str(report["board"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory"
+        ) from exc
+    blob = (d / "src" / "inputs.bin").read_bytes() if (d / "src" / "inputs.bin").is_file() else b""
+    if count < 1 or len(blob) % count:
+        raise UsageError(
+            f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory"
+        )
+    n = len(blob) // count
+    records = tuple(blob[i * n : (i + 1) * n] for i in range(count))
+    for need in ("firmware.elf", "model.tflite"):
+        if not (d / need).is_file():
+            raise UsageError(f"{d}/{need} is missing", hint="rebuild with `tinyforge build` or `make`")
+    return BuiltFirmware(d, board, d / "firmware.elf", d / "model.tflite", records, report)
