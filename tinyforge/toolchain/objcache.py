@@ -42,6 +42,10 @@ def _key(argv: Sequence[str], src: Path, obj: Path, cwd: Path) -> str | None:
     return h.hexdigest()
 
 
+def _resolve(name: str, cwd: Path) -> Path:
+    return cwd / name[2:] if name.startswith("./") else Path(name)
+
+
 def _deps(dep_file: Path) -> list[Path]:
     text = dep_file.read_text().replace("\\\n", " ")
     _target, _, rest = text.partition(":")
@@ -63,7 +67,7 @@ def compile_cached(
     if meta.is_file():
         try:
             deps = json.loads(meta.read_text())
-            if all(_digest(Path(p)) == d for p, d in deps.items()):
+            if all(_digest(_resolve(p, cwd)) == d for p, d in deps.items()):
                 shutil.copyfile(entry / "obj.o", obj if obj.is_absolute() else cwd / obj)
                 return True
         except (OSError, ValueError):
@@ -74,8 +78,12 @@ def compile_cached(
     try:
         deps = {}
         for p in _deps(dep_file):
-            full = p if p.is_absolute() else cwd / p
-            deps[str(full)] = _digest(full)
+            full = (p if p.is_absolute() else cwd / p).resolve()
+            try:  # headers inside the build directory are checked in *that* build's directory
+                name = "./" + full.relative_to(cwd.resolve()).as_posix()
+            except ValueError:
+                name = str(full)
+            deps[name] = _digest(full)
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root))
         shutil.copyfile(obj, tmp / "obj.o")
