@@ -6,7 +6,8 @@
  * channel c by 2^(left_shift_c + 1), so the accumulator is a = acc * 2^(left_shift + 1), and
  *     SMMLAR(a, mult, kq) = kq + ((a*mult + 2^31) >> 32) = kq + SaturatingRoundingDoublingHighMul
  * with kq = 2^(rshift-1) + out_zp * 2^rshift; adding the sign of a (ASR #31) turns the rounding of
- * the final arithmetic right shift by rshift into TFLM's round-half-away-from-zero.
+ * the final arithmetic right shift by rshift into TFLM's round-half-away-from-zero. (With int8
+ * weights, on boards with little flash, only left_shift 0 is taken and the kernels double the sum.)
  */
 #ifndef TF_DSP_COMMON_H
 #define TF_DSP_COMMON_H

@@ -161,7 +161,7 @@ TF_INLINE void tf_dsp_conv_block_full(const int32_t *x, const int32_t *w, const 
         int32_t a11 = a01;
         if (w8) {
             w = tf_dsp_mac_2x2_w8(x, w, pairs, &a00, &a01, &a10, &a11);
-            a00 *= 2; /* int8 weights are not scaled: double here (see tf_dsp_common.h) */
+            a00 *= 2; /* int8 weights are not scaled by 2: double the sum instead (dsp_conv.py) */
             a01 *= 2;
             a10 *= 2;
             a11 *= 2;
@@ -352,7 +352,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int32_t chunks = p->kpad >> 2;
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
-                       p->pad_w == 0 && (p->in_c & 3) == 0;
+                       p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
     int32_t b, pix;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -360,8 +360,8 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
         for (pix = 0; pix < npix; pix += 2) {
             const int32_t pix1 = pix + 1 < npix ? pix + 1 : pix;
             if (direct) {
-                tf_dsp_expand(in_b + pix * p->in_c, chunks, xbuf, 4);
-                tf_dsp_expand(in_b + pix1 * p->in_c, chunks, xbuf + 2, 4);
+                tf_dsp_expand_pairs(in_b + pix * p->in_c, chunks >> 1, xbuf);
+                tf_dsp_expand_pairs(in_b + pix1 * p->in_c, chunks >> 1, xbuf + 2);
             } else {
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row);

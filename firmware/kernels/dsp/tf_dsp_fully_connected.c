@@ -156,7 +156,7 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
                 tf_dsp_mac_1x4_w8(x, w, p->kpad >> 2, acc);
                 w += p->kpad;
                 for (j = 0; j < 4; ++j) {
-                    acc[j] *= 2; /* int8 weights are not scaled: double here (see tf_dsp_common.h) */
+                    acc[j] *= 2; /* int8 weights are not scaled by 2: double the sum instead */
                 }
             } else {
                 tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
