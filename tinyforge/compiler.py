@@ -77,9 +77,15 @@ def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
 
 def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
     """Let a layer write its output over an input the kernel declares safe to overwrite
-    (elementwise ops, activations, softmax), when nothing reads that input afterwards."""
-    protected = {graph.storage(t) for t in graph.inputs}  # callers may reuse their input buffer
+    (elementwise ops, activations, softmax, depthwise by channel planes, direct 1x1 convolutions),
+    when nothing reads that input afterwards. Each candidate is kept only if the planned arena does
+    not grow (sharing a large input's buffer with a smaller output can lengthen its life).
+
+    As in TFLite Micro, an input buffer may be reused once the input has been read: code that
+    writes inputs in place (`model_input()`) writes them again before every `model_run()`."""
+    scratch = {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)}
     aliases = dict(graph.aliases)
+    best = plan_memory(graph, scratch).arena_bytes
     for pos, lay in enumerate(layers):
         for out, src in lay.call.in_place:
             g = graph.with_(aliases=MappingProxyType(aliases))
@@ -92,13 +98,15 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
             if (
                 s_src == s_out
                 or t_src.is_constant
-                or s_src in protected
                 or last_read != pos
-                or t_src.nbytes != t_out.nbytes
+                or t_out.nbytes > t_src.nbytes
                 or any(g.storage(a) == s_out for a in aliases if a != out)
             ):
                 continue
-            aliases[out] = s_src
+            trial = {**aliases, out: s_src}
+            arena = plan_memory(graph.with_(aliases=MappingProxyType(trial)), scratch).arena_bytes
+            if arena <= best:
+                aliases, best = trial, arena
     return graph.with_(aliases=MappingProxyType(aliases))
 
 

@@ -112,6 +112,12 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
     scratch = 4 * kpad + (kpad if in_c % 4 else 0)
+    s_h, s_w = int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))
+    # The kernel's direct 1x1 path copies two input pixels to the scratch before writing their
+    # outputs, and output pixel p ends where input pixel p ends or earlier (out_c <= in_c): the output
+    # may overwrite the input in place (same condition as `direct` in tf_dsp_conv.c).
+    direct = (k_h, k_w, s_h, s_w, pad.pad_h, pad.pad_w) == (1, 1, 1, 1, 0, 0) and in_c % 8 == 0
+    in_place = ((op.outputs[0], op.inputs[0]),) if direct and out_c <= in_c else ()
     return KernelCall(
         function="tf_dsp_conv_s8",
         params_type="tf_dsp_conv_s8_params_t",
@@ -120,6 +126,7 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         scratch_bytes=scratch,
         macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * taps,
         comment=ref._describe(op, k_h, k_w, in_c, out_c) + (" dsp w8" if int8_weights else " dsp"),
+        in_place=in_place,
     )
 
 
@@ -216,4 +223,8 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         scratch_bytes=dw_scratch_bytes(y.shape[1], y.shape[2], plane_h, plane_w),
         macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * k_h * k_w,
         comment=comment,
+        # With one output channel per input channel, channel c is copied into the plane before any
+        # output of channel c is written, and outputs of channel c land only on channel-c positions
+        # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).
+        in_place=((op.outputs[0], op.inputs[0]),) if depth_mult == 1 else (),
     )
