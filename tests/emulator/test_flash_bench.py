@@ -102,7 +102,7 @@ def test_stock_stm32flash_writes_verifies_and_starts(bootloader: Path, hello: Pa
             )  # fmt: skip
             out = b""
             deadline = time.monotonic() + 20
-            while b"TF DONE" not in out and time.monotonic() < deadline:
+            while b"TF DONE status=pass count=0\n" not in out and time.monotonic() < deadline:
                 if select.select([fd], [], [], 0.2)[0]:
                     try:
                         out += os.read(fd, 4096)

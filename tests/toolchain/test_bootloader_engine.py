@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import select
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,10 @@ def test_nacks_are_typed_and_name_the_address(sim: Path, stream: bool) -> None:
     with pytest.raises(NackError) as e:
         bl.read_memory(0x30000000, 256)  # unmapped
     assert e.value.stage == "address"
-    bl.sync()  # a streamed READ's length pair may still be in flight: resync
+    # a streamed READ's length pair may still be in flight and be taken as a command: let the
+    # device drop it (its idle timeout is 1 s) before resyncing, so the result does not depend on timing
+    time.sleep(1.2)
+    bl.sync()
     assert bl.get_id() == 0x413  # still in step after NACKs
     finish(p)
 

@@ -19,7 +19,7 @@ from tinyforge.resources import cache_dir
 
 
 def cache_root() -> Path:
-    return cache_dir() / "objects"
+    return cache_dir() / "objects-v2"  # bump when the entry format changes
 
 
 def _digest(path: Path) -> str | None:
