@@ -33,3 +33,20 @@ def dense(path: Path, n_in: int = 64, n_out: int = 16, seed: int = 1) -> Path:
     m.output(y)
     path.write_bytes(m.build())
     return path
+
+
+def max_pool(path: Path, shape: tuple[int, ...] = (1, 8, 8, 4)) -> Path:
+    """One 2x2 stride-2 MAX_POOL_2D layer: its output cannot overwrite its input, so the arena holds both."""
+    n, h, w, c = shape
+    m = ModelBuilder()
+    x = m.input(shape, "int8", scale=0.05, zero_point=-3, name="x")
+    y = m.tensor((n, h // 2, w // 2, c), "int8", scale=0.05, zero_point=-3, name="y")
+    m.op(
+        "MAX_POOL_2D",
+        [x],
+        [y],
+        options("Pool2DOptions", padding=1, strideW=2, strideH=2, filterWidth=2, filterHeight=2),
+    )
+    m.output(y)
+    path.write_bytes(m.build())
+    return path

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _fw_models import dense, logistic
+from _fw_models import dense, logistic, max_pool
 
 from tinyforge import api, proc
 from tinyforge.cli import main
@@ -159,25 +159,25 @@ def test_model_too_big_fails_before_compiling(tmp_path: Path) -> None:
 
 
 def test_arena_too_big_for_ram(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    m = logistic(tmp_path / "wide.tflite", (1, 200, 200, 4))  # arena 313 KB
+    m = logistic(tmp_path / "wide.tflite", (1, 200, 200, 4))  # arena 156 KB (in place) + 156 KB outputs
     code, _, err = run_cli(
         ["build", str(m), "--board", "nucleo-f446re", "--inputs", "1", "-o", str(tmp_path / "o")], capsys
     )
     assert code == 2
     assert re.search(
-        r"model does not fit: arena 313 KB \+ scratch \d+ B \+ output buffers 156 KB \+ stack 8.0 KB > RAM 128 KB "
+        r"model does not fit: arena 156 KB \+ scratch \d+ B \+ output buffers 156 KB \+ stack 8.0 KB > RAM 128 KB "
         r"on nucleo-f446re, \d+ KB too much",
         err,
     )
 
 
 def test_big_arena_goes_to_another_ram_region(tmp_path: Path) -> None:
-    m = logistic(tmp_path / "mid.tflite", (1, 160, 160, 4))  # arena 200 KB > sram1 192 KB
+    m = max_pool(tmp_path / "mid.tflite", (1, 200, 200, 4))  # arena 160 + 40 KB > sram1 192 KB
     res = api.build(m, "nucleo-l4r5zi", tmp_path / "o", inputs=1)
     assert res.report["arena_region"] == "SRAM3"
     arena = symbol_address(res.elf, "__tf_arena_start")
     assert arena is not None and 0x20040000 <= arena < 0x200A0000
-    assert {r["name"]: r["used"] for r in res.regions}["SRAM3"] >= 200 * 1024
+    assert {r["name"]: r["used"] for r in res.regions}["SRAM3"] >= 200_000
 
 
 @pytest.mark.parametrize("board", ["nucleo-f446re", "nucleo-l4r5zi"])
