@@ -20,7 +20,9 @@ INT8_MODELS = {
 def shared_model(name: str) -> Path:
     path = SHARED_MODELS / name
     if not path.exists():
-        pytest.fail(f"shared model {path} is missing: tests expect ../shared/models/mlperf-tiny beside the repo")
+        pytest.fail(
+            f"shared model {path} is missing: tests expect ../shared/models/mlperf-tiny beside the repo"
+        )
     return path
 
 

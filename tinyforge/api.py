@@ -654,4 +654,6 @@ def bench(
     `layers`, also the instructions of every layer. `bit_exact` compares the output with TFLM."""
     from tinyforge.bench import bench_model
 
-    return bench_model(model, board, layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout)
+    return bench_model(
+        model, board, layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout
+    )

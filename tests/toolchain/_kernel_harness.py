@@ -27,6 +27,7 @@ from tinyforge.kernels.registry import (
     ScratchArg,
     Target,
     TensorArg,
+    entries,
     select,
 )
 from tinyforge.resources import firmware_dir
@@ -34,6 +35,7 @@ from tinyforge.resources import firmware_dir
 # The kernel library of this task (part A): compiled on their own so the harness does not depend
 # on other kernel files being in a buildable state.
 KERNEL_SOURCES = (
+    "tf_fast_conv.c",
     "tf_conv.c",
     "tf_depthwise.c",
     "tf_fully_connected.c",
@@ -246,9 +248,15 @@ def run_cases(
 # ---- building cases from graphs ---------------------------------------------------------------
 
 
-def case_for_op(graph: Graph, op: Op, tensors: dict[int, bytes], *, in_place: bool = False) -> Case:
-    """A Case for `op` with input bytes taken from `tensors` (tensor index -> bytes)."""
-    call = select(graph, op, Target())
+def case_for_op(
+    graph: Graph, op: Op, tensors: dict[int, bytes], *, in_place: bool = False, kernel: str | None = None
+) -> Case:
+    """A Case for `op` with input bytes taken from `tensors` (tensor index -> bytes); `kernel`
+    names a registry entry to use instead of the one select() picks (e.g. a reference kernel)."""
+    if kernel is None:
+        call = select(graph, op, Target())
+    else:
+        call = next(e for e in entries(op.kind) if e.name == kernel).packer(graph, op, Target())
     inputs: dict[int, bytes] = {}
     outs: dict[int, int] = {}
     for a in call.args:

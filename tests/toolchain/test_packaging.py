@@ -18,7 +18,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_wheel_ships_data_and_runs_elsewhere(tmp_path):
     proc.run_tool(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), REPO],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            REPO,
+        ],
         timeout=300,
     )
     (wheel,) = tmp_path.glob("tinyforge-*.whl")

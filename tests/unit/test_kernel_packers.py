@@ -11,6 +11,7 @@ import pytest
 
 from tinyforge.errors import UnsupportedOpError
 from tinyforge.ir.graph import Graph, Op, Quantization, Tensor, freeze_options
+from tinyforge.kernels.ops.conv import conv2d_s8
 from tinyforge.kernels.ops.elementwise import broadcast_layout
 from tinyforge.kernels.registry import ConstArray, Target, TensorArg, select, unsupported_reason
 from tinyforge.model.tflite import read_tflite
@@ -66,7 +67,7 @@ def conv_graph(in_dtype: str = "int8", w_dtype: str = "int8", w_const: bool = Tr
 
 def test_conv_packs_per_channel_params() -> None:
     g = conv_graph()
-    call = select(g, g.ops[0], Target())
+    call = conv2d_s8(g, g.ops[0], Target())  # the reference packer (select() prefers tf_fast_conv_s8)
     p = dict(call.params)
     assert call.function == "tf_conv2d_s8" and call.params_type == "tf_conv2d_s8_params_t"
     assert (p["pad_h"], p["pad_w"], p["input_offset"], p["per_channel"]) == (1, 1, 3, 1)

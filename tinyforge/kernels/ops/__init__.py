@@ -19,6 +19,8 @@ MODULES = [
     "activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
     "quantize",  # QUANTIZE, DEQUANTIZE
     "layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
+    # faster portable kernels (no features: M0+/M3 and the host), preferred over the reference ones
+    "fast_conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
     # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
     "dsp_conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "dsp_fully_connected",  # FULLY_CONNECTED
