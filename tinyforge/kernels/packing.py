@@ -78,3 +78,17 @@ def contiguous_strides(shape: Sequence[int]) -> list[int]:
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
     return strides
+
+
+def window_params(op: Op, pad_h: int, pad_w: int) -> tuple[tuple[str, int], ...]:
+    """The sliding-window fields every convolution-like params struct has: strides, dilations
+    and the top/left padding."""
+    o = op.options
+    return (
+        ("stride_h", int(o.get("stride_h", 1))),
+        ("stride_w", int(o.get("stride_w", 1))),
+        ("dil_h", int(o.get("dilation_h_factor", 1))),
+        ("dil_w", int(o.get("dilation_w_factor", 1))),
+        ("pad_h", pad_h),
+        ("pad_w", pad_w),
+    )
