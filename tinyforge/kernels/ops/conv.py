@@ -7,7 +7,7 @@ from __future__ import annotations
 from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, ParamValue, Target, TensorArg, kernel
 
 
 def _weights_reason(w: Tensor | None, axis: int) -> str | None:
@@ -106,6 +106,28 @@ def _accepts_conv(graph: Graph, op: Op) -> str | None:
     return None
 
 
+def _quant_fields(
+    op: Op, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor
+) -> tuple[tuple[str, ParamValue], ...]:
+    """The requantization and constant fields the reference CONV_2D and DEPTHWISE_CONV_2D share:
+    offsets, activation clamp, weights, bias and per-channel (or per-tensor) multiplier/shift."""
+    pairs, per_channel = _multipliers(x, w, y)
+    act_min, act_max = quant.activation_range(
+        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
+    )
+    return (
+        ("input_offset", -pk.zero_point(x)),
+        ("output_offset", pk.zero_point(y)),
+        ("act_min", act_min),
+        ("act_max", act_max),
+        ("per_channel", per_channel),
+        ("weights", pk.const_array(op, "weights", w.array(), "int8_t")),
+        ("bias", pk.const_array(op, "bias", b.array(), "int32_t") if b is not None else 0),
+        ("out_mult", pk.const_array(op, "out_mult", [m for m, _ in pairs], "int32_t")),
+        ("out_shift", pk.const_array(op, "out_shift", [s for _, s in pairs], "int32_t")),
+    )
+
+
 @kernel("CONV_2D", name="conv2d_s8", accepts=_accepts_conv)
 def conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
@@ -113,10 +135,6 @@ def conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     assert x is not None and w is not None
     out_c, k_h, k_w, filter_in_c = w.shape
     pad = _padding(op, x, k_h, k_w)
-    pairs, per_channel = _multipliers(x, w, y)
-    act_min, act_max = quant.activation_range(
-        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
-    )
     params = (
         ("batches", x.shape[0]),
         ("in_h", x.shape[1]),
@@ -129,15 +147,7 @@ def conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("k_w", k_w),
         ("filter_in_c", filter_in_c),
         *pk.window_params(op, pad.pad_h, pad.pad_w),
-        ("input_offset", -pk.zero_point(x)),
-        ("output_offset", pk.zero_point(y)),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("per_channel", per_channel),
-        ("weights", pk.const_array(op, "weights", w.array(), "int8_t")),
-        ("bias", pk.const_array(op, "bias", b.array(), "int32_t") if b is not None else 0),
-        ("out_mult", pk.const_array(op, "out_mult", [m for m, _ in pairs], "int32_t")),
-        ("out_shift", pk.const_array(op, "out_shift", [s for _, s in pairs], "int32_t")),
+        *_quant_fields(op, x, w, b, y),
     )
     groups = x.shape[3] // filter_in_c
     macs = y.shape[0] * y.shape[1] * y.shape[2] * out_c * k_h * k_w * filter_in_c
@@ -177,10 +187,6 @@ def depthwise_conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     _, k_h, k_w, out_c = w.shape
     depth_mult = out_c // x.shape[3]
     pad = _padding(op, x, k_h, k_w)
-    pairs, per_channel = _multipliers(x, w, y)
-    act_min, act_max = quant.activation_range(
-        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
-    )
     params = (
         ("batches", x.shape[0]),
         ("in_h", x.shape[1]),
@@ -193,15 +199,7 @@ def depthwise_conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("k_h", k_h),
         ("k_w", k_w),
         *pk.window_params(op, pad.pad_h, pad.pad_w),
-        ("input_offset", -pk.zero_point(x)),
-        ("output_offset", pk.zero_point(y)),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("per_channel", per_channel),
-        ("weights", pk.const_array(op, "weights", w.array(), "int8_t")),
-        ("bias", pk.const_array(op, "bias", b.array(), "int32_t") if b is not None else 0),
-        ("out_mult", pk.const_array(op, "out_mult", [m for m, _ in pairs], "int32_t")),
-        ("out_shift", pk.const_array(op, "out_shift", [s for _, s in pairs], "int32_t")),
+        *_quant_fields(op, x, w, b, y),
     )
     macs = y.shape[0] * y.shape[1] * y.shape[2] * out_c * k_h * k_w
     comment = (
