@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-MODELS_DIR = REPO.parent / "shared" / "models" / "mlperf-tiny"
+MODELS_DIR = REPO / "tests" / "data" / "mlperf-tiny"
 MODELS = {
     "kws": "kws_ref_model.tflite",
     "resnet": "pretrainedResnet_quant.tflite",

@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/build_time.py [--board mps2-an386]
 
-Needs ../shared/models/mlperf-tiny for KWS (skipped with a note if absent).
+Uses KWS from tests/data/mlperf-tiny.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from tests.toolchain.opmodels import ModelBuilder, options  # noqa: E402  (a .tflite writer, no TF)
 from tinyforge import api  # noqa: E402
 
-KWS = REPO.parent / "shared" / "models" / "mlperf-tiny" / "kws_ref_model.tflite"
+KWS = REPO / "tests" / "data" / "mlperf-tiny" / "kws_ref_model.tflite"
 
 
 def dense_chain(weight_bytes: int, width: int = 512, seed: int = 0) -> bytes:

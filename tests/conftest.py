@@ -1,4 +1,4 @@
-"""Shared test fixtures. The MLPerf Tiny models live in ../shared beside the checkout (CI has it)."""
+"""Shared test fixtures. The MLPerf Tiny models the tests use are in tests/data/mlperf-tiny (Apache-2.0)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_MODELS = REPO.parent / "shared" / "models" / "mlperf-tiny"
+SHARED_MODELS = REPO / "tests" / "data" / "mlperf-tiny"
 
 INT8_MODELS = {
     "kws": "kws_ref_model.tflite",
@@ -21,7 +21,7 @@ def shared_model(name: str) -> Path:
     path = SHARED_MODELS / name
     if not path.exists():
         pytest.fail(
-            f"shared model {path} is missing: tests expect ../shared/models/mlperf-tiny beside the repo"
+            f"test model {path} is missing from tests/data/mlperf-tiny"
         )
     return path
 

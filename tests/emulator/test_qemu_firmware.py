@@ -23,7 +23,7 @@ pytestmark = pytest.mark.emulator
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 QEMU_BOARDS = [b.name for b in list_boards() if b.is_emulated]
-SHARED_KWS = Path(__file__).resolve().parents[3] / "shared/models/mlperf-tiny/kws_ref_model.tflite"
+SHARED_KWS = Path(__file__).resolve().parents[1] / "data/mlperf-tiny/kws_ref_model.tflite"
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -249,7 +249,7 @@ def test_qemu_command_line_is_recorded(dense_model: Path, tmp_path: Path) -> Non
 
 def test_kws_on_the_default_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not SHARED_KWS.is_file():
-        pytest.fail(f"{SHARED_KWS} is missing: tests expect ../shared/models/mlperf-tiny beside the repo")
+        pytest.fail(f"{SHARED_KWS} is missing: it belongs in tests/data/mlperf-tiny")
     code, out, err = run_cli(
         ["test", str(SHARED_KWS), "--board", "mps2-an386", "--inputs", "2", "--json"], capsys
     )

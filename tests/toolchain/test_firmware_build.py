@@ -278,9 +278,9 @@ def test_renode_robot_parses_with_robotframework(board: str, models: dict[str, P
 def test_float_keras_model_is_converted_into_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = Path(__file__).resolve().parents[3] / "shared/models/mlperf-tiny/ad01.h5"
+    src = Path(__file__).resolve().parents[1] / "data/mlperf-tiny/ad01.h5"
     if not src.is_file():
-        pytest.fail(f"{src} is missing: tests expect ../shared/models/mlperf-tiny beside the repo")
+        pytest.fail(f"{src} is missing: it belongs in tests/data/mlperf-tiny")
     before = sorted(p.name for p in src.parent.iterdir())
     code, out, err = run_cli(
         ["build", str(src), "-o", str(tmp_path / "o"), "--inputs", "1", "--json"], capsys
