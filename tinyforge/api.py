@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
     from tinyforge.model.tflite import LoadedModel
-    from tinyforge.testing import TestReport
+    from tinyforge.run.testing import TestReport
+    from tinyforge.run.verify import InputSet
     from tinyforge.toolchain.build import BuildResult, BuiltFirmware
-    from tinyforge.verify import InputSet
 
 # The dataclasses some functions below return, importable from here (`api.TestReport`) without
 # importing their modules (numpy, jinja2) with this one.
 _REEXPORTS = {
-    "TestReport": "tinyforge.testing",
+    "TestReport": "tinyforge.run.testing",
     "BuildResult": "tinyforge.toolchain.build",
     "BuiltFirmware": "tinyforge.toolchain.build",
 }
@@ -71,8 +71,8 @@ def inspect(model: str | Path, board: str = "host") -> dict[str, Any]:
     import hashlib
 
     from tinyforge.errors import TinyforgeError
+    from tinyforge.ir.metrics import largest_live_pair, op_macs, weight_bytes
     from tinyforge.ir.passes import check_quantized
-    from tinyforge.ir.stats import largest_live_pair, op_macs, weight_bytes
     from tinyforge.kernels.registry import unsupported_reason
     from tinyforge.model.tflite import read_tflite
 
@@ -226,7 +226,7 @@ def make_inputs(
     compiled: CompiledModel, count: int = 20, seed: int = 0, input_file: str | Path | None = None
 ) -> InputSet:
     """Test inputs for a compiled model: `count` random records (with `seed`), or a .npy file's."""
-    from tinyforge import verify
+    from tinyforge.run import verify
 
     return verify.make_inputs(compiled.inputs, count, seed, input_file)
 
@@ -242,8 +242,8 @@ def test_host(
     dump_ir: Callable[[str, str], None] | None = None,
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference
-    (tinyforge/testing.py)."""
-    from tinyforge import testing
+    (tinyforge/run/testing.py)."""
+    from tinyforge.run import testing
 
     return testing.test_host(
         model,
@@ -259,7 +259,7 @@ def test_host(
 # ==== build / emulator test ===================================================
 # toolchain/build.py: model -> compile for the board -> fit check -> build directory
 # (toolchain/project.py) -> arm-none-eabi-gcc (toolchain/gcc.py) -> FirmwareImage + memory report;
-# `test` on an emulated board (testing.py) runs that firmware in QEMU (runners/qemu.py) and compares
+# `test` on an emulated board (testing.py) runs that firmware in QEMU (run/qemu.py) and compares
 # with the reference (verify.py).
 
 DEFAULT_FIRMWARE_BOARD = "mps2-an386"
@@ -367,7 +367,7 @@ def test_emulator(
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
     -icount shift=0), flash_bytes and ram_bytes."""
-    from tinyforge import testing
+    from tinyforge.run import testing
 
     return testing.test_emulator(
         model,
@@ -383,7 +383,7 @@ def test_emulator(
 
 def write_junit(report: TestReport, path: str | Path) -> Path:
     """A JUnit XML file with one test case (model on board), for CI dashboards."""
-    from tinyforge import testing
+    from tinyforge.run import testing
 
     return testing.write_junit(report, path)
 
@@ -517,7 +517,7 @@ def flash(
 def build_bootloader(board: str = "mps2-an386") -> Path:
     """The emulated bench's serial bootloader for `board` (built once, cached)."""
     from tinyforge.boards import load_board
-    from tinyforge.flash.bench import build_bootloader as _build
+    from tinyforge.flash.emulated_bench import build_bootloader as _build
 
     return _build(load_board(board))
 
@@ -533,8 +533,8 @@ def emulate(
     (a context manager; `.port` is what `tinyforge flash --port` / stm32flash take)."""
     from tinyforge.boards import load_board
     from tinyforge.errors import UsageError
-    from tinyforge.flash.bench import build_bootloader as _build
-    from tinyforge.flash.bench import parse_serial, start_emulator
+    from tinyforge.flash.emulated_bench import build_bootloader as _build
+    from tinyforge.flash.emulated_bench import parse_serial, start_emulator
 
     spec = parse_serial(serial)  # bad input fails before anything is built
     profile = load_board(board)
@@ -633,11 +633,11 @@ def monitor(
 
 
 # ==== bench ===================================================================
-# `tinyforge bench` (tinyforge/bench.py): instructions per inference in QEMU -icount (the anchors'
+# `tinyforge bench` (tinyforge/run/bench.py): instructions per inference in QEMU -icount (the anchors'
 # method and input pattern), MACs per instruction, flash and RAM split, optional per-layer table.
 
 if TYPE_CHECKING:
-    from tinyforge.bench import BenchReport
+    from tinyforge.run.bench import BenchReport
 
 
 def bench(
@@ -652,7 +652,7 @@ def bench(
     under `qemu-system-arm -icount shift=0` and report instructions, MACs/instruction, flash
     (weights / kernels+runtime / harness) and RAM (arena, scratch, stack high-water mark); with
     `layers`, also the instructions of every layer. `bit_exact` compares the output with TFLM."""
-    from tinyforge.bench import bench_model
+    from tinyforge.run.bench import bench_model
 
     return bench_model(
         model, board, layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout

@@ -16,11 +16,11 @@ from tinyforge.boards import load_board
 from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph
+from tinyforge.ir.metrics import op_macs
 from tinyforge.ir.passes import dump_graph, run_passes
-from tinyforge.ir.stats import op_macs
 from tinyforge.kernels.registry import Target, select
 from tinyforge.model.tflite import LoadedModel
-from tinyforge.plan.memory import MemoryPlan, lifetimes, liveness_bound, plan_memory
+from tinyforge.plan.arena import MemoryPlan, lifetimes, liveness_bound, plan_memory
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def run(board: str = "mps2-an386", out: Path = Path("out/demo")) -> int:
     from tinyforge import api
     from tinyforge.boards import load_board
     from tinyforge.resources import examples_dir
-    from tinyforge.runners.qemu import run_qemu
+    from tinyforge.run.qemu import run_qemu
 
     ex = examples_dir() / "digits"
     out.mkdir(parents=True, exist_ok=True)

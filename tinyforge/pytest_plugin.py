@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tinyforge.compiler import CompiledModel
-    from tinyforge.verify import InputSet
+    from tinyforge.run.verify import InputSet
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class TinyforgeRun:
 def _input_set(compiled: CompiledModel, inputs: Any, seed: int) -> InputSet:
     import numpy as np
 
-    from tinyforge.verify import InputSet, random_inputs
+    from tinyforge.run.verify import InputSet, random_inputs
 
     specs = compiled.inputs
     if isinstance(inputs, int):
@@ -94,20 +94,20 @@ def run_model(
 ) -> TinyforgeRun:
     from tinyforge import api
     from tinyforge.boards import load_board
-    from tinyforge.verify import reference_outputs
+    from tinyforge.run.verify import reference_outputs
 
     b = load_board(board)
     compiled = api.compile(model, b.name)
     data = _input_set(compiled, inputs, seed)
     records = data.records()
     if b.is_host:
-        from tinyforge.runners.host import build_host, run_host
+        from tinyforge.run.host import build_host, run_host
 
         host_run = run_host(build_host(compiled, workdir / "host"), records, timeout=timeout)
         results, lines = host_run.results, tuple(host_run.stdout.splitlines())
         ipi = flash = ram = None
     else:
-        from tinyforge.runners.qemu import run_qemu
+        from tinyforge.run.qemu import run_qemu
 
         built = api.build_firmware(compiled, b.name, workdir / b.name, records, force=True)
         qrun = run_qemu(b, built.elf, timeout=timeout)

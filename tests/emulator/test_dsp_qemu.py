@@ -58,8 +58,8 @@ def test_int8_weight_variant_in_qemu(builder, tmp_path: Path) -> None:  # noqa: 
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import read_tflite
-    from tinyforge.runners.qemu import run_qemu
-    from tinyforge.verify import compare, random_inputs
+    from tinyforge.run.qemu import run_qemu
+    from tinyforge.run.verify import compare, random_inputs
 
     path = builder(tmp_path / "m.tflite")
     compiled = compile_model(read_tflite(path), Target("cortex-m4", frozenset({"dsp"}), flash_bytes=1))

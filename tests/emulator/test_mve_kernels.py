@@ -16,9 +16,9 @@ from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_
 from tinyforge import api
 from tinyforge.boards import load_board
 from tinyforge.resources import firmware_dir
-from tinyforge.runners.qemu import run_qemu
+from tinyforge.run.qemu import run_qemu
+from tinyforge.run.verify import compare, random_inputs
 from tinyforge.toolchain.gcc import build_program
-from tinyforge.verify import compare, random_inputs
 
 pytestmark = pytest.mark.emulator
 

@@ -16,7 +16,7 @@ from _models import dense
 from tinyforge import api, proc
 from tinyforge.boards import list_boards, load_board
 from tinyforge.cli import main
-from tinyforge.runners.qemu import FaultError, instructions, qemu_argv, run_qemu
+from tinyforge.run.qemu import FaultError, instructions, qemu_argv, run_qemu
 from tinyforge.toolchain.gcc import build_program
 
 pytestmark = pytest.mark.emulator

@@ -144,7 +144,7 @@ class KernelObjects:
     def __init__(self, directory: Path) -> None:
         from tinyforge import proc
         from tinyforge.codegen.cgen import kernel_sources
-        from tinyforge.runners.host import HOST_CFLAGS
+        from tinyforge.run.host import HOST_CFLAGS
 
         directory.mkdir(parents=True, exist_ok=True)
         self.objects: list[Path] = []
@@ -214,8 +214,8 @@ def run_both(
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import parse_tflite
-    from tinyforge.reference import run_reference
-    from tinyforge.runners.host import build_host, run_host
+    from tinyforge.run.host import build_host, run_host
+    from tinyforge.run.reference import run_reference
 
     loaded = parse_tflite(data, f"<{name}>")
     compiled = compile_model(loaded, Target(), name=name)
@@ -272,7 +272,7 @@ def run_ours(
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import parse_tflite
-    from tinyforge.runners.host import build_host, run_host
+    from tinyforge.run.host import build_host, run_host
 
     compiled = compile_model(parse_tflite(data, f"<{name}>"), Target(), name=name)
     compiled = replace(compiled, project=replace(compiled.project, kernel_sources=tuple(kernels.objects)))

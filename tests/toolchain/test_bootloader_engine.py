@@ -15,8 +15,7 @@ import pytest
 from tinyforge import proc
 from tinyforge.boards import load_board
 from tinyforge.flash.image import FlashImage, Segment
-from tinyforge.resources import firmware_dir
-from tinyforge.runners.stm32_uart import (
+from tinyforge.flash.stm32_uart import (
     CHIPS,
     CMD_ERASE,
     CMD_EXTENDED_ERASE,
@@ -25,6 +24,7 @@ from tinyforge.runners.stm32_uart import (
     NoReplyError,
     plan_flash,
 )
+from tinyforge.resources import firmware_dir
 
 pytestmark = pytest.mark.toolchain
 
@@ -49,7 +49,7 @@ def test_engine_unit_test_passes(tmp_path: Path) -> None:
 
 
 def test_bootloader_builds_warning_free_and_fits(tmp_path: Path) -> None:
-    from tinyforge.flash.bench import build_bootloader
+    from tinyforge.flash.emulated_bench import build_bootloader
     from tinyforge.flash.image import load_image
 
     board = load_board("mps2-an386")

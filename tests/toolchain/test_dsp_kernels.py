@@ -14,8 +14,8 @@ import pytest
 from tinyforge.compiler import CompiledModel, compile_model
 from tinyforge.kernels.registry import Target
 from tinyforge.model.tflite import parse_tflite, read_tflite
-from tinyforge.runners.host import build_host, run_host
-from tinyforge.verify import InputSet, compare, pattern_inputs, random_inputs
+from tinyforge.run.host import build_host, run_host
+from tinyforge.run.verify import InputSet, compare, pattern_inputs, random_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 

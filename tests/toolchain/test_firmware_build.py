@@ -15,7 +15,7 @@ from _fw_models import dense, logistic, max_pool
 from tinyforge import api, proc
 from tinyforge.cli import main
 from tinyforge.errors import BuildError
-from tinyforge.toolchain.image import section_sizes, symbol_address
+from tinyforge.toolchain.firmware import section_sizes, symbol_address
 from tinyforge.toolchain.manifest import read_manifest
 
 pytestmark = pytest.mark.toolchain
@@ -254,7 +254,7 @@ def test_renode_robot_parses_with_robotframework(board: str, models: dict[str, P
         "TF DONE status=pass count=2",
     )
     # the expected RESULT lines are the TFLM reference outputs
-    from tinyforge.verify import InputSet, reference_outputs
+    from tinyforge.run.verify import InputSet, reference_outputs
 
     recs = (res.directory / "src/inputs.bin").read_bytes()
     import numpy as np

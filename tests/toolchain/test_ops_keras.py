@@ -430,7 +430,7 @@ def test_relu_n1_to_1_matches_tflite(lab: Lab, si: float, zi: int, so: float, zo
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import parse_tflite
-    from tinyforge.runners.host import build_host, run_host
+    from tinyforge.run.host import build_host, run_host
 
     compiled = compile_model(parse_tflite(data), Target(), name="relu_n1")
     compiled = replace(compiled, project=replace(compiled.project, kernel_sources=tuple(lab.kernels.objects)))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tinyforge.bench import flash_split
 from tinyforge.cli import main
+from tinyforge.run.bench import flash_split
 
 pytestmark = pytest.mark.unit
 

@@ -9,11 +9,11 @@ import pytest
 
 from tinyforge.boards import list_boards, load_board
 from tinyforge.errors import BuildError
-from tinyforge.faults import decode_fault, fault_causes
 from tinyforge.serial import protocol
+from tinyforge.serial.faults import decode_fault, fault_causes
 from tinyforge.toolchain import bsp
 from tinyforge.toolchain.flags import compile_flags, cpu_flags
-from tinyforge.toolchain.memory import RegionUsage, bar, check_fit, kib
+from tinyforge.toolchain.footprint import RegionUsage, bar, check_fit, kib
 
 pytestmark = pytest.mark.unit
 

@@ -15,6 +15,8 @@ import pytest
 from tinyforge import api
 from tinyforge.cli import main
 from tinyforge.errors import BoardError, FlashError, UsageError
+from tinyforge.flash import uf2
+from tinyforge.flash.esptool import check_app_image, esptool_argv
 from tinyforge.flash.image import (
     FlashImage,
     ImageError,
@@ -27,9 +29,7 @@ from tinyforge.flash.image import (
 )
 from tinyforge.flash.progress import LineProgress, NullProgress, make_progress
 from tinyforge.flash.registry import FLASH_RUNNERS, FlashRequest, check_request, runner
-from tinyforge.runners import uf2
-from tinyforge.runners.esptool import check_app_image, esptool_argv
-from tinyforge.runners.stm32_uart import LineStep, parse_sequence
+from tinyforge.flash.stm32_uart import LineStep, parse_sequence
 
 pytestmark = pytest.mark.unit
 
@@ -341,7 +341,7 @@ def test_esptool_library_runs_and_a_silent_port_is_one_clear_error() -> None:
     import socket
     import threading
 
-    from tinyforge.runners.esptool import flash as esp_flash
+    from tinyforge.flash.esptool import flash as esp_flash
 
     server = socket.create_server(("127.0.0.1", 0))
     conns: list[socket.socket] = []

@@ -20,7 +20,7 @@ LIVENESS = {"kws": 16_000, "resnet": 49_152, "vww": 55_296, "ad": 768}
 
 
 def independent_macs(path) -> int:
-    """MACs recomputed from raw tensor shapes with numpy, without tinyforge.ir.stats."""
+    """MACs recomputed from raw tensor shapes with numpy, without tinyforge.ir.metrics."""
     g = read_tflite(path).graph
     total = 0
     for op in g.ops:

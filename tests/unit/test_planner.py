@@ -9,7 +9,7 @@ import pytest
 from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.ir.passes import run_passes
 from tinyforge.model.tflite import read_tflite
-from tinyforge.plan.memory import Buffer, MemoryPlan, check_plan, plan_memory
+from tinyforge.plan.arena import Buffer, MemoryPlan, check_plan, plan_memory
 
 pytestmark = pytest.mark.unit
 
@@ -73,7 +73,7 @@ def test_reshape_is_aliased(shared_models):
 
 def test_in_place_add_shares_its_dying_input(shared_models):
     from tinyforge import api
-    from tinyforge.plan.memory import check_plan
+    from tinyforge.plan.arena import check_plan
 
     c = api.compile(shared_models["resnet"], "host")
     adds = [lay.op for lay in c.layers if lay.op.kind == "ADD"]

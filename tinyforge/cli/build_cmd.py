@@ -68,7 +68,7 @@ def build(
     and report.json. Example: tinyforge build kws.tflite --board nucleo-f446re -o out/kws
     """
     from tinyforge import api
-    from tinyforge.toolchain.memory import RegionUsage, bar, kib
+    from tinyforge.toolchain.footprint import RegionUsage, bar, kib
 
     res = api.build(
         model,

@@ -18,7 +18,7 @@ import numpy as np
 from tinyforge.codegen.jinja import c_comment, c_ident, render, sanitize_ident
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
-from tinyforge.plan.memory import MemoryPlan, scratch_key
+from tinyforge.plan.arena import MemoryPlan, scratch_key
 from tinyforge.resources import firmware_dir
 
 WEIGHT_ALIGN = 16

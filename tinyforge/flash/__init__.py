@@ -1,3 +1,3 @@
 """Flashing: firmware images (bin/hex/elf/build dir), the runner registry with its capabilities,
-progress reporting, and the emulated bench (a serial bootloader in QEMU). The runners themselves
-live in tinyforge/runners/ (stm32_uart.py, esptool.py, uf2.py)."""
+progress reporting, and the emulated bench (a serial bootloader in QEMU). The runners
+(stm32_uart.py, esptool.py, uf2.py) live here too."""

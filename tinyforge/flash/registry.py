@@ -1,6 +1,6 @@
 """The flash runners and what each can do, declared in one place.
 
-A runner is one module under tinyforge/runners/ with a `flash(request, image, progress)` function.
+A runner is one module under tinyforge/flash/ with a `flash(request, image, progress)` function.
 Asking a runner for something it cannot do (`uf2` doesn't support --verify) fails here, before any
 port is opened or any file is read.
 """
@@ -93,12 +93,12 @@ class FlashFn(Protocol):
 @dataclass(frozen=True)
 class RunnerSpec:
     name: str
-    module: str  # under tinyforge.runners
+    module: str  # under tinyforge.flash
     caps: RunnerCaps
     summary: str
 
     def load(self) -> FlashFn:
-        return importlib.import_module(f"tinyforge.runners.{self.module}").flash  # type: ignore[no-any-return]
+        return importlib.import_module(f"tinyforge.flash.{self.module}").flash  # type: ignore[no-any-return]
 
 
 FLASH_RUNNERS: dict[str, RunnerSpec] = {

@@ -123,7 +123,7 @@ def int16_weights_fit(graph: Graph, target: Target) -> bool:
     Otherwise the portable kernels keep the int8 weights."""
     if target.flash_bytes <= 0:
         return True
-    from tinyforge.ir.stats import weight_bytes
+    from tinyforge.ir.metrics import weight_bytes
 
     return 2 * weight_bytes(graph) <= target.flash_bytes // 2
 

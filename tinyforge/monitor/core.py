@@ -59,7 +59,7 @@ class MonitorReport:
 
 def decoder_for(elf: Path | None) -> FaultDecoder:
     """Fault type and causes from the registers; with the ELF also function and source line."""
-    from tinyforge.faults import decode_fault
+    from tinyforge.serial.faults import decode_fault
 
     def decode(fault: protocol.Fault) -> dict[str, Any]:
         return decode_fault(fault, elf).to_dict()

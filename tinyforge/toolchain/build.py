@@ -20,11 +20,11 @@ from tinyforge.compiler import CompiledModel, compile_for
 from tinyforge.errors import UsageError
 from tinyforge.model.convert import load_int8_model
 from tinyforge.model.tflite import LoadedModel
+from tinyforge.run.verify import make_inputs
 from tinyforge.toolchain import bsp as bsp_mod
+from tinyforge.toolchain.footprint import check_fit, layer_rows, layer_table, region_usage
 from tinyforge.toolchain.gcc import build_image
-from tinyforge.toolchain.memory import check_fit, layer_rows, layer_table, region_usage
 from tinyforge.toolchain.project import assemble, check_directory, write_project
-from tinyforge.verify import make_inputs
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def build_firmware(
 
         extra["platformio.ini"] = render_platformio(project).encode()
     if renode:
-        from tinyforge.runners.renode import render_renode_files
+        from tinyforge.run.renode import render_renode_files
 
         extra.update(render_renode_files(b, project))
     write_project(project, extra)

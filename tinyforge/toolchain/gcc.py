@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from tinyforge import proc
 from tinyforge.errors import BuildError, ToolError
 from tinyforge.resources import firmware_dir
+from tinyforge.toolchain.firmware import FirmwareImage, section_sizes
 from tinyforge.toolchain.flags import LDLIBS, compile_flags, link_flags
-from tinyforge.toolchain.image import FirmwareImage, section_sizes
 from tinyforge.toolchain.objcache import compile_cached
 
 if TYPE_CHECKING:

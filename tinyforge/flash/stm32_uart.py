@@ -507,7 +507,7 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
             raise FlashError(
                 f"{port_name}: unknown chip id 0x{info.pid:03x}: tinyforge does not know its flash sectors",
                 hint="pass --erase-all to mass-erase the chip instead, or add the chip to CHIPS in "
-                "tinyforge/runners/stm32_uart.py",
+                "tinyforge/flash/stm32_uart.py",
             )
         plan = _plan_for(request, image, chip, app_offset)
         t0 = time.monotonic()

@@ -24,7 +24,7 @@ from tinyforge.serial import protocol
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
-    from tinyforge.faults import FaultReport
+    from tinyforge.serial.faults import FaultReport
 
 QEMU = "qemu-system-arm"
 DEFAULT_TIMEOUT = 60.0
@@ -217,7 +217,7 @@ class FaultError(RunError):
 
 
 def _fault_error(fault: protocol.Fault, elf: Path | None, board: BoardProfile) -> FaultError:
-    from tinyforge.faults import decode_fault
+    from tinyforge.serial.faults import decode_fault
 
     report = decode_fault(fault, elf)
     return FaultError(

@@ -145,8 +145,8 @@ def bench_model(
     from tinyforge.boards import load_board
     from tinyforge.errors import UsageError
     from tinyforge.model.tflite import LoadedModel
-    from tinyforge.runners.qemu import instructions, run_qemu
-    from tinyforge.verify import compare, pattern_inputs
+    from tinyforge.run.qemu import instructions, run_qemu
+    from tinyforge.run.verify import compare, pattern_inputs
 
     b = load_board(board)
     if not b.is_emulated:
@@ -205,8 +205,8 @@ def bench_model(
 
 
 def _layer_rows(compiled: CompiledModel, logs: tuple[str, ...], timer_hz: int) -> tuple[LayerBench, ...]:
-    from tinyforge.ir.stats import op_macs
-    from tinyforge.runners.qemu import instructions
+    from tinyforge.ir.metrics import op_macs
+    from tinyforge.run.qemu import instructions
 
     ticks: dict[int, int] = {}
     for text in logs:

@@ -12,7 +12,7 @@ import numpy as np
 from tinyforge.codegen.cgen import IOSpec
 from tinyforge.compiler import CompiledModel
 from tinyforge.errors import UsageError
-from tinyforge.reference import run_reference
+from tinyforge.run.reference import run_reference
 
 
 @dataclass(frozen=True)

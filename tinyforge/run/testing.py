@@ -2,8 +2,8 @@
 compare every output byte with the TFLM reference (verify.py). On a mismatch, a second run dumps
 every layer's output to name the first layer that differs.
 
-test_host(model) -> TestReport        host gcc build, runners/host.py
-test_emulator(model, board) -> TestReport   firmware in QEMU (runners/qemu.py) or Renode
+test_host(model) -> TestReport        host gcc build, run/host.py
+test_emulator(model, board) -> TestReport   firmware in QEMU (run/qemu.py) or Renode
 write_junit(report, path)             the report as JUnit XML for CI dashboards
 """
 
@@ -20,7 +20,7 @@ from tinyforge.errors import UsageError
 if TYPE_CHECKING:
     from tinyforge.compiler import CompiledModel
     from tinyforge.model.tflite import LoadedModel
-    from tinyforge.verify import Comparison, LayerMismatch
+    from tinyforge.run.verify import Comparison, LayerMismatch
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def test_host(
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
     from tinyforge.compiler import compile_for
-    from tinyforge.runners.host import build_host, run_host
-    from tinyforge.verify import compare, localise_mismatch, make_inputs
+    from tinyforge.run.host import build_host, run_host
+    from tinyforge.run.verify import compare, localise_mismatch, make_inputs
 
     compiled = compile_for(model, "host", dump=dump_ir)
     data = make_inputs(compiled.inputs, inputs, seed, input_file)
@@ -115,7 +115,7 @@ def test_emulator(
     from tinyforge.boards import DEFAULT_BOARD, load_board
 
     if emulator == "renode":
-        from tinyforge.runners.renode import test_renode
+        from tinyforge.run.renode import test_renode
 
         return test_renode(
             model,
@@ -130,10 +130,10 @@ def test_emulator(
         raise UsageError(f"--emulator {emulator}: expected qemu or renode")
     from tinyforge.compiler import compile_for
     from tinyforge.model.tflite import read_tflite
-    from tinyforge.runners.qemu import run_qemu
+    from tinyforge.run.qemu import run_qemu
+    from tinyforge.run.verify import compare, localise_mismatch, make_inputs, split_records
     from tinyforge.serial.protocol import layer_outputs
     from tinyforge.toolchain.build import build_firmware, read_build_dir
-    from tinyforge.verify import compare, localise_mismatch, make_inputs, split_records
 
     with tempfile.TemporaryDirectory(prefix="tinyforge-qemu-") as tmp:
         if isinstance(model, str | Path) and Path(model).is_dir():

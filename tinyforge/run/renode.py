@@ -186,7 +186,7 @@ def reference_for_project(project: FirmwareProject) -> list[tuple[bytes, ...]]:
     """TFLM reference outputs for the input records baked into the project."""
     import numpy as np
 
-    from tinyforge.reference import run_reference
+    from tinyforge.run.reference import run_reference
 
     model = project.files["model.tflite"]
     blob = project.files["src/inputs.bin"]

@@ -56,8 +56,8 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
     """bootloader.elf for `board`, built once per source/board change into the cache."""
     from tinyforge.flash.image import load_image
     from tinyforge.toolchain.bsp import bsp_headers, bsp_sources
+    from tinyforge.toolchain.firmware import symbol_address
     from tinyforge.toolchain.gcc import build_program
-    from tinyforge.toolchain.image import symbol_address
 
     settings = bootloader_settings(board)
     app_offset = int(settings.get("app_offset", 0x10000))  # type: ignore[call-overload]
