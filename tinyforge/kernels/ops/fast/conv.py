@@ -15,8 +15,8 @@ import numpy as np
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.ops import conv as ref
-from tinyforge.kernels.ops import fully_connected as ref_fc
+from tinyforge.kernels.ops.portable import conv as ref
+from tinyforge.kernels.ops.portable import fully_connected as ref_fc
 from tinyforge.kernels.registry import ConstArray, KernelCall, Target, TensorArg, kernel
 
 PRIORITY = 5
