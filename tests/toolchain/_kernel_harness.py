@@ -35,7 +35,7 @@ from tinyforge.resources import firmware_dir
 # The kernel library of this task (part A): compiled on their own so the harness does not depend
 # on other kernel files being in a buildable state.
 KERNEL_SOURCES = (
-    "tf_fast_conv.c",
+    "fast/tf_fast_conv.c",
     "tf_conv.c",
     "tf_depthwise.c",
     "tf_fully_connected.c",
@@ -191,7 +191,7 @@ def build_kernel_objects(workdir: Path, sanitize: bool) -> list[Path]:
     for src in KERNEL_SOURCES:
         path = kdir / src
         digest = hashlib.sha256(path.read_bytes() + (kdir / "tf_common.h").read_bytes()).hexdigest()[:12]
-        obj = workdir / f"{src[:-2]}.{flavour}.{digest}.o"
+        obj = workdir / f"{Path(src).stem}.{flavour}.{digest}.o"
         if not obj.exists():
             flags = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-I", str(kdir)]
             if sanitize:

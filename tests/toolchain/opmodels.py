@@ -144,13 +144,17 @@ class KernelObjects:
     def __init__(self, directory: Path) -> None:
         from tinyforge import proc
         from tinyforge.codegen.cgen import kernel_sources
+        from tinyforge.resources import firmware_dir
         from tinyforge.run.host import HOST_CFLAGS
 
         directory.mkdir(parents=True, exist_ok=True)
         self.objects: list[Path] = []
+        include = ["-I", str(firmware_dir() / "kernels")]  # sources in subfolders include tf_common.h
         for src in kernel_sources():
             obj = directory / (src.stem + ".o")
-            proc.run_tool(["gcc", "-O2", *HOST_CFLAGS, "-c", str(src), "-o", str(obj)], what="host gcc")
+            proc.run_tool(
+                ["gcc", "-O2", *HOST_CFLAGS, *include, "-c", str(src), "-o", str(obj)], what="host gcc"
+            )
             self.objects.append(obj)
 
 

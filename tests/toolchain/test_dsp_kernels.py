@@ -116,10 +116,10 @@ def test_host_board_keeps_the_portable_kernels(shared_models: dict[str, Path]) -
 def test_int16_weight_stream_layout() -> None:
     """The packer's weight stream is what the kernel's LDRDs expect: per channel pair and 4 taps,
     channel 0's (k0, k2), (k1, k3) then channel 1's."""
-    from tinyforge.kernels import dsp
+    from tinyforge.kernels.ops.dsp import fold
 
     w = np.arange(2 * 8).reshape(2, 8)
-    words = dsp.int16_words(dsp.interleave(dsp.lane_order(w), 2))
+    words = fold.int16_words(fold.interleave(fold.lane_order(w), 2))
     halves = [(int(v) & 0xFFFF, (int(v) >> 16) & 0xFFFF) for v in words]
     assert halves[:4] == [(0, 2), (1, 3), (8, 10), (9, 11)]
     assert halves[4:] == [(4, 6), (5, 7), (12, 14), (13, 15)]

@@ -1,5 +1,5 @@
-"""The faster portable kernels (firmware/kernels/tf_fast_conv.c, tinyforge/kernels/ops/
-fast_conv.py): odd shapes (channel counts not a multiple of 4, odd pixel counts, padding on every
+"""The faster portable kernels (firmware/kernels/fast/tf_fast_conv.c, tinyforge/kernels/ops/
+fast/conv.py): odd shapes (channel counts not a multiple of 4, odd pixel counts, padding on every
 side, strides, dilation, batches) bit-exact with TFLite Micro's reference interpreter, and the
 reference kernels they replace still bit-exact on every layer of the MLPerf Tiny models.
 (tests/toolchain/test_kernels_ref.py runs the fast kernels themselves on those layers.)"""

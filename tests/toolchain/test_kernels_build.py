@@ -38,7 +38,7 @@ def test_kernels_compile_warning_free(target: str, tmp_path: Path) -> None:
     cc = TARGETS[target]
     for src in KERNEL_SOURCES:
         proc.run_tool(
-            [*cc, *WARN, "-I", str(kdir), "-c", str(kdir / src), "-o", str(tmp_path / (src + ".o"))]
+            [*cc, *WARN, "-I", str(kdir), "-c", str(kdir / src), "-o", str(tmp_path / f"{Path(src).stem}.o")]
         )
 
 

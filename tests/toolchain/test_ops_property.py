@@ -215,7 +215,7 @@ def test_dequantize_quantize_chain(lab: Lab, shape, si, zi, so, zo, wide) -> Non
 
 @st.composite
 def strided_slices(draw: st.DrawFn, max_rank: int = 4) -> dict:
-    from tinyforge.kernels.ops.layout import resolve_strided_slice
+    from tinyforge.kernels.ops.portable.layout import resolve_strided_slice
 
     rank = draw(st.integers(1, max_rank))
     shape = tuple(draw(st.lists(st.integers(1, 7), min_size=rank, max_size=rank)))

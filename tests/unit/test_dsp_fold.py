@@ -1,4 +1,4 @@
-"""The folded requantization of the DSP kernels (tinyforge/kernels/dsp.py) equals TFLM's
+"""The folded requantization of the DSP kernels (tinyforge/kernels/ops/dsp/fold.py) equals TFLM's
 MultiplyByQuantizedMultiplier + zero point + clamp for every accumulator the range checks allow,
 including the `fast` form without the rounding correction; the checks refuse what cannot be exact."""
 
@@ -9,22 +9,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyforge.kernels import dsp
+from tinyforge.kernels.ops.dsp import fold
 
 pytestmark = pytest.mark.unit
 
 
 def tflm(acc: int, mult: int, shift: int, zp: int, lo: int, hi: int) -> int:
-    return min(max(dsp.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)
+    return min(max(fold.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)
 
 
-def folded(acc: int, f: dsp.FoldedRequant, c: int, lo: int, hi: int, fast: bool) -> int:
+def folded(acc: int, f: fold.FoldedRequant, c: int, lo: int, hi: int, fast: bool) -> int:
     a = acc << f.scale_shift[c]
     assert -(2**31) <= a < 2**31
     if fast:  # tf_dsp_requant_fast: SMMLAR, ASR, SSAT
-        v = dsp.wrap32(f.kq[c] + ((a * f.mult[c] + (1 << 31)) >> 32)) >> f.rshift[c]
+        v = fold.wrap32(f.kq[c] + ((a * f.mult[c] + (1 << 31)) >> 32)) >> f.rshift[c]
         return min(max(v, -128), 127)
-    return min(max(dsp.folded_requant_value(a, f.mult[c], f.kq[c], f.rshift[c]), lo), hi)
+    return min(max(fold.folded_requant_value(a, f.mult[c], f.kq[c], f.rshift[c]), lo), hi)
 
 
 @settings(max_examples=400, deadline=None)
@@ -39,11 +39,11 @@ def folded(acc: int, f: dsp.FoldedRequant, c: int, lo: int, hi: int, fast: bool)
 def test_fold_matches_tflm(mult: int, shift: int, zp: int, bias: int, in_off: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     w = rng.integers(-127, 128, (1, 9))
-    f = dsp.fold_requant([bias], w, in_off, [(mult, shift)], zp)
+    f = fold.fold_requant([bias], w, in_off, [(mult, shift)], zp)
     if isinstance(f, str):
         assert any(why in f for why in ("right shift", "beyond int32", "int16", "rounding constant"))
         return
-    ws = dsp.scaled_weights(w, f)
+    ws = fold.scaled_weights(w, f)
     for _ in range(40):
         x = rng.integers(-128, 128, 9)
         acc = bias + int(np.dot(w[0], x + in_off))
@@ -68,15 +68,15 @@ def test_rounding_identity_on_the_scaled_accumulator(a: int, mult: int, rs: int,
     a &= ~1  # the kernels' accumulator is acc * 2^(ls+1): even
     kq = (1 << (rs - 1)) + zp * (1 << rs)
     high = abs((a * mult + (1 << 31)) >> 32) + 1
-    if high + abs(kq) + 1 > dsp.INT32_MAX:
+    if high + abs(kq) + 1 > fold.INT32_MAX:
         return
-    want = dsp.rdbp(dsp.srdhm(a // 2, mult), rs) + zp
-    assert dsp.folded_requant_value(a, mult, kq, rs) == want
+    want = fold.rdbp(fold.srdhm(a // 2, mult), rs) + zp
+    assert fold.folded_requant_value(a, mult, kq, rs) == want
 
 
 def test_dead_channel_is_a_constant() -> None:
     w = np.zeros((1, 16), dtype=np.int64)
-    f = dsp.fold_requant([1 << 30], w, 128, [(1_282_601_889, -28)], -128)
+    f = fold.fold_requant([1 << 30], w, 128, [(1_282_601_889, -28)], -128)
     assert not isinstance(f, str)
     want = tflm(1 << 30, 1_282_601_889, -28, -128, -128, 127)
     assert folded(1 << 30, f, 0, -128, 127, False) == want == folded(0, f, 0, -128, 127, True)
@@ -93,5 +93,5 @@ def test_dead_channel_is_a_constant() -> None:
 )
 def test_unfoldable_layers_are_refused(pairs: list[tuple[int, int]], bias: list[int], reason: str) -> None:
     w = np.ones((1, 4), dtype=np.int64)
-    got = dsp.fold_requant(bias, w, 0, pairs, 127)
+    got = fold.fold_requant(bias, w, 0, pairs, 127)
     assert isinstance(got, str) and reason in got

@@ -11,8 +11,8 @@ import pytest
 
 from tinyforge.errors import UnsupportedOpError
 from tinyforge.ir.graph import Graph, Op, Quantization, Tensor, freeze_options
-from tinyforge.kernels.ops.conv import conv2d_s8
-from tinyforge.kernels.ops.elementwise import broadcast_layout
+from tinyforge.kernels.ops.portable.conv import conv2d_s8
+from tinyforge.kernels.ops.portable.elementwise import broadcast_layout
 from tinyforge.kernels.registry import ConstArray, Target, TensorArg, select, unsupported_reason
 from tinyforge.model.tflite import read_tflite
 

@@ -1,4 +1,4 @@
-"""Build-time packing of the Helium kernels (tinyforge/kernels/mve.py): weight layouts, the folded
+"""Build-time packing of the Helium kernels (tinyforge/kernels/ops/mve/pack.py): weight layouts, the folded
 bias, the split shifts, the depthwise lane order, the ADD tables, and which layers the Helium
 packers turn down (with the reason)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyforge.kernels import mve
+from tinyforge.kernels.ops.mve import pack
 
 pytestmark = pytest.mark.unit
 
@@ -15,61 +15,61 @@ pytestmark = pytest.mark.unit
 def test_gemm_weights_are_blocks_of_4_filters_by_16_byte_chunks() -> None:
     rng = np.random.default_rng(0)
     w = rng.integers(-127, 128, (6, 21))
-    pack = mve.pack_gemm(w, None, 0, [(1 << 30, -3)])
-    assert pack.weights.shape == (2, 2, 4, 16) and pack.weights.dtype == np.int8
+    packed = pack.pack_gemm(w, None, 0, [(1 << 30, -3)])
+    assert packed.weights.shape == (2, 2, 4, 16) and packed.weights.dtype == np.int8
     for f in range(8):
         for k in range(32):
             want = w[f, k] if f < 6 and k < 21 else 0
-            assert pack.weights[f // 4, k // 16, f % 4, k % 16] == want
+            assert packed.weights[f // 4, k // 16, f % 4, k % 16] == want
 
 
 def test_folded_bias_adds_the_input_offset_times_the_weight_sums_and_wraps() -> None:
     w = np.array([[1, 2, 3], [-127, -127, -127], [0, 0, 0]])
-    got = mve.folded_bias(np.array([10, 2**31 - 1, -5]), w, 128)
+    got = pack.folded_bias(np.array([10, 2**31 - 1, -5]), w, 128)
     assert got.tolist() == [10 + 128 * 6, 2**31 - 1 - 128 * 381, -5]
-    wrapped = mve.folded_bias(np.array([2**31 - 1]), np.array([[1]]), 1)
+    wrapped = pack.folded_bias(np.array([2**31 - 1]), np.array([[1]]), 1)
     assert wrapped.tolist() == [-(2**31)]  # the accumulator wraps the same way on the M55
 
 
 def test_qparams_hold_bias_multiplier_and_split_shifts_per_block() -> None:
     w = np.ones((5, 3), dtype=np.int64)
     pairs = [(1 << 30, 2), (1 << 30, 0), (1 << 30, -1), (1 << 30, -31), (1 << 30, 5)]
-    pack = mve.pack_gemm(w, np.arange(5), -2, pairs)
-    q = pack.qparams
-    assert q.shape == (2, 4, 4) and pack.left_shifts == 1
+    packed = pack.pack_gemm(w, np.arange(5), -2, pairs)
+    q = packed.qparams
+    assert q.shape == (2, 4, 4) and packed.left_shifts == 1
     assert q[0, 0].tolist() == [0 - 6, 1 - 6, 2 - 6, 3 - 6] and q[1, 0].tolist() == [4 - 6, 0, 0, 0]
     assert q[0, 2].tolist() == [2, 0, 0, 0] and q[0, 3].tolist() == [0, 0, -1, -31]
     assert q[1, 2, 0] == 5 and q[1, 1].tolist() == [1 << 30, 0, 0, 0]
-    per_tensor = mve.pack_gemm(w, None, 0, [(1 << 30, -4)])
+    per_tensor = pack.pack_gemm(w, None, 0, [(1 << 30, -4)])
     assert per_tensor.qparams[:, 3].reshape(-1)[:5].tolist() == [-4] * 5 and per_tensor.left_shifts == 0
 
 
 def test_depthwise_constants_follow_the_even_odd_lane_order() -> None:
     w = np.arange(10 * 9).reshape(10, 9) % 100 - 50
-    pack = mve.pack_depthwise(w, np.arange(10) * 1000, 0, [(1 << 30, -c) for c in range(10)])
-    assert pack.weights.shape == (2, 9, 8)
-    assert pack.weights[1, 4, 1] == w[9, 4] and pack.weights[1, 4, 2] == 0
-    bias, rsh = pack.qparams[0, 0], pack.qparams[0, 3]
+    packed = pack.pack_depthwise(w, np.arange(10) * 1000, 0, [(1 << 30, -c) for c in range(10)])
+    assert packed.weights.shape == (2, 9, 8)
+    assert packed.weights[1, 4, 1] == w[9, 4] and packed.weights[1, 4, 2] == 0
+    bias, rsh = packed.qparams[0, 0], packed.qparams[0, 3]
     assert bias.tolist() == [0, 2000, 4000, 6000, 1000, 3000, 5000, 7000]
     assert rsh.tolist() == [0, -2, -4, -6, -1, -3, -5, -7]
 
 
 def test_depthwise_reasons() -> None:
-    assert mve.depthwise_reason(np.array([[-127, 127]]), 9) is None
-    assert "-128" in (mve.depthwise_reason(np.array([[-128]]), 9) or "")
-    assert "taps" in (mve.depthwise_reason(np.array([[1]]), 65) or "")
+    assert pack.depthwise_reason(np.array([[-127, 127]]), 9) is None
+    assert "-128" in (pack.depthwise_reason(np.array([[-128]]), 9) or "")
+    assert "taps" in (pack.depthwise_reason(np.array([[1]]), 65) or "")
 
 
 def test_add_table_is_the_rescaled_input_by_byte() -> None:
     # (x + 3) << 20 times 0.5 (2^30 with shift 0), divided by 2^4 with rounding: (x + 3) * 2^15
-    table = mve.rescale_table(3, 20, 1 << 30, -4)
+    table = pack.rescale_table(3, 20, 1 << 30, -4)
     for x in (-128, -3, 0, 5, 127):
         assert table[x & 0xFF] == (x + 3) * 2**15
-    sub = mve.rescale_table(3, 20, 1 << 30, -4, negate=True)
+    sub = pack.rescale_table(3, 20, 1 << 30, -4, negate=True)
     assert sub[5] == -table[5]
     # the doubling high multiply rounds halves up (-1.5 -> -1), the shift away from zero (-1.5 -> -2)
-    assert mve.multiply_by_quantized_multiplier(3, 1 << 30, 0) == 2
-    assert mve.multiply_by_quantized_multiplier(-3, 1 << 30, 0) == -1
-    assert mve.multiply_by_quantized_multiplier(3, 2**31 - 1, -1) == 2
-    assert mve.multiply_by_quantized_multiplier(-3, 2**31 - 1, -1) == -2
-    assert mve.multiply_by_quantized_multiplier(-(2**31), -(2**31), 0) == 2**31 - 1
+    assert pack.multiply_by_quantized_multiplier(3, 1 << 30, 0) == 2
+    assert pack.multiply_by_quantized_multiplier(-3, 1 << 30, 0) == -1
+    assert pack.multiply_by_quantized_multiplier(3, 2**31 - 1, -1) == 2
+    assert pack.multiply_by_quantized_multiplier(-3, 2**31 - 1, -1) == -2
+    assert pack.multiply_by_quantized_multiplier(-(2**31), -(2**31), 0) == 2**31 - 1

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinyforge.ir.graph import Graph, Op, Quantization, Tensor, freeze_options
-from tinyforge.kernels.ops import activations, layout
+from tinyforge.kernels.ops.portable import activations, layout
 from tinyforge.kernels.registry import ScratchArg, Target, select, supported_ops, unsupported_reason
 
 pytestmark = pytest.mark.unit

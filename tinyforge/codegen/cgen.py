@@ -28,7 +28,7 @@ WEIGHT_ALIGN = 16
 class GeneratedProject:
     files: Mapping[str, bytes]  # relative path -> content
     c_sources: tuple[str, ...]  # relative paths to compile into the firmware (C and assembler)
-    kernel_sources: tuple[Path, ...]  # firmware/kernels/*.c
+    kernel_sources: tuple[Path, ...]  # firmware/kernels/{,fast/,<feature>/}*.c
     include_dirs: tuple[Path, ...]
 
     def write(self, directory: Path) -> list[Path]:
@@ -60,20 +60,23 @@ class Layer:
     call: KernelCall
 
 
-def kernel_sources(features: frozenset[str] = frozenset()) -> tuple[Path, ...]:
+# firmware/kernels/ subfolders every board compiles (plain C99), besides the portable reference
+# kernels in firmware/kernels/ itself; a feature's folder (dsp/, mve/) joins when the board has it
+PORTABLE_KERNEL_DIRS = ("fast",)
+
+
+def _kernel_dirs(features: frozenset[str]) -> list[Path]:
     root = firmware_dir() / "kernels"
-    files = sorted(root.glob("*.c"))
-    for feat in sorted(features):
-        files += sorted((root / feat).glob("*.c"))
-    return tuple(files)
+    return [root, *(root / d for d in PORTABLE_KERNEL_DIRS), *(root / f for f in sorted(features))]
+
+
+def kernel_sources(features: frozenset[str] = frozenset()) -> tuple[Path, ...]:
+    return tuple(p for d in _kernel_dirs(features) for p in sorted(d.glob("*.c")))
 
 
 def kernel_headers(features: frozenset[str] = frozenset()) -> list[str]:
     root = firmware_dir() / "kernels"
-    names = sorted(p.name for p in root.glob("*.h"))
-    for feat in sorted(features):
-        names += sorted(f"{feat}/{p.name}" for p in (root / feat).glob("*.h"))
-    return names
+    return [p.relative_to(root).as_posix() for d in _kernel_dirs(features) for p in sorted(d.glob("*.h"))]
 
 
 def _c_int(v: int) -> str:

@@ -1,4 +1,10 @@
-"""Kernel packers, one module per op family. Importing this package registers them all.
+"""Kernel packers, one folder per kernel family of firmware/kernels/, one module per op family.
+Importing this package registers them all.
+
+    portable/  firmware/kernels/        the reference kernels, every board
+    fast/      firmware/kernels/fast/   faster portable conv/depthwise/FC (no features needed)
+    dsp/       firmware/kernels/dsp/    boards with the "dsp" feature (M4/M7/M33)
+    mve/       firmware/kernels/mve/    boards with the "mve" feature (Helium, M55)
 
 Add a new module to this list; the registry never imports plugins by scanning.
 """
@@ -7,30 +13,30 @@ import importlib
 
 MODULES = [
     # core ops of the MLPerf Tiny models (conv, depthwise, fully connected, pools, softmax, add)
-    "conv",  # CONV_2D, DEPTHWISE_CONV_2D
-    "fully_connected",  # FULLY_CONNECTED
-    "pooling",  # AVERAGE_POOL_2D, MAX_POOL_2D
-    "softmax",  # SOFTMAX
-    "elementwise",  # ADD, SUB, MUL
-    "mean",  # MEAN
-    "pad",  # PAD, PADV2
-    "concatenation",  # CONCATENATION
+    "portable.conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "portable.fully_connected",  # FULLY_CONNECTED
+    "portable.pooling",  # AVERAGE_POOL_2D, MAX_POOL_2D
+    "portable.softmax",  # SOFTMAX
+    "portable.elementwise",  # ADD, SUB, MUL
+    "portable.mean",  # MEAN
+    "portable.pad",  # PAD, PADV2
+    "portable.concatenation",  # CONCATENATION
     # elementwise, activations, shape ops, quantize/dequantize, ...
-    "activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
-    "quantize",  # QUANTIZE, DEQUANTIZE
-    "layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
+    "portable.activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
+    "portable.quantize",  # QUANTIZE, DEQUANTIZE
+    "portable.layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
     # faster portable kernels (no features: M0+/M3 and the host), preferred over the reference ones
-    "fast_conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+    "fast.conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
     # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
-    "dsp_conv",  # CONV_2D, DEPTHWISE_CONV_2D
-    "dsp_fully_connected",  # FULLY_CONNECTED
-    "dsp_elementwise",  # ADD, SUB (same shapes)
-    "dsp_pooling",  # AVERAGE_POOL_2D
+    "dsp.conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "dsp.fully_connected",  # FULLY_CONNECTED
+    "dsp.elementwise",  # ADD, SUB (same shapes)
+    "dsp.pooling",  # AVERAGE_POOL_2D
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
-    "mve_conv",  # CONV_2D, DEPTHWISE_CONV_2D
-    "mve_fully_connected",  # FULLY_CONNECTED
-    "mve_elementwise",  # ADD, SUB
-    "mve_pooling",  # AVERAGE_POOL_2D
+    "mve.conv",  # CONV_2D, DEPTHWISE_CONV_2D
+    "mve.fully_connected",  # FULLY_CONNECTED
+    "mve.elementwise",  # ADD, SUB
+    "mve.pooling",  # AVERAGE_POOL_2D
 ]
 
 for _name in MODULES:

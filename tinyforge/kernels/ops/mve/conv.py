@@ -1,14 +1,15 @@
 """CONV_2D and DEPTHWISE_CONV_2D packers for the Helium kernels (firmware/kernels/mve/
 tf_mve_conv.c, tf_mve_depthwise.c), chosen over the DSP and portable ones on boards with the `mve`
 feature (Cortex-M55). The input offset goes into the bias and the weights are laid out in the
-order the kernels read them (tinyforge/kernels/mve.py); the requantization is TFLM's."""
+order the kernels read them (tinyforge/kernels/ops/mve/pack.py); the requantization is TFLM's."""
 
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import mve, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import conv as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.portable import conv as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 
 PRIORITY = 20  # above the DSP kernels (10): the M55 has both features
@@ -39,10 +40,10 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     pad = ref._padding(op, x, k_h, k_w)
     pairs, _ = ref._multipliers(x, w, y)
     k = k_h * k_w * in_c
-    gemm = mve.pack_gemm(
+    gemm = pack.pack_gemm(
         w.array().reshape(out_c, k), b.array() if b is not None else None, -pk.zero_point(x), pairs
     )
-    im2col = 0 if (k_h, k_w, pad.pad_h, pad.pad_w) == (1, 1, 0, 0) else mve.im2col_rows(k)
+    im2col = 0 if (k_h, k_w, pad.pad_h, pad.pad_w) == (1, 1, 0, 0) else pack.im2col_rows(k)
     act_min, act_max = _act_range(graph, op)
     params = (
         ("batches", x.shape[0]),
@@ -64,7 +65,7 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("weights", pk.const_array(op, "weights", gemm.weights.reshape(-1), "int8_t")),
         ("qparams", pk.const_array(op, "qparams", gemm.qparams.reshape(-1), "int32_t")),
     )
-    scratch = im2col * mve.CHUNK * -(-k // mve.CHUNK)
+    scratch = im2col * pack.CHUNK * -(-k // pack.CHUNK)
     return KernelCall(
         function="tf_mve_conv2d_s8",
         params_type="tf_mve_conv2d_s8_params_t",
@@ -84,7 +85,7 @@ def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
     assert x is not None and w is not None
     if w.shape[3] != x.shape[3]:
         return "depth multiplier above 1"
-    return mve.depthwise_reason(w.array(), w.shape[1] * w.shape[2])
+    return pack.depthwise_reason(w.array(), w.shape[1] * w.shape[2])
 
 
 @kernel(
@@ -102,7 +103,7 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     pad = ref._padding(op, x, k_h, k_w)
     pairs, _ = ref._multipliers(x, w, y)
     taps = w.array().reshape(k_h * k_w, channels).T  # [channel][tap]
-    dw = mve.pack_depthwise(taps, b.array() if b is not None else None, -pk.zero_point(x), pairs)
+    dw = pack.pack_depthwise(taps, b.array() if b is not None else None, -pk.zero_point(x), pairs)
     act_min, act_max = _act_range(graph, op)
     params = (
         ("batches", x.shape[0]),
@@ -127,7 +128,7 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         params_type="tf_mve_depthwise_conv2d_s8_params_t",
         params=params,
         args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
-        scratch_bytes=mve.depthwise_scratch(channels, k_h, k_w),
+        scratch_bytes=pack.depthwise_scratch(channels, k_h, k_w),
         macs=y.shape[0] * y.shape[1] * y.shape[2] * channels * k_h * k_w,
         comment="dw " + ref._describe(op, k_h, k_w, channels, channels) + " mve",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import pooling as ref
+from tinyforge.kernels.ops.portable import pooling as ref
 from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 PRIORITY = 10

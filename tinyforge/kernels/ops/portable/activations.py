@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
-from tinyforge.kernels.ops.layout import CONSTANT_INPUT
+from tinyforge.kernels.ops.portable.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import (
     calculate_input_radius,
     quantize_multiplier,

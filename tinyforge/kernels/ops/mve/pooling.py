@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels.ops import pooling as ref
+from tinyforge.kernels.ops.portable import pooling as ref
 from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 PRIORITY = 20

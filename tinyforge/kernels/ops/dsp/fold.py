@@ -1,6 +1,6 @@
 """Build-time work for the DSP-extension kernels (firmware/kernels/dsp/): folding the input offset
 and the requantization into constants, and expanding weights to int16 in the order the kernels
-read them. The packers in tinyforge/kernels/ops/dsp_*.py call these.
+read them. The packers in tinyforge/kernels/ops/dsp/*.py call these.
 
 Folded requantization. TFLM computes, per output channel with (mult, shift) from QuantizeMultiplier,
 

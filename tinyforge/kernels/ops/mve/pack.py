@@ -1,6 +1,6 @@
 """Build-time work for the Helium (MVE) kernels (firmware/kernels/mve/): folding the input offset
 into the bias and laying weights and per-channel constants out in the order the kernels read them.
-The packers in tinyforge/kernels/ops/mve_*.py call these; pure functions over numpy arrays.
+The packers in tinyforge/kernels/ops/mve/*.py call these; pure functions over numpy arrays.
 
 Folding. TFLM computes, per output channel, acc = bias + sum(w * (x + input_offset)); the kernels
 compute acc = bias' + sum(w * x) with bias' = bias + input_offset * sum(w). In int32 arithmetic

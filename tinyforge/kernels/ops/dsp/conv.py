@@ -1,7 +1,7 @@
 """CONV_2D and DEPTHWISE_CONV_2D packers for the DSP-extension kernels (firmware/kernels/dsp/
 tf_dsp_conv.c, tf_dsp_depthwise.c), chosen over the portable ones on boards with the `dsp` feature.
 
-Weights are expanded to int16 here, scaled for the folded requantization (tinyforge/kernels/dsp.py)
+Weights are expanded to int16 here, scaled for the folded requantization (tinyforge/kernels/ops/dsp/fold.py)
 and laid out in the order the kernels' inner loops read them; the input offset goes into the bias.
 Layers the folding cannot make exact (tiny right shifts, huge accumulators) keep the portable kernel.
 """
@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import dsp, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import conv as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.portable import conv as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 
 PRIORITY = 10
 
 
-def _conv_fold(graph: Graph, op: Op, depthwise: bool) -> tuple[dsp.FoldedRequant, np.ndarray] | str:
+def _conv_fold(graph: Graph, op: Op, depthwise: bool) -> tuple[fold.FoldedRequant, np.ndarray] | str:
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
     y = pk.output(graph, op)
     assert x is not None and w is not None
@@ -31,10 +32,10 @@ def _conv_fold(graph: Graph, op: Op, depthwise: bool) -> tuple[dsp.FoldedRequant
         w2 = arr.reshape(w.shape[0], -1)  # [channel][ky, kx, ic]
     pairs, _ = ref._multipliers(x, w, y)
     bias = b.array() if b is not None else None
-    folded = dsp.fold_requant(bias, w2, -pk.zero_point(x), pairs, pk.zero_point(y))
+    folded = fold.fold_requant(bias, w2, -pk.zero_point(x), pairs, pk.zero_point(y))
     if isinstance(folded, str):
         return folded
-    return folded, dsp.scaled_weights(w2, folded)
+    return folded, fold.scaled_weights(w2, folded)
 
 
 def _accepts_conv(graph: Graph, op: Op) -> str | None:
@@ -64,23 +65,23 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
     taps = k_h * k_w * in_c
-    kpad = dsp.round_up(taps, 8)
-    oc2 = dsp.round_up(out_c, 2)
+    kpad = fold.round_up(taps, 8)
+    oc2 = fold.round_up(out_c, 2)
     # int16 weights (scaled by 2^scale_shift) where the flash allows, else int8 weights unpacked in
     # the inner loop: then the kernel doubles the accumulator, so every live channel needs
     # scale_shift 1 (no left shift), and the bias is kept unscaled
-    int8_weights = not dsp.int16_weights_fit(graph, target)
+    int8_weights = not fold.int16_weights_fit(graph, target)
     bias = list(folded.bias)
     if int8_weights:
         live = np.abs(ws).sum(axis=1) > 0
         if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
             return ref.conv2d_s8(graph, op, target)
         raw = w.array().astype(np.int64).reshape(out_c, -1)
-        stream8 = dsp.interleave(dsp.pad_to(raw, oc2, kpad), 2)
+        stream8 = fold.interleave(fold.pad_to(raw, oc2, kpad), 2)
         weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
         bias = [b // 2 for b in bias]
     else:
-        weights = dsp.int16_words(dsp.interleave(dsp.lane_order(dsp.pad_to(ws, oc2, kpad)), 2))
+        weights = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, oc2, kpad)), 2))
     q = np.zeros((oc2 // 2, 4, 2), dtype=np.int64)  # [pair][bias, mult, kq, rshift][channel]
     for c in range(out_c):
         q[c // 2, :, c % 2] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
@@ -99,7 +100,7 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pk.window_params(op, pad.pad_h, pad.pad_w),
         ("kpad", kpad),
         ("pad_value", pk.zero_point(x)),
-        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
+        ("fast", fold.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
         ("int8_weights", int(int8_weights)),
@@ -149,8 +150,8 @@ def plane_size(
 def dw_scratch_bytes(out_h: int, out_w: int, plane_h: int, plane_w: int) -> int:
     """The plane (+4 cells a stride-1 pass reads past it) and one int32 accumulator per plane cell
     of every output row (tf_dsp_depthwise.h)."""
-    plane = dsp.round_up(2 * (plane_h * plane_w + 4), 4)
-    return plane + 4 * out_h * max(plane_w, dsp.round_up(out_w, 2))
+    plane = fold.round_up(2 * (plane_h * plane_w + 4), 4)
+    return plane + 4 * out_h * max(plane_w, fold.round_up(out_w, 2))
 
 
 @kernel(
@@ -168,7 +169,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     folded_w = _conv_fold(graph, op, depthwise=True)
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
-    kw2 = dsp.round_up(k_w, 2)
+    kw2 = fold.round_up(k_w, 2)
     rows = np.zeros((out_c, k_h, kw2), dtype=np.int64)
     rows[:, :, :k_w] = ws.reshape(out_c, k_h, k_w)
     q = np.array([folded.bias, folded.mult, folded.kq, folded.rshift], dtype=np.int64).T  # [channel][4]
@@ -198,10 +199,10 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("plane_h", plane_h),
         ("plane_w", plane_w),
         ("pad_value", pk.zero_point(x)),
-        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
+        ("fast", fold.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
-        ("weights", pk.const_array(op, "weights16", dsp.int16_words(rows.reshape(-1)), "int32_t")),
+        ("weights", pk.const_array(op, "weights16", fold.int16_words(rows.reshape(-1)), "int32_t")),
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
     comment = (

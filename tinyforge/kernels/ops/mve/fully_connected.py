@@ -1,14 +1,15 @@
 """FULLY_CONNECTED packer for the Helium kernel (firmware/kernels/mve/tf_mve_fully_connected.c),
 chosen over the DSP and portable ones on boards with the `mve` feature. Weights stay int8 (packed
-for the matrix core, tinyforge/kernels/mve.py); the input offset goes into the bias. Weights with
+for the matrix core, tinyforge/kernels/ops/mve/pack.py); the input offset goes into the bias. Weights with
 a non-zero zero point keep the other kernels."""
 
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import mve, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import fully_connected as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.portable import fully_connected as ref
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 PRIORITY = 20  # above the DSP kernels (10): the M55 has both features
@@ -40,7 +41,7 @@ def mve_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         pairs = quant.conv_multipliers(pk.scale(x), list(w.quant.scale), pk.scale(y))
     else:
         pairs = [quant.fc_multiplier(pk.scale(x), float(w.quant.scale[0]), pk.scale(y))]
-    gemm = mve.pack_gemm(w.array(), b.array() if b is not None else None, -pk.zero_point(x), pairs)
+    gemm = pack.pack_gemm(w.array(), b.array() if b is not None else None, -pk.zero_point(x), pairs)
     act_min, act_max = quant.activation_range(
         op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
     )

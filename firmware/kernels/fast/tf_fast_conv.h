@@ -1,7 +1,7 @@
 /*
  * Faster portable int8 kernels (plain C99, any core): CONV_2D (groups 1) and FULLY_CONNECTED as
  * one matrix multiply, DEPTHWISE_CONV_2D (depth multiplier 1). The packer
- * (tinyforge/kernels/ops/fast_conv.py) folds the input offset into the bias
+ * (tinyforge/kernels/ops/fast/conv.py) folds the input offset into the bias
  * (bias + in_off * sum(w)), so inner loops are pure int8 x int8 MACs; padded taps read the input
  * zero point, which contributes exactly zero. Bit-exact with the reference kernels.
  */

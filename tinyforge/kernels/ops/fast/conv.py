@@ -1,4 +1,4 @@
-"""Faster portable kernels (firmware/kernels/tf_fast_conv.c) for cores without DSP/Helium:
+"""Faster portable kernels (firmware/kernels/fast/tf_fast_conv.c) for cores without DSP/Helium:
 CONV_2D (groups 1), FULLY_CONNECTED (as a 1x1 convolution over the batch rows) and
 DEPTHWISE_CONV_2D (depth multiplier 1); filters of at most 64 taps (k_h * k_w). Plain C99, so they also serve the host.
 
@@ -15,12 +15,12 @@ import numpy as np
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.ops import conv as ref
-from tinyforge.kernels.ops import fully_connected as ref_fc
+from tinyforge.kernels.ops.portable import conv as ref
+from tinyforge.kernels.ops.portable import fully_connected as ref_fc
 from tinyforge.kernels.registry import ConstArray, KernelCall, Target, TensorArg, kernel
 
 PRIORITY = 5
-MAX_TAPS = 64  # TF_FAST_MAX_TAPS in tf_fast_conv.c
+MAX_TAPS = 64  # TF_FAST_MAX_TAPS in fast/tf_fast_conv.c
 _I32 = (-(2**31), 2**31 - 1)
 
 

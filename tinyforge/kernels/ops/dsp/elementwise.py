@@ -1,15 +1,16 @@
 """ADD and SUB packers for the DSP-extension table kernel (firmware/kernels/dsp/tf_dsp_add.c), for
 two same-shaped activation inputs. Each input's rescaling is a function of its int8 value only, so
 it is tabulated here (256 int32 per input, computed with TFLM's integer arithmetic), pre-doubled for
-the folded output requantization (tinyforge/kernels/dsp.py). Broadcasts and constant operands keep
+the folded output requantization (tinyforge/kernels/ops/dsp/fold.py). Broadcasts and constant operands keep
 the portable kernel."""
 
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import dsp, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import elementwise as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.portable import elementwise as ref
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 PRIORITY = 10
@@ -19,7 +20,7 @@ def input_table(offset: int, left_shift: int, mult: int, shift: int, sign: int) 
     """table[v & 0xff] = sign * 2 * MultiplyByQuantizedMultiplier((v + offset) << left_shift, mult, shift)."""
     table = [0] * 256
     for v in range(-128, 128):
-        scaled = dsp.multiply_by_quantized_multiplier(dsp.wrap32((v + offset) << left_shift), mult, shift)
+        scaled = fold.multiply_by_quantized_multiplier(fold.wrap32((v + offset) << left_shift), mult, shift)
         table[v & 0xFF] = sign * 2 * scaled
     return table
 
@@ -43,11 +44,11 @@ def _plan(graph: Graph, op: Op) -> tuple[list[int], list[int], int, int, int] | 
     if rs < 1:
         return "output multiplier outside (0, 0.5)"
     bound = max(abs(v) for v in t1) + max(abs(v) for v in t2)
-    if bound > dsp.INT32_MAX:
+    if bound > fold.INT32_MAX:
         return "the sum of the rescaled inputs can overflow"
     kq = (1 << (rs - 1)) + pk.zero_point(y) * (1 << rs)
     high = ((bound * qp.output_mult + (1 << 31)) >> 32) + 1
-    if high + abs(kq) + 1 > dsp.INT32_MAX:
+    if high + abs(kq) + 1 > fold.INT32_MAX:
         return "the rounding constant overflows"
     return t1, t2, qp.output_mult, kq, rs
 
@@ -74,7 +75,7 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
         ("mult", mult),
         ("kq", kq),
         ("rshift", rs),
-        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
+        ("fast", fold.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
         ("table1", pk.const_array(op, "table1", t1, "int32_t")),

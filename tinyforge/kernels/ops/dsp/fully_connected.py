@@ -1,6 +1,6 @@
 """FULLY_CONNECTED packer for the DSP-extension kernel (firmware/kernels/dsp/tf_dsp_fully_connected.c),
 chosen over the portable one on boards with the `dsp` feature. Weights (plus their zero point)
-are expanded to int16, scaled for the folded requantization (tinyforge/kernels/dsp.py) and
+are expanded to int16, scaled for the folded requantization (tinyforge/kernels/ops/dsp/fold.py) and
 interleaved 4 output channels at a time; the input offset goes into the bias."""
 
 from __future__ import annotations
@@ -8,16 +8,17 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import dsp, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import fully_connected as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.portable import fully_connected as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 
 PRIORITY = 10
 GROUP = 4  # output channels per block
 
 
-def _fold(graph: Graph, op: Op) -> tuple[dsp.FoldedRequant, np.ndarray] | str:
+def _fold(graph: Graph, op: Op) -> tuple[fold.FoldedRequant, np.ndarray] | str:
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
     y = pk.output(graph, op)
     assert x is not None and w is not None and w.quant is not None
@@ -29,10 +30,10 @@ def _fold(graph: Graph, op: Op) -> tuple[dsp.FoldedRequant, np.ndarray] | str:
         filter_offset = -int(w.quant.zero_point[0]) if w.quant.zero_point else 0
     w2 = w.array().astype(np.int64) + filter_offset
     bias = b.array() if b is not None else None
-    folded = dsp.fold_requant(bias, w2, -pk.zero_point(x), pairs, pk.zero_point(y))
+    folded = fold.fold_requant(bias, w2, -pk.zero_point(x), pairs, pk.zero_point(y))
     if isinstance(folded, str):
         return folded
-    return folded, dsp.scaled_weights(w2, folded)
+    return folded, fold.scaled_weights(w2, folded)
 
 
 def _accepts(graph: Graph, op: Op) -> str | None:
@@ -55,11 +56,11 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     folded_w = _fold(graph, op)
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
-    kpad = dsp.round_up(accum_depth, 8)
-    out_pad = dsp.round_up(out_depth, GROUP)
+    kpad = fold.round_up(accum_depth, 8)
+    out_pad = fold.round_up(out_depth, GROUP)
     # int16 weights where the flash allows, else int8 (see dsp_conv.py: no left shifts, the kernel
     # doubles the accumulator, the bias stays unscaled)
-    int8_weights = not dsp.int16_weights_fit(graph, target)
+    int8_weights = not fold.int16_weights_fit(graph, target)
     bias = list(folded.bias)
     if int8_weights:
         live = np.abs(ws).sum(axis=1) > 0
@@ -68,11 +69,11 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         raw = ws // 2  # scale_shift 1: the weights (plus zero point) themselves
         if raw.size and (raw.min() < -128 or raw.max() > 127):
             return ref.fully_connected_s8(graph, op, target)  # a weight zero point pushes them out of int8
-        stream8 = dsp.interleave(dsp.pad_to(raw, out_pad, kpad), GROUP)
+        stream8 = fold.interleave(fold.pad_to(raw, out_pad, kpad), GROUP)
         weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
         bias = [b // 2 for b in bias]
     else:
-        weights = dsp.int16_words(dsp.interleave(dsp.lane_order(dsp.pad_to(ws, out_pad, kpad)), GROUP))
+        weights = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, out_pad, kpad)), GROUP))
     q = np.zeros((out_pad // GROUP, 4, GROUP), dtype=np.int64)  # [group][bias, mult, kq, rshift][channel]
     for c in range(out_depth):
         q[c // GROUP, :, c % GROUP] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
@@ -84,7 +85,7 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("accum_depth", accum_depth),
         ("kpad", kpad),
         ("out_depth", out_depth),
-        ("fast", dsp.fast_requant(act_min, act_max, pk.zero_point(y))),
+        ("fast", fold.fast_requant(act_min, act_max, pk.zero_point(y))),
         ("act_min", act_min),
         ("act_max", act_max),
         ("int8_weights", int(int8_weights)),

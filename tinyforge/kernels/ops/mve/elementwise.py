@@ -1,15 +1,16 @@
 """ADD and SUB packers for the Helium kernel (firmware/kernels/mve/tf_mve_add.c), chosen over the
 portable ones on boards with the `mve` feature, for two non-constant inputs of the output's shape
 (the residual additions of ResNet-style models). Each input's rescaled value depends on its byte
-only, so it is tabulated here (tinyforge/kernels/mve.py rescale_table); SUB negates the second
+only, so it is tabulated here (tinyforge/kernels/ops/mve/pack.py rescale_table); SUB negates the second
 table."""
 
 from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels import mve, quant
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops import elementwise as ref
+from tinyforge.kernels import quant
+from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.portable import elementwise as ref
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 PRIORITY = 20
@@ -32,8 +33,8 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
     a, b, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
     assert a is not None and b is not None
     qp = (quant.add_params if op.kind == "ADD" else quant.sub_params)(pk.scale(a), pk.scale(b), pk.scale(y))
-    t1 = mve.rescale_table(-pk.zero_point(a), qp.left_shift, qp.input1_mult, qp.input1_shift)
-    t2 = mve.rescale_table(
+    t1 = pack.rescale_table(-pk.zero_point(a), qp.left_shift, qp.input1_mult, qp.input1_shift)
+    t2 = pack.rescale_table(
         -pk.zero_point(b), qp.left_shift, qp.input2_mult, qp.input2_shift, negate=op.kind == "SUB"
     )
     act_min, act_max = quant.activation_range(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
-from tinyforge.kernels.ops.activations import LUT_MIN_ELEMENTS
-from tinyforge.kernels.ops.layout import CONSTANT_INPUT
+from tinyforge.kernels.ops.portable.activations import LUT_MIN_ELEMENTS
+from tinyforge.kernels.ops.portable.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import quantize_multiplier
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
 

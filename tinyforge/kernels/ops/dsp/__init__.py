@@ -1,0 +1,1 @@
+"""Packers of the DSP-extension kernels (firmware/kernels/dsp/), and their build-time folding (fold.py)."""

@@ -1,0 +1,1 @@
+"""Packers of the portable reference kernels (firmware/kernels/): every op, every board."""
