@@ -20,9 +20,7 @@ INT8_MODELS = {
 def shared_model(name: str) -> Path:
     path = SHARED_MODELS / name
     if not path.exists():
-        pytest.fail(
-            f"test model {path} is missing from tests/data/mlperf-tiny"
-        )
+        pytest.fail(f"test model {path} is missing from tests/data/mlperf-tiny")
     return path
 
 

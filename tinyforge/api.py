@@ -2,6 +2,9 @@
 these functions directly. Heavy modules are imported inside the functions, so importing
 `tinyforge.api` stays cheap (and never imports TensorFlow).
 
+A board is given as a name, a path to a board .toml, or a BoardProfile; it is resolved once, here
+(`board()`), and every stage below takes the BoardProfile.
+
 Each section below belongs to one stage; add functions to your stage's section.
 """
 
@@ -10,24 +13,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from tinyforge.boards import DEFAULT_BOARD, BoardProfile
 
 if TYPE_CHECKING:
-    from tinyforge.boards import BoardProfile
+    from tinyforge.codegen.inputs import InputSet
     from tinyforge.compiler import CompiledModel
+    from tinyforge.flash.registry import FlashResult
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
     from tinyforge.model.tflite import LoadedModel
     from tinyforge.run.testing import TestReport
-    from tinyforge.run.verify import InputSet
-    from tinyforge.toolchain.build import BuildResult, BuiltFirmware
+    from tinyforge.toolchain.build import BuildResult
+    from tinyforge.toolchain.build_dir import BuiltFirmware
+
+# A board as callers give it: a name, a path to a board .toml, or a profile already loaded.
+BoardArg: TypeAlias = "str | Path | BoardProfile"
 
 # The dataclasses some functions below return, importable from here (`api.TestReport`) without
 # importing their modules (numpy, jinja2) with this one.
 _REEXPORTS = {
     "TestReport": "tinyforge.run.testing",
     "BuildResult": "tinyforge.toolchain.build",
-    "BuiltFirmware": "tinyforge.toolchain.build",
+    "BuiltFirmware": "tinyforge.toolchain.build_dir",
 }
 
 
@@ -50,23 +59,25 @@ def boards() -> list[BoardProfile]:
     return list_boards()
 
 
-def board(name: str) -> BoardProfile:
-    """One board profile by name (or a path ending in .toml); unknown names suggest close ones."""
+def board(name: BoardArg) -> BoardProfile:
+    """One board profile by name (or a path ending in .toml); unknown names suggest close ones.
+    A BoardProfile is returned as it is."""
     from tinyforge.boards import load_board
 
-    return load_board(name)
+    return name if isinstance(name, BoardProfile) else load_board(str(name))
+
+
+_board = board  # for the functions below whose `board` parameter hides `board()`
 
 
 def default_board() -> str:
-    from tinyforge.boards import DEFAULT_BOARD
-
     return DEFAULT_BOARD
 
 
 # ==== inspect =================================================================
 
 
-def inspect(model: str | Path, board: str = "host") -> dict[str, Any]:
+def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
     """Everything worth knowing about a `.tflite` before compiling it, as a JSON-friendly dict."""
     import hashlib
 
@@ -203,32 +214,32 @@ def load_int8_model(model: str | Path, **convert_options: Any) -> LoadedModel:
     return conversion.load_int8_model(model, **convert_options)
 
 
-def target_for(board: str) -> Target:
+def target_for(board: BoardArg) -> Target:
     """What kernel selection knows about a board: CPU, features, flash size."""
     from tinyforge.compiler import target_for as board_target
 
-    return board_target(board)
+    return board_target(_board(board))
 
 
 def compile(
     model: str | Path | LoadedModel,
-    board: str = "host",
+    board: BoardArg = "host",
     *,
     dump_ir: Callable[[str, str], None] | None = None,
 ) -> CompiledModel:
     """Compile a model for a board: passes, kernel selection, memory plan, generated C."""
     from tinyforge.compiler import compile_for
 
-    return compile_for(model, board, dump=dump_ir)
+    return compile_for(model, _board(board), dump=dump_ir)
 
 
 def make_inputs(
     compiled: CompiledModel, count: int = 20, seed: int = 0, input_file: str | Path | None = None
 ) -> InputSet:
     """Test inputs for a compiled model: `count` random records (with `seed`), or a .npy file's."""
-    from tinyforge.run import verify
+    from tinyforge.codegen.inputs import make_inputs as inputs_for
 
-    return verify.make_inputs(compiled.inputs, count, seed, input_file)
+    return inputs_for(compiled.inputs, count, seed, input_file)
 
 
 def test_host(
@@ -240,13 +251,15 @@ def test_host(
     workdir: str | Path | None = None,
     sanitize: bool = False,
     dump_ir: Callable[[str, str], None] | None = None,
+    board: BoardArg = "host",
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference
-    (tinyforge/run/testing.py)."""
+    (tinyforge/run/testing.py). `board`: a host board (default: the built-in `host`)."""
     from tinyforge.run import testing
 
     return testing.test_host(
         model,
+        _board(board),
         inputs=inputs,
         seed=seed,
         input_file=input_file,
@@ -259,22 +272,20 @@ def test_host(
 # ==== build / emulator test ===================================================
 # toolchain/build.py: model -> compile for the board -> fit check -> build directory
 # (toolchain/project.py) -> arm-none-eabi-gcc (toolchain/gcc.py) -> FirmwareImage + memory report;
-# `test` on an emulated board (testing.py) runs that firmware in QEMU (run/qemu.py) and compares
-# with the reference (verify.py).
-
-DEFAULT_FIRMWARE_BOARD = "mps2-an386"
+# `test` on an emulated board (run/testing.py) runs that firmware in QEMU (run/qemu.py) and compares
+# with the reference (run/verify.py).
 
 
-def default_build_dir(model: str | Path, board: str) -> Path:
+def default_build_dir(model: str | Path, board: BoardArg) -> Path:
     """`out/<model stem>-<board>`: where `build` writes when no directory is given."""
     from tinyforge.toolchain import build as pipeline
 
-    return pipeline.default_build_dir(model, board)
+    return pipeline.default_build_dir(model, _board(board).name)
 
 
 def build(
     model: str | Path | LoadedModel,
-    board: str = DEFAULT_FIRMWARE_BOARD,
+    board: BoardArg = DEFAULT_BOARD,
     output: str | Path | None = None,
     *,
     opt: str = "speed",
@@ -298,7 +309,7 @@ def build(
 
     return pipeline.build(
         model,
-        board,
+        _board(board),
         output,
         opt=opt,
         app_offset=app_offset,
@@ -314,7 +325,7 @@ def build(
 
 def build_firmware(
     compiled: CompiledModel,
-    board: str,
+    board: BoardArg,
     directory: str | Path,
     records: list[bytes],
     *,
@@ -332,7 +343,7 @@ def build_firmware(
 
     return pipeline.build_firmware(
         compiled,
-        board,
+        _board(board),
         directory,
         records,
         opt=opt,
@@ -347,14 +358,14 @@ def build_firmware(
 
 def read_build_dir(directory: str | Path) -> BuiltFirmware:
     """Read back a `tinyforge build` directory: board, firmware, model and its input records."""
-    from tinyforge.toolchain import build as pipeline
+    from tinyforge.toolchain.build_dir import read_build_dir as read
 
-    return pipeline.read_build_dir(directory)
+    return read(directory)
 
 
 def test_emulator(
     model: str | Path | LoadedModel,
-    board: str | None = None,
+    board: BoardArg | None = None,
     *,
     inputs: int = 20,
     seed: int = 0,
@@ -366,12 +377,15 @@ def test_emulator(
     """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
-    -icount shift=0), flash_bytes and ram_bytes."""
+    -icount shift=0), flash_bytes and ram_bytes. Without a board: a build directory's own board,
+    else the default board."""
     from tinyforge.run import testing
 
+    if board is None:
+        board = testing.build_dir_board(model) or DEFAULT_BOARD
     return testing.test_emulator(
         model,
-        board,
+        _board(board),
         inputs=inputs,
         seed=seed,
         input_file=input_file,
@@ -394,7 +408,7 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
 def flash(
     target: str | Path,
     *,
-    board: str | None = None,
+    board: BoardArg | None = None,
     port: str = "auto",
     method: str | None = None,
     baud: int | None = None,
@@ -405,125 +419,41 @@ def flash(
     follow: bool = False,
     follow_timeout: float = 60.0,
     progress: Any = None,
-) -> Any:
+) -> FlashResult:
     """Flash a build directory or an image (.elf/.hex/.bin) to a board; returns a FlashResult.
 
-    `verify`/`start` None mean "if the runner can". Options the board's runner cannot honour fail
-    before anything is opened. Files are only read, never written.
+    Without `board`, the board the build says it is for. `verify`/`start` None mean "if the
+    runner can". Options the board's runner cannot honour fail before anything is opened (with
+    `board`, before the target is even read). Files are only read, never written.
     """
-    from tinyforge.boards import load_board
-    from tinyforge.errors import FlashError
-    from tinyforge.flash.image import ImageError, check_vector_table, load_image, read_build_dir
-    from tinyforge.flash.progress import NullProgress
-    from tinyforge.flash.registry import FlashRequest, check_request, runner
+    from tinyforge.flash import request
 
-    path = Path(target)
-    # With --board, what the runner can do is checked before the target is even looked at.
-    profile = load_board(board) if board else None
-    built_for: str | None = None
-    image_path: Path | None = None
-    report: dict[str, Any] = {}
-    if profile is None:
-        if path.is_dir():
-            bd = read_build_dir(path)
-            image_path, built_for, report = bd.image, bd.board, bd.report
-        elif path.is_file():
-            image_path, built_for = path, load_image(path).board  # the manifest a tinyforge build embeds
-        if built_for is None:
-            raise FlashError(f"{path}: which board? the build does not say", hint="give --board")
-        profile = load_board(built_for)
-    methods = [m for m in profile.flash_methods if m.kind != "none"]
-    if method is not None:
-        chosen = profile.flash_method(method)
-        if chosen is None:
-            raise FlashError(
-                f"board {profile.name} has no {method} flash method",
-                hint=f"its methods: {', '.join(m.kind for m in methods) or 'none'}",
-            )
-    elif methods:
-        chosen = methods[0]
-    else:
-        raise FlashError(
-            f"board {profile.name} has no flash method (nothing to flash over a wire)",
-            hint="run it in the emulator with `tinyforge test` / `tinyforge emulate` instead",
-        )
-    spec = runner(chosen.kind)
-    check_request(
-        spec,
-        {
-            "--verify": verify is True,
-            "--erase-all": erase_all,
-            "--start": start is True,
-            "--address": address is not None,
-            "--baud": baud is not None,
-            "--follow": follow,
-        },
-    )
-    if image_path is None:
-        if path.is_dir():
-            bd = read_build_dir(path)
-            image_path, built_for, report = bd.image, bd.board, bd.report
-        elif path.exists():
-            image_path = path
-        else:
-            raise ImageError(
-                f"{path}: no such file or directory",
-                hint="pass a `tinyforge build` output directory or an image",
-            )
-    if built_for and built_for != profile.name:
-        raise ImageError(
-            f"{path} was built for board {built_for}, not {profile.name}",
-            hint=f"rebuild it with `tinyforge build ... --board {profile.name}`, or flash it to a {built_for}",
-        )
-    settings = dict(chosen.settings)
-    base = int(settings.get("address", profile.flash.origin))
-    app_offset = int(settings.get("app_offset", 0))
-    built_offset = report.get("app_offset")
-    if isinstance(built_offset, int) and "app_offset" in settings and built_offset != app_offset:
-        raise ImageError(
-            f"{path} was built with --app-offset 0x{built_offset:x}, but the {chosen.kind} bootloader of "
-            f"{profile.name} starts applications at offset 0x{app_offset:x}",
-            hint=f"rebuild it with `tinyforge build ... --board {profile.name} --app-offset 0x{app_offset:x}`",
-        )
-    default_address = base + app_offset
-    image = load_image(image_path, address=address)
-    if image.kind == "bin" and address is None:
-        image = image.relocated(default_address)
-    if image.board and image.board != profile.name:
-        raise ImageError(
-            f"{image_path} was built for board {image.board}, not {profile.name}",
-            hint=f"rebuild it with `tinyforge build ... --board {profile.name}`, or flash it to a {image.board}",
-        )
-    if profile.cpu.startswith("cortex-m") and chosen.kind != "esptool":
-        check_vector_table(image, profile)
-    request = FlashRequest(
-        board=profile.name,
-        method=chosen.kind,
+    profile = _board(board) if board is not None else _board(request.built_for(target))
+    return request.flash_target(
+        target,
+        profile,
         port=port,
+        method=method,
         baud=baud,
-        verify=spec.caps.verify if verify is None else verify,
-        erase_all=erase_all,
-        start=spec.caps.start if start is None else start,
+        verify=verify,
         address=address,
+        erase_all=erase_all,
+        start=start,
         follow=follow,
         follow_timeout=follow_timeout,
-        settings=settings,
-        flash_region=(base, profile.flash.size),
-        usb_ids=tuple(profile.usb),
+        progress=progress,
     )
-    return spec.load()(request, image, progress if progress is not None else NullProgress())
 
 
-def build_bootloader(board: str = "mps2-an386") -> Path:
+def build_bootloader(board: BoardArg = DEFAULT_BOARD) -> Path:
     """The emulated bench's serial bootloader for `board` (built once, cached)."""
-    from tinyforge.boards import load_board
     from tinyforge.flash.emulated_bench import build_bootloader as _build
 
-    return _build(load_board(board))
+    return _build(_board(board))
 
 
 def emulate(
-    board: str = "mps2-an386",
+    board: BoardArg = DEFAULT_BOARD,
     *,
     firmware: str | Path | None = None,
     bootloader: bool = False,
@@ -531,13 +461,12 @@ def emulate(
 ) -> Any:
     """Start `board` in QEMU with its console UART on TCP or a pty; returns a running Emulator
     (a context manager; `.port` is what `tinyforge flash --port` / stm32flash take)."""
-    from tinyforge.boards import load_board
     from tinyforge.errors import UsageError
     from tinyforge.flash.emulated_bench import build_bootloader as _build
     from tinyforge.flash.emulated_bench import parse_serial, start_emulator
 
     spec = parse_serial(serial)  # bad input fails before anything is built
-    profile = load_board(board)
+    profile = _board(board)
     if firmware is None and not bootloader:
         raise UsageError(
             "nothing to run: give --firmware ELF or --bootloader", hint="e.g. tinyforge emulate --bootloader"
@@ -562,7 +491,7 @@ def monitor(
     port: str,
     *,
     baud: int = 115200,
-    board: str | None = None,
+    board: BoardArg | None = None,
     timestamps: bool = False,
     log: str | Path | None = None,
     expect: tuple[str, ...] | list[str] = (),
@@ -596,9 +525,7 @@ def monitor(
 
     usb_ids: tuple[str, ...] = ()
     if board is not None:
-        from tinyforge.boards import load_board
-
-        profile = load_board(board)
+        profile = _board(board)
         usb_ids = tuple(profile.usb)
         if tick_hz is None and not profile.is_host:
             tick_hz = profile.timer.hz
@@ -642,7 +569,7 @@ if TYPE_CHECKING:
 
 def bench(
     model: str | Path | LoadedModel,
-    board: str = DEFAULT_FIRMWARE_BOARD,
+    board: BoardArg = DEFAULT_BOARD,
     *,
     layers: bool = False,
     workdir: str | Path | None = None,
@@ -655,5 +582,5 @@ def bench(
     from tinyforge.run.bench import bench_model
 
     return bench_model(
-        model, board, layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout
+        model, _board(board), layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout
     )

@@ -1,7 +1,7 @@
 """The compiler driver: LoadedModel -> passes -> kernel selection -> memory plan -> C.
 
 compile_model(loaded, target) -> CompiledModel(graph, layers, plan, project, stats)
-target_for(board) -> Target (what kernel selection needs to know about a board)
+target_for(board) -> Target (what kernel selection needs to know about a BoardProfile)
 compile_for(model file or LoadedModel, board) -> CompiledModel (converting to int8 when needed)
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from tinyforge.boards import load_board
+from tinyforge.boards import BoardProfile
 from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph
@@ -110,14 +110,13 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
     return graph.with_(aliases=MappingProxyType(aliases))
 
 
-def target_for(board: str) -> Target:
+def target_for(board: BoardProfile) -> Target:
     """The kernel-selection target of a board: its CPU and features (dsp, mve, ...)."""
-    b = load_board(board)
-    return Target(cpu=b.cpu, features=frozenset(b.features), flash_bytes=b.flash.size)
+    return Target(cpu=board.cpu, features=frozenset(board.features), flash_bytes=board.flash.size)
 
 
 def compile_for(
-    model: str | Path | LoadedModel, board: str, *, dump: Callable[[str, str], None] | None = None
+    model: str | Path | LoadedModel, board: BoardProfile, *, dump: Callable[[str, str], None] | None = None
 ) -> CompiledModel:
     """Compile a model file (converted to int8 first when needed) or a LoadedModel for a board."""
     from tinyforge.model.convert import load_int8_model

@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from tinyforge.boards import DEFAULT_BOARD
+
 SAMPLES = 16
 
 
@@ -30,9 +32,8 @@ def _step(title: str, argv: list[str]) -> None:
             raise
 
 
-def run(board: str = "mps2-an386", out: Path = Path("out/demo")) -> int:
+def run(board: str = DEFAULT_BOARD, out: Path = Path("out/demo")) -> int:
     from tinyforge import api
-    from tinyforge.boards import load_board
     from tinyforge.resources import examples_dir
     from tinyforge.run.qemu import run_qemu
 
@@ -60,7 +61,7 @@ def run(board: str = "mps2-an386", out: Path = Path("out/demo")) -> int:
     _step(f"run it in QEMU ({board}) and compare every byte with TFLite Micro", ["test", str(build_dir)])
 
     click.secho(f"\n== predictions of the firmware in QEMU on {SAMPLES} held-out digits", bold=True)
-    run_ = run_qemu(load_board(board), build_dir / "firmware.elf")
+    run_ = run_qemu(api.board(board), build_dir / "firmware.elf")
     preds = [int(np.argmax(np.frombuffer(r.outputs[0], dtype=np.int8))) for r in run_.results]
     ok = sum(int(p == t) for p, t in zip(preds, labels, strict=False))
     click.echo("label:      " + " ".join(str(int(t)) for t in labels))
@@ -69,7 +70,6 @@ def run(board: str = "mps2-an386", out: Path = Path("out/demo")) -> int:
     click.echo(
         f"{ok}/{len(preds)} correct; {int(np.median(instr)):,} instructions per inference (QEMU -icount)"
     )
-    _ = api  # the steps above are the API's CLI faces
     return 0
 
 

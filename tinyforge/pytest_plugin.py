@@ -1,12 +1,12 @@
 """pytest plugin (entry point `pytest11`): run a model on a board from a test.
 
     def test_kws_on_m4(tinyforge_run):
-        run = tinyforge_run("kws.tflite", "mps2-an386", inputs=3)
+        run = tinyforge_run("kws.tflite", "mps2-an500", inputs=3)
         assert run.outputs[0][0].shape == (1, 12)
         assert run.instructions_per_inference < 50_000_000
 
-`tinyforge_run(model, board="mps2-an386", inputs=1, *, seed=0, timeout=60)` builds the model for
-the board (the host with the native gcc, an emulated board with arm-none-eabi-gcc and QEMU), runs
+`tinyforge_run(model, board=DEFAULT_BOARD, inputs=1, *, seed=0, timeout=60)` builds the model for
+the board (a name, a board .toml or a BoardProfile; the default is tinyforge's default board) (the host with the native gcc, an emulated board with arm-none-eabi-gcc and QEMU), runs
 it and returns a `TinyforgeRun`: the outputs (int8 arrays shaped like the model's outputs), the
 TFLM reference outputs, and the figures (ticks, instructions per inference, flash and RAM bytes).
 `inputs` is a count of random inputs, one array (single-input model: shape or N x shape), or a
@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tinyforge.boards import DEFAULT_BOARD, BoardProfile
+
 if TYPE_CHECKING:
     import numpy as np
 
+    from tinyforge.codegen.inputs import InputSet
     from tinyforge.compiler import CompiledModel
-    from tinyforge.run.verify import InputSet
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class TinyforgeRun:
 def _input_set(compiled: CompiledModel, inputs: Any, seed: int) -> InputSet:
     import numpy as np
 
-    from tinyforge.run.verify import InputSet, random_inputs
+    from tinyforge.codegen.inputs import InputSet, random_inputs
 
     specs = compiled.inputs
     if isinstance(inputs, int):
@@ -85,7 +87,7 @@ def _shaped(compiled: CompiledModel, outs: Sequence[bytes]) -> tuple[np.ndarray,
 
 def run_model(
     model: str | Path,
-    board: str,
+    board: str | Path | BoardProfile,
     inputs: Any,
     workdir: Path,
     *,
@@ -93,11 +95,10 @@ def run_model(
     timeout: float = 60.0,
 ) -> TinyforgeRun:
     from tinyforge import api
-    from tinyforge.boards import load_board
     from tinyforge.run.verify import reference_outputs
 
-    b = load_board(board)
-    compiled = api.compile(model, b.name)
+    b = api.board(board)
+    compiled = api.compile(model, b)
     data = _input_set(compiled, inputs, seed)
     records = data.records()
     if b.is_host:
@@ -109,7 +110,7 @@ def run_model(
     else:
         from tinyforge.run.qemu import run_qemu
 
-        built = api.build_firmware(compiled, b.name, workdir / b.name, records, force=True)
+        built = api.build_firmware(compiled, b, workdir / b.name, records, force=True)
         qrun = run_qemu(b, built.elf, timeout=timeout)
         results, lines = qrun.results, qrun.lines
         ipi, flash, ram = (
@@ -136,7 +137,12 @@ def tinyforge_run(tmp_path: Path) -> Callable[..., TinyforgeRun]:
     """Build and run a model on a board; see the module docstring."""
 
     def run(
-        model: str | Path, board: str = "mps2-an386", inputs: Any = 1, *, seed: int = 0, timeout: float = 60.0
+        model: str | Path,
+        board: str | Path | BoardProfile = DEFAULT_BOARD,
+        inputs: Any = 1,
+        *,
+        seed: int = 0,
+        timeout: float = 60.0,
     ) -> TinyforgeRun:
         return run_model(model, board, inputs, tmp_path / "tinyforge", seed=seed, timeout=timeout)
 

@@ -55,11 +55,12 @@ def test_bench_layers_add_up(shared_models: dict[str, Path], tmp_path: Path) -> 
 def test_int8_weight_variant_in_qemu(builder, tmp_path: Path) -> None:  # noqa: ANN001
     """The int8-weight inner loops (boards with little flash) on the real instruction set."""
     from tinyforge.boards import load_board
+    from tinyforge.codegen.inputs import random_inputs
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
     from tinyforge.model.tflite import read_tflite
     from tinyforge.run.qemu import run_qemu
-    from tinyforge.run.verify import compare, random_inputs
+    from tinyforge.run.verify import compare
 
     path = builder(tmp_path / "m.tflite")
     compiled = compile_model(read_tflite(path), Target("cortex-m4", frozenset({"dsp"}), flash_bytes=1))

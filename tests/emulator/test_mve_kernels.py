@@ -15,9 +15,10 @@ from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_
 
 from tinyforge import api
 from tinyforge.boards import load_board
+from tinyforge.codegen.inputs import random_inputs
 from tinyforge.resources import firmware_dir
 from tinyforge.run.qemu import run_qemu
-from tinyforge.run.verify import compare, random_inputs
+from tinyforge.run.verify import compare
 from tinyforge.toolchain.gcc import build_program
 
 pytestmark = pytest.mark.emulator

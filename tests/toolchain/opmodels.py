@@ -217,9 +217,9 @@ def run_both(
 
     from tinyforge.compiler import compile_model
     from tinyforge.kernels.registry import Target
+    from tinyforge.model.reference import run_reference
     from tinyforge.model.tflite import parse_tflite
     from tinyforge.run.host import build_host, run_host
-    from tinyforge.run.reference import run_reference
 
     loaded = parse_tflite(data, f"<{name}>")
     compiled = compile_model(loaded, Target(), name=name)

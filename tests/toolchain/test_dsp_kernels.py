@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinyforge.codegen.inputs import InputSet, pattern_inputs, random_inputs
 from tinyforge.compiler import CompiledModel, compile_model
 from tinyforge.kernels.registry import Target
 from tinyforge.model.tflite import parse_tflite, read_tflite
 from tinyforge.run.host import build_host, run_host
-from tinyforge.run.verify import InputSet, compare, pattern_inputs, random_inputs
+from tinyforge.run.verify import compare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 

@@ -254,7 +254,8 @@ def test_renode_robot_parses_with_robotframework(board: str, models: dict[str, P
         "TF DONE status=pass count=2",
     )
     # the expected RESULT lines are the TFLM reference outputs
-    from tinyforge.run.verify import InputSet, reference_outputs
+    from tinyforge.codegen.inputs import InputSet
+    from tinyforge.run.verify import reference_outputs
 
     recs = (res.directory / "src/inputs.bin").read_bytes()
     import numpy as np

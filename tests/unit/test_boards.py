@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tinyforge import api
+from tinyforge.board_schema import CPUS
 from tinyforge.boards import (
-    CPUS,
     DEFAULT_BOARD,
     BoardProfile,
     list_boards,

@@ -25,10 +25,10 @@ from tinyforge.flash.image import (
     format_hex,
     load_image,
     parse_hex,
-    read_build_dir,
 )
 from tinyforge.flash.progress import LineProgress, NullProgress, make_progress
 from tinyforge.flash.registry import FLASH_RUNNERS, FlashRequest, check_request, runner
+from tinyforge.flash.request import read_build_image
 from tinyforge.flash.stm32_uart import LineStep, parse_sequence
 
 pytestmark = pytest.mark.unit
@@ -116,13 +116,13 @@ def test_manifest_in_a_bin_names_the_board(tmp_path: Path) -> None:
 def test_build_dir(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"board": "mps2-an386"}))
     with pytest.raises(ImageError, match="no firmware.elf, firmware.hex or firmware.bin"):
-        read_build_dir(tmp_path)
+        read_build_image(tmp_path)
     (tmp_path / "firmware.bin").write_bytes(b"\x00" * 8)
-    bd = read_build_dir(tmp_path)
+    bd = read_build_image(tmp_path)
     assert bd.board == "mps2-an386" and bd.image.name == "firmware.bin"
     (tmp_path / "report.json").write_text("{not json")
     with pytest.raises(ImageError, match="report.json: not valid JSON"):
-        read_build_dir(tmp_path)
+        read_build_image(tmp_path)
 
 
 def test_vector_table_check() -> None:

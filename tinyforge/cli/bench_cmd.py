@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from tinyforge.boards import DEFAULT_BOARD
 from tinyforge.cli.common import echo_json, table
 
 
 @click.command("bench")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option(
-    "--board", default="mps2-an386", show_default=True, help="An emulated board (see `tinyforge boards`)."
+    "--board", default=DEFAULT_BOARD, show_default=True, help="An emulated board (see `tinyforge boards`)."
 )
 @click.option("--layers", is_flag=True, help="Also time every layer (a second, profiling build).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")

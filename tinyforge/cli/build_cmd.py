@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tinyforge.boards import DEFAULT_BOARD
 from tinyforge.cli.common import echo_json, table
 
 
@@ -22,7 +23,7 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.command("build")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option(
-    "--board", default="mps2-an386", show_default=True, help="Board profile (see `tinyforge boards`)."
+    "--board", default=DEFAULT_BOARD, show_default=True, help="Board profile (see `tinyforge boards`)."
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=str), help="Build directory [default: out/<model>-<board>]."

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from tinyforge.boards import DEFAULT_BOARD
+
 
 @click.command("emulate")
-@click.argument("board", default="mps2-an386")
+@click.argument("board", default=DEFAULT_BOARD)
 @click.option(
     "--firmware", type=click.Path(dir_okay=False), help="Firmware ELF to run (with --bootloader: preloaded)."
 )

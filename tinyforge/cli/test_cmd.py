@@ -52,15 +52,23 @@ def test(
     from tinyforge import api
 
     dump = dump_ir_to_stderr if dump_ir else None
-    if board == "host" and not Path(model).is_dir():
+    is_dir = Path(model).is_dir()
+    # a `tinyforge build` directory runs on its own board unless --board says otherwise
+    profile = None if is_dir and board == "host" else api.board(board)
+    if profile is not None and profile.is_host and not is_dir:
         report = api.test_host(
-            model, inputs=count, seed=seed, input_file=input_file, sanitize=sanitize, dump_ir=dump
+            model,
+            inputs=count,
+            seed=seed,
+            input_file=input_file,
+            sanitize=sanitize,
+            dump_ir=dump,
+            board=profile,
         )
-    else:  # an emulated board, or a `tinyforge build` directory (its board unless --board says otherwise)
-        board_arg = None if Path(model).is_dir() and board == "host" else board
+    else:  # an emulated board, or a build directory
         report = api.test_emulator(
             model,
-            board_arg,
+            profile,
             inputs=count,
             seed=seed,
             input_file=input_file,

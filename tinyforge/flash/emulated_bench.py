@@ -110,14 +110,16 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
     return elf
 
 
-# QEMU 7.2 hw/arm/mps2.c: UART0 RX interrupt of the MPS2 FPGA images (TX is the next one)
-CMSDK_UART0_RX_IRQ = {"mps2-an385": 0, "mps2-an386": 0, "mps2-an500": 0}
+# QEMU 7.2 hw/arm/mps2.c: on the MPS2 FPGA images (AN385/AN386/AN500, the `mps2` board family)
+# the RX interrupt of UART0 (at 0x40004000) is IRQ 0 (TX is the next one)
+CMSDK_UART0_BASE = 0x40004000
+CMSDK_UART0_RX_IRQ = {"mps2": 0}  # board family -> IRQ
 
 
 def _bootloader_defines(board: BoardProfile, app_offset: int) -> list[str]:
     defines = [f"BL_APP_OFFSET=0x{app_offset:x}u", f"BL_FLASH_CPU_BASE=0x{board.flash.origin:x}u"]
-    irq = CMSDK_UART0_RX_IRQ.get(board.emulator.qemu_machine or "")
-    if board.console.driver == "cmsdk-uart" and board.console.base == 0x40004000 and irq is not None:
+    irq = next((CMSDK_UART0_RX_IRQ[f] for f in board.family if f in CMSDK_UART0_RX_IRQ), None)
+    if board.console.driver == "cmsdk-uart" and board.console.base == CMSDK_UART0_BASE and irq is not None:
         defines.append(f"BL_CMSDK_RX_IRQ={irq}u")  # idle in WFI, woken by the RX interrupt
     return defines
 

@@ -1,5 +1,6 @@
-"""Firmware images to flash: raw .bin, Intel .hex, .elf, or a `tinyforge build` output directory,
-read into one shape (address + bytes segments). Reading never modifies the files.
+"""Firmware images to flash: raw .bin, Intel .hex or .elf (a `tinyforge build` directory's image is
+found by toolchain/build_dir.py), read into one shape (address + bytes segments). Reading never
+modifies the files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 from tinyforge.errors import FlashError
 
 IMAGE_SUFFIXES = (".elf", ".hex", ".bin")
-_BUILD_NAMES = ("firmware.elf", "firmware.hex", "firmware.bin")
 
 
 class ImageError(FlashError):
@@ -278,33 +278,3 @@ def check_vector_table(image: FlashImage, board: Any) -> None:
             f"(0x{image.start:08x}..0x{image.end:08x})",
             hint="the image is corrupt, or a .bin was given the wrong --address",
         )
-
-
-@dataclass(frozen=True)
-class BuildDir:
-    path: Path
-    board: str | None
-    image: Path
-    report: dict[str, Any]
-
-
-def read_build_dir(path: str | Path) -> BuildDir:
-    """The image to flash from a `tinyforge build` directory (ELF preferred: it carries addresses)."""
-    d = Path(path)
-    report: dict[str, Any] = {}
-    rp = d / "report.json"
-    if rp.is_file():
-        try:
-            report = json.loads(rp.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ImageError(f"{rp}: not valid JSON ({exc})", hint="rebuild with `tinyforge build`") from exc
-    for name in _BUILD_NAMES:
-        if (d / name).is_file():
-            board = report.get("board")
-            if isinstance(board, dict):
-                board = board.get("name")
-            return BuildDir(d, board if isinstance(board, str) else None, d / name, report)
-    raise ImageError(
-        f"{d}: no firmware.elf, firmware.hex or firmware.bin in this directory",
-        hint="pass the output directory of `tinyforge build`, or an image file",
-    )

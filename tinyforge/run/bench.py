@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tinyforge.boards import BoardProfile
     from tinyforge.compiler import CompiledModel
 
 # flash output sections of templates/linker.ld.j2 whose input sections the map attributes
@@ -133,7 +134,7 @@ def flash_split(map_file: Path, sizes: dict[str, int]) -> FlashSplit:
 
 def bench_model(
     model: Any,
-    board: str,
+    board: BoardProfile,
     *,
     layers: bool = False,
     workdir: Path | None = None,
@@ -141,26 +142,29 @@ def bench_model(
 ) -> BenchReport:
     import tempfile
 
-    from tinyforge import api
-    from tinyforge.boards import load_board
+    from tinyforge.boards import list_boards
+    from tinyforge.codegen.inputs import pattern_inputs
+    from tinyforge.compiler import compile_for
     from tinyforge.errors import UsageError
+    from tinyforge.model.convert import load_int8_model
     from tinyforge.model.tflite import LoadedModel
     from tinyforge.run.qemu import instructions, run_qemu
-    from tinyforge.run.verify import compare, pattern_inputs
+    from tinyforge.run.verify import compare
+    from tinyforge.toolchain.build import build_firmware
 
-    b = load_board(board)
+    b = board
     if not b.is_emulated:
         raise UsageError(
             f"board {b.name} is not emulated: `tinyforge bench` counts instructions in QEMU",
-            hint="emulated boards: " + ", ".join(x.name for x in api.boards() if x.is_emulated),
+            hint="emulated boards: " + ", ".join(x.name for x in list_boards() if x.is_emulated),
         )
-    loaded = model if isinstance(model, LoadedModel) else api.load_int8_model(model)
-    compiled = api.compile(loaded, b.name)
+    loaded = model if isinstance(model, LoadedModel) else load_int8_model(model)
+    compiled = compile_for(loaded, b)
     data = pattern_inputs(compiled.inputs)
     records = data.records()
     with tempfile.TemporaryDirectory(prefix="tinyforge-bench-") as tmp:
         root = Path(workdir) if workdir is not None else Path(tmp)
-        res = api.build_firmware(compiled, b.name, root / "total", records, force=True)
+        res = build_firmware(compiled, b, root / "total", records, force=True)
         run = run_qemu(b, res.elf, timeout=timeout)
         seconds = run.seconds
         if not run.results:
@@ -169,9 +173,7 @@ def bench_model(
         total = instructions(run.results[0].ticks, b.timer.hz)
         layer_rows: tuple[LayerBench, ...] = ()
         if layers:
-            prof = api.build_firmware(
-                compiled, b.name, root / "layers", records, force=True, profile_layers=True
-            )
+            prof = build_firmware(compiled, b, root / "layers", records, force=True, profile_layers=True)
             prun = run_qemu(b, prof.elf, timeout=timeout)
             seconds += prun.seconds
             layer_rows = _layer_rows(compiled, prun.logs, b.timer.hz)

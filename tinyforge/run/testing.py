@@ -2,8 +2,8 @@
 compare every output byte with the TFLM reference (verify.py). On a mismatch, a second run dumps
 every layer's output to name the first layer that differs.
 
-test_host(model) -> TestReport        host gcc build, run/host.py
-test_emulator(model, board) -> TestReport   firmware in QEMU (run/qemu.py) or Renode
+test_host(model, board) -> TestReport       host gcc build, run/host.py
+test_emulator(model, board) -> TestReport   firmware in QEMU (run/qemu.py) or Renode (run/renode.py)
 write_junit(report, path)             the report as JUnit XML for CI dashboards
 """
 
@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinyforge.errors import UsageError
+from tinyforge.errors import RunError, UsageError
 
 if TYPE_CHECKING:
+    from tinyforge.boards import BoardProfile
     from tinyforge.compiler import CompiledModel
     from tinyforge.model.tflite import LoadedModel
     from tinyforge.run.verify import Comparison, LayerMismatch
@@ -69,6 +70,7 @@ def _report(
 
 def test_host(
     model: str | Path | LoadedModel,
+    board: BoardProfile,
     *,
     inputs: int = 20,
     seed: int = 0,
@@ -78,11 +80,12 @@ def test_host(
     dump_ir: Callable[[str, str], None] | None = None,
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
+    from tinyforge.codegen.inputs import make_inputs
     from tinyforge.compiler import compile_for
     from tinyforge.run.host import build_host, run_host
-    from tinyforge.run.verify import compare, localise_mismatch, make_inputs
+    from tinyforge.run.verify import compare, localise_mismatch
 
-    compiled = compile_for(model, "host", dump=dump_ir)
+    compiled = compile_for(model, board, dump=dump_ir)
     data = make_inputs(compiled.inputs, inputs, seed, input_file)
     with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
         work = Path(workdir) if workdir else Path(tmp)
@@ -94,12 +97,21 @@ def test_host(
             return run_host(dbg, [record]).layers
 
         first = localise_mismatch(compiled, data, cmp, layers)
-    return _report("host", compiled, cmp, first)
+    return _report(board.name, compiled, cmp, first)
+
+
+def build_dir_board(model: str | Path | LoadedModel) -> str | None:
+    """The board a `tinyforge build` directory was built for (None when `model` is not one)."""
+    from tinyforge.toolchain.build_dir import read_build_dir
+
+    if isinstance(model, str | Path) and Path(model).is_dir():
+        return read_build_dir(model).board
+    return None
 
 
 def test_emulator(
     model: str | Path | LoadedModel,
-    board: str | None = None,
+    board: BoardProfile,
     *,
     inputs: int = 20,
     seed: int = 0,
@@ -112,14 +124,10 @@ def test_emulator(
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
     -icount shift=0), flash_bytes and ram_bytes."""
-    from tinyforge.boards import DEFAULT_BOARD, load_board
-
     if emulator == "renode":
-        from tinyforge.run.renode import test_renode
-
-        return test_renode(
+        return _test_renode(
             model,
-            board or DEFAULT_BOARD,
+            board,
             inputs=inputs,
             seed=seed,
             input_file=input_file,
@@ -128,37 +136,38 @@ def test_emulator(
         )
     if emulator != "qemu":
         raise UsageError(f"--emulator {emulator}: expected qemu or renode")
+    from tinyforge.codegen.inputs import make_inputs, split_records
     from tinyforge.compiler import compile_for
     from tinyforge.model.tflite import read_tflite
     from tinyforge.run.qemu import run_qemu
-    from tinyforge.run.verify import compare, localise_mismatch, make_inputs, split_records
+    from tinyforge.run.verify import compare, localise_mismatch
     from tinyforge.serial.protocol import layer_outputs
-    from tinyforge.toolchain.build import build_firmware, read_build_dir
+    from tinyforge.toolchain.build import build_firmware
+    from tinyforge.toolchain.build_dir import read_build_dir
 
+    b = board
     with tempfile.TemporaryDirectory(prefix="tinyforge-qemu-") as tmp:
         if isinstance(model, str | Path) and Path(model).is_dir():
             built = read_build_dir(model)
-            if board is not None and board != built.board:
+            if b.name != built.board:
                 raise UsageError(
-                    f"{model} was built for {built.board}, not {board}",
+                    f"{model} was built for {built.board}, not {b.name}",
                     hint=f"drop --board or pass --board {built.board}",
                 )
-            b = load_board(built.board)
-            compiled = compile_for(read_tflite(built.model), b.name)
+            compiled = compile_for(read_tflite(built.model), b)
             records = list(built.records)
             elf, sizes = built.elf, dict(built.report.get("sizes", {}))
         else:
-            b = load_board(board or DEFAULT_BOARD)
             if not b.is_emulated:
                 raise UsageError(
                     f"board {b.name} is not emulated: `tinyforge test` runs on the host or in QEMU",
                     hint="build it with `tinyforge build`, flash it, and watch it with `tinyforge monitor`",
                 )
-            compiled = compile_for(model, b.name)
+            compiled = compile_for(model, b)
             records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
             res = build_firmware(
                 compiled,
-                b.name,
+                b,
                 Path(workdir) if workdir else Path(tmp) / "build",
                 records,
                 force=workdir is None,
@@ -169,9 +178,7 @@ def test_emulator(
         cmp = compare(compiled, data, [r.outputs for r in run.results])
 
         def layers(record: bytes) -> dict[int, bytes]:
-            dbg = build_firmware(
-                compiled, b.name, Path(tmp) / "layers", [record], dump_layers=True, force=True
-            )
+            dbg = build_firmware(compiled, b, Path(tmp) / "layers", [record], dump_layers=True, force=True)
             return layer_outputs(run_qemu(b, dbg.elf, timeout=timeout).logs)
 
         first = localise_mismatch(compiled, data, cmp, layers)
@@ -190,6 +197,66 @@ def test_emulator(
             "ram_bytes": int(sizes.get("ram_bytes", 0)),
             "stack_used": int(run.log_value("stack_used") or 0),
             "emulator_seconds": round(run.seconds, 3),
+        },
+    )
+
+
+def _test_renode(
+    model: str | Path | LoadedModel,
+    board: BoardProfile,
+    *,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    timeout: float = 120.0,
+    workdir: str | Path | None = None,
+) -> TestReport:
+    """`tinyforge test --emulator renode`: build with --renode, then run the Robot test."""
+    from tinyforge.compiler import compile_for
+    from tinyforge.run.renode import renode_test_path, run_renode_test
+    from tinyforge.toolchain.build import build
+    from tinyforge.toolchain.build_dir import read_build_dir
+
+    renode_test_path()  # fail before building when renode-test is missing
+    with tempfile.TemporaryDirectory(prefix="tinyforge-renode-") as tmp:
+        d = Path(model) if isinstance(model, str | Path) and Path(model).is_dir() else None
+        if d is None:
+            res = build(
+                model,
+                board,
+                Path(workdir) if workdir else Path(tmp) / "build",
+                inputs=inputs,
+                seed=seed,
+                input_file=input_file,
+                renode=True,
+                force=workdir is None,
+            )
+            d, compiled, sizes = res.directory, res.compiled, res.sizes
+        else:
+            built = read_build_dir(d)
+            compiled = compile_for(built.model, board)
+            sizes = built.report.get("sizes", {})
+        robot = d / "renode" / "firmware.robot"
+        if not robot.is_file():
+            raise RunError(
+                f"{d} has no renode/firmware.robot", hint="rebuild it with `tinyforge build --renode`"
+            )
+        run_renode_test(robot, timeout=timeout)
+    s = compiled.stats
+    return TestReport(
+        board=board.name,
+        model=str(compiled.source.path),
+        inputs=inputs,
+        mismatched_bytes=0,
+        bit_exact=True,
+        arena_bytes=s.arena_bytes,
+        scratch_bytes=s.scratch_bytes,
+        liveness_bound=s.liveness_bound,
+        macs=s.macs,
+        extra={
+            "emulator": "renode",
+            "flash_bytes": sizes.get("flash_bytes", 0),
+            "ram_bytes": sizes.get("ram_bytes", 0),
         },
     )
 

@@ -1,10 +1,9 @@
 """The build pipeline behind `tinyforge build`: model -> compile for the board -> fit check ->
 build directory (project.py renders the sources) -> arm-none-eabi-gcc (gcc.py) -> FirmwareImage
-+ memory report (report.json). `read_build_dir` reads such a directory back.
++ memory report (report.json). toolchain/build_dir.py reads such a directory back.
 
 build(model, board, directory) -> BuildResult
 build_firmware(compiled, board, directory, records) -> BuildResult
-read_build_dir(directory) -> BuiltFirmware
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinyforge.boards import load_board
+from tinyforge.boards import BoardProfile
+from tinyforge.codegen.inputs import make_inputs
 from tinyforge.compiler import CompiledModel, compile_for
 from tinyforge.errors import UsageError
 from tinyforge.model.convert import load_int8_model
 from tinyforge.model.tflite import LoadedModel
-from tinyforge.run.verify import make_inputs
 from tinyforge.toolchain import bsp as bsp_mod
 from tinyforge.toolchain.footprint import check_fit, layer_rows, layer_table, region_usage
 from tinyforge.toolchain.gcc import build_image
@@ -43,18 +42,6 @@ class BuildResult:
         return dict(self.report)
 
 
-@dataclass(frozen=True)
-class BuiltFirmware:
-    """An existing build directory, read back for `tinyforge test DIR`."""
-
-    directory: Path
-    board: str
-    elf: Path
-    model: Path
-    records: tuple[bytes, ...]
-    report: dict[str, Any]
-
-
 def default_build_dir(model: str | Path, board: str) -> Path:
     """`out/<model stem>-<board>`: where `build` writes when no directory is given."""
     stem = Path(str(model).rstrip("/")).name
@@ -65,7 +52,7 @@ def default_build_dir(model: str | Path, board: str) -> Path:
 
 def build(
     model: str | Path | LoadedModel,
-    board: str,
+    board: BoardProfile,
     output: str | Path | None = None,
     *,
     opt: str = "speed",
@@ -85,7 +72,7 @@ def build(
     baked into the image (random with `seed`, or from `input_file`) and prints the TF result
     protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`).
     """
-    b = load_board(board)
+    b = board
     bsp_mod.console_driver(b)  # the host board stops here with a clear message
     if inputs < 1 and input_file is None:
         raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
@@ -100,11 +87,11 @@ def build(
             loaded = load_int8_model(
                 model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite")
             )
-    compiled = compile_for(loaded, b.name)
+    compiled = compile_for(loaded, b)
     records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
     return build_firmware(
         compiled,
-        b.name,
+        b,
         directory,
         records,
         opt=opt,
@@ -118,7 +105,7 @@ def build(
 
 def build_firmware(
     compiled: CompiledModel,
-    board: str,
+    board: BoardProfile,
     directory: str | Path,
     records: list[bytes],
     *,
@@ -132,7 +119,7 @@ def build_firmware(
 ) -> BuildResult:
     """Build firmware for an already compiled model and explicit input records (each record is
     every model input back to back). See `build`."""
-    b = load_board(board)
+    b = board
     directory = Path(directory).resolve()
     s = compiled.stats
     budget = check_fit(
@@ -162,7 +149,7 @@ def build_firmware(
 
         extra["platformio.ini"] = render_platformio(project).encode()
     if renode:
-        from tinyforge.run.renode import render_renode_files
+        from tinyforge.toolchain.renode import render_renode_files
 
         extra.update(render_renode_files(b, project))
     write_project(project, extra)
@@ -203,33 +190,3 @@ def build_firmware(
     return BuildResult(
         directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
     )
-
-
-def read_build_dir(directory: str | Path) -> BuiltFirmware:
-    """Read back a `tinyforge build` directory: board, firmware, model and its input records."""
-    d = Path(directory)
-    rep_path = d / "report.json"
-    if not rep_path.is_file():
-        raise UsageError(
-            f"{d} is not a tinyforge build directory (no report.json)",
-            hint="build one with `tinyforge build MODEL -o DIR`",
-        )
-    try:
-        report = json.loads(rep_path.read_text())
-        count = int(report["inputs"])
-        board = str(report["board"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory"
-        ) from exc
-    blob = (d / "src" / "inputs.bin").read_bytes() if (d / "src" / "inputs.bin").is_file() else b""
-    if count < 1 or len(blob) % count:
-        raise UsageError(
-            f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory"
-        )
-    n = len(blob) // count
-    records = tuple(blob[i * n : (i + 1) * n] for i in range(count))
-    for need in ("firmware.elf", "model.tflite"):
-        if not (d / need).is_file():
-            raise UsageError(f"{d}/{need} is missing", hint="rebuild with `tinyforge build` or `make`")
-    return BuiltFirmware(d, board, d / "firmware.elf", d / "model.tflite", records, report)

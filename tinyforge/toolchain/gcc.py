@@ -168,7 +168,7 @@ def build_program(
 
     Writes bsp_config.h and linker.ld into `out_dir`, compiles `sources` + the board's BSP, links
     at flash origin + `app_offset`. Example (a serial bootloader at offset 0, an app at 16 KB):
-        build_program(load_board("nucleo-f446re"), [Path("boot.c")], Path("out/boot"))
+        build_program(board, [Path("boot.c")], Path("out/boot"))   # board: a BoardProfile
     """
     from tinyforge.toolchain.bsp import bsp_dir, bsp_sources, write_bsp_files
 
