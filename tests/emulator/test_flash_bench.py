@@ -327,7 +327,7 @@ def test_emulate_runs_a_firmware_and_keeps_its_output_on_the_pty(tmp_path: Path)
 def test_bootloader_with_a_preloaded_application_starts_it_on_go(hello: Path) -> None:
     import serial
 
-    from tinyforge.flash.stm32_uart import An3155
+    from tinyforge.flash.an3155 import An3155
 
     with api.emulate(BOARD, bootloader=True, firmware=hello / "firmware.elf", serial="tcp") as emu:
         port = serial.serial_for_url(emu.port, timeout=0.05)

@@ -18,7 +18,8 @@ from tinyforge.cli import main
 from tinyforge.errors import ModelError, UsageError
 from tinyforge.model.calib import InputSpec, load_labels, load_samples, synthetic_samples
 from tinyforge.model.load import detect_format, int8_violations, tflite_kind
-from tinyforge.model.report import compare, dequantize, quantize_input
+from tinyforge.model.reference import dequantize, quantize_input
+from tinyforge.model.report import compare
 from tinyforge.model.tflite import read_tflite
 
 pytestmark = pytest.mark.unit

@@ -24,7 +24,7 @@ from tinyforge.errors import UnsupportedOpError, UsageError
 from tinyforge.model.calib import load_samples, synthetic_samples
 from tinyforge.model.load import from_keras_model, import_tensorflow, int8_violations, predict
 from tinyforge.model.quantize import quantize
-from tinyforge.model.report import run_tflm
+from tinyforge.model.reference import run_tflm
 from tinyforge.model.tflite import read_tflite
 from tinyforge.resources import examples_dir
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tinyforge import proc, resources
 from tinyforge.errors import BoardError, BuildError, RunError, UsageError
 from tinyforge.resources import firmware_dir
+from tinyforge.toolchain.qemu_cmd import qemu_argv
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 BOOTLOADER_SOURCES = ("main.c", "an3155.c")
 BOOTLOADER_HEADERS = ("an3155.h", "bl_layout.h")
 BOOTLOADER_RAM_LIMIT = 0x20003000  # bl_layout.h: the host may write RAM from here on
-QEMU = "qemu-system-arm"
 
 
 def bootloader_dir() -> Path:
@@ -159,21 +159,6 @@ def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-def qemu_argv(
-    board: BoardProfile, kernel: Path, serial: str, blobs: tuple[tuple[Path, int], ...] = ()
-) -> list[str]:
-    """`blobs`: raw files preloaded at an address (an application already in the flash)."""
-    emu = board.emulator
-    argv = [QEMU, "-machine", str(emu.qemu_machine)]
-    if emu.qemu_cpu:
-        argv += ["-cpu", emu.qemu_cpu]
-    argv += ["-display", "none", "-monitor", "none", "-serial", serial, "-kernel", str(kernel)]
-    for path, addr in blobs:
-        argv += ["-device", f"loader,file={path},addr=0x{addr:x},force-raw=on"]
-    argv += ["-semihosting-config", "enable=on,target=native"]
-    return argv
 
 
 class PtyRelay:
@@ -316,7 +301,7 @@ def start_emulator(
             blob = Path(tmp.name) / f"image{i}.bin"
             blob.write_bytes(img.flat())
             blobs.append((blob, img.start))
-    argv = qemu_argv(board, kernel, qserial, tuple(blobs))
+    argv = qemu_argv(board, kernel, serial=qserial, icount=False, no_reboot=False, blobs=blobs)
     p = proc.start_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     log: list[bytes] = []
     deadline = time.monotonic() + ready_timeout

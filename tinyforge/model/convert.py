@@ -24,7 +24,8 @@ from tinyforge.ir.passes import check_quantized
 from tinyforge.model import calib as calib_mod
 from tinyforge.model.load import check_int8_tflite, detect_format, load_model, predict, tflite_kind
 from tinyforge.model.quantize import ConvertResult, TensorQuant, quantize
-from tinyforge.model.report import compare, run_tflm
+from tinyforge.model.reference import run_tflm
+from tinyforge.model.report import compare
 from tinyforge.model.tflite import LoadedModel, read_tflite
 
 

@@ -13,10 +13,8 @@ Loaders are tried in order per format; the one that worked is recorded in `Float
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ import numpy as np
 from tinyforge.errors import ModelError, UnsupportedOpError
 from tinyforge.ir.graph import Graph
 from tinyforge.model.calib import InputSpec, Samples
+from tinyforge.model.native import quiet_native_output
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -173,37 +172,6 @@ def check_int8_tflite(graph: Graph, path: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # TensorFlow, quietly
-
-
-@contextlib.contextmanager
-def quiet_native_output() -> Iterator[list[str]]:
-    """Send what TensorFlow's C++ code prints on fds 1 and 2 to a buffer (yielded as a list
-    that holds the text afterwards), so `--json` output stays clean; Python warnings raised
-    meanwhile (the converters' advice) are dropped too."""
-    import sys
-    import warnings
-
-    captured: list[str] = []
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    with tempfile.TemporaryFile(mode="w+b") as sink, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-            yield captured
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            captured.append(sink.read().decode("utf-8", "replace"))
 
 
 def import_tensorflow() -> Any:
@@ -494,7 +462,7 @@ def keras_call(model: FloatModel) -> Callable[..., list[Any]]:
 def predict(model: FloatModel, samples: Samples, batch: int = 32) -> tuple[np.ndarray, ...]:
     """Float outputs for every sample, one array (N, *output shape[1:]) per output."""
     if model.format == "tflite":
-        from tinyforge.model.report import run_tflm
+        from tinyforge.model.reference import run_tflm
 
         return run_tflm(model.handle, samples)
     tf = import_tensorflow()

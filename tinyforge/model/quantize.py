@@ -23,7 +23,8 @@ import numpy as np
 from tinyforge.errors import ModelError, UnsupportedOpError, UsageError
 from tinyforge.ir.graph import Graph, Tensor
 from tinyforge.model.calib import Samples
-from tinyforge.model.load import FloatModel, check_int8, import_tensorflow, keras_call, quiet_native_output
+from tinyforge.model.load import FloatModel, check_int8, import_tensorflow, keras_call
+from tinyforge.model.native import quiet_native_output
 
 IO_TYPES = ("int8", "float")
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}

@@ -1,14 +1,28 @@
 """The oracle: TensorFlow Lite Micro's own interpreter (`tflite_micro` PyPI package), running its
-reference kernels. Outputs and, on request, every intermediate tensor."""
+reference kernels; the one place tinyforge creates that interpreter.
+
+    interpreter(model bytes)           a TFLM interpreter (errors name the op TFLM cannot run)
+    run_reference(model, inputs)       int8 byte outputs and, on request, every intermediate tensor
+                                       (`tinyforge test`, `bench`, the Renode expectations)
+    run_tflm(model, samples)           float samples in, float outputs out (quantized at the
+                                       edges as TFLM's QUANTIZE does): the convert report
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinyforge.errors import ToolError
+from tinyforge.errors import ModelError, ToolError
+from tinyforge.model.native import quiet_native_output
+
+if TYPE_CHECKING:
+    from tinyforge.ir.graph import Graph
+    from tinyforge.model.calib import Samples
 
 
 @dataclass(frozen=True)
@@ -17,7 +31,7 @@ class ReferenceRun:
     tensors: dict[int, bytes] | None = None  # tensor index -> bytes (with intermediates)
 
 
-def _runtime():  # type: ignore[no-untyped-def]
+def _runtime() -> Any:
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as exc:  # pragma: no cover - dependency is declared
@@ -26,6 +40,32 @@ def _runtime():  # type: ignore[no-untyped-def]
             hint="pip install --pre tflite-micro",
         ) from exc
     return runtime
+
+
+def interpreter(model_data: bytes, *, preserve_all: bool = False, graph: Graph | None = None) -> Any:
+    """A TFLM interpreter for a .tflite; `preserve_all` keeps every intermediate tensor readable.
+    ModelError (naming the op, from TFLM's own log) when TFLM cannot prepare the model."""
+    runtime = _runtime()
+    config = (
+        runtime.InterpreterConfig.kPreserveAllTensors
+        if preserve_all
+        else runtime.InterpreterConfig.kAllocationRecording
+    )
+    # TFLM's default arena (10x the model size) is too small for models with large activations.
+    arena = max(len(model_data) * 10, 16 << 20)
+    log: list[str] = []
+    try:
+        with quiet_native_output() as log:
+            return runtime.Interpreter.from_bytes(model_data, intrepreter_config=config, arena_size=arena)
+    except (RuntimeError, ValueError) as exc:
+        if graph is None:
+            from tinyforge.model.tflite import parse_tflite
+
+            graph = parse_tflite(model_data).graph
+        raise ModelError(
+            f"the tflite_micro interpreter cannot run the int8 model: {_tflm_reason(graph, ''.join(log), exc)}",
+            hint="TFLM has no int8 kernel for this op: replace the layer that makes it",
+        ) from exc
 
 
 def _tensor_bytes(value: object) -> bytes | None:
@@ -47,15 +87,7 @@ def run_reference(
     num_outputs: int | None = None,
 ) -> list[ReferenceRun]:
     """Run every input set (one array per model input) through the TFLM interpreter."""
-    runtime = _runtime()
-    config = (
-        runtime.InterpreterConfig.kPreserveAllTensors
-        if intermediates
-        else runtime.InterpreterConfig.kAllocationRecording
-    )
-    # TFLM's default arena (10x the model size) is too small for models with large activations.
-    arena = max(len(model_data) * 10, 16 << 20)
-    interp = runtime.Interpreter.from_bytes(model_data, intrepreter_config=config, arena_size=arena)
+    interp = interpreter(model_data, preserve_all=bool(intermediates))
     runs = []
     for arrays in inputs:
         for i, arr in enumerate(arrays):
@@ -79,3 +111,60 @@ def _num_outputs(model_data: bytes) -> int:
     from tinyforge.model.tflite import parse_tflite
 
     return len(parse_tflite(model_data).graph.outputs)
+
+
+def _round_half_away(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.floor(np.abs(x) + np.float32(0.5))
+
+
+def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float -> int8 the way TFLM's QUANTIZE does it (float32 divide, round half away from zero)."""
+    q = _round_half_away(x.astype(np.float32) / np.float32(scale)) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return ((q.astype(np.int32) - zero_point) * np.float32(scale)).astype(np.float32)
+
+
+def run_tflm(tflite: bytes, samples: Samples) -> tuple[np.ndarray, ...]:
+    """Run every sample through the tflite_micro interpreter; outputs as float32, one array
+    (N, *output shape[1:]) per output (int8 outputs dequantized, int8 inputs quantized)."""
+    from tinyforge.model.tflite import parse_tflite
+
+    graph = parse_tflite(tflite).graph
+    ins = [graph.tensors[i] for i in graph.inputs]
+    outs = [graph.tensors[i] for i in graph.outputs]
+    if len(ins) != len(samples.arrays):
+        raise ModelError(f"the model has {len(ins)} inputs, the data {len(samples.arrays)}")
+    interp = interpreter(tflite, graph=graph)
+    results: list[list[np.ndarray]] = [[] for _ in outs]
+    for n in range(samples.count):
+        for i, (x, t) in enumerate(zip(samples.sample(n), ins, strict=True)):
+            if t.dtype == "int8":
+                if t.quant is None:
+                    raise ModelError(f"input '{t.name}' is int8 without quantization parameters")
+                x = quantize_input(x, t.quant.scale[0], t.quant.zero_point[0])
+            interp.set_input(np.ascontiguousarray(x.astype(t.dtype, copy=False).reshape(t.shape)), i)
+        try:
+            interp.invoke()
+        except RuntimeError as exc:
+            raise ModelError(f"the tflite_micro interpreter failed on sample {n}: {str(exc)[:160]}") from exc
+        for k, t in enumerate(outs):
+            y = np.array(interp.get_output(k))
+            if t.dtype == "int8" and t.quant is not None:
+                y = dequantize(y, t.quant.scale[0], t.quant.zero_point[0])
+            results[k].append(y.astype(np.float32).reshape((1, *t.shape[1:])))
+    return tuple(np.concatenate(r, axis=0) for r in results)
+
+
+def _tflm_reason(graph: Graph, log: str, exc: Exception) -> str:
+    node = re.search(r"Node (\w+) \(number (\d+)\) failed to (\w+)", log)
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    if node:
+        index = int(node.group(2))
+        name = graph.ops[index].name if index < len(graph.ops) else ""
+        why = next((ln for ln in lines if not ln.startswith("Node ")), "")
+        why = re.sub(r"^\S+\.cc:\d+ ", "", why)
+        return f"op {index} {node.group(1)} ('{name}') failed to {node.group(3)}: {why[:120]}"
+    return (lines[0] if lines else str(exc).strip())[:200]

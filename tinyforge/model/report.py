@@ -1,5 +1,6 @@
 """How much the int8 model differs from the float one, measured where it matters: the int8 model
-runs in the `tflite_micro` reference interpreter (what the device runs), sample by sample.
+runs in the `tflite_micro` reference interpreter (what the device runs; model/reference.py
+`run_tflm`), sample by sample.
 
 Metrics per output, over N evaluation samples (float outputs f, dequantized int8 outputs q):
   cosine          mean over samples of  f.q / (|f| |q|)   (1 when both are zero, 0 when one is)
@@ -12,7 +13,6 @@ With labels (integer classes, output 0): accuracy of the float and of the int8 m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -20,9 +20,6 @@ from typing import Any
 import numpy as np
 
 from tinyforge.errors import ModelError, UsageError
-from tinyforge.ir.graph import Graph
-from tinyforge.model.calib import Samples
-from tinyforge.model.load import quiet_native_output
 
 
 @dataclass(frozen=True)
@@ -46,78 +43,6 @@ class AccuracyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _round_half_away(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.floor(np.abs(x) + np.float32(0.5))
-
-
-def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """float -> int8 the way TFLM's QUANTIZE does it (float32 divide, round half away from zero)."""
-    q = _round_half_away(x.astype(np.float32) / np.float32(scale)) + zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
-
-
-def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    return ((q.astype(np.int32) - zero_point) * np.float32(scale)).astype(np.float32)
-
-
-def run_tflm(tflite: bytes, samples: Samples) -> tuple[np.ndarray, ...]:
-    """Run every sample through the tflite_micro interpreter; outputs as float32, one array
-    (N, *output shape[1:]) per output (int8 outputs dequantized, int8 inputs quantized)."""
-    from tinyforge.model.tflite import parse_tflite
-
-    try:
-        from tflite_micro.python.tflite_micro import runtime
-    except ImportError as exc:  # pragma: no cover - part of the install
-        raise ModelError(
-            "the tflite_micro reference interpreter is not installed",
-            hint="pip install 'tinyforge[reference]'",
-        ) from exc
-    graph = parse_tflite(tflite).graph
-    ins = [graph.tensors[i] for i in graph.inputs]
-    outs = [graph.tensors[i] for i in graph.outputs]
-    if len(ins) != len(samples.arrays):
-        raise ModelError(f"the model has {len(ins)} inputs, the data {len(samples.arrays)}")
-    log: list[str] = []
-    try:
-        with quiet_native_output() as log:
-            interp = runtime.Interpreter.from_bytes(tflite, arena_size=max(10 * len(tflite), 1 << 20))
-    except (RuntimeError, ValueError) as exc:
-        raise ModelError(
-            f"the tflite_micro interpreter cannot run the int8 model: {_tflm_reason(graph, ''.join(log), exc)}",
-            hint="TFLM has no int8 kernel for this op: replace the layer that makes it",
-        ) from exc
-    results: list[list[np.ndarray]] = [[] for _ in outs]
-    for n in range(samples.count):
-        for i, (x, t) in enumerate(zip(samples.sample(n), ins, strict=True)):
-            if t.dtype == "int8":
-                if t.quant is None:
-                    raise ModelError(f"input '{t.name}' is int8 without quantization parameters")
-                x = quantize_input(x, t.quant.scale[0], t.quant.zero_point[0])
-            interp.set_input(np.ascontiguousarray(x.astype(t.dtype, copy=False).reshape(t.shape)), i)
-        try:
-            interp.invoke()
-        except RuntimeError as exc:
-            raise ModelError(f"the tflite_micro interpreter failed on sample {n}: {str(exc)[:160]}") from exc
-        for k, t in enumerate(outs):
-            y = np.array(interp.get_output(k))
-            if t.dtype == "int8" and t.quant is not None:
-                y = dequantize(y, t.quant.scale[0], t.quant.zero_point[0])
-            results[k].append(y.astype(np.float32).reshape((1, *t.shape[1:])))
-    return tuple(np.concatenate(r, axis=0) for r in results)
-
-
-def _tflm_reason(graph: Graph, log: str, exc: Exception) -> str:
-    node = re.search(r"Node (\w+) \(number (\d+)\) failed to (\w+)", log)
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    if node:
-        index = int(node.group(2))
-        name = graph.ops[index].name if index < len(graph.ops) else ""
-        why = next((ln for ln in lines if not ln.startswith("Node ")), "")
-        why = re.sub(r"^\S+\.cc:\d+ ", "", why)
-        return f"op {index} {node.group(1)} ('{name}') failed to {node.group(3)}: {why[:120]}"
-    return (lines[0] if lines else str(exc).strip())[:200]
 
 
 def _cosine_per_sample(f: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
     qemu-system-arm -M <machine> -nographic -monitor none -serial stdio -icount shift=0
                     -semihosting-config enable=on,target=native -no-reboot -kernel firmware.elf
 
+(the command line comes from toolchain/qemu_cmd.py, which also prints it into the Makefile's `run`)
+
 `-icount shift=0` makes QEMU's virtual clock advance exactly 1 ns per instruction, so timer ticks
 measure instructions: instructions = ticks * 1e9 / timer_hz (25 MHz SysTick -> x40). The firmware
 ends itself with a semihosting exit (status 0 pass, 1 fail, 3 fault).
@@ -21,56 +23,15 @@ from typing import TYPE_CHECKING
 from tinyforge import proc
 from tinyforge.errors import RunError
 from tinyforge.serial import protocol
+from tinyforge.toolchain.qemu_cmd import qemu_argv
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
     from tinyforge.serial.faults import FaultReport
 
-QEMU = "qemu-system-arm"
 DEFAULT_TIMEOUT = 60.0
 # after TF DONE the firmware exits at once; give QEMU this long to do so
 EXIT_GRACE = 5.0
-
-
-def qemu_argv(
-    board: BoardProfile, elf: Path | str, *, serial: str = "stdio", extra: Sequence[str] = ()
-) -> list[str]:
-    """The QEMU command line for `board` (also printed into the generated Makefile's `run`)."""
-    if board.emulator.qemu_machine is None:
-        raise RunError(
-            f"board {board.name} has no QEMU machine",
-            hint="emulated boards: "
-            + ", ".join(_emulated_boards())
-            + "; or flash the real board with `tinyforge flash`",
-        )
-    argv = [QEMU, "-M", board.emulator.qemu_machine]
-    if board.emulator.qemu_cpu:
-        argv += ["-cpu", board.emulator.qemu_cpu]
-    argv += [
-        "-nographic",
-        "-monitor",
-        "none",
-        "-serial",
-        serial,
-        "-icount",
-        "shift=0",
-        "-semihosting-config",
-        "enable=on,target=native",
-        "-no-reboot",
-        *extra,
-        "-kernel",
-        str(elf),
-    ]
-    return argv
-
-
-def _emulated_boards() -> list[str]:
-    from tinyforge.boards import list_boards
-
-    try:
-        return [b.name for b in list_boards() if b.is_emulated]
-    except Exception:  # noqa: BLE001 - only for a hint
-        return []
 
 
 def instructions(ticks: int, timer_hz: int) -> int:

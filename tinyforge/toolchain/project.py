@@ -130,7 +130,7 @@ def assemble(
     model_bytes: bytes | None = None,
 ) -> FirmwareProject:
     """Every file of the build directory, in memory (nothing is written here)."""
-    from tinyforge.run.qemu import qemu_argv
+    from tinyforge.toolchain.qemu_cmd import qemu_argv
 
     if not records:
         raise BuildError("the firmware needs at least one input record", hint="use --inputs 1 or more")
