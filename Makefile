@@ -29,6 +29,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check tinyforge tests benchmarks examples
 	$(VENV)/bin/ruff format --check tinyforge tests benchmarks examples
+	$(VENV)/bin/mypy    # settings and files in pyproject.toml [tool.mypy]
 
 setup: apt venv
 

@@ -1,4 +1,11 @@
-"""Shared test fixtures. The MLPerf Tiny models the tests use are in tests/data/mlperf-tiny (Apache-2.0)."""
+"""Shared test fixtures, and the tier markers. The MLPerf Tiny models the tests use are in
+tests/data/mlperf-tiny (Apache-2.0).
+
+A test's tier is its folder: tests/unit -> `unit`, tests/toolchain -> `toolchain`, tests/emulator ->
+`emulator`, tests/slow -> `slow` (select with `-m`). A test file says nothing about its tier; one
+that needs QEMU goes under tests/emulator. Other markers (e.g. `slow` on one long test of another
+tier) are still set by hand.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MODELS = REPO / "tests" / "data" / "mlperf-tiny"
+
+TIERS = ("unit", "toolchain", "emulator", "slow")
 
 INT8_MODELS = {
     "kws": "kws_ref_model.tflite",
@@ -27,3 +36,15 @@ def shared_model(name: str) -> Path:
 @pytest.fixture(scope="session")
 def shared_models() -> dict[str, Path]:
     return {k: shared_model(v) for k, v in INT8_MODELS.items()}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with the tier of the folder it is in."""
+    tests = REPO / "tests"
+    for item in items:
+        try:
+            folder = Path(str(item.path)).resolve().relative_to(tests).parts[0]
+        except ValueError:  # a test outside tests/ (pytester runs, for instance)
+            continue
+        if folder in TIERS:
+            item.add_marker(getattr(pytest.mark, folder))

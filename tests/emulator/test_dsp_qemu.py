@@ -15,8 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _dsp_models import dsp_add_model, dsp_dense_model, dsp_model  # noqa: E402
 
-pytestmark = pytest.mark.emulator
-
 BOARD = "mps2-an386"
 # instructions per inference that must not be exceeded on the Cortex-M4 (the goals)
 GOALS = {"kws": 4_600_000, "resnet": 17_900_000, "vww": 10_700_000, "ad": 350_000}

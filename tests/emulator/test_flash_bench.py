@@ -24,8 +24,6 @@ from tinyforge import api, proc
 from tinyforge.cli import main
 from tinyforge.flash.image import load_image
 
-pytestmark = pytest.mark.emulator
-
 
 @pytest.fixture(scope="module")
 def hello(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -33,8 +33,6 @@ from tinyforge.cli import main
 from tinyforge.errors import ToolError
 from tinyforge.resources import firmware_dir
 
-pytestmark = pytest.mark.emulator
-
 BOARD = "mps2-an386"
 DEMO_SOURCE = firmware_dir() / "tests" / "monitor_demo" / "monitor_demo.c"
 MODES = {"ci": 1, "fault": 2, "burst": 3, "counter": 4, "echo": 5}

@@ -21,8 +21,6 @@ from tinyforge.run.qemu import run_qemu
 from tinyforge.run.verify import compare
 from tinyforge.toolchain.gcc import build_program
 
-pytestmark = pytest.mark.emulator
-
 BOARD = "mps3-an547"
 DATA = Path(__file__).resolve().parents[1] / "data"
 

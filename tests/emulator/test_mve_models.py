@@ -10,8 +10,6 @@ import pytest
 
 from tinyforge import api
 
-pytestmark = pytest.mark.emulator
-
 BOARD = "mps3-an547"
 # TFLM + CMSIS-NN on the M55 (ANCHORS.md), instructions per inference
 CMSIS_NN_M55 = {"kws": 1_813_718, "resnet": 4_910_156, "vww": 6_558_312, "ad": 150_000}

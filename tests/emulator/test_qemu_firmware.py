@@ -19,8 +19,6 @@ from tinyforge.cli import main
 from tinyforge.run.qemu import FaultError, instructions, qemu_argv, run_qemu
 from tinyforge.toolchain.gcc import build_program
 
-pytestmark = pytest.mark.emulator
-
 DATA = Path(__file__).resolve().parents[1] / "data"
 QEMU_BOARDS = [b.name for b in list_boards() if b.is_emulated]
 SHARED_KWS = Path(__file__).resolve().parents[1] / "data/mlperf-tiny/kws_ref_model.tflite"

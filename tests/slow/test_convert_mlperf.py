@@ -17,8 +17,6 @@ from tinyforge import api
 from tinyforge.model.load import int8_violations
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.slow
-
 # key: (float source, published int8 model, loader that must read it)
 MODELS = {
     "ad": ("ad01.h5", "ad01_int8.tflite", "keras 3"),

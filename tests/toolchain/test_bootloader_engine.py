@@ -14,13 +14,11 @@ import pytest
 
 from tinyforge import proc
 from tinyforge.boards import load_board
-from tinyforge.flash.image import FlashImage, Segment
 from tinyforge.flash.an3155 import CMD_ERASE, CMD_EXTENDED_ERASE, An3155, NackError, NoReplyError
+from tinyforge.flash.image import FlashImage, Segment
 from tinyforge.flash.stm32_chips import CHIPS
 from tinyforge.flash.stm32_uart import plan_flash
 from tinyforge.resources import firmware_dir
-
-pytestmark = pytest.mark.toolchain
 
 BL = firmware_dir() / "bootloader"
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]

@@ -8,8 +8,6 @@ import pytest
 
 from tinyforge import api, proc
 
-pytestmark = pytest.mark.toolchain
-
 
 @pytest.fixture(scope="module")
 def kws(shared_models):

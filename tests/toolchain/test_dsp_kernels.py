@@ -23,8 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 from _dsp_models import dsp_add_model, dsp_dense_model, dsp_model  # noqa: E402
 from _mve_models import add_model, conv_model, dense_model, depthwise_model  # noqa: E402
 
-pytestmark = pytest.mark.toolchain
-
 DSP = Target(cpu="cortex-m4", features=frozenset({"dsp"}))
 DSP_KERNELS = {
     "tf_dsp_conv_s8",

@@ -16,8 +16,6 @@ from opmodels import Lab, ModelBuilder, options
 from tinyforge.kernels.registry import Target, select
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.toolchain
-
 SAME, VALID = 0, 1
 RELU = 1
 

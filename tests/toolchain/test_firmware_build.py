@@ -18,8 +18,6 @@ from tinyforge.errors import BuildError
 from tinyforge.toolchain.firmware import section_sizes, symbol_address
 from tinyforge.toolchain.manifest import read_manifest
 
-pytestmark = pytest.mark.toolchain
-
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exc:

@@ -9,8 +9,6 @@ import pytest
 from tinyforge import api
 from tinyforge.cli import main
 
-pytestmark = pytest.mark.toolchain
-
 TFLM_ARENA = {"kws": 16_000, "resnet": 49_152, "vww": 73_728, "ad": 768}
 TFLM_TOTAL = {"kws": 24_272, "resnet": 55_984, "vww": 103_680, "ad": 3_984}
 

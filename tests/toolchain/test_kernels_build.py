@@ -13,8 +13,6 @@ from _kernel_harness import KERNEL_SOURCES
 from tinyforge import proc
 from tinyforge.resources import firmware_dir
 
-pytestmark = pytest.mark.toolchain
-
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 TARGETS = {
     "host": ["gcc", "-O2"],

@@ -14,8 +14,6 @@ from _kernel_harness import case_for_op, mismatch_report, random_inputs, referen
 
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.toolchain
-
 PART_A_OPS = frozenset(
     {
         "CONV_2D",

@@ -23,8 +23,6 @@ from tinyforge.kernels import quant
 from tinyforge.kernels.registry import unsupported_reason
 from tinyforge.model.tflite import parse_tflite
 
-pytestmark = pytest.mark.toolchain
-
 PART_A_OPS = frozenset(
     {
         "CONV_2D",

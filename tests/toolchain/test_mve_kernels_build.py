@@ -12,8 +12,6 @@ import pytest
 from tinyforge import proc
 from tinyforge.resources import firmware_dir
 
-pytestmark = pytest.mark.toolchain
-
 KDIR = firmware_dir() / "kernels"
 SOURCES = sorted((KDIR / "mve").glob("*.c"))
 M55 = ["arm-none-eabi-gcc", "-mcpu=cortex-m55+nomve.fp", "-mthumb", "-mfloat-abi=hard", "-mfpu=auto"]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tinyforge import proc
 from tinyforge.toolchain.objcache import compile_cached
-
-pytestmark = pytest.mark.toolchain
 
 
 def test_hits_and_invalidation(tmp_path, monkeypatch):

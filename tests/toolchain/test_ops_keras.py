@@ -23,8 +23,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from opmodels import Lab, ModelBuilder
 
-pytestmark = pytest.mark.toolchain
-
 Spec = dict[str, Any]
 
 

@@ -18,8 +18,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from opmodels import Lab, ModelBuilder, options, run_ours
 
-pytestmark = pytest.mark.toolchain
-
 ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 SAME, VALID = 0, 1
 

@@ -7,11 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 from tinyforge import proc
-
-pytestmark = pytest.mark.toolchain
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -10,8 +10,6 @@ import pytest
 from tinyforge.cli import main
 from tinyforge.run.bench import flash_split
 
-pytestmark = pytest.mark.unit
-
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = 0

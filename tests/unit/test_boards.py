@@ -23,8 +23,6 @@ from tinyforge.cli import main
 from tinyforge.errors import BoardError
 from tinyforge.resources import boards_dir
 
-pytestmark = pytest.mark.unit
-
 DATA = Path(__file__).resolve().parent.parent / "data" / "boards"
 
 EXPECTED_BOARDS = [

@@ -22,8 +22,6 @@ from tinyforge.model.reference import dequantize, quantize_input
 from tinyforge.model.report import compare
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.unit
-
 IMG = InputSpec("image", (1, 8, 8, 1), "float32")
 TWO = (InputSpec("a", (1, 4), "float32"), InputSpec("b", (1, 2, 3), "float32"))
 

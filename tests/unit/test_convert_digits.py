@@ -28,8 +28,6 @@ from tinyforge.model.reference import run_tflm
 from tinyforge.model.tflite import read_tflite
 from tinyforge.resources import examples_dir
 
-pytestmark = pytest.mark.unit
-
 DIGITS = examples_dir() / "digits"
 MODEL, CALIB, EVAL, LABELS = (
     DIGITS / n for n in ("digits.keras", "calib.npy", "eval.npy", "eval_labels.npy")

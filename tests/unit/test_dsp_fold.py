@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 
 from tinyforge.kernels.ops.dsp import fold
 
-pytestmark = pytest.mark.unit
-
 
 def tflm(acc: int, mult: int, shift: int, zp: int, lo: int, hi: int) -> int:
     return min(max(fold.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)

@@ -15,8 +15,6 @@ from tinyforge.toolchain import bsp
 from tinyforge.toolchain.flags import compile_flags, cpu_flags
 from tinyforge.toolchain.footprint import RegionUsage, bar, check_fit, kib
 
-pytestmark = pytest.mark.unit
-
 FIRMWARE_BOARDS = [b.name for b in list_boards() if not b.is_host]
 
 

@@ -31,8 +31,6 @@ from tinyforge.flash.registry import FLASH_RUNNERS, FlashRequest, check_request,
 from tinyforge.flash.request import read_build_image
 from tinyforge.flash.stm32_uart import LineStep, parse_sequence
 
-pytestmark = pytest.mark.unit
-
 DATA = Path(__file__).resolve().parent.parent / "data"
 UF2_BOARD = str(DATA / "boards" / "uf2-blackpill.toml")
 

@@ -12,8 +12,6 @@ from tinyforge import api
 from tinyforge.cli import cli
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.unit
-
 # MACs from the anchors (../shared/ANCHORS.md), measured independently of tinyforge.
 ANCHOR_MACS = {"kws": 2_656_768, "resnet": 12_501_632, "vww": 7_489_664, "ad": 264_192}
 LIVENESS = {"kws": 16_000, "resnet": 49_152, "vww": 55_296, "ad": 768}

@@ -16,8 +16,6 @@ from tinyforge.kernels.ops.portable.elementwise import broadcast_layout
 from tinyforge.kernels.registry import ConstArray, Target, TensorArg, select, unsupported_reason
 from tinyforge.model.tflite import read_tflite
 
-pytestmark = pytest.mark.unit
-
 # MACs of the MLPerf Tiny models, measured independently (../shared/ANCHORS.md)
 ANCHOR_MACS = {"kws": 2_656_768, "resnet": 12_501_632, "vww": 7_489_664, "ad": 264_192}
 

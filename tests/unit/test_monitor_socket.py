@@ -20,8 +20,6 @@ import pytest
 from tinyforge import api
 from tinyforge.cli import main
 
-pytestmark = pytest.mark.unit
-
 Script = Callable[[socket.socket], None]
 
 

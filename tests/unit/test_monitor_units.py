@@ -19,8 +19,6 @@ from tinyforge.monitor.stream import LineSplitter, escape_text
 from tinyforge.monitor.views import JsonView, TextView
 from tinyforge.serial.ports import PortInfo, find_usb_port, port_info
 
-pytestmark = pytest.mark.unit
-
 
 def feed_all(chunks: list[bytes]) -> tuple[list[str], str]:
     """(complete lines, everything shown) for a sequence of received chunks."""

@@ -5,11 +5,8 @@ packers turn down (with the reason)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from tinyforge.kernels.ops.mve import pack
-
-pytestmark = pytest.mark.unit
 
 
 def test_gemm_weights_are_blocks_of_4_filters_by_16_byte_chunks() -> None:

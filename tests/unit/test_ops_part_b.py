@@ -7,13 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from tinyforge.ir.graph import Graph, Op, Quantization, Tensor, freeze_options
 from tinyforge.kernels.ops.portable import activations, layout
 from tinyforge.kernels.registry import ScratchArg, Target, select, supported_ops, unsupported_reason
-
-pytestmark = pytest.mark.unit
 
 PART_B_OPS = {
     "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE",

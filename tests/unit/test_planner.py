@@ -11,8 +11,6 @@ from tinyforge.ir.passes import run_passes
 from tinyforge.model.tflite import read_tflite
 from tinyforge.plan.arena import Buffer, MemoryPlan, check_plan, plan_memory
 
-pytestmark = pytest.mark.unit
-
 
 def chain_graph(sizes: list[int], skips: list[tuple[int, int]]) -> Graph:
     """A chain of ops t0 -> t1 -> ... with extra skip edges (src tensor read again by a later op)."""

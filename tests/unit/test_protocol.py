@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tinyforge.serial import protocol as p
-
-pytestmark = pytest.mark.unit
 
 
 def test_result_roundtrip():

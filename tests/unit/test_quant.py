@@ -9,8 +9,6 @@ import pytest
 
 from tinyforge.kernels import quant
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("real", "expected"),

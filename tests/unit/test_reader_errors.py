@@ -23,8 +23,6 @@ from tinyforge.cli import main
 from tinyforge.errors import ModelError
 from tinyforge.model.tflite import parse_tflite, read_tflite
 
-pytestmark = pytest.mark.unit
-
 SEED = 20240229
 MUTANTS_PER_MODEL = 300  # 1,200 in all
 MAX_SECONDS = 2.0

@@ -162,9 +162,9 @@ def generate(
                 qual = "" if a.writable else "const "
                 args.append(f"({qual}{a.ctype} *)(void *)(g_arena + {off})")
             elif isinstance(a, ScratchArg):
-                key = scratch_key(n)
-                off = plan.offsets.get(key, 0)
-                args.append(f"(void *)(g_arena + {off})" if key in plan.offsets else "(void *)0")
+                slot = scratch_key(n)
+                off = plan.offsets.get(slot, 0)
+                args.append(f"(void *)(g_arena + {off})" if slot in plan.offsets else "(void *)0")
             else:  # pragma: no cover - registry types are closed
                 raise TypeError(a)
         debug_out = graph.storage(lay.op.outputs[0])

@@ -98,7 +98,7 @@ class RunnerSpec:
     summary: str
 
     def load(self) -> FlashFn:
-        return importlib.import_module(f"tinyforge.flash.{self.module}").flash  # type: ignore[no-any-return]
+        return importlib.import_module(f"tinyforge.flash.{self.module}").flash
 
 
 FLASH_RUNNERS: dict[str, RunnerSpec] = {

@@ -85,7 +85,7 @@ class Tensor:
         """The constant data as a read-only numpy array of this tensor's shape."""
         if self.data is None:
             raise ValueError(f"tensor {self.name!r} is not constant")
-        arr = np.frombuffer(self.data, dtype=NUMPY_DTYPES[self.dtype])
+        arr: np.ndarray = np.frombuffer(self.data, dtype=NUMPY_DTYPES[self.dtype])
         if arr.size == self.num_elements:
             arr = arr.reshape(self.shape)
         return arr

@@ -229,8 +229,8 @@ def _batch1(shape: Sequence[Any], what: str, path: str) -> tuple[int, ...]:
     dims = [None if d is None else int(d) for d in shape]
     if not dims:
         raise ModelError(f"{path}: {what} is a scalar; tinyforge needs a batch dimension")
-    rest = dims[1:]
-    if any(d is None or d < 0 for d in rest):
+    rest = [d for d in dims[1:] if d is not None and d >= 0]
+    if len(rest) != len(dims) - 1:
         raise ModelError(
             f"{path}: {what} has an unknown dimension, shape {['?' if d is None else d for d in dims]}",
             hint="give the model a fixed input shape (keras.Input(shape=(...))) and save it again",

@@ -33,12 +33,17 @@ LDFLAGS = ("-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments")
 LDLIBS = ("-lc", "-lgcc")
 
 
-class _CpuBoard(Protocol):
-    name: str
-    cpu: str
-    fpu: str
-    float_abi: str
-    features: frozenset[str]
+class _CpuBoard(Protocol):  # a BoardProfile, or anything with its core fields (read-only)
+    @property
+    def name(self) -> str: ...
+    @property
+    def cpu(self) -> str: ...
+    @property
+    def fpu(self) -> str: ...
+    @property
+    def float_abi(self) -> str: ...
+    @property
+    def features(self) -> frozenset[str]: ...
 
 
 def cpu_flags(board: _CpuBoard) -> tuple[str, ...]:
