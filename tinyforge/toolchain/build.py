@@ -77,7 +77,9 @@ def build(
     if inputs < 1 and input_file is None:
         raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
     directory = (
-        Path(output) if output is not None else default_build_dir(model.path if isinstance(model, LoadedModel) else model, b.name)
+        Path(output)
+        if output is not None
+        else default_build_dir(model.path if isinstance(model, LoadedModel) else model, b.name)
     )
     if isinstance(model, LoadedModel):
         loaded = model
