@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tinyforge.kernels import packing as pk
+
 if TYPE_CHECKING:
-    from tinyforge.ir.graph import Graph
+    from tinyforge.ir.graph import Graph, Op
     from tinyforge.kernels.registry import Target
 
 INT32_MAX = 2**31 - 1
@@ -115,6 +117,72 @@ def fold_requant(
         out_r.append(rs)
         out_s.append(ls + 1)
     return FoldedRequant(tuple(out_b), tuple(out_m), tuple(out_k), tuple(out_r), tuple(out_s))
+
+
+def fold_weights(
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+    out_zp: int,
+) -> tuple[FoldedRequant, np.ndarray] | str:
+    """`fold_requant` of weights [out_channels, taps] and the weights scaled to match it, or the
+    reason the DSP kernels cannot be exact."""
+    folded = fold_requant(bias, weights, input_offset, pairs, out_zp)
+    if isinstance(folded, str):
+        return folded
+    return folded, scaled_weights(weights, folded)
+
+
+@dataclass(frozen=True)
+class PackedWeights:
+    """Conv / FC weights in the order the kernels' inner loops read them, with their constants."""
+
+    int8: bool  # int8 weights unpacked in the inner loop (else int16, scaled by 2^scale_shift)
+    words: np.ndarray  # int32 words: 4 int8 or 2 int16 weights each
+    qparams: np.ndarray  # int32 [channels/group][bias, mult, kq, rshift][group]
+
+
+def pack_weights(
+    folded: FoldedRequant, scaled: np.ndarray, group: int, kpad: int, int8: bool
+) -> PackedWeights | None:
+    """Interleave `group` output channels of the scaled weights [channels, taps] (taps padded to
+    `kpad`), as int16 or, with `int8`, int8. int8 weights make the kernel double the accumulator,
+    so every live channel needs scale_shift 1 (no left shift) and the bias stays unscaled; None
+    when a layer cannot take them (then the portable kernel keeps the layer)."""
+    channels = scaled.shape[0]
+    rows = round_up(channels, group)
+    bias = list(folded.bias)
+    if int8:
+        live = np.abs(scaled).sum(axis=1) > 0
+        if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
+            return None
+        raw = scaled // 2  # scale_shift 1: the weights (plus any zero point) themselves
+        if raw.size and (raw.min() < -128 or raw.max() > 127):
+            return None  # a weight zero point pushes them out of int8
+        stream8 = interleave(pad_to(raw, rows, kpad), group)
+        words = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        bias = [b // 2 for b in bias]
+    else:
+        words = int16_words(interleave(lane_order(pad_to(scaled, rows, kpad)), group))
+    q = np.zeros((rows // group, 4, group), dtype=np.int64)
+    for c in range(channels):
+        q[c // group, :, c % group] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
+    return PackedWeights(int8, words, q.reshape(-1))
+
+
+def weight_fields(op: Op, packed: PackedWeights) -> pk.Fields:
+    """The int8_weights, weights and qparams fields of the conv and FC params structs."""
+    return (
+        ("int8_weights", int(packed.int8)),
+        ("weights", pk.const_array(op, "weights8" if packed.int8 else "weights16", packed.words, "int32_t")),
+        ("qparams", pk.const_array(op, "qparams", packed.qparams, "int32_t")),
+    )
+
+
+def clamp_fields(act: tuple[int, int], out_zp: int) -> pk.Fields:
+    """fast, act_min, act_max: the clamp and whether the rounding correction may be skipped."""
+    return (("fast", fast_requant(act[0], act[1], out_zp)), *pk.clamp_fields(act))
 
 
 def int16_weights_fit(graph: Graph, target: Target) -> bool:

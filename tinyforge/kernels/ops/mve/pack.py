@@ -1,6 +1,7 @@
 """Build-time work for the Helium (MVE) kernels (firmware/kernels/mve/): folding the input offset
 into the bias and laying weights and per-channel constants out in the order the kernels read them.
-The packers in tinyforge/kernels/ops/mve/*.py call these; pure functions over numpy arrays.
+The packers in tinyforge/kernels/ops/mve/*.py call these; pure functions over numpy arrays, and the
+params fields they share.
 
 Folding. TFLM computes, per output channel, acc = bias + sum(w * (x + input_offset)); the kernels
 compute acc = bias' + sum(w * x) with bias' = bias + input_offset * sum(w). In int32 arithmetic
@@ -17,8 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tinyforge.kernels import packing as pk
+
+if TYPE_CHECKING:
+    from tinyforge.ir.graph import Op
 
 CHUNK = 16  # bytes of one VLDRB.8 / VMLADAV.S8
 BLOCK = 4  # output channels per block of the matrix core
@@ -163,6 +170,20 @@ def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     if int(np.asarray(weights).min(initial=0)) < -127:
         return "weights use -128; the Helium depthwise kernel sums two products in int16"
     return None
+
+
+def requant_fields(out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack) -> pk.Fields:
+    """output_offset, act_min, act_max, left_shifts: what the conv, depthwise and FC params structs
+    share after their geometry."""
+    return (("output_offset", out_zp), *pk.clamp_fields(act), ("left_shifts", packed.left_shifts))
+
+
+def weight_fields(op: Op, packed: GemmPack | DepthwisePack) -> pk.Fields:
+    """The packed int8 weights and the int32 qparams table."""
+    return (
+        ("weights", pk.const_array(op, "weights", packed.weights.reshape(-1), "int8_t")),
+        ("qparams", pk.const_array(op, "qparams", packed.qparams.reshape(-1), "int32_t")),
+    )
 
 
 # ---- elementwise ADD / SUB: per-byte tables -------------------------------------------------
