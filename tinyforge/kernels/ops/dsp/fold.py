@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tinyforge.kernels import packing as pk
+from tinyforge.kernels.quant import INT32_MAX, multiply_by_quantized_multiplier, wrap32
 
 if TYPE_CHECKING:
     from tinyforge.ir.graph import Graph, Op
     from tinyforge.kernels.registry import Target
 
-INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
 LANE_ORDER = (0, 2, 1, 3)  # a group of 4 taps as SXTB16 leaves it: words (k0, k2), (k1, k3)
 
@@ -242,35 +242,7 @@ def int16_words(values: np.ndarray) -> np.ndarray:
     return v.astype("<i2").view("<i4").astype(np.int32)
 
 
-# ---- reference arithmetic (Python ints), used by tests and by table builders ------------------
-
-
-def srdhm(a: int, b: int) -> int:
-    """TFLM SaturatingRoundingDoublingHighMul on int32."""
-    if a == b == -(2**31):
-        return INT32_MAX
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    q = ab + nudge
-    return q >> 31 if q >= 0 else -((-q) >> 31)
-
-
-def rdbp(x: int, exponent: int) -> int:
-    """TFLM RoundingDivideByPOT."""
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def wrap32(x: int) -> int:
-    return ((x + 2**31) % 2**32) - 2**31
-
-
-def multiply_by_quantized_multiplier(x: int, mult: int, shift: int) -> int:
-    """TFLM MultiplyByQuantizedMultiplier (int32 wrap of the left shift, as the C kernels)."""
-    ls, rs = max(shift, 0), max(-shift, 0)
-    return rdbp(srdhm(wrap32(x << ls), mult), rs)
+# ---- what the DSP kernels compute (Python ints), for tests -----------------------------------
 
 
 def folded_requant_value(a: int, mult: int, kq: int, rshift: int) -> int:
