@@ -13,7 +13,7 @@ import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.kernels import quant
-from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
+from tinyforge.kernels.registry import Accepts, ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
 
 SHORT_ACT = {"NONE": "", "RELU": "relu", "RELU6": "relu6", "RELU_N1_TO_1": "relu1"}
 
@@ -93,6 +93,46 @@ def activation_reason(op: Op) -> str | None:
     if act not in SHORT_ACT:
         return f"fused activation {act} is not supported"
     return None
+
+
+def int8_weights_reason(w: Tensor | None, rank: int) -> str | None:
+    """Why `w` is not a constant, quantized int8 weight tensor of rank `rank`, or None."""
+    if w is None:
+        return "weights are missing"
+    if not w.is_constant:
+        return "weights are not constant"
+    if w.dtype != "int8":
+        return f"weights are {w.dtype}; the portable kernel takes int8 weights"
+    if w.quant is None or not w.quant.scale:
+        return "weights have no quantization parameters"
+    if len(w.shape) != rank:
+        return f"weights have rank {len(w.shape)}, expected {rank}"
+    return None
+
+
+def channel_axis_reason(w: Tensor, axis: int) -> str | None:
+    """Why per-channel weights do not have one scale per index of `axis`, or None."""
+    assert w.quant is not None
+    if w.quant.per_channel and (w.quant.axis != axis or len(w.quant.scale) != w.shape[axis]):
+        return f"weights are quantized per channel along axis {w.quant.axis}; expected axis {axis}"
+    return None
+
+
+def weights_zero_point_reason(w: Tensor) -> str | None:
+    assert w.quant is not None
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        return "weights have a non-zero zero point"
+    return None
+
+
+def narrowed(base: Accepts, extra: Accepts) -> Accepts:
+    """An `accepts` check for a kernel that takes part of what another takes: `base`'s reason,
+    else `extra`'s (which may assume `base` passed)."""
+
+    def accepts(graph: Graph, op: Op) -> str | None:
+        return base(graph, op) or extra(graph, op)
+
+    return accepts
 
 
 def int8_io_reason(graph: Graph, op: Op, *, fused_activation: bool = False) -> str | None:
@@ -272,6 +312,13 @@ class ConvLayer:
     def bias(self) -> np.ndarray | None:
         return self.b.array() if self.b is not None else None
 
+    def single_group_reason(self) -> str | None:
+        """Why this is not a CONV_2D in one group / a DEPTHWISE_CONV_2D of depth multiplier 1 (what
+        the kernels that read one input channel per filter channel take), or None."""
+        if self.w.shape[3] != self.in_c:
+            return "depth multiplier above 1" if self.depthwise else "grouped convolution"
+        return None
+
     def weights_by_channel(self) -> np.ndarray:
         """int64 [output channel][taps]: (ky, kx, ic) for CONV_2D, (ky, kx) for DEPTHWISE_CONV_2D."""
         arr = self.w.array().astype(np.int64)
@@ -298,16 +345,16 @@ class ConvLayer:
         (sh, sw), (dh, dw) = self.stride, self.dilation
         stride = "" if (sh, sw) == (1, 1) else f" s{sh}" if sh == sw else f" s{sh}x{sw}"
         dil = "" if (dh, dw) == (1, 1) else f" d{dh}x{dw}"
-        k_h, k_w = self.kernel
-        text = f"{k_h}x{k_w}{stride}{dil} {self.op.options['padding']} {self.in_c}->{self.out_c}{act_suffix(self.op)}"
+        (k_h, k_w), padding = self.kernel, self.op.options["padding"]
+        text = f"{k_h}x{k_w}{stride}{dil} {padding} {self.in_c}->{self.out_c}{act_suffix(self.op)}"
         if self.depthwise:
             return "dw " + text + (f" x{self.depth_mult}" if self.depth_mult > 1 else "")
         groups = self.in_c // self.filter_in_c
         return text + (f" groups={groups}" if groups > 1 else "")
 
 
-def conv_padding(op: Op, in_shape: Sequence[int], kernel: tuple[int, int]) -> quant.Padding2D:
-    """TFLM's SAME/VALID padding and output size of a convolution."""
+def window_padding(op: Op, in_shape: Sequence[int], kernel: tuple[int, int]) -> quant.Padding2D:
+    """TFLM's SAME/VALID padding and output size of a sliding window (convolution or pool)."""
     o = op.options
     return quant.padding_2d(
         o["padding"],
@@ -320,6 +367,23 @@ def conv_padding(op: Op, in_shape: Sequence[int], kernel: tuple[int, int]) -> qu
         int(o.get("dilation_h_factor", 1)),
         int(o.get("dilation_w_factor", 1)),
     )
+
+
+def nhwc_window_reason(op: Op, x: Tensor, y: Tensor) -> str | None:
+    """Why a sliding window over `x` giving `y` is not NHWC with SAME/VALID padding, or None."""
+    if len(x.shape) != 4 or len(y.shape) != 4:
+        return "input and output must be 4-D (NHWC)"
+    if op.options.get("padding") not in ("SAME", "VALID"):
+        return f"padding {op.options.get('padding')} is not supported"
+    return None
+
+
+def output_size_reason(op: Op, x: Tensor, y: Tensor, kernel: tuple[int, int]) -> str | None:
+    """Why `y` is not the output size of the window's padding, or None."""
+    pad = window_padding(op, x.shape, kernel)
+    if (pad.out_h, pad.out_w) != (y.shape[1], y.shape[2]):
+        return f"output size {y.shape[1]}x{y.shape[2]} does not match the padding ({pad.out_h}x{pad.out_w})"
+    return None
 
 
 def conv_layer(graph: Graph, op: Op) -> ConvLayer:
@@ -336,7 +400,7 @@ def conv_layer(graph: Graph, op: Op) -> ConvLayer:
         depthwise=op.kind == "DEPTHWISE_CONV_2D",
         stride=(int(o.get("stride_h", 1)), int(o.get("stride_w", 1))),
         dilation=(int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))),
-        pad=conv_padding(op, x.shape, (w.shape[1], w.shape[2])),
+        pad=window_padding(op, x.shape, (w.shape[1], w.shape[2])),
         pairs=multipliers(x, w, y),
         act=activation_range(op, y),
     )

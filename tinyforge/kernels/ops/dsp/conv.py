@@ -13,11 +13,9 @@ import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.dsp import dsp_kernel, fold
 from tinyforge.kernels.ops.portable import conv as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
-
-PRIORITY = 10
+from tinyforge.kernels.registry import KernelCall, Target
 
 
 def _fold(c: pk.ConvLayer) -> tuple[fold.FoldedRequant, np.ndarray] | str:
@@ -26,18 +24,21 @@ def _fold(c: pk.ConvLayer) -> tuple[fold.FoldedRequant, np.ndarray] | str:
     )
 
 
-def _accepts_conv(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts_conv(graph, op)
-    if reason:
-        return reason
+def _fold_reason(graph: Graph, op: Op) -> str | None:
+    """Why the kernels cannot take this layer: a grouped CONV_2D (any depth multiplier is fine), or
+    a folded requantization that cannot be exact."""
     c = pk.conv_layer(graph, op)
-    if c.w.shape[3] != c.in_c:
-        return "grouped convolution"
+    if not c.depthwise and (grouped := c.single_group_reason()):
+        return grouped
     folded = _fold(c)
     return folded if isinstance(folded, str) else None
 
 
-@kernel("CONV_2D", name="dsp_conv_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts_conv)
+_accepts_conv = pk.narrowed(ref.accepts_conv, _fold_reason)
+_accepts_depthwise = pk.narrowed(ref.accepts_depthwise, _fold_reason)
+
+
+@dsp_kernel("CONV_2D", "dsp_conv_s8", _accepts_conv)
 def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     folded_w = _fold(c)
@@ -70,14 +71,6 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     )
 
 
-def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts_depthwise(graph, op)
-    if reason:
-        return reason
-    folded = _fold(pk.conv_layer(graph, op))
-    return folded if isinstance(folded, str) else None
-
-
 def plane_size(
     out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int
 ) -> tuple[int, int]:
@@ -98,13 +91,7 @@ def dw_scratch_bytes(out_h: int, out_w: int, plane_h: int, plane_w: int) -> int:
     return plane + 4 * out_h * max(plane_w, fold.round_up(out_w, 2))
 
 
-@kernel(
-    "DEPTHWISE_CONV_2D",
-    name="dsp_depthwise_s8",
-    features={"dsp"},
-    priority=PRIORITY,
-    accepts=_accepts_depthwise,
-)
+@dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
 def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     folded_w = _fold(c)

@@ -9,11 +9,9 @@ from __future__ import annotations
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.dsp import dsp_kernel, fold
 from tinyforge.kernels.ops.portable import elementwise as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
-
-PRIORITY = 10
+from tinyforge.kernels.registry import KernelCall, Target
 
 
 def _plan(graph: Graph, op: Op) -> tuple[list[int], list[int], int, int, int] | str:
@@ -68,11 +66,11 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
     )
 
 
-@kernel("ADD", name="dsp_add_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts)
+@dsp_kernel("ADD", "dsp_add_s8", _accepts)
 def dsp_add_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op)
 
 
-@kernel("SUB", name="dsp_sub_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts)
+@dsp_kernel("SUB", "dsp_sub_s8", _accepts)
 def dsp_sub_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op)

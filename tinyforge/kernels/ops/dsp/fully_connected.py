@@ -9,11 +9,10 @@ import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops.dsp import fold
+from tinyforge.kernels.ops.dsp import dsp_kernel, fold
 from tinyforge.kernels.ops.portable import fully_connected as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
+from tinyforge.kernels.registry import KernelCall, Target
 
-PRIORITY = 10
 GROUP = 4  # output channels per block
 
 
@@ -22,17 +21,12 @@ def _fold(f: pk.FcLayer) -> tuple[fold.FoldedRequant, np.ndarray] | str:
     return fold.fold_weights(w2, f.bias(), -pk.zero_point(f.x), f.pairs, pk.zero_point(f.y))
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts(graph, op)
-    if reason:
-        return reason
+def _fold_reason(graph: Graph, op: Op) -> str | None:
     folded = _fold(pk.fc_layer(graph, op))
     return folded if isinstance(folded, str) else None
 
 
-@kernel(
-    "FULLY_CONNECTED", name="dsp_fully_connected_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts
-)
+@dsp_kernel("FULLY_CONNECTED", "dsp_fully_connected_s8", pk.narrowed(ref.accepts, _fold_reason))
 def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     f = pk.fc_layer(graph, op)
     folded_w = _fold(f)

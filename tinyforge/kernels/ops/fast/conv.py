@@ -1,6 +1,7 @@
 """Faster portable kernels (firmware/kernels/fast/tf_fast_conv.c) for cores without DSP/Helium:
 CONV_2D (groups 1), FULLY_CONNECTED (as a 1x1 convolution over the batch rows) and
-DEPTHWISE_CONV_2D (depth multiplier 1); filters of at most 64 taps (k_h * k_w). Plain C99, so they also serve the host.
+DEPTHWISE_CONV_2D (depth multiplier 1); filters of at most 64 taps (k_h * k_w). Plain C99, so they
+also serve the host.
 
 The input offset goes into the bias here (bias + in_off * sum(w), checked to fit int32), so the
 inner loops are pure int8 x int8 MACs; convolution weights are interleaved by 4 output channels in
@@ -16,11 +17,11 @@ import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.kernels import packing as pk
+from tinyforge.kernels.ops.fast import fast_kernel
 from tinyforge.kernels.ops.portable import conv as ref
 from tinyforge.kernels.ops.portable import fully_connected as ref_fc
-from tinyforge.kernels.registry import ConstArray, KernelCall, Target, kernel
+from tinyforge.kernels.registry import ConstArray, KernelCall, Target
 
-PRIORITY = 5
 MAX_TAPS = 64  # TF_FAST_MAX_TAPS in fast/tf_fast_conv.c
 _I32 = (-(2**31), 2**31 - 1)
 
@@ -36,10 +37,12 @@ def _folded_bias(bias: np.ndarray | None, w2: np.ndarray, in_off: int) -> np.nda
     return out
 
 
-def _conv_reason(c: pk.ConvLayer, other_depths: str) -> str | None:
-    """What the fast conv and depthwise kernels add to the reference's checks."""
-    if c.w.shape[3] != c.in_c:
-        return other_depths
+def _conv_reason(graph: Graph, op: Op) -> str | None:
+    """What the fast conv and depthwise kernels refuse of what the reference ones take."""
+    c = pk.conv_layer(graph, op)
+    reason = c.single_group_reason()
+    if reason:
+        return reason
     if c.kernel[0] * c.kernel[1] > MAX_TAPS:
         return f"more than {MAX_TAPS} filter taps"
     if _folded_bias(c.bias(), c.weights_by_channel(), -pk.zero_point(c.x)) is None:
@@ -47,8 +50,8 @@ def _conv_reason(c: pk.ConvLayer, other_depths: str) -> str | None:
     return None
 
 
-def _accepts_conv(graph: Graph, op: Op) -> str | None:
-    return ref.accepts_conv(graph, op) or _conv_reason(pk.conv_layer(graph, op), "grouped convolution")
+_accepts_conv = pk.narrowed(ref.accepts_conv, _conv_reason)
+_accepts_dw = pk.narrowed(ref.accepts_depthwise, _conv_reason)
 
 
 def _interleave4(w2: np.ndarray) -> np.ndarray:
@@ -81,7 +84,7 @@ def _folded(bias: np.ndarray | None, w2: np.ndarray, x: Tensor) -> np.ndarray:
     return folded
 
 
-@kernel("CONV_2D", name="fast_conv_s8", priority=PRIORITY, accepts=_accepts_conv)
+@fast_kernel("CONV_2D", "fast_conv_s8", _accepts_conv)
 def fast_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     w2 = c.weights_by_channel()
@@ -94,20 +97,18 @@ def fast_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return pk.io_call(op, "tf_fast_conv_s8", params, c.describe() + " fast", macs=c.macs)
 
 
-def _accepts_fc(graph: Graph, op: Op) -> str | None:
-    reason = ref_fc.accepts(graph, op)
-    if reason:
-        return reason
+def _fc_reason(graph: Graph, op: Op) -> str | None:
     f = pk.fc_layer(graph, op)
-    assert f.w.quant is not None
-    if any(int(z) != 0 for z in f.w.quant.zero_point):
-        return "weights have a non-zero zero point"
-    if _folded_bias(f.bias(), f.w.array().astype(np.int64), -pk.zero_point(f.x)) is None:
+    reason = pk.weights_zero_point_reason(f.w)
+    if reason is None and _folded_bias(f.bias(), f.w.array().astype(np.int64), -pk.zero_point(f.x)) is None:
         return "the folded bias does not fit int32"
-    return None
+    return reason
 
 
-@kernel("FULLY_CONNECTED", name="fast_fully_connected_s8", priority=PRIORITY, accepts=_accepts_fc)
+_accepts_fc = pk.narrowed(ref_fc.accepts, _fc_reason)
+
+
+@fast_kernel("FULLY_CONNECTED", "fast_fully_connected_s8", _accepts_fc)
 def fast_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     f = pk.fc_layer(graph, op)
     w2 = f.w.array().astype(np.int64)
@@ -118,13 +119,7 @@ def fast_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return pk.io_call(op, "tf_fast_conv_s8", params, f.describe() + " fast", macs=f.macs)
 
 
-def _accepts_dw(graph: Graph, op: Op) -> str | None:
-    return ref.accepts_depthwise(graph, op) or _conv_reason(
-        pk.conv_layer(graph, op), "depth multiplier above 1"
-    )
-
-
-@kernel("DEPTHWISE_CONV_2D", name="fast_depthwise_s8", priority=PRIORITY, accepts=_accepts_dw)
+@fast_kernel("DEPTHWISE_CONV_2D", "fast_depthwise_s8", _accepts_dw)
 def fast_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     weights = pk.const_array(op, "weights", c.w.array(), "int8_t")

@@ -7,25 +7,21 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.mve import mve_kernel, pack
 from tinyforge.kernels.ops.portable import conv as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
-
-PRIORITY = 20  # above the DSP kernels (10): the M55 has both features
+from tinyforge.kernels.registry import KernelCall, Target
 
 
-def _accepts_conv(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts_conv(graph, op)
-    if reason:
-        return reason
-    x, w = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
-    assert x is not None and w is not None
-    if w.shape[3] != x.shape[3]:
-        return "grouped convolution"
-    return None
+def _conv_reason(graph: Graph, op: Op) -> str | None:
+    return pk.conv_layer(graph, op).single_group_reason()
 
 
-@kernel("CONV_2D", name="mve_conv_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts_conv)
+def _depthwise_reason(graph: Graph, op: Op) -> str | None:
+    c = pk.conv_layer(graph, op)
+    return c.single_group_reason() or pack.depthwise_reason(c.w.array(), c.kernel[0] * c.kernel[1])
+
+
+@mve_kernel("CONV_2D", "mve_conv_s8", pk.narrowed(ref.accepts_conv, _conv_reason))
 def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     gemm = pack.pack_gemm(c.weights_by_channel(), c.bias(), -pk.zero_point(c.x), c.pairs)
@@ -49,24 +45,7 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     )
 
 
-def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts_depthwise(graph, op)
-    if reason:
-        return reason
-    x, w = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
-    assert x is not None and w is not None
-    if w.shape[3] != x.shape[3]:
-        return "depth multiplier above 1"
-    return pack.depthwise_reason(w.array(), w.shape[1] * w.shape[2])
-
-
-@kernel(
-    "DEPTHWISE_CONV_2D",
-    name="mve_depthwise_s8",
-    features={"mve"},
-    priority=PRIORITY,
-    accepts=_accepts_depthwise,
-)
+@mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_s8", pk.narrowed(ref.accepts_depthwise, _depthwise_reason))
 def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     dw = pack.pack_depthwise(c.weights_by_channel(), c.bias(), -pk.zero_point(c.x), c.pairs)

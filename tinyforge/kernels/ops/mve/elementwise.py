@@ -9,10 +9,9 @@ from __future__ import annotations
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
+from tinyforge.kernels.ops.mve import mve_kernel
 from tinyforge.kernels.ops.portable import elementwise as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
-
-PRIORITY = 20
+from tinyforge.kernels.registry import KernelCall, Target
 
 
 def _add_sub(graph: Graph, op: Op) -> KernelCall:
@@ -36,11 +35,11 @@ def _add_sub(graph: Graph, op: Op) -> KernelCall:
     return ref.same_shape_call(graph, op, "tf_mve_add_s8", params, comment)
 
 
-@kernel("ADD", name="mve_add_s8", features={"mve"}, priority=PRIORITY, accepts=ref.same_shape_reason)
+@mve_kernel("ADD", "mve_add_s8", ref.same_shape_reason)
 def mve_add_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op)
 
 
-@kernel("SUB", name="mve_sub_s8", features={"mve"}, priority=PRIORITY, accepts=ref.same_shape_reason)
+@mve_kernel("SUB", "mve_sub_s8", ref.same_shape_reason)
 def mve_sub_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op)

@@ -7,29 +7,21 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.mve import mve_kernel, pack
 from tinyforge.kernels.ops.portable import fully_connected as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
-
-PRIORITY = 20  # above the DSP kernels (10): the M55 has both features
+from tinyforge.kernels.registry import KernelCall, Target
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref.accepts(graph, op)
-    if reason:
-        return reason
+def _gemm_reason(graph: Graph, op: Op) -> str | None:
     w = pk.op_tensor(graph, op, 1)
-    assert w is not None and w.quant is not None
-    if any(int(z) != 0 for z in w.quant.zero_point):
-        return "weights have a non-zero zero point"
-    if w.shape[1] == 0:
+    assert w is not None
+    reason = pk.weights_zero_point_reason(w)
+    if reason is None and w.shape[1] == 0:
         return "empty dot products"
-    return None
+    return reason
 
 
-@kernel(
-    "FULLY_CONNECTED", name="mve_fully_connected_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts
-)
+@mve_kernel("FULLY_CONNECTED", "mve_fully_connected_s8", pk.narrowed(ref.accepts, _gemm_reason))
 def mve_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     f = pk.fc_layer(graph, op)
     gemm = pack.pack_gemm(f.w.array(), f.bias(), -pk.zero_point(f.x), f.pairs)

@@ -6,27 +6,19 @@ accepts at most: the fast, DSP and Helium ones start from them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 
 def _weights_reason(w: Tensor | None, axis: int) -> str | None:
-    if w is None:
-        return "weights are missing"
-    if not w.is_constant:
-        return "weights are not constant"
-    if w.dtype != "int8":
-        return f"weights are {w.dtype}; the portable kernel takes int8 weights"
-    if w.quant is None or not w.quant.scale:
-        return "weights have no quantization parameters"
-    if len(w.shape) != 4:
-        return f"weights have rank {len(w.shape)}, expected 4"
-    if w.quant.per_channel and (w.quant.axis != axis or len(w.quant.scale) != w.shape[axis]):
-        return f"weights are quantized per channel along axis {w.quant.axis}; expected axis {axis}"
-    if any(z != 0 for z in w.quant.zero_point):
-        return "weights have a non-zero zero point"
-    return None
+    reason = pk.int8_weights_reason(w, 4)
+    if reason:
+        return reason
+    assert w is not None
+    return pk.channel_axis_reason(w, axis) or pk.weights_zero_point_reason(w)
 
 
 def _bias_reason(b: Tensor | None) -> str | None:
@@ -39,7 +31,27 @@ def _bias_reason(b: Tensor | None) -> str | None:
     return None
 
 
-def _conv_common_reason(graph: Graph, op: Op, axis: int) -> str | None:
+def _depths_reason(x: Tensor, w: Tensor, y: Tensor) -> str | None:
+    """CONV_2D: the input depth splits into groups of the filter depth, one filter per output."""
+    if x.shape[3] % w.shape[3] != 0 or w.shape[0] % (x.shape[3] // w.shape[3]) != 0:
+        return f"input depth {x.shape[3]} does not split into groups of the filter depth {w.shape[3]}"
+    if y.shape[3] != w.shape[0]:
+        return "output depth differs from the number of filters"
+    return None
+
+
+def _dw_depths_reason(x: Tensor, w: Tensor, y: Tensor) -> str | None:
+    """DEPTHWISE_CONV_2D: 1xHxWxC weights, the output depth a multiple of the input's."""
+    if w.shape[0] != 1:
+        return f"depthwise weights must have shape 1xHxWxC, got {pk.shape_str(w.shape)}"
+    if y.shape[3] != w.shape[3] or y.shape[3] % x.shape[3] != 0:
+        return f"output depth {y.shape[3]} is not a multiple of the input depth {x.shape[3]}"
+    return None
+
+
+def _accepts(
+    graph: Graph, op: Op, axis: int, depths: Callable[[Tensor, Tensor, Tensor], str | None]
+) -> str | None:
     reason = pk.first_reason(
         pk.int8_io_reason(graph, op),
         _weights_reason(pk.op_tensor(graph, op, 1), axis),
@@ -48,47 +60,23 @@ def _conv_common_reason(graph: Graph, op: Op, axis: int) -> str | None:
     )
     if reason:
         return reason
-    x, y = pk.io(graph, op)
-    if len(x.shape) != 4 or len(y.shape) != 4:
-        return "input and output must be 4-D (NHWC)"
-    if op.options.get("padding") not in ("SAME", "VALID"):
-        return f"padding {op.options.get('padding')} is not supported"
-    return None
-
-
-def _output_size_reason(graph: Graph, op: Op) -> str | None:
-    c = pk.conv_layer(graph, op)
-    if (c.pad.out_h, c.pad.out_w) != (c.y.shape[1], c.y.shape[2]):
-        return f"output size {c.y.shape[1]}x{c.y.shape[2]} does not match the padding ({c.pad.out_h}x{c.pad.out_w})"
-    return None
+    (x, y), w = pk.io(graph, op), pk.op_tensor(graph, op, 1)
+    assert w is not None
+    return (
+        pk.nhwc_window_reason(op, x, y)
+        or depths(x, w, y)
+        or pk.output_size_reason(op, x, y, (w.shape[1], w.shape[2]))
+    )
 
 
 def accepts_conv(graph: Graph, op: Op) -> str | None:
     """Why the reference kernel cannot run this CONV_2D, or None."""
-    reason = _conv_common_reason(graph, op, axis=0)
-    if reason:
-        return reason
-    x, w, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
-    assert x is not None and w is not None
-    if x.shape[3] % w.shape[3] != 0 or w.shape[0] % (x.shape[3] // w.shape[3]) != 0:
-        return f"input depth {x.shape[3]} does not split into groups of the filter depth {w.shape[3]}"
-    if y.shape[3] != w.shape[0]:
-        return "output depth differs from the number of filters"
-    return _output_size_reason(graph, op)
+    return _accepts(graph, op, 0, _depths_reason)
 
 
 def accepts_depthwise(graph: Graph, op: Op) -> str | None:
     """Why the reference kernel cannot run this DEPTHWISE_CONV_2D, or None."""
-    reason = _conv_common_reason(graph, op, axis=3)
-    if reason:
-        return reason
-    x, w, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
-    assert x is not None and w is not None
-    if w.shape[0] != 1:
-        return f"depthwise weights must have shape 1xHxWxC, got {pk.shape_str(w.shape)}"
-    if y.shape[3] != w.shape[3] or y.shape[3] % x.shape[3] != 0:
-        return f"output depth {y.shape[3]} is not a multiple of the input depth {x.shape[3]}"
-    return _output_size_reason(graph, op)
+    return _accepts(graph, op, 3, _dw_depths_reason)
 
 
 def _quant_fields(c: pk.ConvLayer) -> pk.Fields:

@@ -19,26 +19,18 @@ def accepts(graph: Graph, op: Op) -> str | None:
     reason = pk.int8_io_reason(graph, op, fused_activation=True)
     if reason:
         return reason
-    x, w, b, y = (
-        pk.op_tensor(graph, op, 0),
-        pk.op_tensor(graph, op, 1),
-        pk.op_tensor(graph, op, 2),
-        pk.output(graph, op),
-    )
-    assert x is not None
-    if w is None or not w.is_constant:
+    x, y = pk.io(graph, op)
+    w, b = pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
+    if w is None:
         return "weights are not constant"
-    if w.dtype != "int8":
-        return f"weights are {w.dtype}; the portable kernel takes int8 weights"
-    if w.quant is None or not w.quant.scale:
-        return "weights have no quantization parameters"
-    if len(w.shape) != 2:
-        return f"weights have rank {len(w.shape)}, expected 2"
+    reason = pk.int8_weights_reason(w, 2)
+    if reason:
+        return reason
     if int(op.options.get("weights_format", 0)) != 0:
         return "shuffled weights format is not supported"
-    if w.quant.per_channel:
-        if w.quant.axis != 0 or len(w.quant.scale) != w.shape[0]:
-            return f"weights are quantized per channel along axis {w.quant.axis}; expected axis 0"
+    reason = pk.channel_axis_reason(w, 0)
+    if reason:
+        return reason
     if b is not None and (not b.is_constant or b.dtype != "int32"):
         return "bias must be a constant int32 tensor"
     out_depth = y.shape[-1] if y.shape else 1
