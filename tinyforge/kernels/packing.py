@@ -162,6 +162,12 @@ def act_suffix(op: Op) -> str:
     return f" {s}" if s else ""
 
 
+def fill_to(values: Iterable[int], n: int) -> tuple[int, ...]:
+    """`values` followed by zeros up to `n`: a fixed-size C array field."""
+    v = tuple(values)
+    return v + (0,) * (n - len(v))
+
+
 def contiguous_strides(shape: Sequence[int]) -> list[int]:
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
