@@ -18,6 +18,8 @@ from tinyforge.kernels.registry import Accepts, ConstArray, KernelCall, ParamVal
 SHORT_ACT = {"NONE": "", "RELU": "relu", "RELU6": "relu6", "RELU_N1_TO_1": "relu1"}
 
 Fields = tuple[tuple[str, ParamValue], ...]  # params struct fields, in declaration order
+# an op on constant data only is folded by the converter; its input is not in the arena
+CONSTANT_INPUT = "the data input is a constant tensor (fold this op before compiling)"
 
 
 # ---- tensors and their quantization ------------------------------------------------------------
