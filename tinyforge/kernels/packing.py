@@ -6,6 +6,7 @@ FULLY_CONNECTED resolved once for the portable, fast, DSP and Helium packers ali
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -259,25 +260,61 @@ def io_call(
     )
 
 
-# ---- CONV_2D, DEPTHWISE_CONV_2D ------------------------------------------------------------------
+# ---- layers with weights: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED ------------------------
 
 
 @dataclass(frozen=True)
-class ConvLayer:
-    """A CONV_2D (weights OHWI) or DEPTHWISE_CONV_2D (weights 1HWC) as every conv packer sees it:
-    NHWC input and output, the filter window, TFLM's padding and requantization, the clamp."""
+class WeightedLayer(ABC):
+    """An op with int8 weights as every packer of it sees it: input, weights, optional bias and
+    output, TFLM's requantization multipliers and the activation clamp."""
 
     op: Op
     x: Tensor
     w: Tensor
     b: Tensor | None
     y: Tensor
+    pairs: tuple[tuple[int, int], ...]  # (multiplier, shift) per output channel, or one per tensor
+    act: tuple[int, int]  # activation clamp in output units
+
+    @property
+    @abstractmethod
+    def macs(self) -> int: ...
+
+    def bias(self) -> np.ndarray | None:
+        return self.b.array() if self.b is not None else None
+
+    def call(
+        self,
+        function: str,
+        params: Fields,
+        comment: str,
+        *,
+        scratch_bytes: int | None = None,
+        in_place: tuple[tuple[int, int], ...] = (),
+    ) -> KernelCall:
+        """`function(&params, input, output[, scratch])` for this layer, counting its MACs; the
+        scratch argument goes with `scratch_bytes`."""
+        return io_call(
+            self.op,
+            function,
+            params,
+            comment,
+            macs=self.macs,
+            scratch=scratch_bytes is not None,
+            scratch_bytes=scratch_bytes or 0,
+            in_place=in_place,
+        )
+
+
+@dataclass(frozen=True)
+class ConvLayer(WeightedLayer):
+    """A CONV_2D (weights OHWI) or DEPTHWISE_CONV_2D (weights 1HWC) as every conv packer sees it:
+    NHWC input and output, the filter window and TFLM's padding."""
+
     depthwise: bool
     stride: tuple[int, int]
     dilation: tuple[int, int]
     pad: quant.Padding2D
-    pairs: tuple[tuple[int, int], ...]  # per output channel, or one for per-tensor weights
-    act: tuple[int, int]  # activation clamp in output units
 
     @property
     def kernel(self) -> tuple[int, int]:
@@ -316,9 +353,6 @@ class ConvLayer:
     def direct(self) -> bool:
         """A 1x1 filter at stride 1 without padding: every output pixel reads its input pixel."""
         return (*self.kernel, *self.stride, self.pad.pad_h, self.pad.pad_w) == (1, 1, 1, 1, 0, 0)
-
-    def bias(self) -> np.ndarray | None:
-        return self.b.array() if self.b is not None else None
 
     def single_group_reason(self) -> str | None:
         """Why this is not a CONV_2D in one group / a DEPTHWISE_CONV_2D of depth multiplier 1 (what
@@ -414,21 +448,10 @@ def conv_layer(graph: Graph, op: Op) -> ConvLayer:
     )
 
 
-# ---- FULLY_CONNECTED -----------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class FcLayer:
+class FcLayer(WeightedLayer):
     """A FULLY_CONNECTED as every FC packer sees it: `rows` rows of `accum_depth` inputs, each
-    giving `out_depth` outputs, TFLM's requantization and the clamp."""
-
-    op: Op
-    x: Tensor
-    w: Tensor
-    b: Tensor | None
-    y: Tensor
-    pairs: tuple[tuple[int, int], ...]  # per output channel, or one for per-tensor weights
-    act: tuple[int, int]
+    giving `out_depth` outputs."""
 
     @property
     def out_depth(self) -> int:
@@ -455,9 +478,6 @@ class FcLayer:
     @property
     def macs(self) -> int:
         return self.rows * self.out_depth * self.accum_depth
-
-    def bias(self) -> np.ndarray | None:
-        return self.b.array() if self.b is not None else None
 
     def describe(self, *, per_channel: bool = False) -> str:
         """`4x64->10 relu` (rows, depths, activation); ` per-channel` added on request."""

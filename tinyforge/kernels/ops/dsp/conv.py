@@ -59,13 +59,10 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     # outputs, and output pixel p ends where input pixel p ends or earlier (out_c <= in_c): the output
     # may overwrite the input in place (same condition as `direct` in tf_dsp_conv.c).
     direct = c.direct and c.in_c % 8 == 0
-    return pk.io_call(
-        op,
+    return c.call(
         "tf_dsp_conv_s8",
         params,
         c.describe() + (" dsp w8" if packed.int8 else " dsp"),
-        macs=c.macs,
-        scratch=True,
         scratch_bytes=4 * kpad + (kpad if c.in_c % 4 else 0),
         in_place=((op.outputs[0], op.inputs[0]),) if direct and c.out_c <= c.in_c else (),
     )
@@ -111,13 +108,10 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("weights", pk.const_array(op, "weights16", fold.int16_words(rows.reshape(-1)), "int32_t")),
         ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
     )
-    return pk.io_call(
-        op,
+    return c.call(
         "tf_dsp_depthwise_s8",
         params,
         c.describe() + " dsp",
-        macs=c.macs,
-        scratch=True,
         scratch_bytes=dw_scratch_bytes(out_h, out_w, plane_h, plane_w),
         # With one output channel per input channel, channel c is copied into the plane before any
         # output of channel c is written, and outputs of channel c land only on channel-c positions

@@ -45,6 +45,4 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *fold.weight_fields(op, packed),
     )
     comment = f.describe() + " dsp" + (" w8" if packed.int8 else "")
-    return pk.io_call(
-        op, "tf_dsp_fully_connected_s8", params, comment, macs=f.macs, scratch=True, scratch_bytes=2 * kpad
-    )
+    return f.call("tf_dsp_fully_connected_s8", params, comment, scratch_bytes=2 * kpad)

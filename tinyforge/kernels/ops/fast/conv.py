@@ -94,7 +94,7 @@ def fast_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("direct", int(c.direct)),
         *_fields(op, c.x, c.y, weights, _folded(c.bias(), w2, c.x), c.pairs),
     )
-    return pk.io_call(op, "tf_fast_conv_s8", params, c.describe() + " fast", macs=c.macs)
+    return c.call("tf_fast_conv_s8", params, c.describe() + " fast")
 
 
 def _fc_reason(graph: Graph, op: Op) -> str | None:
@@ -116,7 +116,7 @@ def fast_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     geometry = pk.conv_fields((*rows, f.accum_depth), (*rows, f.out_depth), (1, 1), (1, 1), (1, 1), (0, 0))
     weights = pk.const_array(op, "weights4", _interleave4(w2), "int8_t")
     params = (*geometry, ("direct", 1), *_fields(op, f.x, f.y, weights, _folded(f.bias(), w2, f.x), f.pairs))
-    return pk.io_call(op, "tf_fast_conv_s8", params, f.describe() + " fast", macs=f.macs)
+    return f.call("tf_fast_conv_s8", params, f.describe() + " fast")
 
 
 @fast_kernel("DEPTHWISE_CONV_2D", "fast_depthwise_s8", _accepts_dw)
@@ -125,4 +125,4 @@ def fast_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     weights = pk.const_array(op, "weights", c.w.array(), "int8_t")
     folded = _folded(c.bias(), c.weights_by_channel(), c.x)
     params = (*c.fields(out_c=False), *_fields(op, c.x, c.y, weights, folded, c.pairs))
-    return pk.io_call(op, "tf_fast_dw_s8", params, c.describe() + " fast", macs=c.macs)
+    return c.call("tf_fast_dw_s8", params, c.describe() + " fast")

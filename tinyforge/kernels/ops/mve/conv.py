@@ -34,13 +34,10 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("im2col", im2col),
         *pack.weight_fields(op, gemm),
     )
-    return pk.io_call(
-        op,
+    return c.call(
         "tf_mve_conv2d_s8",
         params,
         c.describe() + " mve",
-        macs=c.macs,
-        scratch=True,
         scratch_bytes=im2col * pack.CHUNK * -(-c.taps // pack.CHUNK),
     )
 
@@ -55,12 +52,9 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pack.requant_fields(pk.zero_point(c.y), c.act, dw),
         *pack.weight_fields(op, dw),
     )
-    return pk.io_call(
-        op,
+    return c.call(
         "tf_mve_depthwise_conv2d_s8",
         params,
         c.describe() + " mve",
-        macs=c.macs,
-        scratch=True,
         scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
     )

@@ -32,6 +32,4 @@ def mve_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pack.requant_fields(pk.zero_point(f.y), f.act, gemm),
         *pack.weight_fields(op, gemm),
     )
-    return pk.io_call(
-        op, "tf_mve_fully_connected_s8", params, f.describe(per_channel=True) + " mve", macs=f.macs
-    )
+    return f.call("tf_mve_fully_connected_s8", params, f.describe(per_channel=True) + " mve")

@@ -97,11 +97,11 @@ def _quant_fields(c: pk.ConvLayer) -> pk.Fields:
 def conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     params = (*c.fields(filter_in_c=True), *_quant_fields(c))
-    return pk.io_call(op, "tf_conv2d_s8", params, c.describe(), macs=c.macs)
+    return c.call("tf_conv2d_s8", params, c.describe())
 
 
 @kernel("DEPTHWISE_CONV_2D", name="depthwise_conv2d_s8", accepts=accepts_depthwise)
 def depthwise_conv2d_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     params = (*c.fields(depth_mult=True), *_quant_fields(c))
-    return pk.io_call(op, "tf_depthwise_conv2d_s8", params, c.describe(), macs=c.macs)
+    return c.call("tf_depthwise_conv2d_s8", params, c.describe())

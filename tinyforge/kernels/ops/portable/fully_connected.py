@@ -58,4 +58,4 @@ def fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("bias", pk.const_array(op, "bias", f.b.array(), "int32_t") if f.b is not None else 0),
         *pk.multiplier_fields(op, f.pairs),
     )
-    return pk.io_call(op, "tf_fully_connected_s8", params, f.describe(per_channel=True), macs=f.macs)
+    return f.call("tf_fully_connected_s8", params, f.describe(per_channel=True))
