@@ -98,19 +98,23 @@ def im2col_rows(k: int) -> int:
 
 
 def qparams(
-    weights: np.ndarray, bias: np.ndarray | None, input_offset: int, pairs: Sequence[tuple[int, int]]
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+    group: int = BLOCK,
+    lanes: Sequence[int] | None = None,
 ) -> np.ndarray:
-    """int32 [ceil(out_c/4)][4][4]: per block of 4 channels bias', multiplier, left shift,
-    -right shift (padding channels get zeros)."""
-    out_c = np.asarray(weights).shape[0]
-    blocks = -(-out_c // BLOCK)
-    mult, lsh, rsh = split_shifts(pairs, out_c)
-    table = np.zeros((4, blocks * BLOCK), dtype=np.int64)
-    table[0, :out_c] = folded_bias(bias, weights, input_offset)
-    table[1, :out_c] = mult
-    table[2, :out_c] = lsh
-    table[3, :out_c] = rsh
-    return np.ascontiguousarray(table.reshape(4, blocks, BLOCK).transpose(1, 0, 2)).astype(np.int32)
+    """int32 [ceil(channels/group)][4][group]: per group of channels bias', multiplier, left shift,
+    -right shift (padding channels get zeros), the channels of a group in `lanes` order if given."""
+    channels = np.asarray(weights).shape[0]
+    groups = -(-channels // group)
+    table = np.zeros((4, groups * group), dtype=np.int64)
+    table[:, :channels] = (folded_bias(bias, weights, input_offset), *split_shifts(pairs, channels))
+    by_group = table.reshape(4, groups, group)
+    if lanes is not None:
+        by_group = by_group[:, :, list(lanes)]
+    return np.ascontiguousarray(by_group.transpose(1, 0, 2)).astype(np.int32)
 
 
 def _left(pairs: Sequence[tuple[int, int]]) -> int:
@@ -145,15 +149,8 @@ def pack_depthwise(
     padded = np.zeros((groups * DW_GROUP, taps), dtype=np.int8)
     padded[:channels] = w.astype(np.int8)
     packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
-    mult, lsh, rsh = split_shifts(pairs, channels)
-    table = np.zeros((4, groups * DW_GROUP), dtype=np.int64)
-    table[0, :channels] = folded_bias(bias, w, input_offset)
-    table[1, :channels] = mult
-    table[2, :channels] = lsh
-    table[3, :channels] = rsh
-    lanes = np.array(DW_LANES)
-    q = table.reshape(4, groups, DW_GROUP)[:, :, lanes].transpose(1, 0, 2)
-    return DepthwisePack(np.ascontiguousarray(packed), np.ascontiguousarray(q).astype(np.int32), _left(pairs))
+    q = qparams(w, bias, input_offset, pairs, DW_GROUP, DW_LANES)
+    return DepthwisePack(np.ascontiguousarray(packed), q, _left(pairs))
 
 
 def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
