@@ -64,7 +64,7 @@ def input_range_abs(input_offset: int) -> int:
 
 
 def fold_requant(
-    bias: Sequence[int] | np.ndarray,
+    bias: Sequence[int] | np.ndarray | None,
     weights: np.ndarray,
     input_offset: int,
     pairs: Sequence[tuple[int, int]],

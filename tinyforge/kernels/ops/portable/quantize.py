@@ -12,7 +12,7 @@ from tinyforge.ir.graph import Graph, Op, Tensor
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.ops.portable.activations import LUT_MIN_ELEMENTS
 from tinyforge.kernels.quant import quantize_multiplier
-from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
+from tinyforge.kernels.registry import Arg, KernelCall, ScratchArg, Target, TensorArg, kernel
 
 _SHORT = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "float32": "float"}
@@ -86,7 +86,8 @@ def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
         )
     si, zi = pk.scale_zp_f32(src)
     mult, shift = quantize_multiplier(si / so)
-    function, args, scratch = f"tf_requantize_{name}", _args(src, dst), 0
+    function, scratch = f"tf_requantize_{name}", 0
+    args: tuple[Arg, ...] = _args(src, dst)
     if name == "s8_s8" and src.num_elements >= LUT_MIN_ELEMENTS:
         function, args, scratch = function + "_lut", (*args, ScratchArg()), 256
     return KernelCall(
