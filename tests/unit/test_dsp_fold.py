@@ -9,18 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinyforge.kernels import quant
 from tinyforge.kernels.ops.dsp import fold
 
 
 def tflm(acc: int, mult: int, shift: int, zp: int, lo: int, hi: int) -> int:
-    return min(max(fold.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)
+    return min(max(quant.multiply_by_quantized_multiplier(acc, mult, shift) + zp, lo), hi)
 
 
 def folded(acc: int, f: fold.FoldedRequant, c: int, lo: int, hi: int, fast: bool) -> int:
     a = acc << f.scale_shift[c]
     assert -(2**31) <= a < 2**31
     if fast:  # tf_dsp_requant_fast: SMMLAR, ASR, SSAT
-        v = fold.wrap32(f.kq[c] + ((a * f.mult[c] + (1 << 31)) >> 32)) >> f.rshift[c]
+        v = quant.wrap32(f.kq[c] + ((a * f.mult[c] + (1 << 31)) >> 32)) >> f.rshift[c]
         return min(max(v, -128), 127)
     return min(max(fold.folded_requant_value(a, f.mult[c], f.kq[c], f.rshift[c]), lo), hi)
 
@@ -66,9 +67,9 @@ def test_rounding_identity_on_the_scaled_accumulator(a: int, mult: int, rs: int,
     a &= ~1  # the kernels' accumulator is acc * 2^(ls+1): even
     kq = (1 << (rs - 1)) + zp * (1 << rs)
     high = abs((a * mult + (1 << 31)) >> 32) + 1
-    if high + abs(kq) + 1 > fold.INT32_MAX:
+    if high + abs(kq) + 1 > quant.INT32_MAX:
         return
-    want = fold.rdbp(fold.srdhm(a // 2, mult), rs) + zp
+    want = quant.rdbp(quant.srdhm(a // 2, mult), rs) + zp
     assert fold.folded_requant_value(a, mult, kq, rs) == want
 
 

@@ -150,3 +150,18 @@ def test_mean_multiplier_folds_in_the_count() -> None:
     # the extra bits stop at 32 and at 31 + shift
     m, s = quant.mean_multiplier(1.0, 1.0, 1 << 40)
     assert s == 1 - 32 and m == (1 << 62) // (1 << 40)
+
+
+def test_add_table_is_the_rescaled_input_by_byte() -> None:
+    # (x + 3) << 20 times 0.5 (2^30 with shift 0), divided by 2^4 with rounding: (x + 3) * 2^15
+    table = quant.rescale_table(3, 20, 1 << 30, -4)
+    for x in (-128, -3, 0, 5, 127):
+        assert table[x & 0xFF] == (x + 3) * 2**15
+    sub = quant.rescale_table(3, 20, 1 << 30, -4, negate=True)
+    assert sub[5] == -table[5]
+    # the doubling high multiply rounds halves up (-1.5 -> -1), the shift away from zero (-1.5 -> -2)
+    assert quant.multiply_by_quantized_multiplier(3, 1 << 30, 0) == 2
+    assert quant.multiply_by_quantized_multiplier(-3, 1 << 30, 0) == -1
+    assert quant.multiply_by_quantized_multiplier(3, 2**31 - 1, -1) == 2
+    assert quant.multiply_by_quantized_multiplier(-3, 2**31 - 1, -1) == -2
+    assert quant.multiply_by_quantized_multiplier(-(2**31), -(2**31), 0) == 2**31 - 1

@@ -257,3 +257,52 @@ def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tupl
     extra = min(extra, 31 + shift)
     mult = (mult << extra) // count if extra >= 0 else mult
     return int(mult), int(shift - extra)
+
+
+# ---- the kernels' integer arithmetic on Python ints (table builders, DSP folding, tests) -------
+
+INT32_MAX = 2**31 - 1
+
+
+def wrap32(x: int) -> int:
+    """Two's-complement wrap of an integer to int32."""
+    return ((x + 2**31) % 2**32) - 2**31
+
+
+def srdhm(a: int, b: int) -> int:
+    """TFLM (gemmlowp) SaturatingRoundingDoublingHighMul on int32 values (C division truncates)."""
+    if a == b == -(2**31):
+        return INT32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    q = ab + nudge
+    return q >> 31 if q >= 0 else -((-q) >> 31)
+
+
+def rdbp(x: int, exponent: int) -> int:
+    """TFLM (gemmlowp) RoundingDivideByPOT: halves go away from zero."""
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+def multiply_by_quantized_multiplier(x: int, mult: int, shift: int) -> int:
+    """tf_multiply_by_quantized_multiplier (firmware/kernels/tf_common.h), TFLM's
+    MultiplyByQuantizedMultiplier: the left shift wraps to int32 as in the C kernels."""
+    ls, rs = max(shift, 0), max(-shift, 0)
+    return rdbp(srdhm(wrap32(x << ls), mult), rs)
+
+
+def rescale_table(
+    input_offset: int, left_shift: int, multiplier: int, shift: int, negate: bool = False
+) -> np.ndarray:
+    """int32 [256]: TFLM ADD's rescaled input, MultiplyByQuantizedMultiplier((x + offset) <<
+    left_shift, m, shift), for every int8 x, indexed by the byte's unsigned value (x & 0xFF);
+    negated (SUB's second input) with `negate`."""
+    table = np.zeros(256, dtype=np.int64)
+    for byte in range(256):
+        x = byte - 256 if byte >= 128 else byte
+        v = multiply_by_quantized_multiplier((x + input_offset) << left_shift, multiplier, shift)
+        table[byte] = wrap32(-v if negate else v)
+    return table.astype(np.int32)

@@ -35,11 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tinyforge.kernels import packing as pk
+from tinyforge.kernels.quant import INT32_MAX, multiply_by_quantized_multiplier, wrap32
+
 if TYPE_CHECKING:
-    from tinyforge.ir.graph import Graph
+    from tinyforge.ir.graph import Graph, Op
     from tinyforge.kernels.registry import Target
 
-INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
 LANE_ORDER = (0, 2, 1, 3)  # a group of 4 taps as SXTB16 leaves it: words (k0, k2), (k1, k3)
 
@@ -62,7 +64,7 @@ def input_range_abs(input_offset: int) -> int:
 
 
 def fold_requant(
-    bias: Sequence[int] | np.ndarray,
+    bias: Sequence[int] | np.ndarray | None,
     weights: np.ndarray,
     input_offset: int,
     pairs: Sequence[tuple[int, int]],
@@ -115,6 +117,72 @@ def fold_requant(
         out_r.append(rs)
         out_s.append(ls + 1)
     return FoldedRequant(tuple(out_b), tuple(out_m), tuple(out_k), tuple(out_r), tuple(out_s))
+
+
+def fold_weights(
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+    out_zp: int,
+) -> tuple[FoldedRequant, np.ndarray] | str:
+    """`fold_requant` of weights [out_channels, taps] and the weights scaled to match it, or the
+    reason the DSP kernels cannot be exact."""
+    folded = fold_requant(bias, weights, input_offset, pairs, out_zp)
+    if isinstance(folded, str):
+        return folded
+    return folded, scaled_weights(weights, folded)
+
+
+@dataclass(frozen=True)
+class PackedWeights:
+    """Conv / FC weights in the order the kernels' inner loops read them, with their constants."""
+
+    int8: bool  # int8 weights unpacked in the inner loop (else int16, scaled by 2^scale_shift)
+    words: np.ndarray  # int32 words: 4 int8 or 2 int16 weights each
+    qparams: np.ndarray  # int32 [channels/group][bias, mult, kq, rshift][group]
+
+
+def pack_weights(
+    folded: FoldedRequant, scaled: np.ndarray, group: int, kpad: int, int8: bool
+) -> PackedWeights | None:
+    """Interleave `group` output channels of the scaled weights [channels, taps] (taps padded to
+    `kpad`), as int16 or, with `int8`, int8. int8 weights make the kernel double the accumulator,
+    so every live channel needs scale_shift 1 (no left shift) and the bias stays unscaled; None
+    when a layer cannot take them (then the portable kernel keeps the layer)."""
+    channels = scaled.shape[0]
+    rows = round_up(channels, group)
+    bias = list(folded.bias)
+    if int8:
+        live = np.abs(scaled).sum(axis=1) > 0
+        if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
+            return None
+        raw = scaled // 2  # scale_shift 1: the weights (plus any zero point) themselves
+        if raw.size and (raw.min() < -128 or raw.max() > 127):
+            return None  # a weight zero point pushes them out of int8
+        stream8 = interleave(pad_to(raw, rows, kpad), group)
+        words = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        bias = [b // 2 for b in bias]
+    else:
+        words = int16_words(interleave(lane_order(pad_to(scaled, rows, kpad)), group))
+    q = np.zeros((rows // group, 4, group), dtype=np.int64)
+    for c in range(channels):
+        q[c // group, :, c % group] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
+    return PackedWeights(int8, words, q.reshape(-1))
+
+
+def weight_fields(op: Op, packed: PackedWeights) -> pk.Fields:
+    """The int8_weights, weights and qparams fields of the conv and FC params structs."""
+    return (
+        ("int8_weights", int(packed.int8)),
+        ("weights", pk.const_array(op, "weights8" if packed.int8 else "weights16", packed.words, "int32_t")),
+        ("qparams", pk.const_array(op, "qparams", packed.qparams, "int32_t")),
+    )
+
+
+def clamp_fields(act: tuple[int, int], out_zp: int) -> pk.Fields:
+    """fast, act_min, act_max: the clamp and whether the rounding correction may be skipped."""
+    return (("fast", fast_requant(act[0], act[1], out_zp)), *pk.clamp_fields(act))
 
 
 def int16_weights_fit(graph: Graph, target: Target) -> bool:
@@ -174,35 +242,7 @@ def int16_words(values: np.ndarray) -> np.ndarray:
     return v.astype("<i2").view("<i4").astype(np.int32)
 
 
-# ---- reference arithmetic (Python ints), used by tests and by table builders ------------------
-
-
-def srdhm(a: int, b: int) -> int:
-    """TFLM SaturatingRoundingDoublingHighMul on int32."""
-    if a == b == -(2**31):
-        return INT32_MAX
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    q = ab + nudge
-    return q >> 31 if q >= 0 else -((-q) >> 31)
-
-
-def rdbp(x: int, exponent: int) -> int:
-    """TFLM RoundingDivideByPOT."""
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def wrap32(x: int) -> int:
-    return ((x + 2**31) % 2**32) - 2**31
-
-
-def multiply_by_quantized_multiplier(x: int, mult: int, shift: int) -> int:
-    """TFLM MultiplyByQuantizedMultiplier (int32 wrap of the left shift, as the C kernels)."""
-    ls, rs = max(shift, 0), max(-shift, 0)
-    return rdbp(srdhm(wrap32(x << ls), mult), rs)
+# ---- what the DSP kernels compute (Python ints), for tests -----------------------------------
 
 
 def folded_requant_value(a: int, mult: int, kq: int, rshift: int) -> int:

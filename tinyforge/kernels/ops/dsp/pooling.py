@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
+from tinyforge.kernels.ops.dsp import dsp_kernel
 from tinyforge.kernels.ops.portable import pooling as ref
-from tinyforge.kernels.registry import KernelCall, Target, kernel
+from tinyforge.kernels.registry import KernelCall, Target
 
-PRIORITY = 10
 MAX_WINDOW = 256  # 256 * -128 = -32768 still fits an int16 lane
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts(graph, op)
-    if reason:
-        return reason
+def _lanes_reason(graph: Graph, op: Op) -> str | None:
     x = pk.op_tensor(graph, op, 0)
     assert x is not None
     if x.shape[3] % 4:
@@ -26,13 +23,6 @@ def _accepts(graph: Graph, op: Op) -> str | None:
     return None
 
 
-@kernel("AVERAGE_POOL_2D", name="dsp_avg_pool_s8", features={"dsp"}, priority=PRIORITY, accepts=_accepts)
+@dsp_kernel("AVERAGE_POOL_2D", "dsp_avg_pool_s8", pk.narrowed(ref.accepts, _lanes_reason))
 def dsp_avg_pool_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    call = ref._pool(graph, op, "tf_dsp_avg_pool_s8")
-    return KernelCall(
-        function=call.function,
-        params_type=call.params_type,
-        params=call.params,
-        args=call.args,
-        comment=call.comment + " dsp",
-    )
+    return ref.pool_call(graph, op, "tf_dsp_avg_pool_s8", " dsp")

@@ -7,128 +7,54 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels import quant
-from tinyforge.kernels.ops.mve import pack
+from tinyforge.kernels.ops.mve import mve_kernel, pack
 from tinyforge.kernels.ops.portable import conv as ref
-from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
-
-PRIORITY = 20  # above the DSP kernels (10): the M55 has both features
+from tinyforge.kernels.registry import KernelCall, Target
 
 
-def _act_range(graph: Graph, op: Op) -> tuple[int, int]:
-    y = pk.output(graph, op)
-    return quant.activation_range(op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y))
+def _conv_reason(graph: Graph, op: Op) -> str | None:
+    return pk.conv_layer(graph, op).single_group_reason()
 
 
-def _accepts_conv(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts_conv(graph, op)
-    if reason:
-        return reason
-    x, w = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
-    assert x is not None and w is not None
-    if w.shape[3] != x.shape[3]:
-        return "grouped convolution"
-    return None
+def _depthwise_reason(graph: Graph, op: Op) -> str | None:
+    c = pk.conv_layer(graph, op)
+    return c.single_group_reason() or pack.depthwise_reason(c.w.array(), c.kernel[0] * c.kernel[1])
 
 
-@kernel("CONV_2D", name="mve_conv_s8", features={"mve"}, priority=PRIORITY, accepts=_accepts_conv)
+@mve_kernel("CONV_2D", "mve_conv_s8", pk.narrowed(ref.accepts_conv, _conv_reason))
 def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
-    y = pk.output(graph, op)
-    assert x is not None and w is not None
-    out_c, k_h, k_w, in_c = w.shape
-    pad = ref._padding(op, x, k_h, k_w)
-    pairs, _ = ref._multipliers(x, w, y)
-    k = k_h * k_w * in_c
-    gemm = pack.pack_gemm(
-        w.array().reshape(out_c, k), b.array() if b is not None else None, -pk.zero_point(x), pairs
-    )
-    im2col = 0 if (k_h, k_w, pad.pad_h, pad.pad_w) == (1, 1, 0, 0) else pack.im2col_rows(k)
-    act_min, act_max = _act_range(graph, op)
+    c = pk.conv_layer(graph, op)
+    gemm = pack.pack_gemm(c.weights_by_channel(), c.bias(), -pk.zero_point(c.x), c.pairs)
+    # 1x1 filters without padding read the input pixels themselves, at any stride
+    im2col = 0 if (*c.kernel, c.pad.pad_h, c.pad.pad_w) == (1, 1, 0, 0) else pack.im2col_rows(c.taps)
     params = (
-        ("batches", x.shape[0]),
-        ("in_h", x.shape[1]),
-        ("in_w", x.shape[2]),
-        ("in_c", in_c),
-        ("out_h", y.shape[1]),
-        ("out_w", y.shape[2]),
-        ("out_c", out_c),
-        ("k_h", k_h),
-        ("k_w", k_w),
-        *pk.window_params(op, pad.pad_h, pad.pad_w),
-        ("input_zp", pk.zero_point(x)),
-        ("output_offset", pk.zero_point(y)),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("left_shifts", gemm.left_shifts),
+        *c.fields(),
+        ("input_zp", pk.zero_point(c.x)),
+        *pack.requant_fields(pk.zero_point(c.y), c.act, gemm),
         ("im2col", im2col),
-        ("weights", pk.const_array(op, "weights", gemm.weights.reshape(-1), "int8_t")),
-        ("qparams", pk.const_array(op, "qparams", gemm.qparams.reshape(-1), "int32_t")),
+        *pack.weight_fields(op, gemm),
     )
-    scratch = im2col * pack.CHUNK * -(-k // pack.CHUNK)
-    return KernelCall(
-        function="tf_mve_conv2d_s8",
-        params_type="tf_mve_conv2d_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
-        scratch_bytes=scratch,
-        macs=y.shape[0] * y.shape[1] * y.shape[2] * out_c * k,
-        comment=ref._describe(op, k_h, k_w, in_c, out_c) + " mve",
+    return c.call(
+        "tf_mve_conv2d_s8",
+        params,
+        c.describe() + " mve",
+        scratch_bytes=im2col * pack.CHUNK * -(-c.taps // pack.CHUNK),
     )
 
 
-def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts_depthwise(graph, op)
-    if reason:
-        return reason
-    x, w = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
-    assert x is not None and w is not None
-    if w.shape[3] != x.shape[3]:
-        return "depth multiplier above 1"
-    return pack.depthwise_reason(w.array(), w.shape[1] * w.shape[2])
-
-
-@kernel(
-    "DEPTHWISE_CONV_2D",
-    name="mve_depthwise_s8",
-    features={"mve"},
-    priority=PRIORITY,
-    accepts=_accepts_depthwise,
-)
+@mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_s8", pk.narrowed(ref.accepts_depthwise, _depthwise_reason))
 def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
-    y = pk.output(graph, op)
-    assert x is not None and w is not None
-    _, k_h, k_w, channels = w.shape
-    pad = ref._padding(op, x, k_h, k_w)
-    pairs, _ = ref._multipliers(x, w, y)
-    taps = w.array().reshape(k_h * k_w, channels).T  # [channel][tap]
-    dw = pack.pack_depthwise(taps, b.array() if b is not None else None, -pk.zero_point(x), pairs)
-    act_min, act_max = _act_range(graph, op)
+    c = pk.conv_layer(graph, op)
+    dw = pack.pack_depthwise(c.weights_by_channel(), c.bias(), -pk.zero_point(c.x), c.pairs)
     params = (
-        ("batches", x.shape[0]),
-        ("in_h", x.shape[1]),
-        ("in_w", x.shape[2]),
-        ("in_c", channels),
-        ("out_h", y.shape[1]),
-        ("out_w", y.shape[2]),
-        ("k_h", k_h),
-        ("k_w", k_w),
-        *pk.window_params(op, pad.pad_h, pad.pad_w),
-        ("input_zp", pk.zero_point(x)),
-        ("output_offset", pk.zero_point(y)),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("left_shifts", dw.left_shifts),
-        ("weights", pk.const_array(op, "weights", dw.weights.reshape(-1), "int8_t")),
-        ("qparams", pk.const_array(op, "qparams", dw.qparams.reshape(-1), "int32_t")),
+        *c.fields(out_c=False),
+        ("input_zp", pk.zero_point(c.x)),
+        *pack.requant_fields(pk.zero_point(c.y), c.act, dw),
+        *pack.weight_fields(op, dw),
     )
-    return KernelCall(
-        function="tf_mve_depthwise_conv2d_s8",
-        params_type="tf_mve_depthwise_conv2d_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True), ScratchArg()),
-        scratch_bytes=pack.depthwise_scratch(channels, k_h, k_w),
-        macs=y.shape[0] * y.shape[1] * y.shape[2] * channels * k_h * k_w,
-        comment="dw " + ref._describe(op, k_h, k_w, channels, channels) + " mve",
+    return c.call(
+        "tf_mve_depthwise_conv2d_s8",
+        params,
+        c.describe() + " mve",
+        scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
     )

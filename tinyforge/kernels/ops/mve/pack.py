@@ -1,6 +1,7 @@
 """Build-time work for the Helium (MVE) kernels (firmware/kernels/mve/): folding the input offset
 into the bias and laying weights and per-channel constants out in the order the kernels read them.
-The packers in tinyforge/kernels/ops/mve/*.py call these; pure functions over numpy arrays.
+The packers in tinyforge/kernels/ops/mve/*.py call these; pure functions over numpy arrays, and the
+params fields they share.
 
 Folding. TFLM computes, per output channel, acc = bias + sum(w * (x + input_offset)); the kernels
 compute acc = bias' + sum(w * x) with bias' = bias + input_offset * sum(w). In int32 arithmetic
@@ -17,8 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tinyforge.kernels import packing as pk
+
+if TYPE_CHECKING:
+    from tinyforge.ir.graph import Op
 
 CHUNK = 16  # bytes of one VLDRB.8 / VMLADAV.S8
 BLOCK = 4  # output channels per block of the matrix core
@@ -91,19 +98,23 @@ def im2col_rows(k: int) -> int:
 
 
 def qparams(
-    weights: np.ndarray, bias: np.ndarray | None, input_offset: int, pairs: Sequence[tuple[int, int]]
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+    group: int = BLOCK,
+    lanes: Sequence[int] | None = None,
 ) -> np.ndarray:
-    """int32 [ceil(out_c/4)][4][4]: per block of 4 channels bias', multiplier, left shift,
-    -right shift (padding channels get zeros)."""
-    out_c = np.asarray(weights).shape[0]
-    blocks = -(-out_c // BLOCK)
-    mult, lsh, rsh = split_shifts(pairs, out_c)
-    table = np.zeros((4, blocks * BLOCK), dtype=np.int64)
-    table[0, :out_c] = folded_bias(bias, weights, input_offset)
-    table[1, :out_c] = mult
-    table[2, :out_c] = lsh
-    table[3, :out_c] = rsh
-    return np.ascontiguousarray(table.reshape(4, blocks, BLOCK).transpose(1, 0, 2)).astype(np.int32)
+    """int32 [ceil(channels/group)][4][group]: per group of channels bias', multiplier, left shift,
+    -right shift (padding channels get zeros), the channels of a group in `lanes` order if given."""
+    channels = np.asarray(weights).shape[0]
+    groups = -(-channels // group)
+    table = np.zeros((4, groups * group), dtype=np.int64)
+    table[:, :channels] = (folded_bias(bias, weights, input_offset), *split_shifts(pairs, channels))
+    by_group = table.reshape(4, groups, group)
+    if lanes is not None:
+        by_group = by_group[:, :, list(lanes)]
+    return np.ascontiguousarray(by_group.transpose(1, 0, 2)).astype(np.int32)
 
 
 def _left(pairs: Sequence[tuple[int, int]]) -> int:
@@ -138,15 +149,8 @@ def pack_depthwise(
     padded = np.zeros((groups * DW_GROUP, taps), dtype=np.int8)
     padded[:channels] = w.astype(np.int8)
     packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
-    mult, lsh, rsh = split_shifts(pairs, channels)
-    table = np.zeros((4, groups * DW_GROUP), dtype=np.int64)
-    table[0, :channels] = folded_bias(bias, w, input_offset)
-    table[1, :channels] = mult
-    table[2, :channels] = lsh
-    table[3, :channels] = rsh
-    lanes = np.array(DW_LANES)
-    q = table.reshape(4, groups, DW_GROUP)[:, :, lanes].transpose(1, 0, 2)
-    return DepthwisePack(np.ascontiguousarray(packed), np.ascontiguousarray(q).astype(np.int32), _left(pairs))
+    q = qparams(w, bias, input_offset, pairs, DW_GROUP, DW_LANES)
+    return DepthwisePack(np.ascontiguousarray(packed), q, _left(pairs))
 
 
 def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
@@ -165,44 +169,15 @@ def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     return None
 
 
-# ---- elementwise ADD / SUB: per-byte tables -------------------------------------------------
+def requant_fields(out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack) -> pk.Fields:
+    """output_offset, act_min, act_max, left_shifts: what the conv, depthwise and FC params structs
+    share after their geometry."""
+    return (("output_offset", out_zp), *pk.clamp_fields(act), ("left_shifts", packed.left_shifts))
 
 
-def _srdhm(a: int, b: int) -> int:
-    """gemmlowp SaturatingRoundingDoublingHighMul on int32 values."""
-    if a == b == -(2**31):
-        return 2**31 - 1
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    q = abs(ab + nudge) >> 31  # C division truncates toward zero
-    return q if ab + nudge >= 0 else -q
-
-
-def _rdbp(x: int, exponent: int) -> int:
-    """gemmlowp RoundingDivideByPOT on an int32 value (halves away from zero)."""
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
-    """tf_multiply_by_quantized_multiplier (firmware/kernels/tf_common.h) on Python ints."""
-    left = max(shift, 0)
-    right = max(-shift, 0)
-    shifted = int(wrap_int32(np.array([x << left]))[0])
-    return _rdbp(_srdhm(shifted, multiplier), right)
-
-
-def rescale_table(
-    input_offset: int, left_shift: int, multiplier: int, shift: int, negate: bool = False
-) -> np.ndarray:
-    """int32 [256]: TFLM ADD's rescaled input, RDBP(SRDHM((x + offset) << left_shift, m), -shift),
-    for every int8 x, indexed by the byte's unsigned value (x & 0xFF); negated for SUB's second
-    input."""
-    table = np.zeros(256, dtype=np.int64)
-    for byte in range(256):
-        x = byte - 256 if byte >= 128 else byte
-        v = multiply_by_quantized_multiplier((x + input_offset) << left_shift, multiplier, shift)
-        table[byte] = -v if negate else v
-    return wrap_int32(table)
+def weight_fields(op: Op, packed: GemmPack | DepthwisePack) -> pk.Fields:
+    """The packed int8 weights and the int32 qparams table."""
+    return (
+        ("weights", pk.const_array(op, "weights", packed.weights.reshape(-1), "int8_t")),
+        ("qparams", pk.const_array(op, "qparams", packed.qparams.reshape(-1), "int32_t")),
+    )

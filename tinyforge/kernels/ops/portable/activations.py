@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op, Tensor
-from tinyforge.kernels.ops.portable.layout import CONSTANT_INPUT
+from tinyforge.kernels import packing as pk
 from tinyforge.kernels.quant import (
     calculate_input_radius,
     quantize_multiplier,
@@ -33,22 +33,13 @@ from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg
 LUT_MIN_ELEMENTS = 512
 
 
-def _io(graph: Graph, op: Op) -> tuple[Tensor, Tensor]:
-    return graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
-
-
-def _scale_zp(t: Tensor) -> tuple[float, int]:
-    assert t.quant is not None
-    return float(np.float32(t.quant.scale[0])), int(t.quant.zero_point[0] if t.quant.zero_point else 0)
-
-
 def check_int8_unary(graph: Graph, op: Op) -> str | None:
     """None when `op` maps one per-tensor int8 tensor to another of the same size."""
     if not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
         return "expects one input and one output"
-    src, dst = _io(graph, op)
+    src, dst = pk.io(graph, op)
     if src.is_constant:
-        return CONSTANT_INPUT
+        return pk.CONSTANT_INPUT
     if src.dtype != "int8" or dst.dtype != "int8":
         return f"only int8 is supported (got {src.dtype} -> {dst.dtype})"
     for t in (src, dst):
@@ -64,7 +55,7 @@ def check_int8_unary(graph: Graph, op: Op) -> str | None:
 def _unary_call(
     function: str, graph: Graph, op: Op, params: tuple[tuple[str, int], ...], comment: str, lut: bool = False
 ) -> KernelCall:
-    src, dst = _io(graph, op)
+    src, dst = pk.io(graph, op)
     args: tuple[TensorArg | ScratchArg, ...] = (TensorArg(src.index, False), TensorArg(dst.index, True))
     scratch = 0
     if lut and src.num_elements >= LUT_MIN_ELEMENTS:
@@ -83,8 +74,8 @@ def _unary_call(
 
 
 def _describe(src: Tensor, dst: Tensor) -> str:
-    si, zi = _scale_zp(src)
-    so, zo = _scale_zp(dst)
+    si, zi = pk.scale_zp_f32(src)
+    so, zo = pk.scale_zp_f32(dst)
     return f"in scale={si:.6g} zp={zi} -> out scale={so:.6g} zp={zo}"
 
 
@@ -109,9 +100,9 @@ def relu_params(
 
 
 def _relu_call(graph: Graph, op: Op, lo: float, hi: float | None) -> KernelCall:
-    src, dst = _io(graph, op)
-    si, zi = _scale_zp(src)
-    so, zo = _scale_zp(dst)
+    src, dst = pk.io(graph, op)
+    si, zi = pk.scale_zp_f32(src)
+    so, zo = pk.scale_zp_f32(dst)
     p = relu_params(si, zi, so, zo, lo, hi)
     return _unary_call(
         "tf_relu_s8",
@@ -144,8 +135,8 @@ def relu6_bounds(in_scale: float, in_zp: int) -> tuple[int, int]:
 
 @kernel("RELU6", accepts=check_int8_unary)
 def pack_relu6(graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    si, zi = _scale_zp(src)
+    src, dst = pk.io(graph, op)
+    si, zi = pk.scale_zp_f32(src)
     lower, upper = relu6_bounds(si, zi)
     return _unary_call(
         "tf_clamp_s8",
@@ -178,9 +169,9 @@ def leaky_relu_params(
 
 @kernel("LEAKY_RELU", accepts=check_int8_unary)
 def pack_leaky_relu(graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    si, zi = _scale_zp(src)
-    so, zo = _scale_zp(dst)
+    src, dst = pk.io(graph, op)
+    si, zi = pk.scale_zp_f32(src)
+    so, zo = pk.scale_zp_f32(dst)
     alpha = float(op.options.get("alpha", 0.2))
     p = leaky_relu_params(si, zi, so, zo, alpha)
     return _unary_call(
@@ -206,19 +197,19 @@ def check_sigmoid(graph: Graph, op: Op) -> str | None:
     why = check_int8_unary(graph, op)
     if why is not None:
         return why
-    src, dst = _io(graph, op)
-    si, _ = _scale_zp(src)
+    src, dst = pk.io(graph, op)
+    si, _ = pk.scale_zp_f32(src)
     if math.frexp(float(np.float32(si)) * (1 << (31 - INPUT_INTEGER_BITS)))[1] < 0:
         return f"input scale {si:.3g} is too small for the Q4.27 fixed-point path"
-    _, zo = _scale_zp(dst)
+    _, zo = pk.scale_zp_f32(dst)
     if op.kind == "LOGISTIC" and zo != -128:
         return f"int8 LOGISTIC needs output zero point -128 (TFLM's requirement), got {zo}"
     return None
 
 
 def _sigmoid_call(function: str, graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    si, zi = _scale_zp(src)
+    src, dst = pk.io(graph, op)
+    si, zi = pk.scale_zp_f32(src)
     p = sigmoid_params(si, zi)
     return _unary_call(
         function,
@@ -270,8 +261,8 @@ def check_hard_swish(graph: Graph, op: Op) -> str | None:
     why = check_int8_unary(graph, op)
     if why is not None:
         return why
-    src, dst = _io(graph, op)
-    p = hard_swish_params(*_scale_zp(src), *_scale_zp(dst))
+    src, dst = pk.io(graph, op)
+    p = hard_swish_params(*pk.scale_zp_f32(src), *pk.scale_zp_f32(dst))
     if p["out_exponent"] > 0:
         return "output scale is smaller than input scale / 128 (TFLM rejects it too)"
     return None
@@ -279,8 +270,8 @@ def check_hard_swish(graph: Graph, op: Op) -> str | None:
 
 @kernel("HARD_SWISH", accepts=check_hard_swish)
 def pack_hard_swish(graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    p = hard_swish_params(*_scale_zp(src), *_scale_zp(dst))
+    src, dst = pk.io(graph, op)
+    p = hard_swish_params(*pk.scale_zp_f32(src), *pk.scale_zp_f32(dst))
     return _unary_call(
         "tf_hard_swish_s8",
         graph,

@@ -52,7 +52,19 @@ def broadcast_layout(
     return n, tuple(shape) + fill, tuple(st1) + fill, tuple(st2) + fill
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
+def add_sub_params(op: Op, a: Tensor, b: Tensor, y: Tensor) -> quant.AddSubParams:
+    """TFLM's rescaling of an ADD's or SUB's inputs (ValueError when the scales cannot be rescaled)."""
+    return (quant.add_params if op.kind == "ADD" else quant.sub_params)(pk.scale(a), pk.scale(b), pk.scale(y))
+
+
+def _inputs(graph: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor]:
+    a, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1)
+    assert a is not None and b is not None
+    return a, b, pk.output(graph, op)
+
+
+def accepts(graph: Graph, op: Op) -> str | None:
+    """Why the reference kernels cannot run this ADD, SUB or MUL, or None."""
     a, b, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
     reason = pk.first_reason(
         pk.int8_activation_reason(a, "input 1"),
@@ -69,11 +81,23 @@ def _accepts(graph: Graph, op: Op) -> str | None:
         return f"shapes {pk.shape_str(a.shape)} and {pk.shape_str(b.shape)} do not broadcast to {pk.shape_str(y.shape)} in {MAX_DIMS} dimensions"
     if op.kind in ("ADD", "SUB"):
         try:
-            (quant.add_params if op.kind == "ADD" else quant.sub_params)(
-                pk.scale(a), pk.scale(b), pk.scale(y)
-            )
+            add_sub_params(op, a, b, y)
         except ValueError as exc:
             return f"scales cannot be rescaled ({exc})"
+    return None
+
+
+def same_shape_reason(graph: Graph, op: Op) -> str | None:
+    """Why a kernel for two same-shaped activation inputs (the DSP and Helium tables) cannot take
+    this op: what the reference refuses, a constant operand, or broadcasting; else None."""
+    reason = accepts(graph, op)
+    if reason:
+        return reason
+    a, b, y = _inputs(graph, op)
+    if a.is_constant or b.is_constant:
+        return "a constant operand"
+    if not (tuple(a.shape) == tuple(b.shape) == tuple(y.shape)):
+        return "broadcasting"
     return None
 
 
@@ -101,18 +125,32 @@ def _comment(op: Op, a: Tensor, b: Tensor, y: Tensor, ndims: int) -> str:
     return text + const + pk.act_suffix(op)
 
 
-def _add_sub(graph: Graph, op: Op, fn: str) -> KernelCall:
-    a, b, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
-    assert a is not None and b is not None
+def same_shape_call(graph: Graph, op: Op, function: str, params: pk.Fields, comment: str) -> KernelCall:
+    """`function(&params, in1, in2, out)` for two same-shaped activation inputs; the output may
+    overwrite an input of its size."""
+    a, b, y = _inputs(graph, op)
+    return KernelCall(
+        function=function,
+        params_type=function + "_params_t",
+        params=params,
+        args=(
+            TensorArg(op.inputs[0], writable=False),
+            TensorArg(op.inputs[1], writable=False),
+            TensorArg(op.outputs[0], writable=True),
+        ),
+        in_place=_in_place(op, a, b, y, 0),
+        comment=comment,
+    )
+
+
+def _broadcast_call(graph: Graph, op: Op, function: str, requant: pk.Fields, macs: int = 0) -> KernelCall:
+    """The portable kernels' call: shape and strides, offsets, `requant`, clamp, constant operands."""
+    a, b, y = _inputs(graph, op)
     layout = broadcast_layout(a.shape, b.shape, y.shape)
     assert layout is not None
     ndims, shape, st1, st2 = layout
-    qp = (quant.add_params if op.kind == "ADD" else quant.sub_params)(pk.scale(a), pk.scale(b), pk.scale(y))
-    act_min, act_max = quant.activation_range(
-        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
-    )
     args, const1, const2 = _operands(op, a, b)
-    params: tuple[tuple[str, ParamValue], ...] = (
+    params: pk.Fields = (
         ("size", y.num_elements),
         ("ndims", ndims),
         ("out_shape", shape),
@@ -121,6 +159,25 @@ def _add_sub(graph: Graph, op: Op, fn: str) -> KernelCall:
         ("input1_offset", -pk.zero_point(a)),
         ("input2_offset", -pk.zero_point(b)),
         ("output_offset", pk.zero_point(y)),
+        *requant,
+        *pk.clamp_fields(pk.activation_range(op, y)),
+        ("const1", const1),
+        ("const2", const2),
+    )
+    return KernelCall(
+        function=function,
+        params_type=function + "_params_t",
+        params=params,
+        args=(*args, TensorArg(op.outputs[0], writable=True)),
+        macs=macs,
+        in_place=_in_place(op, a, b, y, ndims),
+        comment=_comment(op, a, b, y, ndims),
+    )
+
+
+def _add_sub(graph: Graph, op: Op, function: str) -> KernelCall:
+    qp = add_sub_params(op, *_inputs(graph, op))
+    requant = (
         ("left_shift", qp.left_shift),
         ("input1_mult", qp.input1_mult),
         ("input1_shift", qp.input1_shift),
@@ -128,65 +185,23 @@ def _add_sub(graph: Graph, op: Op, fn: str) -> KernelCall:
         ("input2_shift", qp.input2_shift),
         ("output_mult", qp.output_mult),
         ("output_shift", qp.output_shift),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("const1", const1),
-        ("const2", const2),
     )
-    return KernelCall(
-        function=fn,
-        params_type=fn + "_params_t",
-        params=params,
-        args=(*args, TensorArg(op.outputs[0], writable=True)),
-        in_place=_in_place(op, a, b, y, ndims),
-        comment=_comment(op, a, b, y, ndims),
-    )
+    return _broadcast_call(graph, op, function, requant)
 
 
-@kernel("ADD", name="add_s8", accepts=_accepts)
+@kernel("ADD", name="add_s8", accepts=accepts)
 def add_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op, "tf_add_s8")
 
 
-@kernel("SUB", name="sub_s8", accepts=_accepts)
+@kernel("SUB", name="sub_s8", accepts=accepts)
 def sub_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return _add_sub(graph, op, "tf_sub_s8")
 
 
-@kernel("MUL", name="mul_s8", accepts=_accepts)
+@kernel("MUL", name="mul_s8", accepts=accepts)
 def mul_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    a, b, y = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.output(graph, op)
-    assert a is not None and b is not None
-    layout = broadcast_layout(a.shape, b.shape, y.shape)
-    assert layout is not None
-    ndims, shape, st1, st2 = layout
+    a, b, y = _inputs(graph, op)
     mult, shift = quant.mul_multiplier(pk.scale(a), pk.scale(b), pk.scale(y))
-    act_min, act_max = quant.activation_range(
-        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
-    )
-    args, const1, const2 = _operands(op, a, b)
-    params: tuple[tuple[str, ParamValue], ...] = (
-        ("size", y.num_elements),
-        ("ndims", ndims),
-        ("out_shape", shape),
-        ("in1_strides", st1),
-        ("in2_strides", st2),
-        ("input1_offset", -pk.zero_point(a)),
-        ("input2_offset", -pk.zero_point(b)),
-        ("output_offset", pk.zero_point(y)),
-        ("output_mult", mult),
-        ("output_shift", shift),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("const1", const1),
-        ("const2", const2),
-    )
-    return KernelCall(
-        function="tf_mul_s8",
-        params_type="tf_mul_s8_params_t",
-        params=params,
-        args=(*args, TensorArg(op.outputs[0], writable=True)),
-        macs=y.num_elements,
-        in_place=_in_place(op, a, b, y, ndims),
-        comment=_comment(op, a, b, y, ndims),
-    )
+    requant = (("output_mult", mult), ("output_shift", shift))
+    return _broadcast_call(graph, op, "tf_mul_s8", requant, macs=y.num_elements)

@@ -1,7 +1,8 @@
 """FULLY_CONNECTED packer for the portable int8 kernel (firmware/kernels/tf_fully_connected.c).
 
-Per-tensor weights use TFLM's GetQuantizedConvolutionMultipler (a float32 scale product);
-per-channel weights one multiplier per output row, in double, as TFLM does. keep_num_dims only
+One multiplier for per-tensor weights (which may have a zero point), one per output row for
+per-channel ones, input * filter / output scale in double as the tflite_micro reference computes
+it (tinyforge/kernels/packing.py multipliers). keep_num_dims only
 changes the output shape, not the bytes: every row of `accum_depth` inputs gives `out_depth` outputs.
 """
 
@@ -9,34 +10,27 @@ from __future__ import annotations
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels import quant
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
-    y = pk.output(graph, op)
-    reason = pk.first_reason(
-        pk.int8_activation_reason(x, "input"),
-        pk.int8_activation_reason(y, "output"),
-        pk.activation_reason(op),
-    )
+def accepts(graph: Graph, op: Op) -> str | None:
+    """Why the reference kernel cannot run this FULLY_CONNECTED, or None (the DSP, Helium and fast
+    packers accept at most this)."""
+    reason = pk.int8_io_reason(graph, op, fused_activation=True)
     if reason:
         return reason
-    assert x is not None
-    if w is None or not w.is_constant:
+    x, y = pk.io(graph, op)
+    w, b = pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
+    if w is None:
         return "weights are not constant"
-    if w.dtype != "int8":
-        return f"weights are {w.dtype}; the portable kernel takes int8 weights"
-    if w.quant is None or not w.quant.scale:
-        return "weights have no quantization parameters"
-    if len(w.shape) != 2:
-        return f"weights have rank {len(w.shape)}, expected 2"
+    reason = pk.int8_weights_reason(w, 2)
+    if reason:
+        return reason
     if int(op.options.get("weights_format", 0)) != 0:
         return "shuffled weights format is not supported"
-    if w.quant.per_channel:
-        if w.quant.axis != 0 or len(w.quant.scale) != w.shape[0]:
-            return f"weights are quantized per channel along axis {w.quant.axis}; expected axis 0"
+    reason = pk.channel_axis_reason(w, 0)
+    if reason:
+        return reason
     if b is not None and (not b.is_constant or b.dtype != "int32"):
         return "bias must be a constant int32 tensor"
     out_depth = y.shape[-1] if y.shape else 1
@@ -48,45 +42,20 @@ def _accepts(graph: Graph, op: Op) -> str | None:
     return None
 
 
-@kernel("FULLY_CONNECTED", name="fully_connected_s8", accepts=_accepts)
+@kernel("FULLY_CONNECTED", name="fully_connected_s8", accepts=accepts)
 def fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
-    y = pk.output(graph, op)
-    assert x is not None and w is not None and w.quant is not None
-    out_depth, accum_depth = w.shape
-    batches = y.num_elements // out_depth
-    per_channel = w.quant.per_channel
-    if per_channel:
-        pairs = quant.conv_multipliers(pk.scale(x), list(w.quant.scale), pk.scale(y))
-        filter_offset = 0
-    else:
-        pairs = [quant.fc_multiplier(pk.scale(x), float(w.quant.scale[0]), pk.scale(y))]
-        filter_offset = -int(w.quant.zero_point[0]) if w.quant.zero_point else 0
-    act_min, act_max = quant.activation_range(
-        op.options.get("activation", "NONE"), pk.scale(y), pk.zero_point(y)
-    )
+    f = pk.fc_layer(graph, op)
     params = (
-        ("batches", batches),
-        ("accum_depth", accum_depth),
-        ("out_depth", out_depth),
-        ("input_offset", -pk.zero_point(x)),
-        ("filter_offset", filter_offset),
-        ("output_offset", pk.zero_point(y)),
-        ("act_min", act_min),
-        ("act_max", act_max),
-        ("per_channel", 1 if per_channel else 0),
-        ("weights", pk.const_array(op, "weights", w.array(), "int8_t")),
-        ("bias", pk.const_array(op, "bias", b.array(), "int32_t") if b is not None else 0),
-        ("out_mult", pk.const_array(op, "out_mult", [m for m, _ in pairs], "int32_t")),
-        ("out_shift", pk.const_array(op, "out_shift", [s for _, s in pairs], "int32_t")),
+        ("batches", f.rows),
+        ("accum_depth", f.accum_depth),
+        ("out_depth", f.out_depth),
+        ("input_offset", -pk.zero_point(f.x)),
+        ("filter_offset", f.filter_offset),
+        ("output_offset", pk.zero_point(f.y)),
+        *pk.clamp_fields(f.act),
+        ("per_channel", int(f.per_channel)),
+        ("weights", pk.const_array(op, "weights", f.w.array(), "int8_t")),
+        ("bias", pk.const_array(op, "bias", f.b.array(), "int32_t") if f.b is not None else 0),
+        *pk.multiplier_fields(op, f.pairs),
     )
-    rows = f"{batches}x" if batches > 1 else ""
-    comment = f"{rows}{accum_depth}->{out_depth}{pk.act_suffix(op)}" + (" per-channel" if per_channel else "")
-    return KernelCall(
-        function="tf_fully_connected_s8",
-        params_type="tf_fully_connected_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True)),
-        macs=batches * out_depth * accum_depth,
-        comment=comment,
-    )
+    return f.call("tf_fully_connected_s8", params, f.describe(per_channel=True))

@@ -13,19 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tinyforge.ir.graph import Graph, Op, Tensor, dtype_size
+from tinyforge.kernels import packing as pk
 from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
 
 SLICE_MAX_DIMS = 5  # tf_slice.h (TFLM's own STRIDED_SLICE stops at 4-D)
 TRANSPOSE_MAX_DIMS = 6  # tf_transpose.h (TFLM's TRANSPOSE stops at 5-D)
-# an op on constant data only is folded by the converter; its input is not in the arena
-CONSTANT_INPUT = "the data input is a constant tensor (fold this op before compiling)"
-
-
-def row_major_strides(shape: Sequence[int]) -> list[int]:
-    strides = [1] * len(shape)
-    for i in range(len(shape) - 2, -1, -1):
-        strides[i] = strides[i + 1] * shape[i + 1]
-    return strides
 
 
 def merge_axes(counts: Sequence[int], steps: Sequence[int]) -> tuple[list[int], list[int]]:
@@ -124,7 +116,7 @@ def _slice_plan(graph: Graph, op: Op) -> tuple[list[SliceAxis], Tensor, Tensor] 
         return "expects input, begin, end, strides and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     if src.is_constant:
-        return CONSTANT_INPUT
+        return pk.CONSTANT_INPUT
     if src.dtype != dst.dtype or dtype_size(src.dtype) == 0:
         return f"input {src.dtype} and output {dst.dtype} must be the same fixed-size type"
     rank = len(src.shape)
@@ -169,7 +161,7 @@ def pack_strided_slice(graph: Graph, op: Op, target: Target) -> KernelCall:
     plan = _slice_plan(graph, op)
     assert not isinstance(plan, str), plan
     axes, src, dst = plan
-    in_strides = row_major_strides(src.shape)
+    in_strides = pk.contiguous_strides(src.shape)
     start = sum(a.start * s for a, s in zip(axes, in_strides, strict=True)) if dst.num_elements else 0
     counts, steps = merge_axes(
         [a.count for a in axes], [a.stride * s for a, s in zip(axes, in_strides, strict=True)]
@@ -201,7 +193,7 @@ def _transpose_plan(graph: Graph, op: Op) -> tuple[list[int], Tensor, Tensor] | 
         return "expects input, perm and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     if src.is_constant:
-        return CONSTANT_INPUT
+        return pk.CONSTANT_INPUT
     if src.dtype != dst.dtype or dtype_size(src.dtype) == 0:
         return f"input {src.dtype} and output {dst.dtype} must be the same fixed-size type"
     perm = _const_ints(graph, op.inputs[1])
@@ -227,7 +219,7 @@ def pack_transpose(graph: Graph, op: Op, target: Target) -> KernelCall:
     plan = _transpose_plan(graph, op)
     assert not isinstance(plan, str), plan
     perm, src, dst = plan
-    in_strides = row_major_strides(src.shape)
+    in_strides = pk.contiguous_strides(src.shape)
     counts, steps = merge_axes([src.shape[p] for p in perm], [in_strides[p] for p in perm])
     if dst.num_elements == 0:
         counts, steps = [0], [1]
@@ -252,7 +244,7 @@ def check_copy(graph: Graph, op: Op) -> str | None:
         return "expects a data input and one output"
     src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     if src.is_constant:
-        return CONSTANT_INPUT
+        return pk.CONSTANT_INPUT
     if src.dtype != dst.dtype:
         return f"input {src.dtype} and output {dst.dtype} differ"
     if src.nbytes != dst.nbytes:

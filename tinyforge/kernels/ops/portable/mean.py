@@ -13,7 +13,7 @@ import numpy as np
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 MAX_DIMS = 6  # TF_MEAN_MAX_DIMS
 TFLM_MAX_AXES = 2
@@ -37,11 +37,10 @@ def _axes(graph: Graph, op: Op) -> list[int] | None:
 
 
 def _accepts(graph: Graph, op: Op) -> str | None:
-    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
-    reason = pk.first_reason(pk.int8_activation_reason(x, "input"), pk.int8_activation_reason(y, "output"))
+    reason = pk.int8_io_reason(graph, op)
     if reason:
         return reason
-    assert x is not None
+    x, y = pk.io(graph, op)
     axis_t = pk.op_tensor(graph, op, 1)
     if axis_t is None or not axis_t.is_constant or axis_t.dtype not in ("int32", "int64"):
         return "the axis input must be a constant int32 tensor"
@@ -60,23 +59,21 @@ def _accepts(graph: Graph, op: Op) -> str | None:
 
 @kernel("MEAN", name="mean_s8", accepts=_accepts)
 def mean_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
-    assert x is not None
+    x, y = pk.io(graph, op)
     axes = _axes(graph, op)
     assert axes is not None
     strides = pk.contiguous_strides(x.shape)
     kept = [i for i in range(len(x.shape)) if i not in axes]
     red = [i for i in range(len(x.shape)) if i in axes]
     count = int(np.prod([x.shape[i] for i in red], dtype=np.int64))
-    fill = lambda v: tuple(v) + (0,) * (MAX_DIMS - len(v))  # noqa: E731
     mult, shift = quant.mean_multiplier(pk.scale(x), pk.scale(y), count)
     params = (
         ("n_kept", len(kept)),
-        ("kept_shape", fill([x.shape[i] for i in kept])),
-        ("kept_strides", fill([strides[i] for i in kept])),
+        ("kept_shape", pk.fill_to([x.shape[i] for i in kept], MAX_DIMS)),
+        ("kept_strides", pk.fill_to([strides[i] for i in kept], MAX_DIMS)),
         ("n_red", len(red)),
-        ("red_shape", fill([x.shape[i] for i in red])),
-        ("red_strides", fill([strides[i] for i in red])),
+        ("red_shape", pk.fill_to([x.shape[i] for i in red], MAX_DIMS)),
+        ("red_strides", pk.fill_to([strides[i] for i in red], MAX_DIMS)),
         ("out_size", y.num_elements),
         ("count", count),
         ("input_zp", pk.zero_point(x)),
@@ -87,10 +84,4 @@ def mean_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     comment = f"{pk.shape_str(x.shape)} over axes {','.join(map(str, axes))}" + (
         " keep_dims" if op.options.get("keep_dims") else ""
     )
-    return KernelCall(
-        function="tf_mean_s8",
-        params_type="tf_mean_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True)),
-        comment=comment,
-    )
+    return pk.io_call(op, "tf_mean_s8", params, comment)

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 MAX_DIMS = 6  # TF_PAD_MAX_DIMS
 
@@ -22,11 +22,10 @@ def _paddings(graph: Graph, op: Op) -> list[tuple[int, int]] | None:
 
 
 def _accepts(graph: Graph, op: Op) -> str | None:
-    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
-    reason = pk.first_reason(pk.int8_activation_reason(x, "input"), pk.int8_activation_reason(y, "output"))
+    reason = pk.int8_io_reason(graph, op)
     if reason:
         return reason
-    assert x is not None
+    x, y = pk.io(graph, op)
     pads = _paddings(graph, op)
     if pads is None:
         return "paddings must be a constant int32 tensor"
@@ -44,31 +43,23 @@ def _accepts(graph: Graph, op: Op) -> str | None:
 
 
 def _pad(graph: Graph, op: Op) -> KernelCall:
-    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
-    assert x is not None
+    x, y = pk.io(graph, op)
     pads = _paddings(graph, op)
     assert pads is not None
     value = pk.zero_point(y)
     c = pk.op_tensor(graph, op, 2) if op.kind == "PADV2" else None
     if c is not None:
         value = int(np.asarray(c.array()).reshape(-1)[0])
-    fill = lambda v: tuple(v) + (0,) * (MAX_DIMS - len(v))  # noqa: E731
     params = (
         ("ndims", len(x.shape)),
-        ("in_shape", fill(x.shape)),
-        ("out_shape", fill(y.shape)),
-        ("pad_before", fill([a for a, _ in pads])),
+        ("in_shape", pk.fill_to(x.shape, MAX_DIMS)),
+        ("out_shape", pk.fill_to(y.shape, MAX_DIMS)),
+        ("pad_before", pk.fill_to([a for a, _ in pads], MAX_DIMS)),
         ("out_size", y.num_elements),
         ("pad_value", value),
     )
     spec = ",".join(f"{a}/{b}" for a, b in pads)
-    return KernelCall(
-        function="tf_pad_s8",
-        params_type="tf_pad_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True)),
-        comment=f"{pk.shape_str(x.shape)} pad {spec} value {value}",
-    )
+    return pk.io_call(op, "tf_pad_s8", params, f"{pk.shape_str(x.shape)} pad {spec} value {value}")
 
 
 @kernel("PAD", name="pad_s8", accepts=_accepts)

@@ -8,13 +8,11 @@ PrepareQuantizeReference / DequantizePrepare compute them:
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinyforge.ir.graph import Graph, Op, Tensor
+from tinyforge.kernels import packing as pk
 from tinyforge.kernels.ops.portable.activations import LUT_MIN_ELEMENTS
-from tinyforge.kernels.ops.portable.layout import CONSTANT_INPUT
 from tinyforge.kernels.quant import quantize_multiplier
-from tinyforge.kernels.registry import KernelCall, ScratchArg, Target, TensorArg, kernel
+from tinyforge.kernels.registry import Arg, KernelCall, ScratchArg, Target, TensorArg, kernel
 
 _SHORT = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "float32": "float"}
@@ -38,21 +36,12 @@ def _per_tensor(t: Tensor) -> str | None:
     return None
 
 
-def _scale_zp(t: Tensor) -> tuple[float, int]:
-    assert t.quant is not None
-    return float(np.float32(t.quant.scale[0])), int(t.quant.zero_point[0] if t.quant.zero_point else 0)
-
-
-def _io(graph: Graph, op: Op) -> tuple[Tensor, Tensor]:
-    return graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
-
-
 def _check(graph: Graph, op: Op, pairs: set[tuple[str, str]]) -> str | None:
     if not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
         return "expects one input and one output"
-    src, dst = _io(graph, op)
+    src, dst = pk.io(graph, op)
     if src.is_constant:
-        return CONSTANT_INPUT
+        return pk.CONSTANT_INPUT
     if (src.dtype, dst.dtype) not in pairs:
         supported = ", ".join(f"{a}->{b}" for a, b in sorted(pairs))
         return f"{src.dtype} -> {dst.dtype} is not supported (supported: {supported})"
@@ -84,8 +73,8 @@ def _in_place(src: Tensor, dst: Tensor) -> tuple[tuple[int, int], ...]:
 
 @kernel("QUANTIZE", accepts=check_quantize)
 def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    so, zo = _scale_zp(dst)
+    src, dst = pk.io(graph, op)
+    so, zo = pk.scale_zp_f32(dst)
     name = f"{_SHORT[src.dtype]}_{_SHORT[dst.dtype]}"
     if src.dtype == "float32":
         return KernelCall(
@@ -95,9 +84,10 @@ def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
             args=_args(src, dst),
             comment=f"float32 -> {dst.dtype} scale={so:.6g} zp={zo}",
         )
-    si, zi = _scale_zp(src)
+    si, zi = pk.scale_zp_f32(src)
     mult, shift = quantize_multiplier(si / so)
-    function, args, scratch = f"tf_requantize_{name}", _args(src, dst), 0
+    function, scratch = f"tf_requantize_{name}", 0
+    args: tuple[Arg, ...] = _args(src, dst)
     if name == "s8_s8" and src.num_elements >= LUT_MIN_ELEMENTS:
         function, args, scratch = function + "_lut", (*args, ScratchArg()), 256
     return KernelCall(
@@ -119,8 +109,8 @@ def pack_quantize(graph: Graph, op: Op, target: Target) -> KernelCall:
 
 @kernel("DEQUANTIZE", accepts=check_dequantize)
 def pack_dequantize(graph: Graph, op: Op, target: Target) -> KernelCall:
-    src, dst = _io(graph, op)
-    si, zi = _scale_zp(src)
+    src, dst = pk.io(graph, op)
+    si, zi = pk.scale_zp_f32(src)
     return KernelCall(
         function=f"tf_dequantize_{_SHORT[src.dtype]}_f32",
         params_type="tf_dequantize_params_t",

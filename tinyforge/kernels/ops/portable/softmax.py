@@ -9,15 +9,14 @@ import numpy as np
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels import quant
-from tinyforge.kernels.registry import KernelCall, Target, TensorArg, kernel
+from tinyforge.kernels.registry import KernelCall, Target, kernel
 
 
 def _accepts(graph: Graph, op: Op) -> str | None:
-    x, y = pk.op_tensor(graph, op, 0), pk.output(graph, op)
-    reason = pk.first_reason(pk.int8_activation_reason(x, "input"), pk.int8_activation_reason(y, "output"))
+    reason = pk.int8_io_reason(graph, op)
     if reason:
         return reason
-    assert x is not None
+    x, y = pk.io(graph, op)
     if not x.shape:
         return "input must have at least one dimension"
     if pk.zero_point(y) != -128 or np.float32(pk.scale(y)) != np.float32(1.0 / 256):
@@ -29,8 +28,7 @@ def _accepts(graph: Graph, op: Op) -> str | None:
 
 @kernel("SOFTMAX", name="softmax_s8", accepts=_accepts)
 def softmax_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
-    x = pk.op_tensor(graph, op, 0)
-    assert x is not None
+    x = pk.io(graph, op)[0]
     depth = x.shape[-1]
     outer = x.num_elements // max(depth, 1)
     beta = float(op.options.get("beta", 1.0))
@@ -43,11 +41,4 @@ def softmax_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("diff_min", sp.diff_min),
     )
     comment = f"{outer}x{depth}" + (f" beta={beta:g}" if beta != 1.0 else "")
-    return KernelCall(
-        function="tf_softmax_s8",
-        params_type="tf_softmax_s8_params_t",
-        params=params,
-        args=(TensorArg(op.inputs[0], writable=False), TensorArg(op.outputs[0], writable=True)),
-        in_place=((op.outputs[0], op.inputs[0]),),
-        comment=comment,
-    )
+    return pk.io_call(op, "tf_softmax_s8", params, comment, in_place=((op.outputs[0], op.inputs[0]),))
