@@ -152,7 +152,7 @@ def run_tool(
         finally:
             if p.returncode is None:  # interrupted: Ctrl-C, a signal, an error in this thread
                 stop(p, grace=0)
-            _live.pop(p.pid, None)
+            _forget(p)
     result = ToolResult(args, p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
     if check and p.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
@@ -202,6 +202,11 @@ def _register(p: Process) -> None:
     if not _atexit_installed:
         _atexit_installed = True
         atexit.register(stop_all)
+
+
+def _forget(p: Process) -> None:
+    if _live.get(p.pid) is p:
+        _live.pop(p.pid, None)
 
 
 def _signal_group(p: Process, sig: int) -> None:
@@ -256,7 +261,7 @@ def stop(p: Process, grace: float = STOP_GRACE) -> int | None:
         except TimeoutExpired:  # stuck in the kernel (D state); nothing more we can do
             return None
     finally:
-        _live.pop(p.pid, None)
+        _forget(p)
 
 
 def stop_all(grace: float = STOP_GRACE, *, only: Callable[[Process], bool] | None = None) -> None:
@@ -447,12 +452,12 @@ def supervise() -> Iterator[None]:
     try:
         yield
     finally:
-        for sig in previous:
-            signal.signal(sig, _ignore)
+        for signum in previous:
+            signal.signal(signum, _ignore)
         try:
             stop_all(only=lambda p: all(p is not q for q in before))
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            for signum, handler in previous.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
             _stopping = _deferred = None
             _terminated = False
