@@ -19,15 +19,16 @@ BOARD = "mps2-an386"
 APP_OFFSET = 0x10000
 
 
-def build_hello(out: Path, *, pad_bytes: int = 4096, name: str = "firmware") -> Path:
-    """A `tinyforge build`-like output directory holding the test application for the bootloader."""
+def build_hello(out: Path, *, pad_bytes: int = 4096, name: str = "firmware", tail_ms: int = 0) -> Path:
+    """A `tinyforge build`-like output directory holding the test application for the bootloader
+    (`tail_ms`: it keeps running that long after TF BEGIN, printing a line every 100 ms)."""
     build_program(
         load_board(BOARD),
         [APP_SOURCE],
         out,
         app_offset=APP_OFFSET,
         name=name,
-        defines=[f"HELLO_PAD_BYTES={pad_bytes}"],
+        defines=[f"HELLO_PAD_BYTES={pad_bytes}", f"HELLO_TAIL_MS={tail_ms}u"],
     )
     (out / "report.json").write_text(json.dumps({"board": BOARD, "app_offset": APP_OFFSET}))
     return out

@@ -63,7 +63,18 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `tinyforge` entry point. Every child process a command starts ends with it: SIGTERM and
+    SIGHUP unwind the command (exit 128 + signal, e.g. 143 for SIGTERM), Ctrl-C as before, and the
+    children are stopped on the way out (tinyforge/proc.py)."""
+    from tinyforge import proc
+
+    with proc.supervise():
+        _run(argv)
+
+
+def _run(argv: list[str] | None) -> None:
     from tinyforge.errors import TinyforgeError
+    from tinyforge.proc import Terminated
 
     try:
         rc = cli.main(args=argv, prog_name="tinyforge", standalone_mode=False)
@@ -83,6 +94,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Terminated as exc:
+        try:
+            click.echo(str(exc), err=True)
+        except OSError:  # SIGHUP: the terminal may be gone
+            pass
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -224,7 +223,7 @@ class Emulator:
     """A running QEMU with the board's console UART on `port` (a pyserial URL or a pty path)."""
 
     board: str
-    process: subprocess.Popen[bytes]
+    process: proc.Process
     port: str
     serial: SerialSpec
     argv: tuple[str, ...]
@@ -243,13 +242,7 @@ class Emulator:
         return self.process.wait(timeout)
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        proc.stop(self.process, timeout)
         if self.relay is not None:
             self.relay.close()
             self.relay = None
@@ -302,7 +295,7 @@ def start_emulator(
             blob.write_bytes(img.flat())
             blobs.append((blob, img.start))
     argv = qemu_argv(board, kernel, serial=qserial, icount=False, no_reboot=False, blobs=blobs)
-    p = proc.start_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = proc.start_tool(argv, stdout=proc.PIPE, stderr=proc.STDOUT)
     log: list[bytes] = []
     deadline = time.monotonic() + ready_timeout
     relay: PtyRelay | None = None
@@ -331,8 +324,7 @@ def start_emulator(
                 raise RunError(f"QEMU did not listen on {host}:{port_no} within {ready_timeout:g} s")
             time.sleep(0.05)
     except BaseException:
-        p.kill()
-        p.wait()
+        proc.stop(p, grace=0)
         if tmp is not None:
             tmp.cleanup()
         raise

@@ -12,7 +12,6 @@ ends itself with a semihosting exit (status 0 pass, 1 fail, 3 fault).
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Sequence
@@ -71,7 +70,7 @@ class QemuRun:
         return None
 
 
-def _reader(stream: subprocess.Popen[bytes], lines: list[str], done: threading.Event) -> None:
+def _reader(stream: proc.Process, lines: list[str], done: threading.Event) -> None:
     buf = b""
     assert stream.stdout is not None
     while True:
@@ -103,7 +102,7 @@ def run_qemu(
         raise RunError(f"{elf}: no such firmware", hint="build it first with `tinyforge build`")
     argv = qemu_argv(board, elf)
     t0 = time.monotonic()
-    p = proc.start_tool(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = proc.start_tool(argv, stdin=proc.DEVNULL, stdout=proc.PIPE, stderr=proc.PIPE)
     lines: list[str] = []
     finished = threading.Event()
     reader = threading.Thread(target=_reader, args=(p, lines, finished), daemon=True)
@@ -115,12 +114,10 @@ def run_qemu(
         else:
             try:
                 p.wait(EXIT_GRACE)
-            except subprocess.TimeoutExpired:
+            except proc.TimeoutExpired:
                 hung = True
     finally:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
+        proc.stop(p, grace=0)
         reader.join(5)
         stderr = p.stderr.read().decode("utf-8", "replace") if p.stderr else ""
         if p.stdout:

@@ -13,6 +13,12 @@
 #define HELLO_DELAY_MS 300u
 #endif
 
+/* Keep running this long after TF BEGIN, printing a TF LOG line every 100 ms (the process clean-up
+ * tests signal `tinyforge flash --follow` while the application runs). */
+#ifndef HELLO_TAIL_MS
+#define HELLO_TAIL_MS 0u
+#endif
+
 #ifndef HELLO_PAD_BYTES
 #define HELLO_PAD_BYTES 4096
 #endif
@@ -25,6 +31,7 @@ int main(void)
     uint32_t sum = 0u;
     unsigned i;
     uint64_t until;
+    uint64_t next;
     bsp_init();
     until = bsp_ticks() + (uint64_t)bsp_tick_hz() / 1000u * HELLO_DELAY_MS;
     while (bsp_ticks() < until) {
@@ -35,6 +42,14 @@ int main(void)
     bsp_puts("TF BEGIN board=");
     bsp_puts(bsp_board_name());
     bsp_puts(" model=flash-hello inputs=0\n");
+    until = bsp_ticks() + (uint64_t)bsp_tick_hz() / 1000u * HELLO_TAIL_MS;
+    next = bsp_ticks();
+    while (bsp_ticks() < until) {
+        if (bsp_ticks() >= next) {
+            bsp_puts("TF LOG still running\n");
+            next += bsp_tick_hz() / 10u;
+        }
+    }
     bsp_puts("TF LOG hello from the flashed application, table sum ");
     bsp_put_hex32(sum);
     bsp_puts("\n");
