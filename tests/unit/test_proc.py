@@ -117,7 +117,7 @@ def test_stop_ends_the_child_and_what_it_started(tmp_path: Path) -> None:
         kids = descendants(p.pid)
         assert [k.pid for k in kids] == [grandchild]
         assert proc.stop(p) == -signal.SIGTERM
-        assert not alive(kids[0])
+        assert wait_until(lambda: not alive(kids[0]), 5)  # SIGKILLed with the group: dying
         assert p not in proc.live()
     finally:
         proc.stop(p, grace=0)
