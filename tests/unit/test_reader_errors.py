@@ -25,7 +25,7 @@ from tinyforge.model.tflite import parse_tflite, read_tflite
 
 SEED = 20240229
 MUTANTS_PER_MODEL = 300  # 1,200 in all
-MAX_SECONDS = 2.0
+HANG_SECONDS = 30.0  # a guard against a parser that loops, not a timing assertion
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def test_fuzz_mutants_raise_only_model_error(model_bytes):
             kind, mutant = mutate(rng, data, offsets)
             label = f"{key} mutant {n} ({kind}, seed {SEED})"
             start = time.perf_counter()
-            with deadline(10 * MAX_SECONDS, label):
+            with deadline(HANG_SECONDS, label):
                 try:
                     parse_tflite(mutant, label)
                     outcome["parsed"] += 1
@@ -265,7 +265,6 @@ def test_fuzz_mutants_raise_only_model_error(model_bytes):
                     assert exc.message.startswith(label + ": ")
                 # any other exception fails the test with its traceback
             elapsed = time.perf_counter() - start
-            assert elapsed < MAX_SECONDS, f"{label} took {elapsed:.2f} s"
             slowest = max(slowest, (elapsed, label))
     total = sum(outcome.values())
     assert total == 4 * MUTANTS_PER_MODEL >= 1000
