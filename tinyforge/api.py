@@ -121,6 +121,14 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
                 "supported": reason is None,
             }
         )
+    state = [
+        {
+            **tdesc(t.index),
+            "bytes": t.nbytes,
+            "layers": [op.index for op in g.ops if t.index in op.inputs],
+        }
+        for t in g.state_tensors()
+    ]
     peak = largest_live_pair(g)
     report: dict[str, Any] = {
         "model": str(model),
@@ -134,6 +142,8 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
         "weight_bytes": weight_bytes(g),
         "largest_live_pair": asdict(peak) if peak else None,
         "unsupported": unsupported,
+        "stateful": bool(state),
+        "state": {"tensors": state, "bytes": sum(st["bytes"] for st in state)},
         "memory": None,
     }
     try:

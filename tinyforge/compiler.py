@@ -98,6 +98,7 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
             if (
                 s_src == s_out
                 or t_src.is_constant
+                or t_src.is_variable
                 or last_read != pos
                 or t_out.nbytes > t_src.nbytes
                 or any(g.storage(a) == s_out for a in aliases if a != out)

@@ -2,15 +2,17 @@
  * Host harness: runs a generated model natively (the `host` board) on inputs read from a file
  * and prints the tinyforge result protocol (see tinyforge/serial/protocol.py) on stdout.
  *
- *   model_host INPUTS.bin [--layers]
+ *   model_host INPUTS.bin [--layers] [--reset-every N]
  *
  * INPUTS.bin holds N records; a record is every input buffer, in order, back to back.
  * With --layers, every layer's output is printed after it runs (TF LOG layer ...), to find the
- * first layer that differs from the reference.
+ * first layer that differs from the reference. A stateful model keeps its state from record to
+ * record; --reset-every N calls model_reset_state() before records N, 2N, ...
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,12 +67,22 @@ int main(int argc, char **argv)
     int8_t *outs[MODEL_NUM_OUTPUTS];
     FILE *f;
     int i, count = 0;
+    long reset_every = 0;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: %s INPUTS.bin [--layers]\n", argv[0]);
+        fprintf(stderr, "usage: %s INPUTS.bin [--layers] [--reset-every N]\n", argv[0]);
         return 2;
     }
-    g_dump_layers = (argc > 2 && strcmp(argv[2], "--layers") == 0);
+    for (i = 2; i < argc; ++i) {
+        if (strcmp(argv[i], "--layers") == 0) {
+            g_dump_layers = 1;
+        } else if (strcmp(argv[i], "--reset-every") == 0 && i + 1 < argc) {
+            reset_every = strtol(argv[++i], NULL, 10);
+        } else {
+            fprintf(stderr, "unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
     f = fopen(argv[1], "rb");
     if (f == NULL) {
         fprintf(stderr, "cannot open %s\n", argv[1]);
@@ -95,6 +107,9 @@ int main(int argc, char **argv)
         }
         if (!ok) {
             break;
+        }
+        if (reset_every > 0 && count > 0 && count % reset_every == 0) {
+            model_reset_state();
         }
         t0 = now_ns();
         model_invoke(ins, outs);

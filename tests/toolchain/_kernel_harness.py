@@ -45,6 +45,8 @@ KERNEL_SOURCES = (
     "tf_mean.c",
     "tf_pad.c",
     "tf_concat.c",
+    "tf_lstm.c",
+    "tf_svdf.c",
 )
 KERNEL_HEADERS = tuple(s[:-2] + ".h" for s in KERNEL_SOURCES)
 REFERENCE_ARENA_BYTES = 16 << 20

@@ -14,8 +14,15 @@ from typing import Any
 import flatbuffers
 import numpy as np
 
-_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
-_NP = {"float32": np.float32, "int32": np.int32, "uint8": np.uint8, "int16": np.int16, "int8": np.int8}
+_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9}
+_NP = {
+    "float32": np.float32,
+    "int32": np.int32,
+    "uint8": np.uint8,
+    "int64": np.int64,
+    "int16": np.int16,
+    "int8": np.int8,
+}
 
 
 def schema() -> Any:
@@ -47,9 +54,11 @@ class ModelBuilder:
         data: np.ndarray | list[int] | None = None,
         name: str | None = None,
         axis: int = 0,
+        variable: bool = False,
     ) -> int:
         s = schema()
         t = s.TensorT()
+        t.isVariable = bool(variable)
         t.shape = list(int(d) for d in shape)
         t.type = _TYPES[dtype]
         t.name = name or f"t{len(self.tensors)}"

@@ -61,6 +61,19 @@ def inspect(path: str, as_json: bool, board: str) -> None:
         click.echo(
             f"largest live activations: {p['bytes']:,} B at layer {p['op_index']} {p['kind']} {p['name']}"
         )
+    st = rep["state"]
+    if rep["stateful"]:
+        click.echo(
+            f"state: stateful, {len(st['tensors'])} tensor(s), {st['bytes']:,} B kept across invocations "
+            "(model_reset_state() sets them back)"
+        )
+        for t in st["tensors"]:
+            layers = ", ".join(str(i) for i in t["layers"])
+            click.echo(
+                f"  {t['name']}  {t['dtype']} {t['shape']}  {t['bytes']:,} B  {t['quant']}  (layer {layers})"
+            )
+    else:
+        click.echo("state: none (stateless)")
     mem = rep.get("memory")
     if mem:
         click.echo(

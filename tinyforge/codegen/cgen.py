@@ -202,6 +202,7 @@ def generate(
             for i, s in enumerate(specs)
         ]
 
+    state = state_ctx(graph, plan)
     sha = hashlib.sha256(model_data).hexdigest()
     ctx = {
         "model_name": c_comment(model_name),
@@ -215,6 +216,8 @@ def generate(
         "weights": weight_decls,
         "headers": kernel_headers(features),
         "model_data_len": len(model_data),
+        "state": state,
+        "state_bytes": sum(t.nbytes for t in graph.state_tensors()),
     }
     files: dict[str, bytes] = {
         "model.h": render("model.h.j2", **ctx).encode(),
@@ -231,6 +234,27 @@ def generate(
         kernel_sources=kernel_sources(features),
         include_dirs=(firmware_dir() / "kernels",),
     )
+
+
+def state_ctx(graph: Graph, plan: MemoryPlan) -> list[dict[str, object]]:
+    """The variable tensors `model_reset_state()` sets: arena offset, bytes, and the byte value
+    TFLite Micro starts them at (the zero point for int8, 0 for other types)."""
+    out: list[dict[str, object]] = []
+    for t in graph.state_tensors():
+        fill = 0
+        if t.dtype == "int8" and t.quant is not None and t.quant.zero_point:
+            fill = int(t.quant.zero_point[0])
+        out.append(
+            {
+                "name": c_comment(t.name),
+                "dtype": t.dtype,
+                "shape_str": "x".join(str(d) for d in t.shape),
+                "offset": plan.offset_of(graph, t.index),
+                "bytes": t.nbytes,
+                "fill": fill,
+            }
+        )
+    return out
 
 
 def _model_data_c(data: bytes, ctx: Mapping[str, object]) -> bytes:

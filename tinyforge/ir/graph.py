@@ -68,7 +68,9 @@ class Tensor:
 
     @property
     def is_constant(self) -> bool:
-        return self.data is not None
+        # A variable tensor lives in RAM even if the file gives it bytes (TFLM ignores them and
+        # starts it at its zero point).
+        return self.data is not None and not self.is_variable
 
     @property
     def num_elements(self) -> int:
@@ -146,6 +148,12 @@ class Graph:
             used.update(i for i in op.inputs if i >= 0)
             used.update(op.outputs)
         return [self.tensors[i] for i in sorted(used) if not self.tensors[i].is_constant]
+
+    def state_tensors(self) -> list[Tensor]:
+        """Variable tensors some op reads: state kept across invocations (LSTM hidden and cell
+        state, SVDF activation state). A model with any is stateful."""
+        used = {i for op in self.ops for i in op.inputs if i >= 0}
+        return [t for t in self.tensors if t.is_variable and t.index in used]
 
     def with_(self, **changes: Any) -> Graph:
         return replace(self, **changes)

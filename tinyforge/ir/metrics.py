@@ -22,6 +22,20 @@ def op_macs(graph: Graph, op: Op) -> int:
         return out.num_elements * kh * kw
     if op.kind == "FULLY_CONNECTED" and len(ins) > 1 and ins[1] is not None:
         return out.num_elements * ins[1].shape[-1]
+    if (
+        op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM"
+        and len(ins) > 18
+        and ins[1] is not None
+        and ins[5] is not None
+    ):
+        steps = ins[0].num_elements // max(ins[0].shape[-1], 1) if ins[0] is not None else 0
+        units, in_dim = ins[1].shape[0], ins[1].shape[-1]
+        return steps * 4 * units * (in_dim + units)
+    if op.kind == "SVDF" and len(ins) > 2 and ins[1] is not None and ins[2] is not None:
+        batches = ins[0].shape[0] if ins[0] is not None and ins[0].shape else 1
+        filters, in_dim = ins[1].shape[0], ins[1].shape[-1]
+        memory = ins[2].shape[-1]
+        return batches * filters * (in_dim + memory)
     if op.kind == "TRANSPOSE_CONV" and len(ins) > 1 and ins[1] is not None:
         _oc, kh, kw, ic = ins[1].shape
         inp = ins[2]

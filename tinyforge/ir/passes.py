@@ -63,6 +63,7 @@ def alias_reshapes(graph: Graph) -> Graph:
             if (
                 same_bytes
                 and not src_t.is_constant
+                and not src_t.is_variable  # state is written by its op on every invocation
                 and not (src in io and dst in io)
                 and dst not in graph.inputs
             ):

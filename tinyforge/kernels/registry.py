@@ -28,7 +28,7 @@ class ConstArray:
     """A constant array that goes to flash. `name` is a C identifier suffix, unique per model."""
 
     name: str
-    ctype: str  # "int8_t", "int16_t", "int32_t", "uint8_t", "float"
+    ctype: str  # "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "float"
     data: bytes  # little-endian element bytes
 
     @staticmethod
@@ -38,6 +38,7 @@ class ConstArray:
             "uint8_t": np.uint8,
             "int16_t": np.int16,
             "int32_t": np.int32,
+            "int64_t": np.int64,
             "float": np.float32,
         }[ctype]
         arr = np.ascontiguousarray(np.asarray(values), dtype=np_type)
@@ -46,7 +47,8 @@ class ConstArray:
     @property
     def count(self) -> int:
         return (
-            len(self.data) // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype]
+            len(self.data)
+            // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}[self.ctype]
         )
 
 

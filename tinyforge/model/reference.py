@@ -85,11 +85,22 @@ def run_reference(
     *,
     intermediates: Sequence[int] = (),
     num_outputs: int | None = None,
+    keep_state: bool | None = None,
+    reset_every: int = 0,
 ) -> list[ReferenceRun]:
-    """Run every input set (one array per model input) through the TFLM interpreter."""
+    """Run every input set (one array per model input) through the TFLM interpreter.
+
+    Stateless models are reset after each input set (each inference stands alone). A stateful
+    model (variable tensors: LSTM, SVDF) keeps its state from one input set to the next, as the
+    firmware does (`keep_state` None: decided from the model); with `reset_every` N > 0 the state
+    is reset before input sets N, 2N, ... (the firmware's `model_reset_state()`)."""
+    if keep_state is None:
+        keep_state = is_stateful(model_data)
     interp = interpreter(model_data, preserve_all=bool(intermediates))
     runs = []
-    for arrays in inputs:
+    for k, arrays in enumerate(inputs):
+        if keep_state and reset_every > 0 and k > 0 and k % reset_every == 0:
+            interp.reset()
         for i, arr in enumerate(arrays):
             interp.set_input(arr, i)
         interp.invoke()
@@ -103,8 +114,16 @@ def run_reference(
                 if b is not None:
                     tensors[t] = b
         runs.append(ReferenceRun(outs, tensors))
-        interp.reset()
+        if not keep_state:
+            interp.reset()
     return runs
+
+
+def is_stateful(model_data: bytes) -> bool:
+    """Whether the model keeps state across invocations (some op reads a variable tensor)."""
+    from tinyforge.model.tflite import parse_tflite
+
+    return bool(parse_tflite(model_data).graph.state_tensors())
 
 
 def _num_outputs(model_data: bytes) -> int:

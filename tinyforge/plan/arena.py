@@ -1,5 +1,8 @@
 """Static memory planning: lifetimes of every activation buffer -> offsets in one aligned arena.
 
+Variable (state) tensors get a buffer live from before the first op to after the last, so no
+other buffer ever shares their bytes and their values survive from one invocation to the next.
+
 `plan_memory` is a greedy best-fit planner (largest buffers first, lowest free offset among
 buffers whose lifetimes overlap); `check_plan` is an independent checker that proves no two live
 buffers overlap, used in tests and after every plan.
@@ -72,6 +75,9 @@ def lifetimes(graph: Graph, scratch: Mapping[int, int] | None = None) -> list[Bu
         s = graph.storage(t)
         first.setdefault(s, -1)
         last[s] = n
+    for state in graph.state_tensors():  # state outlives every invocation: never shared
+        s = graph.storage(state.index)
+        first[s], last[s] = -1, n
     out = []
     for s in sorted(first):
         size = max(graph.tensor(t).nbytes for t in _members(graph, s))

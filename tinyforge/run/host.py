@@ -66,12 +66,18 @@ def build_host(
     return HostBuild(exe, directory, sanitize, debug_layers)
 
 
-def run_host(build: HostBuild, records: Sequence[bytes], *, timeout: float = 120.0) -> HostRun:
+def run_host(
+    build: HostBuild, records: Sequence[bytes], *, timeout: float = 120.0, reset_every: int = 0
+) -> HostRun:
+    """Run the records in order (a stateful model carries its state from one to the next;
+    `reset_every` N > 0 calls model_reset_state() before records N, 2N, ...)."""
     inputs_file = build.directory / "inputs.bin"
     inputs_file.write_bytes(b"".join(records))
     argv = [str(build.executable), str(inputs_file)]
     if build.debug_layers:
         argv.append("--layers")
+    if reset_every > 0:
+        argv += ["--reset-every", str(reset_every)]
     res = proc.run_tool(argv, cwd=build.directory, timeout=timeout, check=False, what="host model")
     if res.returncode != 0:
         detail = (res.stderr.strip().splitlines() or ["no output"])[:3]

@@ -92,9 +92,9 @@ def test_host(
         run = run_host(build_host(compiled, work, sanitize=sanitize), data.records())
         cmp = compare(compiled, data, [r.outputs for r in run.results])
 
-        def layers(record: bytes) -> dict[int, bytes]:
+        def layers(records: list[bytes]) -> dict[int, bytes]:
             dbg = build_host(compiled, work, sanitize=sanitize, debug_layers=True)
-            return run_host(dbg, [record]).layers
+            return run_host(dbg, records).layers
 
         first = localise_mismatch(compiled, data, cmp, layers)
     return _report(board.name, compiled, cmp, first)
@@ -177,8 +177,8 @@ def test_emulator(
         run = run_qemu(b, elf, timeout=timeout)
         cmp = compare(compiled, data, [r.outputs for r in run.results])
 
-        def layers(record: bytes) -> dict[int, bytes]:
-            dbg = build_firmware(compiled, b, Path(tmp) / "layers", [record], dump_layers=True, force=True)
+        def layers(records: list[bytes]) -> dict[int, bytes]:
+            dbg = build_firmware(compiled, b, Path(tmp) / "layers", records, dump_layers=True, force=True)
             return layer_outputs(run_qemu(b, dbg.elf, timeout=timeout).logs)
 
         first = localise_mismatch(compiled, data, cmp, layers)

@@ -74,11 +74,17 @@ def compare(compiled: CompiledModel, inputs: InputSet, got: Sequence[Sequence[by
 
 
 def first_mismatching_layer(
-    compiled: CompiledModel, inputs: tuple[np.ndarray, ...], layer_outputs: dict[int, bytes]
+    compiled: CompiledModel,
+    sequence: Sequence[tuple[np.ndarray, ...]],
+    layer_outputs: dict[int, bytes],
 ) -> LayerMismatch | None:
-    """Given our per-layer outputs for one inference, find the first layer that differs from TFLM."""
+    """Given our per-layer outputs for one inference, find the first layer that differs from TFLM.
+
+    `sequence` holds the input sets of the inferences up to and including that one: just that
+    one for a stateless model; for a stateful one every earlier one too, so that the reference
+    reaches the same state."""
     wanted = [lay.op.outputs[0] for lay in compiled.layers]
-    run = run_reference(compiled.source.data, [list(inputs)], intermediates=wanted)[0]
+    run = run_reference(compiled.source.data, [list(a) for a in sequence], intermediates=wanted)[-1]
     tensors = run.tensors or {}
     for pos, lay in enumerate(compiled.layers):
         ours = layer_outputs.get(pos)
@@ -100,12 +106,16 @@ def localise_mismatch(
     compiled: CompiledModel,
     inputs: InputSet,
     comparison: Comparison,
-    layer_outputs: Callable[[bytes], dict[int, bytes]],
+    layer_outputs: Callable[[list[bytes]], dict[int, bytes]],
 ) -> LayerMismatch | None:
     """After a run that was not bit-exact, the first layer that differs from TFLM in the first
-    mismatching inference. `layer_outputs(record)` re-runs that one input record on a build that
-    dumps every layer's output (host `debug_layers`, firmware `dump_layers`) and returns them."""
+    mismatching inference. `layer_outputs(records)` runs the records on a build that dumps every
+    layer's output (host `debug_layers`, firmware `dump_layers`) and returns the last one's: the
+    mismatching record alone, or for a stateful model every record up to it (its state)."""
     if comparison.bit_exact or not comparison.mismatched_inferences:
         return None
     k = comparison.mismatched_inferences[0]
-    return first_mismatching_layer(compiled, inputs.arrays[k], layer_outputs(inputs.records()[k]))
+    records = inputs.records()
+    if compiled.graph.state_tensors():
+        return first_mismatching_layer(compiled, inputs.arrays[: k + 1], layer_outputs(records[: k + 1]))
+    return first_mismatching_layer(compiled, [inputs.arrays[k]], layer_outputs([records[k]]))

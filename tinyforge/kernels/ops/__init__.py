@@ -25,6 +25,9 @@ MODULES = [
     "portable.activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
     "portable.quantize",  # QUANTIZE, DEQUANTIZE
     "portable.layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
+    # stateful ops (their state lives in variable tensors, kept in the arena across invocations)
+    "portable.lstm",  # UNIDIRECTIONAL_SEQUENCE_LSTM
+    "portable.svdf",  # SVDF
     # faster portable kernels (no features: M0+/M3 and the host), preferred over the reference ones
     "fast.conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
     # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
@@ -32,11 +35,15 @@ MODULES = [
     "dsp.fully_connected",  # FULLY_CONNECTED
     "dsp.elementwise",  # ADD, SUB (same shapes)
     "dsp.pooling",  # AVERAGE_POOL_2D
+    "dsp.lstm",  # UNIDIRECTIONAL_SEQUENCE_LSTM
+    "dsp.svdf",  # SVDF
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
     "mve.conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "mve.fully_connected",  # FULLY_CONNECTED
     "mve.elementwise",  # ADD, SUB
     "mve.pooling",  # AVERAGE_POOL_2D
+    "mve.lstm",  # UNIDIRECTIONAL_SEQUENCE_LSTM
+    "mve.svdf",  # SVDF
 ]
 
 for _name in MODULES:
