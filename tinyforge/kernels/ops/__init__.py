@@ -25,6 +25,12 @@ MODULES = [
     "portable.activations",  # RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH
     "portable.quantize",  # QUANTIZE, DEQUANTIZE
     "portable.layout",  # STRIDED_SLICE, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS copies
+    # 16x8 kernels: int16 activations, int8 weights (every board)
+    "portable.s16_conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+    "portable.s16_elementwise",  # ADD, SUB, MUL
+    "portable.s16_layout",  # AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, PADV2, CONCATENATION
+    "portable.s16_activations",  # SOFTMAX, LOGISTIC, TANH
+    "portable.s16_quantize",  # QUANTIZE to and from int32
     # faster portable kernels (no features: M0+/M3 and the host), preferred over the reference ones
     "fast.conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
     # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
@@ -32,6 +38,7 @@ MODULES = [
     "dsp.fully_connected",  # FULLY_CONNECTED
     "dsp.elementwise",  # ADD, SUB (same shapes)
     "dsp.pooling",  # AVERAGE_POOL_2D
+    "dsp.s16_conv",  # 16x8 CONV_2D, FULLY_CONNECTED, DEPTHWISE_CONV_2D
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
     "mve.conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "mve.fully_connected",  # FULLY_CONNECTED
