@@ -51,13 +51,17 @@ class CompiledModel:
     target: Target
 
 
+# Element types the firmware harness and `test` carry as model inputs/outputs (little-endian bytes).
+IO_DTYPES = ("int8", "int16")
+
+
 def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
     out = []
     for i in indices:
         t = graph.tensor(i)
-        if t.dtype != "int8":
+        if t.dtype not in IO_DTYPES:
             raise ModelError(
-                f"model input/output {t.name!r} is {t.dtype}; tinyforge firmware takes int8 inputs and outputs",
+                f"model input/output {t.name!r} is {t.dtype}; tinyforge firmware takes int8 or int16 inputs and outputs",
                 hint="convert with int8 I/O (the default of `tinyforge convert`)",
             )
         q = t.quant

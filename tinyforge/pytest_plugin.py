@@ -63,7 +63,7 @@ def _input_set(compiled: CompiledModel, inputs: Any, seed: int) -> InputSet:
         if len(specs) != 1:
             raise ValueError(f"the model has {len(specs)} inputs: pass a list of records")
         shape = tuple(specs[0].shape)
-        arr = inputs.astype(np.int8)
+        arr = inputs.astype(specs[0].dtype)
         batch = arr[None] if arr.shape == shape else arr.reshape((-1, *shape))
         return InputSet(tuple((batch[i],) for i in range(batch.shape[0])))
     records = []
@@ -72,7 +72,7 @@ def _input_set(compiled: CompiledModel, inputs: Any, seed: int) -> InputSet:
         if len(parts) != len(specs):
             raise ValueError(f"each record needs {len(specs)} arrays, got {len(parts)}")
         records.append(
-            tuple(np.asarray(p, dtype=np.int8).reshape(s.shape) for p, s in zip(parts, specs, strict=True))
+            tuple(np.asarray(p, dtype=s.dtype).reshape(s.shape) for p, s in zip(parts, specs, strict=True))
         )
     return InputSet(tuple(records))
 
@@ -81,7 +81,8 @@ def _shaped(compiled: CompiledModel, outs: Sequence[bytes]) -> tuple[np.ndarray,
     import numpy as np
 
     return tuple(
-        np.frombuffer(o, dtype=np.int8).reshape(s.shape) for o, s in zip(outs, compiled.outputs, strict=True)
+        np.frombuffer(o, dtype=np.dtype(s.dtype).newbyteorder("<")).astype(s.dtype).reshape(s.shape)
+        for o, s in zip(outs, compiled.outputs, strict=True)
     )
 
 

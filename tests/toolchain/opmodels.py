@@ -150,7 +150,7 @@ class KernelObjects:
     """The kernel library compiled once (host gcc, the runner's flags) and linked into every test
     model, so a model build only compiles its own generated C."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, features: frozenset[str] = frozenset()) -> None:
         from tinyforge import proc
         from tinyforge.codegen.cgen import kernel_sources
         from tinyforge.resources import firmware_dir
@@ -159,7 +159,7 @@ class KernelObjects:
         directory.mkdir(parents=True, exist_ok=True)
         self.objects: list[Path] = []
         include = ["-I", str(firmware_dir() / "kernels")]  # sources in subfolders include tf_common.h
-        for src in kernel_sources():
+        for src in kernel_sources(features):
             obj = directory / (src.stem + ".o")
             proc.run_tool(
                 ["gcc", "-O2", *HOST_CFLAGS, *include, "-c", str(src), "-o", str(obj)], what="host gcc"
@@ -199,8 +199,17 @@ def random_inputs(data: bytes, count: int, seed: int) -> list[list[np.ndarray]]:
         arrs = []
         for i in g.inputs:
             shape = g.tensor(i).shape
-            if k == 0:  # every int8 value once (repeated), so each code path sees all inputs
-                n = int(np.prod(shape))
+            n = int(np.prod(shape))
+            if g.tensor(i).dtype == "int16":
+                # first the extremes and an even spread, then alternately the full range and the
+                # small values that real activations mostly hold
+                if k == 0:
+                    v = np.linspace(-32768, 32767, n).round() if n > 1 else np.array([-32768.0])
+                    arr = v.astype(np.int16).reshape(shape)
+                else:
+                    hi = 32768 if k % 2 else 2048
+                    arr = rng.integers(-hi, hi, size=shape, dtype=np.int32).astype(np.int16)
+            elif k == 0:  # every int8 value once (repeated), so each code path sees all inputs
                 arr = (np.arange(n) % 256 - 128).astype(np.int8).reshape(shape)
             else:
                 arr = rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)
@@ -217,6 +226,7 @@ def run_both(
     name: str = "m",
     *,
     layers: bool = False,
+    target: Any = None,
 ) -> Outcome:
     """Compile `data` with tinyforge for the host, run every input set, and run TFLM on the same.
 
@@ -231,7 +241,7 @@ def run_both(
     from tinyforge.run.host import build_host, run_host
 
     loaded = parse_tflite(data, f"<{name}>")
-    compiled = compile_model(loaded, Target(), name=name)
+    compiled = compile_model(loaded, target or Target(), name=name)
     project = replace(compiled.project, kernel_sources=tuple(kernels.objects))
     compiled = replace(compiled, project=project)
     work = workdir / name
@@ -253,15 +263,24 @@ def run_both(
 class Lab:
     """One compiled kernel library plus a work folder; `exact(model)` is the whole check."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, target: Any = None) -> None:
+        """`target` (a registry Target): kernel selection as for that board, e.g. the DSP kernels
+        (built for the host through tf_acle.h's portable equivalents)."""
         self.root = root
-        self.kernels = KernelObjects(root / "kernels")
+        self.target = target
+        self.kernels = KernelObjects(root / "kernels", target.features if target is not None else frozenset())
         self.count = 0
 
     def run(self, data: bytes, inputs: int = 3, seed: int = 0, layers: bool = False) -> Outcome:
         self.count += 1
         return run_both(
-            data, random_inputs(data, inputs, seed), self.kernels, self.root, f"m{self.count}", layers=layers
+            data,
+            random_inputs(data, inputs, seed),
+            self.kernels,
+            self.root,
+            f"m{self.count}",
+            layers=layers,
+            target=self.target,
         )
 
     def exact(

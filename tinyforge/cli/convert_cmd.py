@@ -52,8 +52,9 @@ def convert(
         echo_json(res.to_dict())
         return
     if res.converter.startswith("none"):
+        kind = "16x8" if "16x8" in res.converter else "int8"
         click.echo(
-            f"already int8, valid for TFLM: {res.output}  ({res.size_bytes:,} bytes, sha256 {res.sha256[:16]})"
+            f"already {kind}, valid for TFLM: {res.output}  ({res.size_bytes:,} bytes, sha256 {res.sha256[:16]})"
         )
     else:
         click.echo(f"wrote {res.output}  ({res.size_bytes:,} bytes, sha256 {res.sha256[:16]})")

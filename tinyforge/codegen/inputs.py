@@ -1,5 +1,6 @@
 """Test inputs for a compiled model's inputs (its IOSpecs): random, the anchors' pattern, or a .npy
-file, as int8 arrays and as the byte records a firmware bakes into flash (`src/inputs.bin`)."""
+file, as int8 or int16 arrays (the input's type) and as the byte records a firmware bakes into
+flash (`src/inputs.bin`, little-endian)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,26 @@ import numpy as np
 from tinyforge.codegen.cgen import IOSpec
 from tinyforge.errors import UsageError
 
+# numpy type of each I/O element type the firmware carries (compiler.IO_DTYPES)
+_IO_NUMPY: dict[str, type] = {"int8": np.int8, "int16": np.int16}
+
+
+def _np_type(spec: IOSpec) -> type:
+    return _IO_NUMPY.get(spec.dtype, np.int8)
+
+
+def _le_bytes(a: np.ndarray) -> bytes:
+    a = np.ascontiguousarray(a)
+    return a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+
 
 @dataclass(frozen=True)
 class InputSet:
-    arrays: tuple[tuple[np.ndarray, ...], ...]  # per inference, one int8 array per model input
+    arrays: tuple[tuple[np.ndarray, ...], ...]  # per inference, one array per model input (its dtype)
 
     def records(self) -> list[bytes]:
-        return [
-            b"".join(np.ascontiguousarray(a, dtype=np.int8).tobytes() for a in rec) for rec in self.arrays
-        ]
+        """Each inference's inputs back to back, little-endian, as the firmware reads them."""
+        return [b"".join(_le_bytes(a) for a in rec) for rec in self.arrays]
 
     def __len__(self) -> int:
         return len(self.arrays)
@@ -28,27 +40,27 @@ class InputSet:
 
 def random_inputs(specs: Sequence[IOSpec], count: int, seed: int = 0) -> InputSet:
     rng = np.random.default_rng(seed)
-    return InputSet(
-        tuple(
-            tuple(rng.integers(-128, 128, size=s.shape, dtype=np.int16).astype(np.int8) for s in specs)
-            for _ in range(count)
-        )
-    )
+
+    def one(s: IOSpec) -> np.ndarray:
+        info = np.iinfo(_np_type(s))
+        return rng.integers(info.min, info.max + 1, size=s.shape, dtype=np.int32).astype(_np_type(s))
+
+    return InputSet(tuple(tuple(one(s) for s in specs) for _ in range(count)))
 
 
 def pattern_inputs(specs: Sequence[IOSpec]) -> InputSet:
-    """The anchors' input: x[i] = (i*37+11) % 256 - 128."""
-    arrs = []
+    """The anchors' input: x[i] = (i*37+11) % 256 - 128 (int16 inputs: the same times 256)."""
+    arrs: list[np.ndarray] = []
     for s in specs:
         n = int(np.prod(s.shape))
-        v = ((np.arange(n) * 37 + 11) % 256 - 128).astype(np.int8).reshape(s.shape)
-        arrs.append(v)
+        v = (np.arange(n) * 37 + 11) % 256 - 128
+        arrs.append((v * (256 if s.dtype == "int16" else 1)).astype(_np_type(s)).reshape(s.shape))
     return InputSet((tuple(arrs),))
 
 
 def load_inputs(path: Path, specs: Sequence[IOSpec]) -> InputSet:
-    """A .npy with one model input: shape (N, *input_shape) or input_shape; int8 taken as is,
-    float quantized with the input's scale and zero point."""
+    """A .npy with one model input: shape (N, *input_shape) or input_shape; integers of the
+    input's type taken as is, float quantized with the input's scale and zero point."""
     if len(specs) != 1:
         raise UsageError(f"--input takes a .npy for single-input models; this model has {len(specs)} inputs")
     spec = specs[0]
@@ -66,12 +78,14 @@ def load_inputs(path: Path, specs: Sequence[IOSpec]) -> InputSet:
             raise UsageError(
                 f"{path}: shape {tuple(arr.shape)} does not fit the model input {shape} (or N x {shape})"
             )
-    if arr.dtype == np.int8:
+    want = _np_type(spec)
+    if arr.dtype == want:
         q = arr
     elif np.issubdtype(arr.dtype, np.floating):
-        q = np.clip(np.round(arr / spec.scale) + spec.zero_point, -128, 127).astype(np.int8)
+        info = np.iinfo(want)
+        q = np.clip(np.round(arr / spec.scale) + spec.zero_point, info.min, info.max).astype(want)
     else:
-        raise UsageError(f"{path}: dtype {arr.dtype} is neither int8 nor float")
+        raise UsageError(f"{path}: dtype {arr.dtype} is neither {spec.dtype} (the model input) nor float")
     return InputSet(tuple((q[i],) for i in range(q.shape[0])))
 
 
@@ -88,9 +102,11 @@ def split_records(specs: Sequence[IOSpec], records: Sequence[bytes]) -> InputSet
     """The inverse of `InputSet.records()`: each record holds every model input back to back."""
     arrays = []
     for rec in records:
-        parts, off = [], 0
+        parts: list[np.ndarray] = []
+        off = 0
         for sp in specs:
-            parts.append(np.frombuffer(rec[off : off + sp.nbytes], dtype=np.int8).reshape(sp.shape))
+            raw = np.frombuffer(rec[off : off + sp.nbytes], dtype=np.dtype(_np_type(sp)).newbyteorder("<"))
+            parts.append(raw.astype(_np_type(sp)).reshape(sp.shape))
             off += sp.nbytes
         arrays.append(tuple(parts))
     return InputSet(tuple(arrays))

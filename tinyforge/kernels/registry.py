@@ -22,34 +22,34 @@ import numpy as np
 from tinyforge.errors import UnsupportedOpError
 from tinyforge.ir.graph import Graph, Op
 
+CTYPE_NUMPY: dict[str, type] = {
+    "int8_t": np.int8,
+    "uint8_t": np.uint8,
+    "int16_t": np.int16,
+    "uint16_t": np.uint16,
+    "int32_t": np.int32,
+    "int64_t": np.int64,
+    "float": np.float32,
+}
+
 
 @dataclass(frozen=True, eq=False)
 class ConstArray:
     """A constant array that goes to flash. `name` is a C identifier suffix, unique per model."""
 
     name: str
-    ctype: str  # "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "float"
+    ctype: str  # "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "int64_t", "float"
     data: bytes  # little-endian element bytes
 
     @staticmethod
     def of(name: str, values: np.ndarray | Iterable[int], ctype: str) -> ConstArray:
-        np_type = {
-            "int8_t": np.int8,
-            "uint8_t": np.uint8,
-            "int16_t": np.int16,
-            "int32_t": np.int32,
-            "int64_t": np.int64,
-            "float": np.float32,
-        }[ctype]
-        arr = np.ascontiguousarray(np.asarray(values), dtype=np_type)
+        np_type = CTYPE_NUMPY[ctype]
+        arr: np.ndarray = np.ascontiguousarray(np.asarray(values), dtype=np_type)
         return ConstArray(name, ctype, arr.astype(arr.dtype.newbyteorder("<")).tobytes())
 
     @property
     def count(self) -> int:
-        return (
-            len(self.data)
-            // {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}[self.ctype]
-        )
+        return len(self.data) // np.dtype(CTYPE_NUMPY[self.ctype]).itemsize
 
 
 # A params field value: a C integer, a float, a fixed-size int array, or a pointer to a ConstArray.
@@ -149,6 +149,17 @@ def entries(op: str) -> list[KernelEntry]:
     return list(_REGISTRY.get(op, []))
 
 
+_TYPE_MISMATCH = ("this kernel takes", "only int8 is supported")
+
+
+def _best_reason(reasons: list[str]) -> str | None:
+    """The reason worth showing: a kernel for the op's element types says more than one that only
+    notes the types are not its own ("input is int16; this kernel takes int8")."""
+    specific = [r for r in reasons if not any(m in r for m in _TYPE_MISMATCH)]
+    chosen = specific or reasons
+    return chosen[0] if chosen else None
+
+
 def unsupported_reason(graph: Graph, op: Op) -> str | None:
     """None when some registered kernel accepts `op` (on the portable path), else why not."""
     cands = entries(op.kind)
@@ -162,7 +173,7 @@ def unsupported_reason(graph: Graph, op: Op) -> str | None:
         if why is None:
             return None
         reasons.append(why)
-    return reasons[0] if reasons else "no portable kernel"
+    return _best_reason(reasons) or "no portable kernel"
 
 
 def select(graph: Graph, op: Op, target: Target) -> KernelCall:
@@ -182,6 +193,6 @@ def select(graph: Graph, op: Op, target: Target) -> KernelCall:
             continue
         return e.packer(graph, op, target)
     raise UnsupportedOpError(
-        f"operator {op.kind} at layer {op.index} ({op.name}) is not supported: {reasons[0] if reasons else 'no kernel for this board'}",
+        f"operator {op.kind} at layer {op.index} ({op.name}) is not supported: {_best_reason(reasons) or 'no kernel for this board'}",
         hint="supported: " + ", ".join(supported_ops()),
     )

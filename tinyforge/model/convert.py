@@ -70,7 +70,7 @@ def convert(
     fmt = detect_format(source)
     if fmt == "tflite":
         loaded = read_tflite(source)
-        if tflite_kind(loaded.graph) in ("int8", "hybrid", "other"):
+        if tflite_kind(loaded.graph) in ("int8", "16x8", "hybrid", "other"):
             return _pass_through(
                 loaded, source, output, calib=calib, eval_data=eval_data, labels=labels, io=io
             )
@@ -149,17 +149,18 @@ def _pass_through(
     io: str | None,
 ) -> ConvertResult:
     """A .tflite that is not float: validated as int8 (or a clear error), copied to `output`."""
-    check_int8_tflite(loaded.graph, str(source))  # raises unless int8
+    check_int8_tflite(loaded.graph, str(source))  # raises unless int8 (or 16x8)
+    kind = tflite_kind(loaded.graph)
     if eval_data or labels or calib:
         raise UsageError(
-            f"{source}: is already int8; --calib/--eval/--labels need the float model",
+            f"{source}: is already {kind}; --calib/--eval/--labels need the float model",
             hint="give the Keras/SavedModel source to compare float and int8",
         )
     g = loaded.graph
-    has_io = "float" if g.tensors[g.inputs[0]].dtype == "float32" else "int8"
+    has_io = {"float32": "float", "int16": "int16"}.get(g.tensors[g.inputs[0]].dtype, "int8")
     if io is not None and io != has_io:
         raise UsageError(
-            f"{source}: is already int8 with {has_io} I/O; --io {io} needs the float model",
+            f"{source}: is already {kind} with {has_io} I/O; --io {io} needs the float model",
             hint="give the Keras/SavedModel source to choose the I/O type",
         )
     out = Path(output) if output else source
@@ -169,7 +170,7 @@ def _pass_through(
         source=str(source),
         source_format="tflite",
         loader="tflite (flatbuffer reader)",
-        converter="none (already int8)",
+        converter=f"none (already {kind})",
         output=str(out),
         size_bytes=len(loaded.data),
         sha256=hashlib.sha256(loaded.data).hexdigest(),

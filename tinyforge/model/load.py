@@ -78,12 +78,16 @@ _ALLOWED_CONST_DTYPES = {"int8", "int32"}
 
 
 def tflite_kind(graph: Graph) -> str:
-    """'int8' | 'float' | 'hybrid' | 'other': what a .tflite file holds, as far as TFLM cares."""
+    """'int8' | '16x8' | 'float' | 'hybrid' | 'other': what a .tflite file holds, as far as TFLM
+    cares ('16x8': int16 activations with int8 weights, TF's
+    EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode)."""
     act = {t.dtype for t in graph.activations()}
     if any(_is_hybrid_op(graph, i) for i in range(len(graph.ops))):
         return "hybrid"
     if not int8_violations(graph):
         return "int8"
+    if "int16" in act and not int8_violations(graph, sixteen_by_eight=True):
+        return "16x8"
     if act <= {"float32"}:
         return "float"
     return "other"
@@ -99,12 +103,21 @@ def _is_hybrid_op(graph: Graph, op_index: int) -> bool:
     return float_act and int_weight
 
 
-def int8_violations(graph: Graph) -> list[tuple[int, str]]:
-    """(op index, why) for every op that TFLM would not run as a full-integer int8 op.
+# What the 16x8 scheme adds: int16 activations (int32 ones between QUANTIZE ops), int64 biases
+# and int16 constants (PADV2 values, constant ADD/MUL operands).
+_16X8_ACTIVATION_DTYPES = {"int8", "int16", "int32"}
+_16X8_CONST_DTYPES = _ALLOWED_CONST_DTYPES | {"int16", "int64"}
+
+
+def int8_violations(graph: Graph, *, sixteen_by_eight: bool = False) -> list[tuple[int, str]]:
+    """(op index, why) for every op that TFLM would not run as a full-integer int8 op (with
+    `sixteen_by_eight`: as a full-integer int8 or 16x8 op).
 
     Allowed: builtin ops on int8 tensors with int8/int32 constants (weights, biases, shapes); a
     float32 graph input feeding QUANTIZE and a float32 graph output made by DEQUANTIZE (float I/O).
     """
+    acts = _16X8_ACTIVATION_DTYPES if sixteen_by_eight else {"int8"}
+    consts = _16X8_CONST_DTYPES if sixteen_by_eight else _ALLOWED_CONST_DTYPES
     out: list[tuple[int, str]] = []
     inputs, outputs = set(graph.inputs), set(graph.outputs)
     for op in graph.ops:
@@ -119,16 +132,16 @@ def int8_violations(graph: Graph) -> list[tuple[int, str]]:
                 continue
             t = graph.tensors[i]
             if t.is_constant:
-                if t.dtype not in _ALLOWED_CONST_DTYPES:
+                if t.dtype not in consts:
                     out.append((op.index, f"constant '{t.name}' is {t.dtype}"))
                     break
-            elif t.dtype != "int8" and not (op.kind == "QUANTIZE" and i in inputs and t.dtype == "float32"):
+            elif t.dtype not in acts and not (op.kind == "QUANTIZE" and i in inputs and t.dtype == "float32"):
                 out.append((op.index, f"input '{t.name}' is {t.dtype}"))
                 break
         else:
             for i in op.outputs:
                 t = graph.tensors[i]
-                if t.dtype != "int8" and not (
+                if t.dtype not in acts and not (
                     op.kind == "DEQUANTIZE" and i in outputs and t.dtype == "float32"
                 ):
                     out.append((op.index, f"output '{t.name}' is {t.dtype}"))
@@ -156,9 +169,10 @@ def check_int8(graph: Graph, path: str, layer_of: Callable[[int], str | None] | 
 
 
 def check_int8_tflite(graph: Graph, path: str) -> None:
-    """Validate a ready-made .tflite for pass-through: int8 (or a clear error what it is instead)."""
+    """Validate a ready-made .tflite for pass-through: int8 or 16x8 (or a clear error what it is
+    instead)."""
     kind = tflite_kind(graph)
-    if kind == "int8":
+    if kind in ("int8", "16x8"):
         return
     if kind == "hybrid":
         raise ModelError(

@@ -32,7 +32,7 @@ _RECURRENT = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "Co
 
 @dataclass(frozen=True)
 class TensorQuant:
-    """A model input or output: its dtype and, for int8, real = scale * (q - zero_point)."""
+    """A model input or output: its dtype and, for int8/int16, real = scale * (q - zero_point)."""
 
     name: str
     shape: tuple[int, ...]
@@ -42,7 +42,7 @@ class TensorQuant:
 
     @staticmethod
     def of(t: Tensor) -> TensorQuant:
-        if t.quant is not None and t.quant.scale and t.dtype == "int8":
+        if t.quant is not None and t.quant.scale and t.dtype in ("int8", "int16"):
             return TensorQuant(t.name, t.shape, t.dtype, float(t.quant.scale[0]), int(t.quant.zero_point[0]))
         return TensorQuant(t.name, t.shape, t.dtype)
 

@@ -187,14 +187,15 @@ def reference_for_project(project: FirmwareProject) -> list[tuple[bytes, ...]]:
     batches = []
     for i in range(count):
         rec, off, parts = blob[i * n : (i + 1) * n], 0, []
-        for shape, nbytes in specs:
-            parts.append(np.frombuffer(rec[off : off + nbytes], dtype=np.int8).reshape(shape))
+        for shape, nbytes, dtype in specs:
+            raw = np.frombuffer(rec[off : off + nbytes], dtype=np.dtype(dtype).newbyteorder("<"))
+            parts.append(raw.astype(dtype).reshape(shape))
             off += nbytes
         batches.append(parts)
     return [r.outputs for r in run_reference(model, batches)]
 
 
-def _input_specs(model: bytes) -> list[tuple[tuple[int, ...], int]]:
+def _input_specs(model: bytes) -> list[tuple[tuple[int, ...], int, str]]:
     import tempfile
 
     from tinyforge.model.tflite import read_tflite
@@ -203,4 +204,4 @@ def _input_specs(model: bytes) -> list[tuple[tuple[int, ...], int]]:
         f.write(model)
         f.flush()
         g = read_tflite(f.name).graph
-    return [(tuple(g.tensor(i).shape), g.tensor(i).nbytes) for i in g.inputs]
+    return [(tuple(g.tensor(i).shape), g.tensor(i).nbytes, g.tensor(i).dtype) for i in g.inputs]

@@ -28,6 +28,12 @@ MODULES = [
     # stateful ops (their state lives in variable tensors, kept in the arena across invocations)
     "portable.lstm",  # UNIDIRECTIONAL_SEQUENCE_LSTM
     "portable.svdf",  # SVDF
+    # 16x8 kernels: int16 activations, int8 weights (every board)
+    "portable.s16_conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+    "portable.s16_elementwise",  # ADD, SUB, MUL
+    "portable.s16_layout",  # AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, PADV2, CONCATENATION
+    "portable.s16_activations",  # SOFTMAX, LOGISTIC, TANH
+    "portable.s16_quantize",  # QUANTIZE to and from int32
     # faster portable kernels (no features: M0+/M3 and the host), preferred over the reference ones
     "fast.conv",  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
     # DSP-extension kernels (boards with the "dsp" feature), preferred over the portable ones
@@ -37,6 +43,7 @@ MODULES = [
     "dsp.pooling",  # AVERAGE_POOL_2D
     "dsp.lstm",  # UNIDIRECTIONAL_SEQUENCE_LSTM
     "dsp.svdf",  # SVDF
+    "dsp.s16_conv",  # 16x8 CONV_2D, FULLY_CONNECTED, DEPTHWISE_CONV_2D
     # Helium (MVE) kernels (boards with the "mve" feature: Cortex-M55), preferred over DSP ones
     "mve.conv",  # CONV_2D, DEPTHWISE_CONV_2D
     "mve.fully_connected",  # FULLY_CONNECTED
