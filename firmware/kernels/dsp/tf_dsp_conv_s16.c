@@ -6,6 +6,14 @@
 #include "tf_dsp_common.h"
 #include "tf_s16_common.h"
 
+/* The LDRD/SMLAxy inline assembly below needs 13 free registers: gcc finds them when it optimises
+   for speed, not at -Os or -O0 (frame pointer), where the plain C loops run instead (same results). */
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define TF_DSP_S16_ASM 1
+#else
+#define TF_DSP_S16_ASM 0
+#endif
+
 /* 4-tap groups per exact int32 run (TF_S16_CHUNK taps at most) */
 #define TF_DSP_S16_GROUPS (TF_S16_CHUNK / 4)
 
@@ -387,7 +395,7 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         int32_t a[4];
         int32_t window_rows = rows;
-#if TF_DSP_NATIVE
+#if TF_DSP_S16_ASM
         if (rows == 3 && cols == 3 && p->k_w == 3 && (C & 1) == 0) {
             /* a whole 3x3 window (the common case): the 9 taps in a row, no loop */
             int32_t x01, x23, w01, w23;
@@ -415,7 +423,7 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
         }
 #endif
         for (r = 0; r < window_rows; ++r) {
-#if TF_DSP_NATIVE
+#if TF_DSP_S16_ASM
             if (cols > 0 && (C & 1) == 0) { /* word-aligned channel groups: LDRD */
                 int32_t x01, x23, w01, w23;
                 int32_t left = cols;
