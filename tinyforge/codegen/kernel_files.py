@@ -128,3 +128,9 @@ def kernel_files(names: Iterable[str], features: frozenset[str] = frozenset()) -
     sources = tuple(sorted(r for r in done if r.endswith(".c")))
     headers = tuple(sorted(r for r in done if not r.endswith(".c")))
     return KernelFiles(sources, headers, tuple(dict.fromkeys(entry)))
+
+
+def kernel_functions(features: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Every kernel function with a prototype -> the source defining it (relative), among the
+    folders `features` allow."""
+    return dict(_index(kernel_dirs(frozenset(features))).defined)
