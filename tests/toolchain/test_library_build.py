@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _library_app import build_app, parse_run, write_app
 from _library_manifests import (
@@ -71,3 +72,29 @@ def test_host_program_with_the_library_is_bit_exact(model: str, tmp_path: Path, 
     assert copied == reference
     assert in_place == reference
     assert not run.stderr.strip(), run.stderr  # no sanitizer report
+
+
+def test_readme_example_builds_and_runs(tmp_path: Path, cmake: str) -> None:
+    """The README's main.c and CMake lines, as printed, against an export (host build)."""
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### `tinyforge export`") :]
+    main_c = re.search(r"```c\n(.*?)```", section, re.S)
+    cmake_lines = re.search(r"```cmake\n(.*?)```", section, re.S)
+    assert main_c and cmake_lines
+    lib = api.export(shared_model("ad01_int8.tflite"), "mps2-an386", tmp_path / "third_party" / "kws")
+    (tmp_path / "main.c").write_text(main_c.group(1))
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_executable(app main.c)\n"
+        "target_compile_options(app PRIVATE -Wall -Wextra -Werror)\n" + cmake_lines.group(1)
+    )
+    assert lib.directory == (tmp_path / "third_party" / "kws").resolve()
+    proc.run_tool(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build")], timeout=300)
+    proc.run_tool(["cmake", "--build", str(tmp_path / "build")], timeout=600)
+    run = proc.run_tool([str(tmp_path / "build" / "app")], check=False, timeout=60)
+    inputs = (np.zeros(lib.compiled.inputs[0].shape, np.int8),)
+    expected = run_reference(lib.compiled.source.data, [inputs])[0].outputs[0]
+    assert run.returncode == expected[0]  # main() returns output[0]: zeros in, the reference's first byte out
