@@ -8,9 +8,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stm32flash
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stm32flash cmake
 # tool that proves each package is there, in the same order as APT_PKGS
-APT_TOOLS := arm-none-eabi-gcc /usr/lib/arm-none-eabi/include/stdlib.h qemu-system-arm stm32flash
+APT_TOOLS := arm-none-eabi-gcc /usr/lib/arm-none-eabi/include/stdlib.h qemu-system-arm stm32flash cmake
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 

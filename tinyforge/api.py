@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tinyforge.run.testing import TestReport
     from tinyforge.toolchain.build import BuildResult
     from tinyforge.toolchain.build_dir import BuiltFirmware
+    from tinyforge.toolchain.library import ExportResult
 
 # A board as callers give it: a name, a path to a board .toml, or a profile already loaded.
 BoardArg: TypeAlias = "str | Path | BoardProfile"
@@ -37,6 +38,7 @@ _REEXPORTS = {
     "TestReport": "tinyforge.run.testing",
     "BuildResult": "tinyforge.toolchain.build",
     "BuiltFirmware": "tinyforge.toolchain.build_dir",
+    "ExportResult": "tinyforge.toolchain.library",
 }
 
 
@@ -331,6 +333,25 @@ def build(
         force=force,
         profile_layers=profile_layers,
     )
+
+
+def export(
+    model: str | Path | LoadedModel,
+    board: BoardArg = DEFAULT_BOARD,
+    output: str | Path | None = None,
+    *,
+    opt: str = "speed",
+    force: bool = False,
+    url: str | None = None,
+) -> ExportResult:
+    """The model as a library for your own firmware (toolchain/library.py): a folder with model.h,
+    the generated sources, only the kernels the model calls, and build glue for CMake (static
+    library `tinyforge_model`), Zephyr (module), PlatformIO (library.json) and Arduino
+    (library.properties). No BSP, startup code or main(). Default folder: out/<model>-<board>-lib.
+    `url`: the project page library.properties and library.json name (else a placeholder)."""
+    from tinyforge.toolchain.library import export_library
+
+    return export_library(model, _board(board), output, opt=opt, force=force, url=url)
 
 
 def build_firmware(

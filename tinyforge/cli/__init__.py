@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inspect": ("inspect_cmd", "inspect", "Describe a .tflite model or a built firmware.elf."),
     "convert": ("convert_cmd", "convert", "Keras / SavedModel / TFLite -> int8 TFLite for TFLM."),
     "build": ("build_cmd", "build", "Compile a model to C and build firmware for a board."),
+    "export": (
+        "export_cmd",
+        "export",
+        "A model as a library for your own firmware (CMake, Zephyr, PIO, Arduino).",
+    ),
     "test": ("test_cmd", "test", "Run a model on a board (host or emulator) and compare with TFLM."),
     "bench": ("bench_cmd", "bench", "Instructions, memory and per-layer figures for a model on a board."),
     "emulate": ("emulate_cmd", "emulate", "Start a board in QEMU with its UART on TCP or a pty."),

@@ -16,10 +16,10 @@ from types import MappingProxyType
 import numpy as np
 
 from tinyforge.codegen.jinja import c_comment, c_ident, render, sanitize_ident
+from tinyforge.codegen.kernel_files import KernelFiles, kernel_dirs, kernel_files, kernels_root
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
 from tinyforge.plan.arena import MemoryPlan, scratch_key
-from tinyforge.resources import firmware_dir
 
 WEIGHT_ALIGN = 16
 
@@ -30,6 +30,9 @@ class GeneratedProject:
     c_sources: tuple[str, ...]  # relative paths to compile into the firmware (C and assembler)
     kernel_sources: tuple[Path, ...]  # firmware/kernels/{,fast/,<feature>/}*.c
     include_dirs: tuple[Path, ...]
+    # the kernel files this model's layers call, with what they include (a library export ships
+    # only these; model.c includes only their headers)
+    kernels_used: KernelFiles = KernelFiles((), (), ())
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -60,23 +63,13 @@ class Layer:
     call: KernelCall
 
 
-# firmware/kernels/ subfolders every board compiles (plain C99), besides the portable reference
-# kernels in firmware/kernels/ itself; a feature's folder (dsp/, mve/) joins when the board has it
-PORTABLE_KERNEL_DIRS = ("fast",)
-
-
-def _kernel_dirs(features: frozenset[str]) -> list[Path]:
-    root = firmware_dir() / "kernels"
-    return [root, *(root / d for d in PORTABLE_KERNEL_DIRS), *(root / f for f in sorted(features))]
-
-
 def kernel_sources(features: frozenset[str] = frozenset()) -> tuple[Path, ...]:
-    return tuple(p for d in _kernel_dirs(features) for p in sorted(d.glob("*.c")))
+    return tuple(p for d in kernel_dirs(features) for p in sorted(d.glob("*.c")))
 
 
 def kernel_headers(features: frozenset[str] = frozenset()) -> list[str]:
-    root = firmware_dir() / "kernels"
-    return [p.relative_to(root).as_posix() for d in _kernel_dirs(features) for p in sorted(d.glob("*.h"))]
+    root = kernels_root()
+    return [p.relative_to(root).as_posix() for d in kernel_dirs(features) for p in sorted(d.glob("*.h"))]
 
 
 def _c_int(v: int) -> str:
@@ -203,6 +196,9 @@ def generate(
         ]
 
     state = state_ctx(graph, plan)
+    used = kernel_files(
+        [n for lay in layers for n in (lay.call.function, lay.call.params_type) if n], features
+    )
     sha = hashlib.sha256(model_data).hexdigest()
     ctx = {
         "model_name": c_comment(model_name),
@@ -214,7 +210,7 @@ def generate(
         "outputs": io_ctx(io_out),
         "layers": layer_ctx,
         "weights": weight_decls,
-        "headers": kernel_headers(features),
+        "headers": list(used.entry_headers),
         "model_data_len": len(model_data),
         "state": state,
         "state_bytes": sum(t.nbytes for t in graph.state_tensors()),
@@ -232,7 +228,8 @@ def generate(
         files=MappingProxyType(files),
         c_sources=("model.c", "weights.S"),
         kernel_sources=kernel_sources(features),
-        include_dirs=(firmware_dir() / "kernels",),
+        include_dirs=(kernels_root(),),
+        kernels_used=used,
     )
 
 

@@ -274,12 +274,20 @@ def check_directory(directory: Path, *, force: bool = False) -> None:
 def write_project(project: FirmwareProject, extra: Mapping[str, bytes] | None = None) -> list[Path]:
     """Write every file (unchanged files are left alone so `make` stays incremental), remove files
     an earlier build wrote that this one does not, and record the listing."""
-    d = project.directory
-    d.mkdir(parents=True, exist_ok=True)
     files = dict(project.files)
     files.update(extra or {})
+    return write_listed(project.directory, files, outputs=GENERATED_OUTPUTS)
+
+
+def write_listed(directory: Path, files: Mapping[str, bytes], *, outputs: Sequence[str] = ()) -> list[Path]:
+    """Write `files` (relative path -> bytes) into `directory` and record them in its listing, so
+    a later run may rewrite them and nothing else; files a previous run listed that are gone from
+    `files` (and `outputs`, written later by the caller) are removed. Unchanged files keep their
+    time stamps. Call check_directory() first."""
+    d = directory
+    d.mkdir(parents=True, exist_ok=True)
     previous = owned_files(d) or set()
-    keep = set(files) | set(GENERATED_OUTPUTS)
+    keep = set(files) | set(outputs)
     for rel in sorted(previous - keep):
         p = d / rel
         if p.is_file():

@@ -1,0 +1,273 @@
+"""`tinyforge export`: a compiled model as a library for the user's own firmware, the way vendor
+tools hand one over. One folder, one set of sources, build glue for four build systems:
+
+    DIR/src/                  model.h (the API), model.c, weights.S/.bin/.h, model_data.c/.h and
+                              only the kernel files the model calls (firmware/kernels layout:
+                              tf_*.c/h at the top, fast/, dsp/, mve/ below), include root for all
+    DIR/CMakeLists.txt        static library `tinyforge_model` (add_subdirectory), core flags
+    DIR/cmake/arm-none-eabi.cmake   a toolchain file for the board's core
+    DIR/zephyr/               module.yml, CMakeLists.txt (zephyr_library), Kconfig
+    DIR/library.json          PlatformIO library (srcFilter = the same sources, core flags)
+    DIR/library.properties    Arduino library (1.5 format: src/ compiled recursively)
+    DIR/README.md, LICENSE    what it is, how to use it, whose terms
+    DIR/tinyforge-library.json  the machine-readable description (sources, flags, tensors)
+
+No BSP, startup code, linker script or main(): the user's firmware owns those. Written like a
+build directory: never over files tinyforge did not write (unless forced).
+
+assemble_library(compiled, board) -> ModelLibrary     (in memory)
+export_library(model, board, directory) -> ExportResult
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tinyforge import __version__
+from tinyforge.boards import BoardProfile
+from tinyforge.codegen.jinja import render
+from tinyforge.compiler import CompiledModel, compile_for
+from tinyforge.errors import BuildError
+from tinyforge.model.convert import load_int8_model
+from tinyforge.model.tflite import LoadedModel
+from tinyforge.toolchain.flags import WARN_FLAGS, cpu_flags, opt_flag
+
+LIB_NAME = "tinyforge_model"
+KCONFIG_SYMBOL = "TINYFORGE_MODEL"
+SRC_DIR = "src"
+MANIFEST = "tinyforge-library.json"
+TOOLCHAIN_FILE = "cmake/arm-none-eabi.cmake"
+# the generated model's files, in compile order (headers and weights.bin are not compiled)
+MODEL_SOURCES = ("model.c", "weights.S", "model_data.c")
+MODEL_FILES = ("model.h", "model.c", "weights.h", "weights.S", "weights.bin", "model_data.h", "model_data.c")
+INCBIN = (("weights.S", "weights.bin"),)  # an assembler source and the data it .incbin's
+# compile flags every build system gets besides the core's (C99 is set per build system)
+LIB_CFLAGS = ("-ffunction-sections", "-fdata-sections")
+# library.properties `url` (Arduino requires one) when the user gives none: RFC 2606 reserves
+# .invalid for exactly this
+PLACEHOLDER_URL = "https://example.invalid/tinyforge-model"
+
+
+@dataclass(frozen=True)
+class ModelLibrary:
+    """Every file of an export, in memory."""
+
+    board: BoardProfile
+    files: Mapping[str, bytes]  # relative path -> content
+    sources: tuple[str, ...]  # relative to the folder, compiled by every build system
+    kernels: tuple[str, ...]  # kernel sources, relative to firmware/kernels
+    cpu_flags: tuple[str, ...]  # the board core's flags (empty for the host board)
+    manifest: Mapping[str, Any]  # what tinyforge-library.json holds
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    board: str
+    report: dict[str, Any]  # the manifest plus the directory
+    compiled: CompiledModel = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.report)
+
+
+def default_export_dir(model: str | Path, board: str) -> Path:
+    """`out/<model stem>-<board>-lib`: where `export` writes when no directory is given."""
+    from tinyforge.toolchain.build import default_build_dir
+
+    d = default_build_dir(model, board)
+    return d.with_name(d.name + "-lib")
+
+
+def _tensor_rows(compiled: CompiledModel) -> list[dict[str, Any]]:
+    rows = []
+    for kind, specs in (("input", compiled.inputs), ("output", compiled.outputs)):
+        for i, s in enumerate(specs):
+            rows.append(
+                {
+                    "kind": kind,
+                    "i": i,
+                    "name": s.name,
+                    "shape": "x".join(str(d) for d in s.shape),
+                    "dtype": s.dtype,
+                    "bytes": s.nbytes,
+                    "scale": s.scale,
+                    "zero_point": s.zero_point,
+                }
+            )
+    return rows
+
+
+def _pio_manifest(
+    board: BoardProfile, model_name: str, src_sources: list[str], flags: list[str], url: str | None
+) -> str:
+    data: dict[str, Any] = {
+        "name": LIB_NAME,
+        "version": __version__,
+        "description": f"The model {model_name} as C with the int8 kernels it uses, for {board.name} "
+        f"({board.cpu}); generated by tinyforge",
+        "keywords": ["tinyml", "int8", "tflite"],
+        "frameworks": "*",
+        "platforms": "*",
+        "headers": "model.h",
+        "build": {
+            "srcDir": SRC_DIR,
+            "includeDir": SRC_DIR,
+            "srcFilter": ["-<*>", *(f"+<{s}>" for s in src_sources)],
+            "flags": flags,
+            "libArchive": True,
+        },
+    }
+    if url is not None:
+        data["homepage"] = url
+    return json.dumps(data, indent=2) + "\n"
+
+
+def assemble_library(
+    compiled: CompiledModel,
+    board: BoardProfile,
+    *,
+    opt: str = "speed",
+    model_file: str | None = None,
+    url: str | None = None,
+) -> ModelLibrary:
+    """Every file of the library folder for a compiled model (nothing is written here)."""
+    from tinyforge.codegen.kernel_files import kernels_root
+
+    opt_value = opt_flag(opt)  # validates
+    core = () if board.is_host else cpu_flags(board)
+    used = compiled.project.kernels_used
+    kroot = kernels_root()
+    files: dict[str, bytes] = {}
+    for rel in MODEL_FILES:
+        files[f"{SRC_DIR}/{rel}"] = compiled.project.files[rel]
+    for rel in (*used.sources, *used.headers):
+        files[f"{SRC_DIR}/{rel}"] = (kroot / rel).read_bytes()
+    src_sources = [*MODEL_SOURCES, *used.sources]  # relative to src/
+    sources = tuple(f"{SRC_DIR}/{s}" for s in src_sources)
+    sha = hashlib.sha256(compiled.source.data).hexdigest()
+    core_name = board.cpu if board.is_host else f"{board.cpu}, {' '.join(core)}"
+    ctx: dict[str, Any] = {
+        "lib": LIB_NAME,
+        "version": __version__,
+        "model_name": compiled.name,
+        "model_file": model_file or compiled.name,
+        "model_sha": sha,
+        "model_sha_short": sha[:16],
+        "board_name": board.name,
+        "core": board.cpu,
+        "features": sorted(board.features),
+        "cpu_flags": list(core),
+        "opt_flag": opt_value,
+        "cflags": list(LIB_CFLAGS),
+        "warn_flags": [f for f in WARN_FLAGS if f != "-Werror"],
+        "src_dir": SRC_DIR,
+        "sources": list(sources),
+        "lib_sources": src_sources,
+        "incbin": [(f"{SRC_DIR}/{a}", f"{SRC_DIR}/{b}") for a, b in INCBIN],
+        "lib_incbin": list(INCBIN),
+        "kconfig_symbol": KCONFIG_SYMBOL,
+        "arena_bytes": compiled.stats.arena_bytes,
+        "weight_bytes": compiled.stats.weight_bytes,
+        "kernels": list(used.sources),
+        "tensors": _tensor_rows(compiled),
+        "arduino_name": LIB_NAME,
+        "url": url or PLACEHOLDER_URL,
+        "architectures": "*",
+    }
+    files["CMakeLists.txt"] = render("library/CMakeLists.txt.j2", **ctx).encode()
+    if core:
+        files[TOOLCHAIN_FILE] = render("library/toolchain.cmake.j2", **ctx).encode()
+    files["zephyr/module.yml"] = render("library/zephyr_module.yml.j2", **ctx).encode()
+    files["zephyr/CMakeLists.txt"] = render("library/zephyr_CMakeLists.txt.j2", **ctx).encode()
+    files["zephyr/Kconfig"] = render("library/Kconfig.j2", **ctx).encode()
+    files["library.json"] = _pio_manifest(
+        board, compiled.name, src_sources, [*core, opt_value, *LIB_CFLAGS], url
+    ).encode()
+    files["library.properties"] = render("library/library.properties.j2", **ctx).encode()
+    files["README.md"] = render("library/README.md.j2", **ctx).encode()
+    files["LICENSE"] = render("library/LICENSE.j2", **ctx).encode()
+    manifest: dict[str, Any] = {
+        "tinyforge": __version__,
+        "library": LIB_NAME,
+        "board": board.name,
+        "core": core_name,
+        "features": sorted(board.features),
+        "model": compiled.name,
+        "model_file": model_file or compiled.name,
+        "model_sha256": sha,
+        "opt": opt,
+        "cpu_flags": list(core),
+        "cflags": [opt_value, *LIB_CFLAGS],
+        "include_dir": SRC_DIR,
+        "sources": list(sources),
+        "kernels": list(used.sources),
+        "kernel_headers": list(used.headers),
+        "arena_bytes": compiled.stats.arena_bytes,
+        "scratch_bytes": compiled.stats.scratch_bytes,
+        "weight_bytes": compiled.stats.weight_bytes,
+        "macs": compiled.stats.macs,
+        "layers": compiled.stats.layers,
+        "tensors": _tensor_rows(compiled),
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
+    return ModelLibrary(
+        board=board,
+        files=MappingProxyType(files),
+        sources=sources,
+        kernels=tuple(used.sources),
+        cpu_flags=tuple(core),
+        manifest=MappingProxyType(manifest),
+    )
+
+
+def export_library(
+    model: str | Path | LoadedModel,
+    board: BoardProfile,
+    output: str | Path | None = None,
+    *,
+    opt: str = "speed",
+    force: bool = False,
+    url: str | None = None,
+) -> ExportResult:
+    """Compile `model` for `board` and write the library folder (see the module docstring)."""
+    from tinyforge.toolchain.footprint import check_fit
+    from tinyforge.toolchain.project import check_directory, write_listed
+
+    model_path = model.path if isinstance(model, LoadedModel) else model
+    directory = Path(output) if output is not None else default_export_dir(model_path, board.name)
+    opt_flag(opt)
+    if not board.is_host:
+        cpu_flags(board)  # a core tinyforge cannot compile for stops here, before any work
+    check_directory(directory, force=force)
+    if isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
+            loaded = load_int8_model(
+                model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite")
+            )
+    compiled = compile_for(loaded, board)
+    if not board.is_host:
+        s = compiled.stats
+        try:
+            check_fit(
+                board,
+                weight_bytes=s.weight_bytes,
+                arena_bytes=s.arena_bytes,
+                scratch_bytes=s.scratch_bytes,
+                output_bytes=sum(o.nbytes for o in compiled.outputs),
+            )
+        except BuildError as exc:
+            raise BuildError(exc.message, hint="a smaller model, or a board with more memory") from exc
+    lib = assemble_library(compiled, board, opt=opt, model_file=Path(str(model_path)).name, url=url)
+    write_listed(directory, lib.files)
+    report = {**lib.manifest, "directory": str(directory.resolve()), "files": sorted(lib.files)}
+    return ExportResult(directory.resolve(), board.name, report, compiled)
