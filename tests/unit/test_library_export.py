@@ -174,11 +174,15 @@ def test_exporting_again_replaces_its_own_files(tmp_path: Path) -> None:
 
 def test_cli_json_and_the_host_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = str(shared_model("ad01_int8.tflite"))
-    code, out, err = run_cli(capsys, "export", model, "--board", "host", "-o", str(tmp_path / "h"), "--json")
+    url = "https://example.com/my-product"
+    h = tmp_path / "h"
+    code, out, err = run_cli(capsys, "export", model, "--board", "host", "-o", str(h), "--url", url, "--json")
     assert code == 0, err
     rep = json.loads(out)
     assert rep["board"] == "host" and rep["cpu_flags"] == [] and rep["kernels"] == ["fast/tf_fast_conv.c"]
-    assert not (tmp_path / "h/cmake").exists()  # no cross toolchain file for the host
+    assert not (h / "cmake").exists()  # no cross toolchain file for the host
+    assert parse_library_properties((h / "library.properties").read_text())["url"] == url
+    assert platformio_manifest(h)["homepage"] == url
     code, out, err = run_cli(capsys, "export", model, "--board", "nope", "-o", str(tmp_path / "x"))
     assert code == 2 and err.startswith("error: ") and not (tmp_path / "x").exists()
 

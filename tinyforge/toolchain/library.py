@@ -178,6 +178,7 @@ def assemble_library(
         "weight_bytes": compiled.stats.weight_bytes,
         "kernels": list(used.sources),
         "tensors": _tensor_rows(compiled),
+        "stateful": bool(compiled.graph.state_tensors()),
         "arduino_name": LIB_NAME,
         "url": url or PLACEHOLDER_URL,
         "architectures": "*",
