@@ -85,12 +85,19 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
 
     from tinyforge.errors import TinyforgeError
     from tinyforge.ir.metrics import largest_live_pair, op_macs, weight_bytes
-    from tinyforge.ir.passes import check_quantized
+    from tinyforge.ir.passes import run_passes
     from tinyforge.kernels.registry import unsupported_reason
     from tinyforge.model.tflite import read_tflite
 
     loaded = read_tflite(model)
     g = loaded.graph
+    # The compiler's own passes (the one pipeline `compile` runs): what they fold or alias is not
+    # a kernel the board needs, and what they reject is the problem compiling would meet.
+    problem: str | None = None
+    try:
+        passed = run_passes(g)
+    except TinyforgeError as exc:
+        problem, passed = exc.message, g
 
     def tdesc(i: int) -> dict[str, Any]:
         t = g.tensor(i)
@@ -103,12 +110,17 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
             "zero_point": list(t.quant.zero_point) if t.quant else [],
         }
 
+    kept = {op.index: op for op in passed.ops}
     layers = []
     unsupported = []
     for op in g.ops:
-        reason = unsupported_reason(g, op)
+        reason = unsupported_reason(passed, kept[op.index]) if op.index in kept else None
         if reason is not None:
             unsupported.append({"index": op.index, "op": op.kind, "name": op.name, "reason": reason})
+        folded = None
+        if op.index not in kept:
+            aliased = all(o in passed.aliases for o in op.outputs)
+            folded = "alias of its input (no copy)" if aliased else "folded at compile time (result unused)"
         consts = [g.tensor(i) for i in op.inputs if i >= 0 and g.tensor(i).is_constant]
         params = ", ".join(f"{k}={v}" for k, v in op.options.items() if v not in (None, "", ()))
         layers.append(
@@ -121,6 +133,7 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
                 "macs": op_macs(g, op),
                 "weight_bytes": sum(len(t.data or b"") for t in consts),
                 "supported": reason is None,
+                "folded": folded,
             }
         )
     state = [
@@ -131,26 +144,29 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
         }
         for t in g.state_tensors()
     ]
-    peak = largest_live_pair(g)
+    peak = largest_live_pair(passed)
     report: dict[str, Any] = {
         "model": str(model),
-        "size_bytes": len(loaded.data),
-        "sha256": hashlib.sha256(loaded.data).hexdigest(),
+        "size_bytes": loaded.info.size_bytes,
+        "sha256": hashlib.sha256(Path(model).read_bytes()).hexdigest(),
         "subgraphs": loaded.info.num_subgraphs,
         "inputs": [tdesc(i) for i in g.inputs],
         "outputs": [tdesc(i) for i in g.outputs],
         "layers": layers,
         "macs": sum(lay["macs"] for lay in layers),
-        "weight_bytes": weight_bytes(g),
+        "weight_bytes": weight_bytes(passed),
         "largest_live_pair": asdict(peak) if peak else None,
         "unsupported": unsupported,
         "stateful": bool(state),
         "state": {"tensors": state, "bytes": sum(st["bytes"] for st in state)},
         "memory": None,
+        # sparse tensors (pruned weights) the reader made dense, DENSIFY ops folded
+        "densified": [g.tensor(i).name for i in loaded.info.densified],
     }
-    try:
-        check_quantized(g)
-        if not unsupported:
+    if problem is not None:
+        report["problem"] = problem
+    elif not unsupported:
+        try:
             c = compile(loaded, board)
             report["memory"] = {
                 "arena_bytes": c.stats.arena_bytes,
@@ -158,8 +174,8 @@ def inspect(model: str | Path, board: BoardArg = "host") -> dict[str, Any]:
                 "ram_bytes": c.stats.ram_bytes,
                 "liveness_bound": c.stats.liveness_bound,
             }
-    except TinyforgeError as exc:
-        report["problem"] = exc.message
+        except TinyforgeError as exc:
+            report["problem"] = exc.message
     return report
 
 
@@ -186,14 +202,17 @@ def convert(
     labels: str | Path | None = None,
     io: str | None = None,
     report: bool = True,
+    force: bool = False,
 ) -> ConvertResult:
     """Keras / SavedModel / float .tflite -> full-integer int8 .tflite for TFLM, with a report of
     float vs int8 outputs (int8 run in the tflite_micro interpreter). An int8 .tflite is validated
-    and passed through (copied to `output` if given). `io`: "int8" (default) or "float"."""
+    and passed through (copied to `output` if given). `io`: "int8" (default) or "float". The
+    output (default `<stem>_int8.tflite` beside the source) is never overwritten without `force`;
+    the model is prepared in tflite_micro before anything is written."""
     from tinyforge.model import convert as conversion
 
     return conversion.convert(
-        model, output, calib=calib, eval_data=eval_data, labels=labels, io=io, report=report
+        model, output, calib=calib, eval_data=eval_data, labels=labels, io=io, report=report, force=force
     )
 
 
@@ -205,25 +224,35 @@ def ensure_int8_tflite(
     io: str | None = None,
     eval_data: str | Path | None = None,
     labels: str | Path | None = None,
+    force: bool = False,
 ) -> tuple[Path, ConvertResult | None]:
     """The int8 .tflite for `model_path`: an int8 .tflite passes through after validation (no
-    TensorFlow import, result None); anything else is converted (to `output`, default beside the
-    source) and its ConvertResult returned. For `build` and `test`."""
+    TensorFlow import, result None); anything else is converted (to `output`, default
+    `<stem>_int8.tflite` beside the source, never over an existing file without `force`) and its
+    ConvertResult returned."""
     from tinyforge.model import convert as conversion
 
     return conversion.ensure_int8_tflite(
-        model_path, calib, output=output, io=io, eval_data=eval_data, labels=labels
+        model_path, calib, output=output, io=io, eval_data=eval_data, labels=labels, force=force
     )
 
 
 # ==== compile / host test =====================================================
 
 
-def load_int8_model(model: str | Path, **convert_options: Any) -> LoadedModel:
-    """Read an int8 `.tflite`; anything else (Keras, SavedModel, float .tflite) is converted first."""
+def load_int8_model(
+    model: str | Path,
+    *,
+    calib: str | Path | None = None,
+    workdir: str | Path | None = None,
+    io: str | None = None,
+) -> LoadedModel:
+    """Read an int8 `.tflite`; anything else (Keras, SavedModel, float .tflite) is converted first
+    (calibrated on `calib`) into `workdir` or a temporary folder, never beside the user's file;
+    the result's `.conversion` says what was done."""
     from tinyforge.model import convert as conversion
 
-    return conversion.load_int8_model(model, **convert_options)
+    return conversion.load_int8_model(model, calib=calib, workdir=workdir, io=io)
 
 
 def target_for(board: BoardArg) -> Target:
@@ -238,11 +267,13 @@ def compile(
     board: BoardArg = "host",
     *,
     dump_ir: Callable[[str, str], None] | None = None,
+    calib: str | Path | None = None,
 ) -> CompiledModel:
-    """Compile a model for a board: passes, kernel selection, memory plan, generated C."""
+    """Compile a model for a board: passes, kernel selection, memory plan, generated C. A model
+    that is not int8 is converted first in a temporary folder (see `load_int8_model`)."""
     from tinyforge.compiler import compile_for
 
-    return compile_for(model, _board(board), dump=dump_ir)
+    return compile_for(model, _board(board), dump=dump_ir, calib=calib)
 
 
 def make_inputs(
@@ -264,9 +295,12 @@ def test_host(
     sanitize: bool = False,
     dump_ir: Callable[[str, str], None] | None = None,
     board: BoardArg = "host",
+    calib: str | Path | None = None,
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference
-    (tinyforge/run/testing.py). `board`: a host board (default: the built-in `host`)."""
+    (tinyforge/run/testing.py). `board`: a host board (default: the built-in `host`). A model that
+    is not int8 is converted first (calibrated on `calib`) in `workdir` or a temporary folder,
+    never beside the user's file; `report.extra["conversion"]` says so."""
     from tinyforge.run import testing
 
     return testing.test_host(
@@ -278,6 +312,7 @@ def test_host(
         workdir=workdir,
         sanitize=sanitize,
         dump_ir=dump_ir,
+        calib=calib,
     )
 
 
@@ -309,13 +344,15 @@ def build(
     platformio: bool = False,
     force: bool = False,
     profile_layers: bool = False,
+    calib: str | Path | None = None,
 ) -> BuildResult:
     """Compile a model to C and build firmware for a board into a directory.
 
     The directory gets the int8 .tflite, the generated sources, a standalone Makefile, the
     firmware (.elf/.bin/.hex) and report.json. The firmware runs the model on `inputs` records
     baked into the image (random with `seed`, or from `input_file`) and prints the TF result
-    protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`).
+    protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`). A model
+    that is not int8 is converted first (calibrated on `calib`); report.json's `conversion` says so.
     """
     from tinyforge.toolchain import build as pipeline
 
@@ -332,6 +369,7 @@ def build(
         platformio=platformio,
         force=force,
         profile_layers=profile_layers,
+        calib=calib,
     )
 
 
@@ -404,12 +442,14 @@ def test_emulator(
     timeout: float = 120.0,
     workdir: str | Path | None = None,
     emulator: str = "qemu",
+    calib: str | Path | None = None,
 ) -> TestReport:
     """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
     -icount shift=0), flash_bytes and ram_bytes. Without a board: a build directory's own board,
-    else the default board."""
+    else the default board. A model that is not int8 is converted first (calibrated on `calib`),
+    never beside the user's file."""
     from tinyforge.run import testing
 
     if board is None:
@@ -423,6 +463,7 @@ def test_emulator(
         timeout=timeout,
         workdir=workdir,
         emulator=emulator,
+        calib=calib,
     )
 
 

@@ -51,28 +51,51 @@ class CompiledModel:
     target: Target
 
 
-# Element types the firmware harness and `test` carry as model inputs/outputs (little-endian bytes).
-IO_DTYPES = ("int8", "int16")
+# Model input/output types the firmware harness and `test` speak (element bytes, as given).
+IO_DTYPES = ("int8", "int16", "float32")
 
 
-def io_specs(graph: Graph, indices: tuple[int, ...]) -> tuple[IOSpec, ...]:
+def _edge_quant(graph: Graph, index: int, is_input: bool) -> tuple[float, int]:
+    """The quantization a float32 model input/output is converted with on the device: that of
+    the QUANTIZE reading the input, or of the DEQUANTIZE writing the output (1.0, 0 if none)."""
+    for op in graph.ops:
+        if is_input and op.kind == "QUANTIZE" and op.inputs[:1] == (index,):
+            q = graph.tensor(op.outputs[0]).quant
+        elif not is_input and op.kind == "DEQUANTIZE" and op.outputs[:1] == (index,):
+            q = graph.tensor(op.inputs[0]).quant
+        else:
+            continue
+        if q is not None and q.scale:
+            return float(q.scale[0]), int(q.zero_point[0] if q.zero_point else 0)
+    return 1.0, 0
+
+
+def io_specs(graph: Graph, indices: tuple[int, ...], *, inputs: bool = True) -> tuple[IOSpec, ...]:
+    """The model's inputs (or outputs) as the harness sees them. For a float32 tensor, `scale` and
+    `zero_point` are those of the QUANTIZE/DEQUANTIZE at that edge (the int8 grid inside)."""
     out = []
     for i in indices:
         t = graph.tensor(i)
         if t.dtype not in IO_DTYPES:
             raise ModelError(
-                f"model input/output {t.name!r} is {t.dtype}; tinyforge firmware takes int8 or int16 inputs and outputs",
-                hint="convert with int8 I/O (the default of `tinyforge convert`)",
+                f"model {'input' if inputs else 'output'} {t.name!r} is {t.dtype}; tinyforge firmware "
+                f"takes {', '.join(IO_DTYPES)} inputs and outputs",
+                hint="convert with int8 I/O (the default of `tinyforge convert`) or --io float",
             )
         q = t.quant
+        if t.dtype == "float32":
+            scale, zero_point = _edge_quant(graph, i, inputs)
+        else:
+            scale = q.scale[0] if q and q.scale else 1.0
+            zero_point = q.zero_point[0] if q and q.zero_point else 0
         out.append(
             IOSpec(
                 name=t.name,
                 tensor=i,
                 shape=t.shape,
                 dtype=t.dtype,
-                scale=q.scale[0] if q and q.scale else 1.0,
-                zero_point=q.zero_point[0] if q and q.zero_point else 0,
+                scale=scale,
+                zero_point=zero_point,
                 nbytes=t.nbytes,
             )
         )
@@ -121,12 +144,22 @@ def target_for(board: BoardProfile) -> Target:
 
 
 def compile_for(
-    model: str | Path | LoadedModel, board: BoardProfile, *, dump: Callable[[str, str], None] | None = None
+    model: str | Path | LoadedModel,
+    board: BoardProfile,
+    *,
+    dump: Callable[[str, str], None] | None = None,
+    calib: str | Path | None = None,
+    workdir: str | Path | None = None,
 ) -> CompiledModel:
-    """Compile a model file (converted to int8 first when needed) or a LoadedModel for a board."""
+    """Compile a model file or a LoadedModel for a board. A model that is not an int8 .tflite is
+    converted first (calibrated on `calib`), into `workdir` or a temporary folder, never beside
+    the user's file; `compiled.source.conversion` says so."""
     from tinyforge.model.convert import load_int8_model
 
-    loaded = model if not isinstance(model, str | Path) else load_int8_model(model)
+    if isinstance(model, str | Path):
+        loaded = load_int8_model(model, calib=calib, workdir=workdir)
+    else:
+        loaded = model
     return compile_model(loaded, target_for(board), dump=dump)
 
 
@@ -145,7 +178,7 @@ def compile_model(
     if dump is not None:
         dump("in-place", dump_graph(graph))
     plan = plan_memory(graph, {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)})
-    ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs)
+    ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs, inputs=False)
     model_name = name or Path(loaded.path).stem
     project = generate(graph, layers, plan, ins, outs, loaded.data, model_name, target.features)
     weight_bytes = len(project.files["weights.bin"])

@@ -50,7 +50,7 @@ def run(board: str = DEFAULT_BOARD, out: Path = Path("out/demo")) -> int:
         "convert the Keras model to int8 (calibration and held-out evaluation data ship with it)",
         [
             "convert", str(ex / "digits.keras"), "-o", str(int8), "--calib", str(ex / "calib.npy"),
-            "--eval", str(ex / "eval.npy"), "--labels", str(ex / "eval_labels.npy"),
+            "--eval", str(ex / "eval.npy"), "--labels", str(ex / "eval_labels.npy"), "--force",
         ],
     )  # fmt: skip
     _step("what the int8 model holds", ["inspect", str(int8)])

@@ -82,3 +82,18 @@ def test_deterministic(key: str, converted: dict[str, Any]) -> None:
         shared_model(MODELS[key][0]), Path(converted["dir"]) / f"{key}_again.tflite", report=False
     )
     assert again.sha256 == first.sha256
+
+
+def test_ad_with_log_mel_like_calibration_runs_bit_exact(tmp_path: Path) -> None:
+    """The AD autoencoder calibrated on dB-scaled frames (its real input is 5 log-mel frames of
+    128 bands): the written model is one TFLM prepares (convert checks before writing), and
+    tinyforge runs it bit-exact."""
+    from tinyforge.model.reference import prepare_problem
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(-40, 12, (1, 128))
+    calib = np.clip(np.tile(base, (1, 5)) + rng.normal(0, 3, (64, 640)), -85, 15).astype(np.float32)
+    np.save(tmp_path / "calib.npy", calib)
+    res = api.convert(shared_model("ad01.h5"), tmp_path / "ad.tflite", calib=tmp_path / "calib.npy")
+    assert prepare_problem(Path(res.output).read_bytes()) is None
+    assert api.test_host(res.output, inputs=8, workdir=tmp_path / "run").bit_exact

@@ -198,16 +198,40 @@ def test_repack_round_trip_is_still_valid(model_bytes):
 
 
 def test_several_subgraphs(tmp_path, model_bytes, capsys):
+    """A second subgraph nothing runs is left out; one the main graph runs (here through an IF op)
+    is refused, naming the op and the subgraph."""
     model = unpack(model_bytes["ad"])
     second = copy.deepcopy(model.subgraphs[0])
     second.name = b"second"
     model.subgraphs.append(second)
     path = tmp_path / "two_subgraphs.tflite"
     path.write_bytes(repack(model))
+    loaded = read_tflite(path)
+    assert loaded.info.num_subgraphs == 2
+    assert [op.kind for op in loaded.graph.ops] == [
+        op.kind for op in parse_tflite(model_bytes["ad"]).graph.ops
+    ]
+
+    sg = model.subgraphs[0]
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.IF
+    model.operatorCodes.append(code)
+    op = schema.OperatorT()
+    op.opcodeIndex = len(model.operatorCodes) - 1
+    op.inputs, op.outputs = [sg.inputs[0], sg.inputs[0]], [sg.outputs[0]]
+    op.builtinOptionsType = schema.BuiltinOptions.IfOptions
+    op.builtinOptions = schema.IfOptionsT()
+    op.builtinOptions.thenSubgraphIndex, op.builtinOptions.elseSubgraphIndex = 1, 1
+    sg.operators.insert(0, op)
+    path = tmp_path / "if.tflite"
+    path.write_bytes(repack(model))
     with pytest.raises(ModelError) as exc:
         read_tflite(path)
-    assert str(exc.value) == (f"{path}: the model has 2 subgraphs; tinyforge compiles single-subgraph models")
-    assert exc.value.hint == "control flow (IF/WHILE/CALL_ONCE) is not supported; export the model without it"
+    assert str(exc.value).startswith(
+        f"{path}: op 0 IF of the main graph runs subgraph 1 ('second', 10 ops: FULLY_CONNECTED) "
+        "as its then_subgraph_index"
+    )
+    assert exc.value.hint == "export the model without IF/WHILE (a fixed graph), then convert it"
     code, _, err = cli(capsys, "inspect", str(path))
     assert code == 2
     assert_one_error_line(err)

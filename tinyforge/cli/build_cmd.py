@@ -46,6 +46,11 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option(
     "--force", is_flag=True, help="Write into a directory that holds files tinyforge did not write."
 )
+@click.option(
+    "--calib",
+    type=click.Path(path_type=str),
+    help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Per-layer memory table.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report (report.json).")
 def build(
@@ -60,6 +65,7 @@ def build(
     renode: bool,
     platformio: bool,
     force: bool,
+    calib: str | None,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -83,8 +89,13 @@ def build(
         renode=renode,
         platformio=platformio,
         force=force,
+        calib=calib,
     )
     rep = res.report
+    if rep.get("conversion"):
+        from tinyforge.model.convert import ConversionNote
+
+        click.echo(f"note: {ConversionNote(**rep['conversion']).describe()}", err=True)
     if as_json:
         echo_json(rep)
         return

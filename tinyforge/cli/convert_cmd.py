@@ -27,6 +27,7 @@ def _pct(x: float | None) -> str:
     default=None,
     help="Model input/output type, default int8 (float adds QUANTIZE/DEQUANTIZE at the edges).",
 )
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def convert(
     model: str,
@@ -35,6 +36,7 @@ def convert(
     eval_data: str | None,
     labels: str | None,
     io: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Quantize MODEL (.keras, .h5, SavedModel folder, float .tflite) to an int8 .tflite that TFLM
@@ -45,7 +47,7 @@ def convert(
     """
     from tinyforge import api
 
-    res = api.convert(model, output, calib=calib, eval_data=eval_data, labels=labels, io=io)
+    res = api.convert(model, output, calib=calib, eval_data=eval_data, labels=labels, io=io, force=force)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
     if as_json:

@@ -45,7 +45,7 @@ def inspect(path: str, as_json: bool, board: str) -> None:
             lay["params"][:48],
             lay["macs"],
             lay["weight_bytes"],
-            "" if lay["supported"] else "NO",
+            ("folded" if lay.get("folded") else "") if lay["supported"] else "NO",
         ]
         for lay in rep["layers"]
     ]
@@ -74,6 +74,15 @@ def inspect(path: str, as_json: bool, board: str) -> None:
             )
     else:
         click.echo("state: none (stateless)")
+    if rep["subgraphs"] > 1:
+        click.echo(
+            f"subgraphs: {rep['subgraphs']} (subgraph 0 is compiled; the others are never run from it "
+            "and are left out)"
+        )
+    if rep.get("densified"):
+        click.echo(
+            f"sparse tensors compiled dense: {len(rep['densified'])} ({', '.join(rep['densified'])[:120]})"
+        )
     mem = rep.get("memory")
     if mem:
         click.echo(

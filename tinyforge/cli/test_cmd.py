@@ -29,6 +29,11 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
     show_default=True,
     help="Emulated boards: which emulator runs the firmware.",
 )
+@click.option(
+    "--calib",
+    type=click.Path(path_type=str),
+    help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
+)
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 def test(
     model: str,
@@ -42,6 +47,7 @@ def test(
     timeout: float,
     emulator: str,
     junit_file: str | None,
+    calib: str | None,
 ) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
 
@@ -52,6 +58,10 @@ def test(
     from tinyforge import api
 
     dump = dump_ir_to_stderr if dump_ir else None
+    if junit_file:
+        from tinyforge.run.testing import check_junit_target
+
+        check_junit_target(junit_file)  # before the run, not after it
     is_dir = Path(model).is_dir()
     # a `tinyforge build` directory runs on its own board unless --board says otherwise
     profile = None if is_dir and board == "host" else api.board(board)
@@ -64,6 +74,7 @@ def test(
             sanitize=sanitize,
             dump_ir=dump,
             board=profile,
+            calib=calib,
         )
     else:  # an emulated board, or a build directory
         report = api.test_emulator(
@@ -74,7 +85,13 @@ def test(
             input_file=input_file,
             timeout=timeout,
             emulator=emulator,
+            calib=calib,
         )
+    conversion = report.extra.get("conversion")
+    if conversion:
+        from tinyforge.model.convert import ConversionNote
+
+        click.echo(f"note: {ConversionNote(**conversion).describe()}", err=True)
     if junit_file:
         api.write_junit(report, junit_file)
     if as_json:
@@ -93,10 +110,8 @@ def test(
             click.echo(f"instructions_per_inference: {ipi:,} (QEMU -icount)")
             click.echo(f"flash: {report.extra['flash_bytes']:,} B  ram: {report.extra['ram_bytes']:,} B")
         if report.first_mismatch:
-            m = report.first_mismatch
-            click.echo(
-                f"first differing layer: [{m['op_index']}] {m['kind']} {m['name']} "
-                f"({m['mismatched_bytes']}/{m['total_bytes']} bytes differ; {m['params']})"
-            )
+            from tinyforge.run.verify import LayerMismatch
+
+            click.echo(f"first differing layer: {LayerMismatch(**report.first_mismatch).describe()}")
     if not report.bit_exact:
         raise SystemExit(1)

@@ -22,6 +22,7 @@ from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, Scrat
 from tinyforge.plan.arena import MemoryPlan, scratch_key
 
 WEIGHT_ALIGN = 16
+IO_CTYPES = {"int8": "int8_t", "int16": "int16_t", "float32": "float"}
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def generate(
                 "shape": list(s.shape),
                 "shape_str": "x".join(str(d) for d in s.shape),
                 "dtype": s.dtype,
+                "ctype": IO_CTYPES[s.dtype],
                 "scale": f"{s.scale!r}f",
                 "zero_point": s.zero_point,
                 "bytes": s.nbytes,

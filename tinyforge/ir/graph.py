@@ -166,4 +166,5 @@ class ModelInfo:
     version: int
     num_subgraphs: int
     description: str
-    size_bytes: int
+    size_bytes: int  # of the file as given
+    densified: tuple[int, ...] = ()  # tensors stored sparse in the file, compiled dense

@@ -47,6 +47,17 @@ def check_quantized(graph: Graph) -> Graph:
     return graph
 
 
+def static_reshape(graph: Graph) -> Graph:
+    """RESHAPE keeps only its data operand: every tensor shape is static here, so its output shape
+    is known, and the ops that computed its shape operand at run time (a Flatten exported with a
+    dynamic batch: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE) are left unused for drop-dead-ops."""
+    ops = tuple(
+        op.with_(inputs=op.inputs[:1]) if op.kind == "RESHAPE" and len(op.inputs) > 1 else op
+        for op in graph.ops
+    )
+    return graph.with_(ops=ops)
+
+
 def alias_reshapes(graph: Graph) -> Graph:
     """RESHAPE/SQUEEZE/EXPAND_DIMS become aliases (no copy) where both sides live in the arena.
 
@@ -89,6 +100,8 @@ def drop_dead_ops(graph: Graph) -> Graph:
 
 
 PIPELINE: tuple[Pass, ...] = (
+    Pass("static-reshape", "RESHAPE drops its run-time shape operand", static_reshape),
+    Pass("drop-dead-ops", "remove ops whose results are never used", drop_dead_ops),
     Pass("check-quantized", "reject float and hybrid layers", check_quantized),
     Pass("alias-reshapes", "reshape-like ops share their input's memory", alias_reshapes),
     Pass("drop-dead-ops", "remove ops whose results are never used", drop_dead_ops),

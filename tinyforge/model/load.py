@@ -88,7 +88,8 @@ def tflite_kind(graph: Graph) -> str:
         return "int8"
     if "int16" in act and not int8_violations(graph, sixteen_by_eight=True):
         return "16x8"
-    if act <= {"float32"}:
+    # float32 activations (int32 ones compute shapes; float16 weights are DEQUANTIZEd constants)
+    if "float32" in act and act <= {"float32", "int32"}:
         return "float"
     return "other"
 
@@ -116,11 +117,15 @@ def int8_violations(graph: Graph, *, sixteen_by_eight: bool = False) -> list[tup
     Allowed: builtin ops on int8 tensors with int8/int32 constants (weights, biases, shapes); a
     float32 graph input feeding QUANTIZE and a float32 graph output made by DEQUANTIZE (float I/O).
     """
+    from tinyforge.ir.passes import drop_dead_ops, static_reshape
+
     acts = _16X8_ACTIVATION_DTYPES if sixteen_by_eight else {"int8"}
     consts = _16X8_CONST_DTYPES if sixteen_by_eight else _ALLOWED_CONST_DTYPES
     out: list[tuple[int, str]] = []
     inputs, outputs = set(graph.inputs), set(graph.outputs)
-    for op in graph.ops:
+    # shape computations only a RESHAPE reads (SHAPE -> STRIDED_SLICE -> PACK of a Flatten with a
+    # dynamic batch) are folded by the compiler; TFLM has int32 kernels for them
+    for op in drop_dead_ops(static_reshape(graph)).ops:
         if op.kind.startswith("CUSTOM") or op.kind.startswith("UNKNOWN"):
             out.append((op.index, f"{op.kind} is not a TFLite builtin op"))
             continue
@@ -412,7 +417,22 @@ def _from_signature(path: Path, notes: list[str]) -> FloatModel:
     )
 
 
-def _from_float_tflite(path: Path, data: bytes, graph: Graph) -> FloatModel:
+def _from_float_tflite(path: Path, data: bytes, graph: Graph, *, densified: int = 0) -> FloatModel:
+    """A float .tflite, its float16 constants made float32 (DEQUANTIZE folded) and sparse tensors
+    dense (the reader did those), so the float reference and the quantizer read plain float32."""
+    from tinyforge.model.normalize import normalized_float_tflite
+    from tinyforge.model.tflite import parse_tflite
+
+    data, rewrite = normalized_float_tflite(data, str(path))
+    loader = "tflite_micro (float reference kernels)"
+    done = []
+    if densified:
+        done.append(f"{densified} sparse tensor(s) made dense")
+    if rewrite.folded_ops:
+        done.append(f"{len(rewrite.folded_ops)} float16 constant(s) made float32")
+        graph = parse_tflite(data, str(path)).graph
+    if done:
+        loader += "; " + ", ".join(done)
     inputs = tuple(
         InputSpec(_spec_name(graph.tensors[i].name, n), graph.tensors[i].shape, graph.tensors[i].dtype)
         for n, i in enumerate(graph.inputs)
@@ -424,7 +444,7 @@ def _from_float_tflite(path: Path, data: bytes, graph: Graph) -> FloatModel:
     return FloatModel(
         path=str(path),
         format="tflite",
-        loader="tflite_micro (float reference kernels)",
+        loader=loader,
         inputs=inputs,
         outputs=outputs,
         layers=(),
@@ -445,7 +465,7 @@ def load_model(path: str | Path) -> FloatModel:
             raise ModelError(f"{p}: is already an int8 model", hint="use it as it is")
         if kind != "float":
             check_int8_tflite(loaded.graph, str(p))  # raises with the reason
-        return _from_float_tflite(p, loaded.data, loaded.graph)
+        return _from_float_tflite(p, loaded.data, loaded.graph, densified=len(loaded.info.densified))
     model, loader, notes = _keras_model(p, fmt)
     if model is not None:
         return _from_keras(p, fmt, model, loader, notes)

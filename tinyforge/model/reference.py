@@ -2,6 +2,7 @@
 reference kernels; the one place tinyforge creates that interpreter.
 
     interpreter(model bytes)           a TFLM interpreter (errors name the op TFLM cannot run)
+    prepare_problem(model bytes)       why TFLM cannot prepare and run a model, or None
     run_reference(model, inputs)       int8 byte outputs and, on request, every intermediate tensor
                                        (`tinyforge test`, `bench`, the Renode expectations)
     run_tflm(model, samples)           float samples in, float outputs out (quantized at the
@@ -62,10 +63,43 @@ def interpreter(model_data: bytes, *, preserve_all: bool = False, graph: Graph |
             from tinyforge.model.tflite import parse_tflite
 
             graph = parse_tflite(model_data).graph
+        reason = _tflm_reason(graph, "".join(log), exc)
         raise ModelError(
-            f"the tflite_micro interpreter cannot run the int8 model: {_tflm_reason(graph, ''.join(log), exc)}",
-            hint="TFLM has no int8 kernel for this op: replace the layer that makes it",
+            f"the tflite_micro interpreter cannot run the int8 model: {reason}", hint=tflm_hint(reason)
         ) from exc
+
+
+def tflm_hint(reason: str) -> str:
+    """What to try when TFLM refuses a model, from its reason."""
+    if "failed to prepare" in reason and "scale" in reason:
+        return (
+            "a quantization scale of this layer is out of what TFLM accepts: the calibration data "
+            "leave its output (nearly) constant; calibrate with --calib on real, preprocessed inputs"
+        )
+    low = reason.lower()
+    if "registration" in low or "didn't find op" in low or "failed to get" in low:
+        return "TFLM has no int8 kernel for this op: replace the layer that makes it"
+    return "TFLM refused the model at this op; check the layer's quantization (tinyforge inspect)"
+
+
+def prepare_problem(model_data: bytes) -> str | None:
+    """Why TFLM cannot prepare the model (allocate it and invoke it once on zero inputs), or None
+    when it can: what `convert` checks before writing a model."""
+    from tinyforge.model.tflite import parse_tflite
+
+    graph = parse_tflite(model_data).graph
+    log: list[str] = []
+    try:
+        interp = interpreter(model_data, graph=graph)
+        with quiet_native_output() as log:
+            for i, t in enumerate(graph.tensors[k] for k in graph.inputs):
+                interp.set_input(np.zeros(t.shape, dtype=t.dtype), i)
+            interp.invoke()
+    except ModelError as exc:
+        return exc.message.removeprefix("the tflite_micro interpreter cannot run the int8 model: ")
+    except (RuntimeError, ValueError) as exc:
+        return _tflm_reason(graph, "".join(log), exc)
+    return None
 
 
 def _tensor_bytes(value: object) -> bytes | None:

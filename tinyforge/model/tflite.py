@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinyforge.errors import ModelError
 from tinyforge.ir.graph import Graph, ModelInfo, Op, Quantization, Tensor, freeze_options
+from tinyforge.model import normalize
+
+if TYPE_CHECKING:
+    from tinyforge.model.convert import ConversionNote
 
 
 def _schema() -> Any:
@@ -40,6 +44,7 @@ class LoadedModel:
     info: ModelInfo
     data: bytes
     path: str
+    conversion: ConversionNote | None = None  # set when build/test converted a float model to this
 
 
 def _snake(name: str) -> str:
@@ -97,7 +102,17 @@ def parse_tflite(data: bytes, path: str = "<bytes>") -> LoadedModel:
     schema = _schema()
     try:
         model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-        return _to_ir(schema, model, data, path)
+        densified: tuple[int, ...] = ()
+        file_size = len(data)
+        if normalize.needs_densify(model):
+            # sparse weights (pruning) are compiled dense; the densified flatbuffer is also what
+            # the reference interpreter runs (TFLM has no DENSIFY and misreads sparse weights)
+            densified = normalize.densify(model, path).densified
+            data = normalize.pack(model, len(data))
+        loaded = _to_ir(schema, model, data, path)
+        if densified:
+            loaded = replace(loaded, info=replace(loaded.info, densified=densified, size_bytes=file_size))
+        return loaded
     except ModelError:
         raise
     except (RecursionError, MemoryError) as exc:
@@ -113,17 +128,60 @@ def parse_tflite(data: bytes, path: str = "<bytes>") -> LoadedModel:
         ) from exc
 
 
+_VARIABLE_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
+
+
+def _subgraph_calls(op: Any) -> list[tuple[str, int]]:
+    """(option name, subgraph index) for every subgraph an op runs (IF, WHILE, CALL_ONCE, ...)."""
+    opts = op.builtinOptions
+    if opts is None:
+        return []
+    return [(_snake(k), int(v)) for k, v in vars(opts).items() if k.endswith("SubgraphIndex")]
+
+
+def _check_subgraph_calls(model: Any, op_names: dict[int, str], path: str) -> None:
+    """tinyforge compiles subgraph 0. Subgraphs it never runs (another signature, a leftover of
+    an export) are left out; a subgraph it does run (control flow, a CALL_ONCE initializer of
+    resource variables) is refused, naming the op and the subgraph."""
+    subgraphs = model.subgraphs
+    if len(subgraphs) < 2:
+        return
+    codes = model.operatorCodes or []
+
+    def kind(op: Any) -> str:
+        c = codes[op.opcodeIndex] if 0 <= op.opcodeIndex < len(codes) else None
+        return op_names.get(max(int(c.builtinCode), int(c.deprecatedBuiltinCode)), "?") if c else "?"
+
+    main = subgraphs[0]
+    for j, op in enumerate(main.operators or []):
+        for option, index in _subgraph_calls(op):
+            if not 0 < index < len(subgraphs):
+                continue
+            callee = subgraphs[index]
+            callee_kinds = sorted({kind(o) for o in callee.operators or []})
+            uses_variables = _VARIABLE_OPS & ({kind(o) for o in main.operators or []} | set(callee_kinds))
+            what = (
+                f"{path}: op {j} {kind(op)} of the main graph runs subgraph {index} "
+                f"('{_text(callee.name)}', {len(callee.operators or [])} ops: {', '.join(callee_kinds)}) "
+                f"as its {option}; tinyforge compiles one graph without control flow"
+            )
+            if uses_variables:
+                raise ModelError(
+                    what + ", and here the weights are resource variables that subgraph sets at run time "
+                    "(an export with a training wrapper still on, e.g. tfmot's prune_low_magnitude)",
+                    hint="strip the wrapper before converting (model = "
+                    "tfmot.sparsity.keras.strip_pruning(model)) so the weights become constants",
+                )
+            raise ModelError(what, hint="export the model without IF/WHILE (a fixed graph), then convert it")
+
+
 def _to_ir(schema: Any, model: Any, data: bytes, path: str) -> LoadedModel:
     op_names = _enum_names(schema.BuiltinOperator)
     type_names = {k: v.lower() for k, v in _enum_names(schema.TensorType).items()}
     subgraphs = model.subgraphs or []
     if not subgraphs:
         raise ModelError(f"{path}: the model has no subgraph")
-    if len(subgraphs) > 1:
-        raise ModelError(
-            f"{path}: the model has {len(subgraphs)} subgraphs; tinyforge compiles single-subgraph models",
-            hint="control flow (IF/WHILE/CALL_ONCE) is not supported; export the model without it",
-        )
+    _check_subgraph_calls(model, op_names, path)  # other subgraphs: unused ones are left out
     sg = subgraphs[0]
     buffers = model.buffers or []
     tensors: list[Tensor] = []

@@ -53,9 +53,12 @@ def _report(
     extra: dict[str, Any] | None = None,
 ) -> TestReport:
     s = compiled.stats
+    extra = dict(extra or {})
+    if compiled.source.conversion is not None:
+        extra["conversion"] = compiled.source.conversion.to_dict()
     return TestReport(
         board=board,
-        model=str(compiled.source.path),
+        model=extra["conversion"]["source"] if "conversion" in extra else str(compiled.source.path),
         inputs=cmp.inputs,
         mismatched_bytes=cmp.mismatched_bytes,
         bit_exact=cmp.bit_exact,
@@ -64,7 +67,7 @@ def _report(
         liveness_bound=s.liveness_bound,
         macs=s.macs,
         first_mismatch=asdict(first) if first else None,
-        extra=extra or {},
+        extra=extra,
     )
 
 
@@ -78,14 +81,17 @@ def test_host(
     workdir: str | Path | None = None,
     sanitize: bool = False,
     dump_ir: Callable[[str, str], None] | None = None,
+    calib: str | Path | None = None,
 ) -> TestReport:
-    """Compile for the host, run N inputs natively, compare every byte with the TFLM reference."""
+    """Compile for the host, run N inputs natively, compare every byte with the TFLM reference.
+    A model that is not int8 is converted first (calibrated on `calib`) into `workdir` or a
+    temporary folder; the report's `conversion` says so."""
     from tinyforge.codegen.inputs import make_inputs
     from tinyforge.compiler import compile_for
     from tinyforge.run.host import build_host, run_host
     from tinyforge.run.verify import compare, localise_mismatch
 
-    compiled = compile_for(model, board, dump=dump_ir)
+    compiled = compile_for(model, board, dump=dump_ir, calib=calib, workdir=workdir)
     data = make_inputs(compiled.inputs, inputs, seed, input_file)
     with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
         work = Path(workdir) if workdir else Path(tmp)
@@ -119,6 +125,7 @@ def test_emulator(
     timeout: float = 120.0,
     workdir: str | Path | None = None,
     emulator: str = "qemu",
+    calib: str | Path | None = None,
 ) -> TestReport:
     """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
@@ -157,14 +164,16 @@ def test_emulator(
             compiled = compile_for(read_tflite(built.model), b)
             records = list(built.records)
             elf, sizes = built.elf, dict(built.report.get("sizes", {}))
+            opt = str(built.report.get("opt", "speed"))
         else:
             if not b.is_emulated:
                 raise UsageError(
                     f"board {b.name} is not emulated: `tinyforge test` runs on the host or in QEMU",
                     hint="build it with `tinyforge build`, flash it, and watch it with `tinyforge monitor`",
                 )
-            compiled = compile_for(model, b)
+            compiled = compile_for(model, b, calib=calib)
             records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
+            opt = "speed"
             res = build_firmware(
                 compiled,
                 b,
@@ -177,9 +186,13 @@ def test_emulator(
         run = run_qemu(b, elf, timeout=timeout)
         cmp = compare(compiled, data, [r.outputs for r in run.results])
 
-        def layers(records: list[bytes]) -> dict[int, bytes]:
-            dbg = build_firmware(compiled, b, Path(tmp) / "layers", records, dump_layers=True, force=True)
-            return layer_outputs(run_qemu(b, dbg.elf, timeout=timeout).logs)
+        def layers(replay: list[bytes]) -> dict[int, bytes]:
+            # the same board, kernels and optimisation as the failing firmware, the same inputs
+            # up to the failing one, each layer's output printed after it ran
+            dbg = build_firmware(
+                compiled, b, Path(tmp) / "layers", replay, dump_layers=True, force=True, opt=opt
+            )
+            return layer_outputs(run_qemu(b, dbg.elf, timeout=timeout * 4).logs)
 
         first = localise_mismatch(compiled, data, cmp, layers)
     ticks = [r.ticks for r in run.results]
@@ -261,9 +274,30 @@ def _test_renode(
     )
 
 
-def write_junit(report: TestReport, path: str | Path) -> Path:
-    """A JUnit XML file with one test case (model on board), for CI dashboards."""
+def check_junit_target(path: str | Path) -> None:
+    """`--junit FILE` replaces a JUnit report tinyforge wrote (CI reruns), never another file."""
     import xml.etree.ElementTree as ET
+
+    p = Path(path)
+    if not p.exists():
+        return
+    try:
+        ours = p.is_file() and ET.parse(p).getroot().get("name") == "tinyforge"
+    except (ET.ParseError, OSError):
+        ours = False
+    if not ours:
+        raise UsageError(
+            f"--junit {p}: exists and is not a tinyforge JUnit report; not overwriting it",
+            hint="choose another path, or remove the file",
+        )
+
+
+def write_junit(report: TestReport, path: str | Path) -> Path:
+    """A JUnit XML file with one test case (model on board), for CI dashboards. An existing file
+    is replaced only if it is a tinyforge JUnit report."""
+    import xml.etree.ElementTree as ET
+
+    check_junit_target(path)
 
     d = report.to_dict()
     suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")

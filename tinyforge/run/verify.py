@@ -16,6 +16,9 @@ from tinyforge.model.reference import run_reference
 
 @dataclass(frozen=True)
 class LayerMismatch:
+    """The first layer whose output differs from TFLM's (position -1: no layer could be named;
+    `note` says why and where the difference must lie instead)."""
+
     position: int
     op_index: int
     kind: str
@@ -23,6 +26,16 @@ class LayerMismatch:
     params: str
     mismatched_bytes: int
     total_bytes: int
+    note: str = ""
+
+    def describe(self) -> str:
+        if self.position < 0:
+            return self.note
+        text = (
+            f"[{self.op_index}] {self.kind} {self.name} "
+            f"({self.mismatched_bytes}/{self.total_bytes} bytes differ; {self.params})"
+        )
+        return f"{text}; {self.note}" if self.note else text
 
 
 @dataclass(frozen=True)
@@ -109,13 +122,40 @@ def localise_mismatch(
     layer_outputs: Callable[[list[bytes]], dict[int, bytes]],
 ) -> LayerMismatch | None:
     """After a run that was not bit-exact, the first layer that differs from TFLM in the first
-    mismatching inference. `layer_outputs(records)` runs the records on a build that dumps every
-    layer's output (host `debug_layers`, firmware `dump_layers`) and returns the last one's: the
-    mismatching record alone, or for a stateful model every record up to it (its state)."""
+    mismatching inference k. `layer_outputs(records)` re-runs records 0..k, in order, on a build
+    that dumps every layer's output (host `debug_layers`, firmware `dump_layers`) and returns the
+    last dump of each layer (inference k's): replaying the earlier inferences too keeps whatever
+    they left in the arena (and a stateful model's state, which the reference replays as well).
+    Never None for a mismatch: when the re-run fails, or no layer differs, the result says so."""
+    from tinyforge.errors import TinyforgeError
+
     if comparison.bit_exact or not comparison.mismatched_inferences:
         return None
     k = comparison.mismatched_inferences[0]
-    records = inputs.records()
-    if compiled.graph.state_tensors():
-        return first_mismatching_layer(compiled, inputs.arrays[: k + 1], layer_outputs(records[: k + 1]))
-    return first_mismatching_layer(compiled, [inputs.arrays[k]], layer_outputs([records[k]]))
+    ref = comparison.reference[k]
+    got = comparison.outputs[k] if k < len(comparison.outputs) else ()
+    total = sum(len(r) for r in ref)
+    bad = sum(
+        len(r)
+        if j >= len(got) or len(got[j]) != len(r)
+        else int(np.count_nonzero(np.frombuffer(got[j], np.uint8) != np.frombuffer(r, np.uint8)))
+        for j, r in enumerate(ref)
+    )
+
+    def unnamed(note: str) -> LayerMismatch:
+        return LayerMismatch(-1, -1, "", "", "", bad, total, note=f"inference {k}: {note}")
+
+    try:
+        dumps = layer_outputs(inputs.records()[: k + 1])
+    except TinyforgeError as exc:
+        return unnamed(f"the re-run with per-layer dumps failed ({exc.message}), so no layer is named")
+    if not dumps:
+        return unnamed("the re-run with per-layer dumps printed no layer outputs")
+    sequence = inputs.arrays[: k + 1] if compiled.graph.state_tensors() else [inputs.arrays[k]]
+    found = first_mismatching_layer(compiled, sequence, dumps)
+    if found is not None:
+        return found
+    return unnamed(
+        "every layer's output equals TFLM's when re-run with per-layer dumps; the difference lies "
+        "after the last layer (copying the outputs out) or in a build difference the dump build hides"
+    )

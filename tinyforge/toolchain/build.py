@@ -9,8 +9,7 @@ build_firmware(compiled, board, directory, records) -> BuildResult
 from __future__ import annotations
 
 import json
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +63,7 @@ def build(
     platformio: bool = False,
     force: bool = False,
     profile_layers: bool = False,
+    calib: str | Path | None = None,
 ) -> BuildResult:
     """Compile a model to C and build firmware for a board into a directory.
 
@@ -84,11 +84,12 @@ def build(
     if isinstance(model, LoadedModel):
         loaded = model
     else:
-        # a float model is converted first; its int8 .tflite ends up in the build directory
-        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
-            loaded = load_int8_model(
-                model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite")
-            )
+        # a float model is converted first (in a temporary folder, calibrated on `calib`); its
+        # int8 .tflite ends up in the build directory as model.tflite
+        loaded = load_int8_model(model, calib=calib)
+        if loaded.conversion is not None:
+            note = replace(loaded.conversion, kept_at=str(directory.resolve() / "model.tflite"))
+            loaded = replace(loaded, conversion=note)
     compiled = compile_for(loaded, b)
     records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
     return build_firmware(
@@ -163,7 +164,9 @@ def build_firmware(
     )
     report: dict[str, Any] = {
         "board": b.name,
-        "model": str(compiled.source.path),
+        "model": str(
+            compiled.source.conversion.source if compiled.source.conversion else compiled.source.path
+        ),
         "model_sha256": project.manifest["model_sha256"],
         "directory": str(directory),
         "elf": str(image.elf),
@@ -188,6 +191,8 @@ def build_firmware(
         "layers": layer_rows(layer_table(compiled)),
         "files": sorted(set(project.files) | set(extra)),
     }
+    if compiled.source.conversion is not None:
+        report["conversion"] = compiled.source.conversion.to_dict()
     (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return BuildResult(
         directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
