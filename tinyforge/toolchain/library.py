@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,10 +250,9 @@ def export_library(
     if isinstance(model, LoadedModel):
         loaded = model
     else:
-        with tempfile.TemporaryDirectory(prefix="tinyforge-convert-") as tmp:
-            loaded = load_int8_model(
-                model, output=Path(tmp) / (Path(str(model).rstrip("/")).stem + "_int8.tflite")
-            )
+        loaded = load_int8_model(
+            model
+        )  # a conversion happens in a temporary folder, never beside the user's file
     compiled = compile_for(loaded, board)
     if not board.is_host:
         s = compiled.stats
