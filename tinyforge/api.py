@@ -336,10 +336,13 @@ def build(
     output: str | Path | None = None,
     *,
     opt: str = "speed",
-    app_offset: int = 0,
+    app_offset: int | None = None,
+    method: str | None = None,
     inputs: int = 4,
     seed: int = 0,
     input_file: str | Path | None = None,
+    serve: bool | None = None,
+    labels: str | Path | list[str] | None = None,
     renode: bool = False,
     platformio: bool = False,
     force: bool = False,
@@ -353,6 +356,12 @@ def build(
     baked into the image (random with `seed`, or from `input_file`) and prints the TF result
     protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`). A model
     that is not int8 is converted first (calibrated on `calib`); report.json's `conversion` says so.
+
+    The image is laid out for the board's default flash method (so `flash` takes it as it is),
+    or for `method`'s loader, or at `app_offset` (0: no loader); report.json's `layout` says
+    which. `serve` (default: when laid out for a flash method) keeps the firmware answering the
+    host link after its run, for `test(..., port=...)`; `inputs=0` builds no records in.
+    `labels`: a text file (one class per line) or a list, for readable result tables.
     """
     from tinyforge.toolchain import build as pipeline
 
@@ -362,9 +371,12 @@ def build(
         output,
         opt=opt,
         app_offset=app_offset,
+        method=method,
         inputs=inputs,
         seed=seed,
         input_file=input_file,
+        serve=serve,
+        labels=labels,
         renode=renode,
         platformio=platformio,
         force=force,
@@ -467,6 +479,119 @@ def test_emulator(
     )
 
 
+def test_target(
+    model: str | Path | LoadedModel,
+    board: BoardArg | None = None,
+    *,
+    port: str,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    flash: bool = True,
+    flash_port: str | None = None,
+    baud: int | None = None,
+    timeout: float = 30.0,
+    workdir: str | Path | None = None,
+    progress: Any = None,
+    calib: str | Path | None = None,
+) -> TestReport:
+    """Validate MODEL on the board at `port` (a device, `auto`, or any pyserial URL): flash a
+    firmware that serves the host link (unless `flash=False`), stream the inputs over the serial
+    console, compare every output byte with the TFLM reference. The report is the emulator
+    path's, plus `latency_ms` (p50/p95/max/mean from the board's timer); a dropped link raises a
+    RunError naming the input index (run/target.py). Without a board: a build directory's own
+    board, else the default board. `timeout`: seconds per input."""
+    from tinyforge.run import target, testing
+
+    if board is None:
+        board = testing.build_dir_board(model) or DEFAULT_BOARD
+    return target.test_target(
+        model,
+        _board(board),
+        port=port,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
+        flash=flash,
+        flash_port=flash_port,
+        baud=baud,
+        timeout=timeout,
+        workdir=workdir,
+        progress=progress,
+        calib=calib,
+    )
+
+
+def test(
+    model: str | Path | LoadedModel,
+    board: BoardArg | None = None,
+    *,
+    port: str | None = None,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    flash: bool = True,
+    flash_port: str | None = None,
+    baud: int | None = None,
+    timeout: float | None = None,
+    emulator: str = "qemu",
+    sanitize: bool = False,
+    dump_ir: Callable[[str, str], None] | None = None,
+    workdir: str | Path | None = None,
+    progress: Any = None,
+    calib: str | Path | None = None,
+) -> TestReport:
+    """`tinyforge test`: run MODEL (a model file or a build directory) and compare every output
+    byte with the TFLM reference; one entry point for every place it can run:
+    with `port`, on the board at that port (`test_target`); else on the host board
+    (`test_host`); else in the emulator (`test_emulator`). Without a board: a build directory's
+    own board; else the host for a model file (the default board with `port`)."""
+    from tinyforge.run import testing
+
+    if port is not None:
+        return test_target(
+            model,
+            board,
+            port=port,
+            inputs=inputs,
+            seed=seed,
+            input_file=input_file,
+            flash=flash,
+            flash_port=flash_port,
+            baud=baud,
+            timeout=30.0 if timeout is None else timeout,
+            workdir=workdir,
+            progress=progress,
+            calib=calib,
+        )
+    if board is None:
+        board = testing.build_dir_board(model) or "host"
+    profile = _board(board)
+    if profile.is_host:
+        return test_host(
+            model,
+            inputs=inputs,
+            seed=seed,
+            input_file=input_file,
+            workdir=workdir,
+            sanitize=sanitize,
+            dump_ir=dump_ir,
+            board=profile,
+            calib=calib,
+        )
+    return test_emulator(
+        model,
+        profile,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
+        timeout=120.0 if timeout is None else timeout,
+        workdir=workdir,
+        emulator=emulator,
+        calib=calib,
+    )
+
+
 def write_junit(report: TestReport, path: str | Path) -> Path:
     """A JUnit XML file with one test case (model on board), for CI dashboards."""
     from tinyforge.run import testing
@@ -530,9 +655,14 @@ def emulate(
     firmware: str | Path | None = None,
     bootloader: bool = False,
     serial: str = "tcp",
+    hold: bool = True,
 ) -> Any:
     """Start `board` in QEMU with its console UART on TCP or a pty; returns a running Emulator
-    (a context manager; `.port` is what `tinyforge flash --port` / stm32flash take)."""
+    (a context manager; `.port` is what `tinyforge flash --port` / stm32flash take).
+
+    On TCP nothing the board prints is lost: while no client is attached its output is kept for
+    the next one, and with `hold` (the default) the CPU runs only while a client is attached, so
+    a firmware starts when `monitor --wait` (or `flash`, `test --port`) connects."""
     from tinyforge.errors import UsageError
     from tinyforge.flash.emulated_bench import build_bootloader as _build
     from tinyforge.flash.emulated_bench import parse_serial, start_emulator
@@ -548,9 +678,13 @@ def emulate(
         raise UsageError(f"{fw}: no such firmware file", hint="pass the firmware.elf of a tinyforge build")
     if bootloader:
         kernel = _build(profile)
-        return start_emulator(profile, kernel, spec, extra_images=(fw,) if fw else ())
+        return start_emulator(profile, kernel, spec, extra_images=(fw,) if fw else (), hold=hold)
     assert fw is not None
-    return start_emulator(profile, fw, spec)
+    from tinyforge.flash.image import load_image
+
+    start = load_image(fw).start  # an image linked after a bootloader boots from where it starts
+    offset = start - profile.flash.origin if profile.flash.origin < start < profile.flash.end else 0
+    return start_emulator(profile, fw, spec, hold=hold, app_offset=offset)
 
 
 # ==== monitor =================================================================
@@ -577,6 +711,7 @@ def monitor(
     interactive: bool | None = None,
     eol: str = "crlf",
     stats_interval: float = 5.0,
+    labels: str | Path | list[str] | None = None,
     out: Any = None,
 ) -> MonitorReport:
     """Stream a serial port (device path, `auto`, or pyserial URL) to `out` (default stdout) until
@@ -584,7 +719,9 @@ def monitor(
 
     Returns a `tinyforge.monitor.core.MonitorReport` (`.exit_code`: 0 pass, 1 fail/timeout).
     `board` gives the timer rate for latencies (else `tick_hz`, else raw ticks) and the USB ids
-    for `port="auto"`; `elf` lets TF FAULT lines name the function and source line.
+    for `port="auto"`; `elf` lets TF FAULT lines name the function and source line, and when
+    its build carries labels (or with `labels`: a file, one class per line, or a list) results
+    are shown as a table: class label, score, latency.
     Example: api.monitor("socket://127.0.0.1:4000", expect=["TF DONE status=pass"], timeout=30)
     """
     import sys
@@ -608,6 +745,7 @@ def monitor(
     elf_path = Path(elf) if elf is not None else None
     if elf_path is not None and not elf_path.is_file():
         raise UsageError(f"--elf {elf_path}: no such file", hint="pass the firmware.elf the device runs")
+    table = result_table(elf_path, labels, tick_hz)
     out = out if out is not None else sys.stdout
     if interactive is None:
         interactive = not json and sys.stdin is not None and sys.stdin.isatty()
@@ -627,8 +765,46 @@ def monitor(
         eol=eol,
         stats_interval=stats_interval,
         color=not json and want_color(out),
+        table=table,
     )
     return run_monitor(opts, out, fault_decoder=decoder_for(elf_path))
+
+
+def result_table(
+    build: str | Path | None, labels: str | Path | list[str] | None = None, tick_hz: int | None = None
+) -> Any:
+    """The readable result table (monitor/table.py) for a build directory or firmware ELF whose
+    build carries labels, or for explicit `labels` (scores in real units when the build's output
+    quantization is known); None when there are no labels."""
+    from tinyforge.errors import TinyforgeError
+    from tinyforge.monitor.table import ResultTable
+    from tinyforge.toolchain.labels import read_labels
+    from tinyforge.toolchain.manifest import read_manifest
+
+    manifest: dict[str, Any] = {}
+    if build is not None:
+        path = Path(build)
+        try:
+            if path.is_dir():
+                from tinyforge.toolchain.build_dir import scan_build_dir
+
+                found = scan_build_dir(path).report.get("manifest")
+                manifest = found if isinstance(found, dict) else {}
+            elif path.suffix == ".elf":
+                manifest = read_manifest(path)
+        except TinyforgeError:
+            manifest = {}  # not a tinyforge build: no labels from it
+    if labels is not None:
+        manifest = {
+            **manifest,
+            "labels": read_labels(labels) if isinstance(labels, str | Path) else list(labels),
+        }
+    if tick_hz is None and isinstance(manifest.get("board"), str):
+        try:
+            tick_hz = _board(manifest["board"]).timer.hz  # latencies at the build's board's timer rate
+        except TinyforgeError:
+            tick_hz = None
+    return ResultTable.from_manifest(manifest, tick_hz)
 
 
 # ==== bench ===================================================================

@@ -88,6 +88,16 @@ const char *bsp_board_name(void)
     return BSP_BOARD_NAME;
 }
 
+void bsp_system_reset(void)
+{
+    bsp_console_flush();
+    tf_dsb_isb();
+    SCB_AIRCR = SCB_AIRCR_VECTKEY | (SCB_AIRCR & 0x700u) | SCB_AIRCR_SYSRESETREQ; /* PRIGROUP kept */
+    tf_dsb_isb();
+    for (;;) {
+    }
+}
+
 void bsp_write(const char *s, unsigned n)
 {
     unsigned i;

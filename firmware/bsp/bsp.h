@@ -8,6 +8,7 @@
  *   bsp_getc()      next received byte, or -1 if none (never blocks).
  *   bsp_ticks()     monotonic 64-bit tick count at bsp_tick_hz() (SysTick with overflow counting).
  *   bsp_exit(s)     end the program: semihosting exit with status s on emulators, else halt.
+ *   bsp_system_reset()  restart the chip (boot ROM / bootloader first, as after a reset).
  *
  * C99, no malloc, no libc stdio.
  */
@@ -36,6 +37,7 @@ void bsp_put_hex_bytes(const void *p, unsigned n);   /* 2 lowercase hex digits p
 uint32_t bsp_stack_used(void);                       /* high-water mark of the painted stack, bytes */
 uint32_t bsp_stack_size(void);
 const char *bsp_board_name(void);
+void bsp_system_reset(void) __attribute__((noreturn)); /* SYSRESETREQ: the chip restarts */
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import signal
 import socket
@@ -84,7 +85,9 @@ def read_until(stream: object, token: bytes, timeout: float) -> bytes:
 # ---- tinyforge emulate ----------------------------------------------------------------------
 
 
-def start_emulate(tracker: Tracker, port: int) -> tuple[subprocess.Popen[bytes], list[Proc]]:
+def start_emulate(tracker: Tracker, port: int) -> tuple[subprocess.Popen[bytes], list[Proc], str]:
+    """`tinyforge emulate` on `port`; (its process, its children, the UART socket path that only
+    its QEMU has on its command line: tinyforge serves the TCP port, QEMU a unix socket)."""
     p = tracker.start(
         cli("emulate", BOARD, "--bootloader", "--serial", f"tcp:{port}"), stderr=subprocess.PIPE
     )
@@ -93,30 +96,31 @@ def start_emulate(tracker: Tracker, port: int) -> tuple[subprocess.Popen[bytes],
     assert listening(port)
     kids = tracker.snapshot(p)
     qemu = [k for k in kids if "qemu-system-arm" in k.cmdline]
-    assert len(qemu) == 1 and f"tcp:127.0.0.1:{port}," in qemu[0].cmdline
-    return p, kids
+    uart = re.search(r"-serial unix:(\S+/uart\.sock),", qemu[0].cmdline) if len(qemu) == 1 else None
+    assert uart is not None, kids
+    return p, kids, uart.group(1)
 
 
 @pytest.mark.parametrize(("sig", "code"), SIGNALS, ids=IDS)
 def test_emulate_leaves_no_qemu_behind(tracker: Tracker, bootloader: Path, sig: int, code: int) -> None:
     port = free_port()
-    p, kids = start_emulate(tracker, port)
+    p, kids, uart = start_emulate(tracker, port)
     assert sync(port)
     p.send_signal(sig)
     assert p.wait(GONE_WITHIN) == code
-    assert_nothing_left(tracker, kids, f"tcp:127.0.0.1:{port},")
+    assert_nothing_left(tracker, kids, uart)
     assert port_free(port)
     if sig != signal.SIGKILL:
         assert p.stderr is not None
         assert p.stderr.read().decode().strip() == f"terminated by {signal.Signals(sig).name}"
 
     # the same command on the same port works, and Ctrl-C still ends it with status 0
-    again, kids = start_emulate(tracker, port)
+    again, kids, uart = start_emulate(tracker, port)
     assert sync(port)
     again.send_signal(signal.SIGINT)
     assert again.wait(GONE_WITHIN) == 0
     assert again.stderr is not None and again.stderr.read().decode().strip() == "stopped"
-    assert_nothing_left(tracker, kids, f"tcp:127.0.0.1:{port},")
+    assert_nothing_left(tracker, kids, uart)
     assert port_free(port)
 
 
@@ -182,8 +186,13 @@ def test_flash_follow_lets_go_of_the_bench(
                 chunk = s.recv(4096)
                 assert chunk, "the bench closed the new connection"
                 got += chunk
-        assert got.startswith(b"TF ") or b"\nTF " in got
-        bench.wait(30)  # the application ends; so does QEMU (semihosting exit)
+            assert got.startswith(b"TF ") or b"\nTF " in got
+            # the board runs while a client is attached (emulate holds it otherwise): the
+            # application ends, QEMU with it (semihosting exit), and the bench closes the client
+            s.settimeout(60)
+            while s.recv(4096):
+                pass
+        bench.wait(30)
     assert port_free(port)
 
     # the same command on the same port (a new bench there) works

@@ -59,10 +59,18 @@ def test_sizes_and_regions_come_from_the_elf(built: api.BuildResult) -> None:
     assert sizes.stack == 8192 and sizes.text > 1000 and sizes.inputs == 3 * 64
     assert sizes.arena >= built.compiled.stats.arena_bytes
     flash, ram = built.regions[0], built.regions[1]
-    assert (flash["name"], flash["origin"], flash["size"]) == ("FLASH", 0, 4 * 1024 * 1024)
+    # laid out for the board's default flash method: after the bench bootloader's 64 KiB
+    assert built.report["layout"] == {
+        "method": "stm32-uart",
+        "loader": "tinyforge",
+        "app_offset": 0x10000,
+        "address": "0x00010000",
+        "chosen_by": "board default",
+    }
+    assert (flash["name"], flash["origin"], flash["size"]) == ("FLASH", 0x10000, 4 * 1024 * 1024 - 0x10000)
     assert flash["used"] == sizes.flash_bytes and ram["used"] == sizes.ram_bytes
-    # the vector table is first in flash; the stack ends at the top of the .stack section
-    assert symbol_address(built.elf, "bsp_vectors") == 0
+    # the vector table is first in the application's flash; the stack ends at the top of .stack
+    assert symbol_address(built.elf, "bsp_vectors") == 0x10000
     top, bottom = symbol_address(built.elf, "__tf_stack_top"), symbol_address(built.elf, "__tf_stack_bottom")
     assert top is not None and bottom is not None and top - bottom == 8192 and top % 8 == 0
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tinyforge.boards import DEFAULT_BOARD
 from tinyforge.cli.common import echo_json, table
 
 
-def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     if value is None:
-        return 0
+        return None
     try:
         n = int(value, 0)
     except ValueError:
@@ -32,14 +34,35 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "--opt", type=click.Choice(["speed", "size"]), default="speed", show_default=True, help="-O2 or -Os."
 )
 @click.option(
-    "--app-offset", callback=_int_auto, help="Link the firmware this far into flash (after a bootloader)."
+    "--app-offset",
+    callback=_int_auto,
+    help="Link the firmware this far into flash (default: where the flash method's loader starts "
+    "applications; 0: no loader).",
 )
 @click.option(
-    "--inputs", "count", default=4, show_default=True, help="Random test inputs baked into the firmware."
+    "--method", help="Lay the image out for this flash method's loader (default: the board's first)."
+)
+@click.option(
+    "--inputs",
+    "count",
+    default=4,
+    show_default=True,
+    help="Random test inputs baked into the firmware (0: none, for a firmware that only serves `test --port`).",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
 @click.option(
     "--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Test inputs as .npy."
+)
+@click.option(
+    "--serve/--no-serve",
+    default=None,
+    help="After its run, answer `tinyforge test --port` over the console (default: when laid out for a "
+    "flash method).",
+)
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    help="Class names, one per line, for the result tables of `flash --follow` and `monitor`.",
 )
 @click.option("--renode", is_flag=True, help="Also write Renode .resc/.robot files.")
 @click.option("--platformio", is_flag=True, help="Also write a platformio.ini.")
@@ -58,10 +81,13 @@ def build(
     board: str,
     output: str | None,
     opt: str,
-    app_offset: int,
+    app_offset: int | None,
+    method: str | None,
     count: int,
     seed: int,
     input_file: str | None,
+    serve: bool | None,
+    labels: str | None,
     renode: bool,
     platformio: bool,
     force: bool,
@@ -83,9 +109,12 @@ def build(
         output,
         opt=opt,
         app_offset=app_offset,
+        method=method,
         inputs=count,
         seed=seed,
         input_file=input_file,
+        serve=serve,
+        labels=labels,
         renode=renode,
         platformio=platformio,
         force=force,
@@ -103,6 +132,7 @@ def build(
     st = rep["model_stats"]
     click.echo(f"board: {rep['board']}  model: {rep['model']} (sha256 {rep['model_sha256'][:16]})")
     click.echo(f"directory: {rep['directory']}")
+    click.echo(f"layout: {layout_text(rep)}")
     for r in rep["regions"]:
         if r["used"] or r["name"] in ("FLASH", "RAM"):
             click.echo(bar(RegionUsage(r["name"], r["origin"], r["size"], r["used"])))
@@ -133,3 +163,19 @@ def build(
             table(rows, ["#", "op", "name", "out", "weights", "out bytes", "arena @", "MACs"], "rlllrrrr")
         )
     click.echo(f"firmware: {res.elf} (.bin, .hex); rebuild with `make -C {rep['directory']}`")
+    if rep.get("serve"):
+        click.echo("after its run it serves `tinyforge test DIR --port PORT` (validation on the target)")
+
+
+def layout_text(rep: dict[str, Any]) -> str:
+    """`stm32-uart (tinyforge's bench bootloader), application at 0x00010000 (board default)`."""
+    from tinyforge.toolchain.layout import LOADER_NAMES
+
+    lay = rep.get("layout") or {}
+    where = f"application at {lay.get('address', '?')} ({lay.get('chosen_by', '?')})"
+    if not lay.get("method"):
+        return f"no loader, {where}"
+    loader = lay.get("loader")
+    return (
+        f"for {lay['method']}" + (f" ({LOADER_NAMES.get(loader, loader)})" if loader else "") + f", {where}"
+    )

@@ -18,7 +18,14 @@ from tinyforge.boards import DEFAULT_BOARD
     help="Run tinyforge's serial bootloader (AN3155) so you can flash the board.",
 )
 @click.option("--serial", default="tcp:4000", show_default=True, help="tcp:PORT, tcp:HOST:PORT, or pty.")
-def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> None:
+@click.option(
+    "--hold/--no-hold",
+    default=True,
+    show_default=True,
+    help="TCP: the CPU runs only while a client is attached (from its first instruction: nothing printed "
+    "is missed); --no-hold runs it at once (what it prints meanwhile is kept for the first client).",
+)
+def emulate(board: str, firmware: str | None, bootloader: bool, serial: str, hold: bool) -> None:
     """Start BOARD in QEMU and keep it running until Ctrl-C (or until the firmware exits).
 
     \b
@@ -27,14 +34,16 @@ def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> 
     """
     from tinyforge import api
 
-    emu = api.emulate(board, firmware=firmware, bootloader=bootloader, serial=serial)
+    emu = api.emulate(board, firmware=firmware, bootloader=bootloader, serial=serial, hold=hold)
     what = "the tinyforge serial bootloader" if bootloader else firmware
     click.echo(
         f"{board}: running {what} in QEMU (pid {emu.process.pid}); console UART on {emu.port}", err=True
     )
+    if emu.hold:
+        click.echo("  the CPU runs while a client is attached (--no-hold: at once)", err=True)
     if emu.serial.kind == "tcp":
         click.echo(f"  flash:   tinyforge flash BUILD_DIR --board {board} --port {emu.port}", err=True)
-        click.echo(f"  monitor: tinyforge monitor --port {emu.port}", err=True)
+        click.echo(f"  monitor: tinyforge monitor --port {emu.port} --wait", err=True)
     else:
         click.echo(f"  flash:   tinyforge flash BUILD_DIR --board {board} --port {emu.port}", err=True)
         click.echo(
@@ -45,10 +54,13 @@ def emulate(board: str, firmware: str | None, bootloader: bool, serial: str) -> 
     try:
         code = emu.wait()
         click.echo(f"the board stopped: QEMU exited with status {code}", err=True)
-        if emu.relay is not None:
-            # keep the pty, and what the board sent last, for whoever reads it
-            click.echo(f"{emu.port} stays open until Ctrl-C", err=True)
-            emu.relay.thread.join()
+        if emu.relay is not None and (emu.serial.kind == "pty" or emu.relay.pending()):
+            # keep the port, and what the board sent last, for whoever reads it
+            until = (
+                "Ctrl-C" if emu.serial.kind == "pty" else "a client has read what it sent last (or Ctrl-C)"
+            )
+            click.echo(f"{emu.port} stays open until {until}", err=True)
+            emu.relay.wait_delivered()
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:

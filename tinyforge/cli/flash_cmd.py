@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tinyforge.cli.common import echo_json
@@ -79,6 +81,10 @@ def flash(
     from tinyforge import api
     from tinyforge.flash.progress import make_progress
 
+    progress = make_progress(quiet=as_json)
+    table = api.result_table(target) if follow and not as_json else None
+    if table is not None:  # the build carries labels: results as a table a person reads
+        progress = TableProgress(progress, table)
     result = api.flash(
         target,
         board=board,
@@ -91,7 +97,7 @@ def flash(
         start=start,
         follow=follow,
         follow_timeout=follow_timeout,
-        progress=make_progress(quiet=as_json),
+        progress=progress,
     )
     if as_json:
         echo_json(result.to_dict())
@@ -104,3 +110,30 @@ def flash(
         + ("; application started" if result.started else ""),
         err=True,
     )
+
+
+class TableProgress:
+    """A flash progress whose --follow output shows TF RESULT lines as result-table rows."""
+
+    def __init__(self, inner: Any, table: Any) -> None:
+        from tinyforge.monitor.table import TableLines
+
+        self.inner = inner
+        self.lines = TableLines(table)
+
+    def phase(self, name: str, total: int) -> None:
+        self.inner.phase(name, total)
+
+    def advance(self, nbytes: int) -> None:
+        self.inner.advance(nbytes)
+
+    def done(self) -> None:
+        self.inner.done()
+
+    def note(self, text: str) -> None:
+        self.inner.note(text)
+
+    def output(self, line: str) -> None:
+        for shown in self.lines.render(line):
+            for part in shown.split("\n"):
+                self.inner.output(part)

@@ -44,6 +44,12 @@ from tinyforge.cli.common import table
     help="The firmware ELF: TF FAULT lines name function and source line.",
 )
 @click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    help="Class names, one per line: results as a table (label, score, latency); --elf of a build "
+    "made with --labels does it too.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -82,6 +88,7 @@ def monitor(
     fail: tuple[str, ...],
     timeout: float | None,
     elf: str | None,
+    labels: str | None,
     as_json: bool,
     reconnect: bool,
     wait: bool,
@@ -117,6 +124,7 @@ def monitor(
         wait=wait,
         eol=eol,
         stats_interval=stats_interval,
+        labels=labels,
     )
     if as_json:
         click.echo(jsonlib.dumps(report.to_dict(), separators=(",", ":"), default=str))

@@ -9,7 +9,11 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 
 @click.command("test")
 @click.argument("model", type=click.Path(path_type=str))
-@click.option("--board", default="host", show_default=True, help="Board profile (see `tinyforge boards`).")
+@click.option(
+    "--board",
+    help="Board profile (see `tinyforge boards`) [default: a build directory's board; host for a model; "
+    "with --port the default board].",
+)
 @click.option("--inputs", "count", default=20, show_default=True, help="Number of random inputs.")
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
 @click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Inputs as .npy.")
@@ -18,9 +22,8 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
 @click.option(
     "--timeout",
-    default=120.0,
-    show_default=True,
-    help="Emulated boards: seconds before a run counts as hung.",
+    type=float,
+    help="Seconds before a run counts as hung [emulator: 120 for the run; --port: 30 per input].",
 )
 @click.option(
     "--emulator",
@@ -35,6 +38,22 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
     help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
 )
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
+@click.option(
+    "--port",
+    help="Validate on the board at this serial port (device, `auto`, or a pyserial URL such as "
+    "socket://127.0.0.1:4000): flash, stream the inputs over the console, compare.",
+)
+@click.option(
+    "--flash/--no-flash",
+    "do_flash",
+    default=True,
+    show_default=True,
+    help="With --port: flash a firmware that serves the validation link first.",
+)
+@click.option("--flash-port", help="With --port: the bootloader's port, when it is not the console.")
+@click.option(
+    "--baud", type=click.IntRange(min=1), help="With --port: the console's baud rate (default: the board's)."
+)
 def test(
     model: str,
     board: str,
@@ -44,49 +63,48 @@ def test(
     sanitize: bool,
     dump_ir: bool,
     as_json: bool,
-    timeout: float,
+    timeout: float | None,
     emulator: str,
     junit_file: str | None,
     calib: str | None,
+    port: str | None,
+    do_flash: bool,
+    flash_port: str | None,
+    baud: int | None,
 ) -> None:
-    """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
+    """Run MODEL (a model file or a `tinyforge build` directory) on BOARD and compare every output
+    byte with the tflite_micro reference: on the host, in QEMU, or with --port on the board itself.
 
-    Example: tinyforge test kws.tflite --board host --inputs 20
+    \b
+    Examples:
+      tinyforge test kws.tflite --board host --inputs 20
+      tinyforge test kws.tflite --board mps2-an386 --inputs 20 --json       # QEMU
+      tinyforge test out/kws --port socket://127.0.0.1:4000 --inputs 20     # on the target
     """
-    from pathlib import Path
-
     from tinyforge import api
+    from tinyforge.flash.progress import make_progress
 
-    dump = dump_ir_to_stderr if dump_ir else None
     if junit_file:
         from tinyforge.run.testing import check_junit_target
 
         check_junit_target(junit_file)  # before the run, not after it
-    is_dir = Path(model).is_dir()
-    # a `tinyforge build` directory runs on its own board unless --board says otherwise
-    profile = None if is_dir and board == "host" else api.board(board)
-    if profile is not None and profile.is_host and not is_dir:
-        report = api.test_host(
-            model,
-            inputs=count,
-            seed=seed,
-            input_file=input_file,
-            sanitize=sanitize,
-            dump_ir=dump,
-            board=profile,
-            calib=calib,
-        )
-    else:  # an emulated board, or a build directory
-        report = api.test_emulator(
-            model,
-            profile,
-            inputs=count,
-            seed=seed,
-            input_file=input_file,
-            timeout=timeout,
-            emulator=emulator,
-            calib=calib,
-        )
+    report = api.test(
+        model,
+        board,
+        port=port,
+        inputs=count,
+        seed=seed,
+        input_file=input_file,
+        flash=do_flash,
+        flash_port=flash_port,
+        baud=baud,
+        timeout=timeout,
+        emulator=emulator,
+        sanitize=sanitize,
+        dump_ir=dump_ir_to_stderr if dump_ir else None,
+        calib=calib,
+        progress=make_progress(quiet=as_json) if port is not None else None,
+    )
     conversion = report.extra.get("conversion")
     if conversion:
         from tinyforge.model.convert import ConversionNote
@@ -108,6 +126,13 @@ def test(
         ipi = report.extra.get("instructions_per_inference")
         if ipi is not None:
             click.echo(f"instructions_per_inference: {ipi:,} (QEMU -icount)")
+        lat = report.extra.get("latency_ms")
+        if lat:
+            click.echo(
+                f"latency: p50 {lat['p50']:.3f} ms  p95 {lat['p95']:.3f} ms  max {lat['max']:.3f} ms "
+                f"(board timer at {report.extra['timer_hz']:,} Hz, on {report.extra['port']})"
+            )
+        if report.extra.get("flash_bytes"):
             click.echo(f"flash: {report.extra['flash_bytes']:,} B  ram: {report.extra['ram_bytes']:,} B")
         if report.first_mismatch:
             from tinyforge.run.verify import LayerMismatch

@@ -5,6 +5,7 @@ a pty, so `tinyforge flash` and stock `stm32flash` talk to it like to a board on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -12,18 +13,19 @@ import shutil
 import socket
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tinyforge import proc, resources
 from tinyforge.errors import BoardError, BuildError, RunError, UsageError
+from tinyforge.flash.qmp import Qmp
 from tinyforge.resources import firmware_dir
 from tinyforge.toolchain.qemu_cmd import qemu_argv
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
+    from tinyforge.flash.serial_relay import SerialRelay
 
 BOOTLOADER_SOURCES = ("main.c", "an3155.c")
 BOOTLOADER_HEADERS = ("an3155.h", "bl_layout.h")
@@ -154,14 +156,8 @@ def parse_serial(text: str) -> SerialSpec:
     )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 class PtyRelay:
-    """A pty whose other end is relayed to the board's UART socket.
+    """A pty whose other end is relayed to the board's UART socket (a connected socket to QEMU).
 
     QEMU's own `-serial pty` ties the pty to the QEMU process: when the firmware exits (and QEMU
     with it) the kernel hangs the pty up and drops what the reader has not read yet, and writes
@@ -169,14 +165,13 @@ class PtyRelay:
     held open) for the whole session, so a client sees everything the board sent, even after the
     board is gone. Bytes are moved as they come, in both directions."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, sock: socket.socket) -> None:
         import tty
 
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)
         self.path = os.ttyname(self._slave)
-        self.sock = socket.create_connection((host, port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
         self._stop_r, self._stop_w = os.pipe()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -207,6 +202,14 @@ class PtyRelay:
                     except OSError:
                         sock_open = False
 
+    def pending(self) -> int:
+        return 0  # the pty itself keeps what the board sent
+
+    def wait_delivered(self, timeout: float | None = None) -> bool:
+        """The pty stays for whoever reads it: until Ctrl-C (or `timeout`)."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
     def close(self) -> None:
         os.write(self._stop_w, b"x")
         self.thread.join(5)
@@ -220,7 +223,9 @@ class PtyRelay:
 
 @dataclass
 class Emulator:
-    """A running QEMU with the board's console UART on `port` (a pyserial URL or a pty path)."""
+    """A running QEMU with the board's console UART on `port` (a pyserial URL or a pty path).
+    `relay` serves the UART (SerialRelay on TCP, PtyRelay on a pty); `hold`: the CPU runs only
+    while a TCP client is attached."""
 
     board: str
     process: proc.Process
@@ -228,8 +233,10 @@ class Emulator:
     serial: SerialSpec
     argv: tuple[str, ...]
     _log: list[bytes] = field(default_factory=list)
-    relay: PtyRelay | None = None
+    relay: PtyRelay | SerialRelay | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    qmp: Qmp | None = None
+    hold: bool = False
 
     def log(self) -> str:
         return b"".join(self._log).decode("utf-8", "replace")
@@ -243,6 +250,9 @@ class Emulator:
 
     def stop(self, timeout: float = 5.0) -> int | None:
         proc.stop(self.process, timeout)
+        if self.qmp is not None:
+            self.qmp.close()
+            self.qmp = None
         if self.relay is not None:
             self.relay.close()
             self.relay = None
@@ -258,6 +268,10 @@ class Emulator:
         self.stop()
 
 
+def _nothing() -> None:
+    pass
+
+
 def _drain(stream: object, sink: list[bytes]) -> None:
     for chunk in iter(lambda: stream.read1(4096), b""):  # type: ignore[attr-defined]
         sink.append(chunk)
@@ -270,65 +284,104 @@ def start_emulator(
     *,
     extra_images: tuple[Path, ...] = (),
     ready_timeout: float = 10.0,
+    hold: bool = False,
+    app_offset: int = 0,
 ) -> Emulator:
     """Start QEMU for `board` running `kernel`, console UART on TCP or a pty; returns once the
-    port can be opened."""
+    port can be opened. `hold` (TCP only): the CPU runs only while a client is attached, from
+    the first instruction, so nothing the board prints is missed (serial_relay.py). `app_offset`:
+    `kernel` is linked that far into the flash (after a bootloader) and boots from there."""
+    from tinyforge.flash.qmp import wait_for_unix_socket
+    from tinyforge.flash.serial_relay import SerialRelay, listen
+
     spec = parse_serial(serial) if isinstance(serial, str) else serial
     if not board.is_emulated:
         raise BoardError(
             f"board {board.name} has no QEMU machine", hint="pick an emulated board (`tinyforge boards`)"
         )
-    # QEMU always serves the UART on TCP; `pty` is a relay to it (see PtyRelay)
-    host = spec.host if spec.kind == "tcp" else "127.0.0.1"
-    port_no = (spec.port if spec.kind == "tcp" else 0) or _free_port(host)
-    qserial = f"tcp:{host}:{port_no},server=on,wait=off,nodelay=on"
+    listener = None
+    if spec.kind == "tcp":
+        try:
+            listener = listen(spec.host, spec.port)
+        except OSError as exc:
+            raise RunError(
+                f"cannot listen on {spec.host}:{spec.port} ({exc.strerror or exc})",
+                hint="is the port already in use? try another --serial tcp:PORT (tcp:0 picks a free one)",
+            ) from exc
+    # QEMU serves the UART and its machine protocol on unix sockets only tinyforge connects to; the
+    # board starts held (-S) and runs once the console is relayed
+    tmp = tempfile.TemporaryDirectory(prefix="tinyforge-emulate-")
+    uart_path, qmp_path = str(Path(tmp.name) / "uart.sock"), str(Path(tmp.name) / "qmp.sock")
     blobs: list[tuple[Path, int]] = []
-    tmp = None
-    if extra_images:
-        # preloaded as the flash bytes only (an ELF's RAM sections would collide with the kernel's)
-        from tinyforge.flash.image import load_image
-
-        tmp = tempfile.TemporaryDirectory(prefix="tinyforge-emulate-")
-        for i, path in enumerate(extra_images):
-            img = load_image(path)
-            blob = Path(tmp.name) / f"image{i}.bin"
-            blob.write_bytes(img.flat())
-            blobs.append((blob, img.start))
-    argv = qemu_argv(board, kernel, serial=qserial, icount=False, no_reboot=False, blobs=blobs)
-    p = proc.start_tool(argv, stdout=proc.PIPE, stderr=proc.STDOUT)
-    log: list[bytes] = []
-    deadline = time.monotonic() + ready_timeout
-    relay: PtyRelay | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
+    p: proc.Process | None = None
+    qmp: Qmp | None = None
+    uart: socket.socket | None = None
     try:
-        while True:
+        if extra_images:
+            # preloaded as the flash bytes only (an ELF's RAM sections would collide with the kernel's)
+            from tinyforge.flash.image import load_image
+
+            for i, path in enumerate(extra_images):
+                img = load_image(path)
+                blob = Path(tmp.name) / f"image{i}.bin"
+                blob.write_bytes(img.flat())
+                blobs.append((blob, img.start))
+        argv = qemu_argv(
+            board,
+            kernel,
+            serial=f"unix:{uart_path},server=on,wait=off",
+            icount=False,
+            no_reboot=False,
+            blobs=blobs,
+            extra=["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+            app_offset=app_offset,
+        )
+        p = proc.start_tool(argv, stdout=proc.PIPE, stderr=proc.STDOUT)
+        started = p
+
+        def alive() -> bool:
+            return started.poll() is None
+
+        try:
+            qmp = Qmp(wait_for_unix_socket(qmp_path, alive, ready_timeout))
+            uart = wait_for_unix_socket(uart_path, alive, ready_timeout)
+        except (OSError, TimeoutError) as exc:
             if p.poll() is not None:
                 out = p.stdout.read().decode("utf-8", "replace").strip() if p.stdout else ""
                 raise RunError(
                     f"QEMU exited at once (code {p.returncode}): {out.splitlines()[0] if out else 'no output'}",
-                    hint=f"is tcp port {port_no} already in use? try another --serial tcp:PORT",
-                )
-            if spec.kind == "pty":
-                try:
-                    relay = PtyRelay(host, port_no)
-                    break
-                except OSError:
-                    pass
-            else:
-                try:
-                    with socket.create_connection((host, port_no), timeout=0.5):
-                        break
-                except OSError:
-                    pass
-            if time.monotonic() > deadline:
-                raise RunError(f"QEMU did not listen on {host}:{port_no} within {ready_timeout:g} s")
-            time.sleep(0.05)
+                    hint="check the firmware was built for this board (`tinyforge inspect firmware.elf`)",
+                ) from exc
+            raise RunError(f"QEMU did not come up within {ready_timeout:g} s ({exc})") from exc
+        relay: PtyRelay | SerialRelay
+        q = qmp
+        if spec.kind == "pty":
+            relay = PtyRelay(uart)
+            hold = False
+        else:
+            assert listener is not None
+            relay = SerialRelay(
+                listener,
+                uart,
+                on_attach=functools.partial(q.try_command, "cont") if hold else _nothing,
+                on_detach=functools.partial(q.try_command, "stop") if hold else _nothing,
+            )
+        if not hold:
+            qmp.command("cont")
     except BaseException:
-        proc.stop(p, grace=0)
-        if tmp is not None:
-            tmp.cleanup()
+        if p is not None:
+            proc.stop(p, grace=0)
+        for closeable in (qmp, uart, listener):
+            if closeable is not None:
+                closeable.close()
+        tmp.cleanup()
         raise
+    log: list[bytes] = []
     if p.stdout is not None:
         threading.Thread(target=_drain, args=(p.stdout, log), daemon=True).start()
-    url = relay.path if relay is not None else f"socket://{host}:{port_no}"
-    return Emulator(board.name, p, url, spec, tuple(argv), log, relay, tmp)
+    if isinstance(relay, PtyRelay):
+        url = relay.path
+    else:
+        host, port_no = relay.listener.getsockname()[:2]
+        url = f"socket://{host}:{port_no}"
+    return Emulator(board.name, p, url, spec, tuple(argv), log, relay, tmp, qmp, hold)

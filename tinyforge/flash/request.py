@@ -126,7 +126,8 @@ def flash_target(
         raise ImageError(
             f"{path} was built with --app-offset 0x{built_offset:x}, but the {chosen.kind} bootloader of "
             f"{profile.name} starts applications at offset 0x{app_offset:x}",
-            hint=f"rebuild it with `tinyforge build ... --board {profile.name} --app-offset 0x{app_offset:x}`",
+            hint=f"rebuild it without --app-offset (`tinyforge build` lays the image out for the board's flash "
+            f"method), or with --app-offset 0x{app_offset:x}",
         )
     image = load_image(image_path, address=address)
     if image.kind == "bin" and address is None:

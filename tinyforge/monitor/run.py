@@ -17,6 +17,7 @@ from tinyforge.monitor.core import FaultDecoder, MonitorCore, MonitorReport
 from tinyforge.monitor.expect import Expectations
 from tinyforge.monitor.keys import RawKeyboard
 from tinyforge.monitor.session import PortEvent, PortSession, Received
+from tinyforge.monitor.table import ResultTable
 from tinyforge.monitor.views import JsonView, LogFile, TextView, View
 
 POLL = 0.02  # seconds between keyboard / deadline checks when the port is quiet
@@ -39,6 +40,7 @@ class MonitorOptions:
     eol: str = "crlf"
     stats_interval: float = 5.0
     color: bool = False
+    table: ResultTable | None = None  # the build's labels: results as table rows
 
 
 def run_monitor(
@@ -55,9 +57,9 @@ def run_monitor(
     session.open(wait=wait)
 
     views: list[View] = [
-        JsonView(out, opts.tick_hz)
+        JsonView(out, opts.tick_hz, opts.table)
         if opts.json
-        else TextView(out, timestamps=opts.timestamps, color=opts.color)
+        else TextView(out, timestamps=opts.timestamps, color=opts.color, table=opts.table)
     ]
     try:
         log = LogFile(opts.log, timestamps=opts.timestamps) if opts.log is not None else None

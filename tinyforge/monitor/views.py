@@ -15,7 +15,10 @@ from typing import Any, Protocol, TextIO
 
 from tinyforge.monitor.stats import LatencySummary, format_ticks
 from tinyforge.monitor.stream import Piece
+from tinyforge.monitor.table import ResultTable, TableLines, fields
 from tinyforge.serial import protocol
+
+RESULT_PREFIX = protocol.PREFIX + "RESULT "
 
 EVENT_PREFIX = "--- "
 
@@ -57,18 +60,39 @@ def fault_text(fault: dict[str, Any]) -> str:
 class TextView:
     """Device text as it arrives (pieces), with events on lines of their own starting `--- `.
 
-    Used for the terminal (`color` when it is a TTY) and for the log file (no color)."""
+    Used for the terminal (`color` when it is a TTY) and for the log file (no color). With a
+    `table` (the build's labels), `TF RESULT` lines are shown as rows of a result table
+    (monitor/table.py) instead of hex: their pieces are held until the line is complete."""
 
-    def __init__(self, out: TextIO, *, timestamps: bool = False, color: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, *, timestamps: bool = False, color: bool = False, table: ResultTable | None = None
+    ) -> None:
         self.out = out
         self.timestamps = timestamps
         self.color = color
         self._mid_line = False
+        self._table = TableLines(table) if table is not None else None
+        self._held: list[Piece] = []  # pieces of a line that may be a TF RESULT
 
     def _paint(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
 
     def piece(self, piece: Piece) -> None:
+        if self._table is not None:
+            if piece.start or self._held:
+                text = "".join(p.text for p in self._held) + piece.text
+                if RESULT_PREFIX.startswith(text) or text.startswith(RESULT_PREFIX):
+                    self._held.append(piece)
+                    return  # shown by line(), as a row or as it came
+                self._release()
+        self._show(piece)
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for p in held:
+            self._show(p)
+
+    def _show(self, piece: Piece) -> None:
         parts = []
         if piece.start and self.timestamps:
             parts.append(self._paint(timestamp(piece.time), _DIM))
@@ -79,6 +103,18 @@ class TextView:
         self._mid_line = not piece.end
 
     def line(self, t: float, text: str, record: protocol.Record, fault: dict[str, Any] | None) -> None:
+        if self._table is not None:
+            if self._held:
+                rows = self._table.render(text, record)
+                if rows == [text]:
+                    self._release()
+                else:
+                    self._held = []
+                    stamp = self._paint(timestamp(t), _DIM) if self.timestamps else ""
+                    self.out.write("".join(f"{stamp}{r}\n" for row in rows for r in row.split("\n")))
+                    self._mid_line = False
+            elif isinstance(record, protocol.Begin):
+                self._table.render(text, record)  # a new run: the header again
         if fault is not None:
             self._note(t, fault_text(fault), _RED)
         elif isinstance(record, protocol.Done):
@@ -89,9 +125,12 @@ class TextView:
             )
 
     def event(self, t: float, kind: str, message: str) -> None:
+        self._release()  # a line cut by the event is shown as it came
         self._note(t, message, _YELLOW)
 
     def stats(self, t: float, counts: dict[str, int], latency: LatencySummary | None) -> None:
+        if self._held:
+            return  # not in the middle of a held line; the next interval shows them
         self._note(t, stats_text(counts, latency), _DIM)
 
     def _note(self, t: float, message: str, code: str) -> None:
@@ -104,13 +143,19 @@ class TextView:
         self.out.flush()
 
 
-def record_dict(t: float, text: str, record: protocol.Record, tick_hz: int | None) -> dict[str, Any]:
-    """One JSON object per device line: the protocol record's fields, or the plain text."""
+def record_dict(
+    t: float, text: str, record: protocol.Record, tick_hz: int | None, table: ResultTable | None = None
+) -> dict[str, Any]:
+    """One JSON object per device line: the protocol record's fields (a result with the build's
+    labels also gets `label`, `value` and `score`), or the plain text."""
     base: dict[str, Any] = {"time": round(t, 6)}
     if isinstance(record, protocol.Result):
         d = {"type": "result", "index": record.index, "ticks": record.ticks}
         if tick_hz:
             d["us"] = record.ticks * 1e6 / tick_hz
+        item = table.classify(record) if table is not None else None
+        if item is not None:
+            d.update(fields(item))
         d["outputs"] = [o.hex() for o in record.outputs]
     elif isinstance(record, protocol.Fault):
         d = {
@@ -132,9 +177,10 @@ def record_dict(t: float, text: str, record: protocol.Record, tick_hz: int | Non
 class JsonView:
     """`--json`: one JSON object per line on `out` (records, plain lines, events, statistics)."""
 
-    def __init__(self, out: TextIO, tick_hz: int | None = None) -> None:
+    def __init__(self, out: TextIO, tick_hz: int | None = None, table: ResultTable | None = None) -> None:
         self.out = out
         self.tick_hz = tick_hz
+        self.table = table
 
     def _emit(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -143,7 +189,7 @@ class JsonView:
         return None
 
     def line(self, t: float, text: str, record: protocol.Record, fault: dict[str, Any] | None) -> None:
-        d = record_dict(t, text, record, self.tick_hz)
+        d = record_dict(t, text, record, self.tick_hz, self.table)
         if fault is not None:
             d["decoded"] = fault
         self._emit(d)

@@ -95,12 +95,16 @@ def run_qemu(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     decode_faults: bool = True,
+    app_offset: int = 0,
+    exits: bool = True,
 ) -> QemuRun:
-    """Run `elf` on `board` in QEMU until it exits; RunError on a hang, a fault or a bad ending."""
+    """Run `elf` on `board` in QEMU until it exits; RunError on a hang, a fault or a bad ending.
+    `app_offset`: the image is linked that far into the flash (after a bootloader). `exits=False`:
+    a firmware that keeps running after TF DONE (it serves the host link) is stopped there."""
     elf = Path(elf)
     if not elf.is_file():
         raise RunError(f"{elf}: no such firmware", hint="build it first with `tinyforge build`")
-    argv = qemu_argv(board, elf)
+    argv = qemu_argv(board, elf, app_offset=app_offset)
     t0 = time.monotonic()
     p = proc.start_tool(argv, stdin=proc.DEVNULL, stdout=proc.PIPE, stderr=proc.PIPE)
     lines: list[str] = []
@@ -111,7 +115,7 @@ def run_qemu(
     try:
         if not finished.wait(timeout):
             hung = True
-        else:
+        elif exits:
             try:
                 p.wait(EXIT_GRACE)
             except proc.TimeoutExpired:
@@ -125,7 +129,11 @@ def run_qemu(
         if p.stderr:
             p.stderr.close()
     seconds = time.monotonic() - t0
-    run = _collect(argv, p.returncode, lines, seconds, board.timer.hz)
+    code = p.returncode
+    if not exits and not hung:
+        done = next((protocol.parse_line(ln) for ln in lines if protocol.SENTINEL_RE.match(ln)), None)
+        code = 0 if isinstance(done, protocol.Done) and done.passed else 1  # as its exit would say
+    run = _collect(argv, code, lines, seconds, board.timer.hz)
     if run.fault is not None:
         raise _fault_error(run.fault, elf if decode_faults else None, board)
     if hung:

@@ -45,15 +45,18 @@ class TestReport:
         return d
 
 
-def _report(
+def report_for(
     board: str,
     compiled: CompiledModel,
     cmp: Comparison,
     first: LayerMismatch | None,
     extra: dict[str, Any] | None = None,
 ) -> TestReport:
+    """The report every runner ends with (host, QEMU, the target over serial): the comparison,
+    the model's memory figures, what the device produced (`outputs`, hex per output per input)
+    and the runner's own figures in `extra`."""
     s = compiled.stats
-    extra = dict(extra or {})
+    extra = {**(extra or {}), "outputs": [[o.hex() for o in outs] for outs in cmp.outputs]}
     if compiled.source.conversion is not None:
         extra["conversion"] = compiled.source.conversion.to_dict()
     return TestReport(
@@ -103,7 +106,7 @@ def test_host(
             return run_host(dbg, records).layers
 
         first = localise_mismatch(compiled, data, cmp, layers)
-    return _report(board.name, compiled, cmp, first)
+    return report_for(board.name, compiled, cmp, first)
 
 
 def build_dir_board(model: str | Path | LoadedModel) -> str | None:
@@ -161,10 +164,16 @@ def test_emulator(
                     f"{model} was built for {built.board}, not {b.name}",
                     hint=f"drop --board or pass --board {built.board}",
                 )
+            if not built.records:
+                raise UsageError(
+                    f"{model} was built with no inputs (--inputs 0): there is nothing to run in the emulator",
+                    hint="validate it on a board with `tinyforge test DIR --port PORT`, or rebuild with --inputs N",
+                )
             compiled = compile_for(read_tflite(built.model), b)
             records = list(built.records)
             elf, sizes = built.elf, dict(built.report.get("sizes", {}))
             opt = str(built.report.get("opt", "speed"))
+            app_offset, exits = built.app_offset, not built.serves
         else:
             if not b.is_emulated:
                 raise UsageError(
@@ -182,8 +191,9 @@ def test_emulator(
                 force=workdir is None,
             )
             elf, sizes = res.elf, res.sizes
+            app_offset, exits = 0, True
         data = split_records(compiled.inputs, records)
-        run = run_qemu(b, elf, timeout=timeout)
+        run = run_qemu(b, elf, timeout=timeout, app_offset=app_offset, exits=exits)
         cmp = compare(compiled, data, [r.outputs for r in run.results])
 
         def layers(replay: list[bytes]) -> dict[int, bytes]:
@@ -196,7 +206,7 @@ def test_emulator(
 
         first = localise_mismatch(compiled, data, cmp, layers)
     ticks = [r.ticks for r in run.results]
-    return _report(
+    return report_for(
         b.name,
         compiled,
         cmp,

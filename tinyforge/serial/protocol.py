@@ -5,7 +5,10 @@ real board over serial) prints the same machine-readable lines, parsed here for 
     TF RESULT idx=<i> ticks=<t> out0=<hex> [out1=<hex> ...]
     TF FAULT kind=<HardFault|MemManage|BusFault|UsageFault> pc=0x.. lr=0x.. xpsr=0x.. cfsr=0x.. hfsr=0x.. mmfar=0x.. bfar=0x.. sp=0x..
     TF LOG <free text>
-    TF DONE status=<pass|fail> count=<n>        (the one sentinel: nothing follows it)
+    TF DONE status=<pass|fail> count=<n>        (the one sentinel: the run is over)
+
+After TF DONE the firmware exits, or, built to serve `tinyforge test --port`, answers the framed
+host link (serial/frames.py) until a new run starts with TF BEGIN.
 
 `ticks` are the board's timer ticks for one inference (see the board's timer hz); on QEMU with
 `-icount shift=0`, instructions = ticks * 1e9 / hz. Any other line is device output (a plain log).

@@ -25,7 +25,8 @@ CONSOLE_DRIVERS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "stm32-lpuart": ("uart_stm32.c", (("BSP_STM32_LPUART", "1"),)),
 }
 COMMON_SOURCES = ("startup.c", "fault.c", "bsp.c")
-HEADERS = ("bsp.h", "bsp_internal.h", "cortexm.h", "tf_profile.h", "tf_dump.h")
+HEADERS = ("bsp.h", "bsp_internal.h", "cortexm.h", "tf_profile.h", "tf_dump.h", "tf_link.h")
+LINK_SOURCE = "tf_link.c"  # the host link (framed messages), only in firmware that serves it
 DEFAULT_NUM_IRQS = 96
 
 
@@ -66,6 +67,11 @@ def bsp_sources(board: BoardProfile) -> tuple[Path, ...]:
     if extra is not None:
         files.append(extra)
     return tuple(files)
+
+
+def link_source() -> Path:
+    """firmware/bsp/tf_link.c: the host link a serving harness compiles in."""
+    return bsp_dir() / LINK_SOURCE
 
 
 def bsp_headers() -> tuple[Path, ...]:

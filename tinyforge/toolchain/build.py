@@ -9,6 +9,7 @@ build_firmware(compiled, board, directory, records) -> BuildResult
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from tinyforge.model.tflite import LoadedModel
 from tinyforge.toolchain import bsp as bsp_mod
 from tinyforge.toolchain.footprint import check_fit, layer_rows, layer_table, region_usage
 from tinyforge.toolchain.gcc import build_image
+from tinyforge.toolchain.labels import read_labels
+from tinyforge.toolchain.layout import AppLayout, app_layout
 from tinyforge.toolchain.project import assemble, check_directory, write_project
 
 
@@ -55,10 +58,13 @@ def build(
     output: str | Path | None = None,
     *,
     opt: str = "speed",
-    app_offset: int = 0,
+    app_offset: int | None = None,
+    method: str | None = None,
     inputs: int = 4,
     seed: int = 0,
     input_file: str | Path | None = None,
+    serve: bool | None = None,
+    labels: str | Path | Sequence[str] | None = None,
     renode: bool = False,
     platformio: bool = False,
     force: bool = False,
@@ -71,11 +77,23 @@ def build(
     firmware (.elf/.bin/.hex) and report.json. The firmware runs the model on `inputs` records
     baked into the image (random with `seed`, or from `input_file`) and prints the TF result
     protocol. `profile_layers` adds per-layer tick lines (`TF LOG layer n=.. ticks=..`).
+
+    The image is linked for the board's default flash method (its loader's application offset),
+    or for `method`'s, or at `app_offset`. `serve` (default: when laid out for a flash method)
+    makes it answer the host link after its run, for `tinyforge test --port`; `inputs=0` builds
+    no records in (a firmware only for that). `labels` (a text file, one class per line, or a
+    list) name the classes of the output, for the result tables of `flash --follow` and `monitor`.
     """
     b = board
     bsp_mod.console_driver(b)  # the host board stops here with a clear message
-    if inputs < 1 and input_file is None:
-        raise UsageError(f"--inputs {inputs}: the firmware needs at least one input")
+    layout = app_layout(b, method, app_offset)
+    if serve is None:
+        serve = layout.method is not None
+    if inputs < 0 or (inputs == 0 and input_file is None and not serve):
+        raise UsageError(
+            f"--inputs {inputs}: the firmware needs at least one input",
+            hint="--inputs 0 builds no inputs in only for a firmware that serves the host link (--serve)",
+        )
     directory = (
         Path(output)
         if output is not None
@@ -91,14 +109,16 @@ def build(
             note = replace(loaded.conversion, kept_at=str(directory.resolve() / "model.tflite"))
             loaded = replace(loaded, conversion=note)
     compiled = compile_for(loaded, b)
-    records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
+    records = make_inputs(compiled.inputs, inputs, seed, input_file).records() if inputs or input_file else []
     return build_firmware(
         compiled,
         b,
         directory,
         records,
         opt=opt,
-        app_offset=app_offset,
+        layout=layout,
+        serve=serve,
+        labels=read_labels(labels) if isinstance(labels, str | Path) else labels,
         renode=renode,
         platformio=platformio,
         force=force,
@@ -114,6 +134,9 @@ def build_firmware(
     *,
     opt: str = "speed",
     app_offset: int = 0,
+    layout: AppLayout | None = None,
+    serve: bool = False,
+    labels: Sequence[str] | None = None,
     renode: bool = False,
     platformio: bool = False,
     force: bool = False,
@@ -121,8 +144,16 @@ def build_firmware(
     dump_layers: bool = False,
 ) -> BuildResult:
     """Build firmware for an already compiled model and explicit input records (each record is
-    every model input back to back). See `build`."""
+    every model input back to back; none for a firmware that only serves the host link). See
+    `build`; `layout` (else `app_offset`) says where the image goes."""
     b = board
+    if layout is None:
+        layout = app_layout(b, app_offset=app_offset)
+    app_offset = layout.app_offset
+    if not records and not serve:
+        raise UsageError("the firmware needs at least one input record", hint="use --inputs 1 or more")
+    if labels is not None:
+        check_labels(labels, compiled)
     directory = Path(directory).resolve()
     s = compiled.stats
     budget = check_fit(
@@ -145,6 +176,9 @@ def build_firmware(
         opt=opt,
         app_offset=app_offset,
         arena_region=budget.arena_region,
+        serve=serve,
+        labels=labels,
+        flash_method=layout.method,
     )
     extra: dict[str, bytes] = {}
     if platformio:
@@ -172,7 +206,10 @@ def build_firmware(
         "elf": str(image.elf),
         "opt": opt,
         "app_offset": app_offset,
+        "layout": layout.to_dict(),
+        "serve": serve,
         "inputs": len(records),
+        "labels": list(labels) if labels is not None else None,
         "arena_region": budget.arena_region,
         "sizes": image.sizes.to_dict(),
         "flash_bytes": image.sizes.flash_bytes,
@@ -197,3 +234,13 @@ def build_firmware(
     return BuildResult(
         directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
     )
+
+
+def check_labels(labels: Sequence[str], compiled: CompiledModel) -> None:
+    """Labels name the elements of the first output: as many of them as it has."""
+    n = compiled.outputs[0].nbytes
+    if len(labels) != n:
+        raise UsageError(
+            f"--labels: {len(labels)} labels for an output of {n} values",
+            hint=f"give one label per class of output 0 ({n} lines)",
+        )

@@ -5,7 +5,9 @@ an image and, if it says, the board). Reading never modifies the directory.
     DIR/report.json       what the build did (board, sizes, inputs, ...)
     DIR/firmware.elf      the image (.hex and .bin beside it)
     DIR/model.tflite      the int8 model
-    DIR/src/inputs.bin    the input records baked into the firmware, back to back
+    DIR/src/inputs.bin    the input records baked into the firmware, back to back (none in a
+                          firmware built only to serve the host link: `--inputs 0`)
+    DIR/labels.txt        the class names (`--labels`), one per line
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ class BuiltFirmware:
     model: Path
     records: tuple[bytes, ...]
     report: dict[str, Any]
+
+    @property
+    def serves(self) -> bool:
+        """The firmware answers the host link after its run (`tinyforge test --port`)."""
+        return bool(self.report.get("serve"))
+
+    @property
+    def app_offset(self) -> int:
+        v = self.report.get("app_offset", 0)
+        return v if isinstance(v, int) else 0
+
+    @property
+    def labels(self) -> tuple[str, ...] | None:
+        v = self.report.get("labels")
+        return tuple(str(x) for x in v) if isinstance(v, list) else None
 
 
 def scan_build_dir(directory: str | Path) -> BuildDir:
@@ -79,11 +96,12 @@ def read_build_dir(directory: str | Path) -> BuiltFirmware:
             f"{rep_path}: not a tinyforge build report ({exc})", hint="rebuild the directory"
         ) from exc
     blob = (d / "src" / "inputs.bin").read_bytes() if (d / "src" / "inputs.bin").is_file() else b""
-    if count < 1 or len(blob) % count:
+    serves = bool(report.get("serve"))
+    if count < 0 or (count == 0 and (blob or not serves)) or (count and len(blob) % count):
         raise UsageError(
             f"{d}/src/inputs.bin does not hold {count} input records", hint="rebuild the directory"
         )
-    n = len(blob) // count
+    n = len(blob) // count if count else 0
     records = tuple(blob[i * n : (i + 1) * n] for i in range(count))
     for need in ("firmware.elf", "model.tflite"):
         if not (d / need).is_file():

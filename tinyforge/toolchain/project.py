@@ -128,11 +128,16 @@ def assemble(
     app_offset: int = 0,
     arena_region: str = "RAM",
     model_bytes: bytes | None = None,
+    serve: bool = False,
+    labels: Sequence[str] | None = None,
+    flash_method: str | None = None,
 ) -> FirmwareProject:
-    """Every file of the build directory, in memory (nothing is written here)."""
-    from tinyforge.toolchain.qemu_cmd import qemu_argv
+    """Every file of the build directory, in memory (nothing is written here). `serve`: the
+    harness answers the host link (firmware/bsp/tf_link.c) after its run; then `records` may be
+    empty. `labels` go into the manifest (and labels.txt)."""
+    from tinyforge.toolchain.qemu_cmd import TRUSTZONE_CPUS, qemu_argv
 
-    if not records:
+    if not records and not serve:
         raise BuildError("the firmware needs at least one input record", hint="use --inputs 1 or more")
     record_bytes = sum(s.nbytes for s in compiled.inputs)
     if any(len(r) != record_bytes for r in records):
@@ -151,8 +156,9 @@ def assemble(
     for inc in compiled.project.include_dirs:
         if inc.resolve() != kroot.resolve():
             _lib_path(inc / "x")  # raises for an include dir we cannot reproduce
-    bsp_srcs = [_lib_path(p) for p in bsp_mod.bsp_sources(board)]
-    for p, rel in zip(bsp_mod.bsp_sources(board), bsp_srcs, strict=True):
+    bsp_files = [*bsp_mod.bsp_sources(board), *((bsp_mod.link_source(),) if serve else ())]
+    bsp_srcs = [_lib_path(p) for p in bsp_files]
+    for p, rel in zip(bsp_files, bsp_srcs, strict=True):
         files[rel] = p.read_bytes()
     for h in bsp_mod.bsp_headers():
         files[f"lib/bsp/{h.name}"] = h.read_bytes()
@@ -166,10 +172,18 @@ def assemble(
         "build_time": build_time(),
         "opt": opt,
         "app_offset": app_offset,
+        "flash_method": flash_method,
+        "serve": serve,
         "inputs": len(records),
         "arena_bytes": compiled.stats.arena_bytes,
         "weight_bytes": compiled.stats.weight_bytes,
+        "outputs": [
+            {"bytes": o.nbytes, "scale": o.scale, "zero_point": o.zero_point} for o in compiled.outputs
+        ],
     }
+    if labels is not None:
+        manifest["labels"] = list(labels)
+        files["labels.txt"] = "".join(f"{label}\n" for label in labels).encode()
     ios = [
         {"i": i, "offset": sum(s.nbytes for s in compiled.inputs[:i])} for i in range(len(compiled.inputs))
     ]
@@ -181,6 +195,7 @@ def assemble(
         count=len(records),
         inputs=ios,
         outputs=outs,
+        serve=serve,
     ).encode()
     files["src/inputs.h"] = render("inputs.h.j2", count=len(records), record_bytes=record_bytes).encode()
     files["src/inputs.S"] = render(
@@ -210,7 +225,9 @@ def assemble(
         incbin=[
             (f"build/{src}.o", src.removesuffix(".S") + ".bin") for src in sources if src in INCBIN_SOURCES
         ],
-        qemu_command=qemu_argv(board, "firmware.elf") if board.is_emulated else [],
+        qemu_command=qemu_argv(board, "firmware.elf", app_offset=app_offset)
+        if board.is_emulated and not (app_offset and board.cpu in TRUSTZONE_CPUS)
+        else [],
     ).encode()
     return FirmwareProject(
         directory=directory,

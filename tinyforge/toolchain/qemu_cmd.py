@@ -3,7 +3,11 @@ emulated flashing bench (flash/emulated_bench.py) and the generated Makefile's `
 
     qemu-system-arm -M <machine> [-cpu <cpu>] -nographic -monitor none -serial <serial>
                     [-icount shift=0] -semihosting-config enable=on,target=native [-no-reboot]
+                    [-global armv7m.init-nsvtor=<address>]
                     [-device loader,file=<blob>,addr=<address>,force-raw=on ...] -kernel <elf>
+
+An image linked after a bootloader (`--app-offset`) boots directly: the core's reset vector table
+address (VTOR) is set to where the image starts, as the bootloader's jump would leave it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile
 
 QEMU = "qemu-system-arm"
+# cores that boot Secure: their reset VTOR is the machine's init-svtor, not armv7m.init-nsvtor
+TRUSTZONE_CPUS = ("cortex-m33", "cortex-m55")
 
 
 def qemu_argv(
@@ -29,12 +35,14 @@ def qemu_argv(
     no_reboot: bool = True,
     blobs: Sequence[tuple[Path, int]] = (),
     extra: Sequence[str] = (),
+    app_offset: int = 0,
 ) -> list[str]:
     """The QEMU command line that runs `elf` on `board`.
 
     `icount`: the virtual clock advances 1 ns per instruction (instruction counts; off for the
     real-time flashing bench). `no_reboot`: a reset ends QEMU. `blobs`: raw files preloaded at an
-    address (an application already in the flash)."""
+    address (an application already in the flash). `app_offset`: `elf` is linked that far into
+    the flash; the core boots from there."""
     if board.emulator.qemu_machine is None:
         raise RunError(
             f"board {board.name} has no QEMU machine",
@@ -51,6 +59,14 @@ def qemu_argv(
     argv += ["-semihosting-config", "enable=on,target=native"]
     if no_reboot:
         argv.append("-no-reboot")
+    if app_offset:
+        if board.cpu in TRUSTZONE_CPUS:
+            raise RunError(
+                f"an image linked at flash offset 0x{app_offset:x} cannot boot directly in QEMU on {board.name} "
+                "(its secure boot address is fixed by the machine)",
+                hint="build it with --app-offset 0 to run it in the emulator",
+            )
+        argv += ["-global", f"armv7m.init-nsvtor=0x{board.flash.origin + app_offset:x}"]
     for path, addr in blobs:
         argv += ["-device", f"loader,file={path},addr=0x{addr:x},force-raw=on"]
     return [*argv, *extra, "-kernel", str(elf)]
