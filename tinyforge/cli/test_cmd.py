@@ -8,8 +8,13 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 
 
 @click.command("test")
-@click.argument("model", type=click.Path(path_type=str))
-@click.option("--board", default="host", show_default=True, help="Board profile (see `tinyforge boards`).")
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--board",
+    default="host",
+    show_default=True,
+    help="Board profile (see `tinyforge boards`); several, comma-separated, for a matrix.",
+)
 @click.option("--inputs", "count", default=20, show_default=True, help="Number of random inputs.")
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
 @click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), help="Inputs as .npy.")
@@ -35,8 +40,19 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
     help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
 )
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
+@click.option(
+    "--jobs", "-j", default=1, show_default=True, help="Matrix: pairs run at once (worker processes)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out/matrix",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Matrix: one build folder per pair, OUT/<model>-<board>.",
+)
 def test(
-    model: str,
+    models: tuple[str, ...],
     board: str,
     count: int,
     seed: int,
@@ -48,14 +64,40 @@ def test(
     emulator: str,
     junit_file: str | None,
     calib: str | None,
+    jobs: int,
+    out_dir: str,
 ) -> None:
     """Run MODEL on BOARD and compare every output byte with the tflite_micro reference.
+    Several models and/or boards (--board B1,B2) run every model on every board: a matrix.
 
     Example: tinyforge test kws.tflite --board host --inputs 20
+
+    Example: tinyforge test kws.tflite ad01.tflite --board mps2-an386,mps3-an547 --jobs 2 --junit r.xml
     """
     from pathlib import Path
 
     from tinyforge import api
+
+    boards = [b.strip() for b in board.split(",") if b.strip()]
+    if len(models) > 1 or len(boards) > 1:
+        _matrix(
+            models,
+            boards,
+            count,
+            seed,
+            input_file,
+            sanitize,
+            dump_ir,
+            as_json,
+            timeout,
+            emulator,
+            junit_file,
+            jobs,
+            out_dir,
+            calib,
+        )
+        return
+    model = models[0]
 
     dump = dump_ir_to_stderr if dump_ir else None
     if junit_file:
@@ -114,4 +156,53 @@ def test(
 
             click.echo(f"first differing layer: {LayerMismatch(**report.first_mismatch).describe()}")
     if not report.bit_exact:
+        raise SystemExit(1)
+
+
+def _matrix(
+    models: tuple[str, ...],
+    boards: list[str],
+    count: int,
+    seed: int,
+    input_file: str | None,
+    sanitize: bool,
+    dump_ir: bool,
+    as_json: bool,
+    timeout: float,
+    emulator: str,
+    junit_file: str | None,
+    jobs: int,
+    out_dir: str,
+    calib: str | None,
+) -> None:
+    from tinyforge import api
+    from tinyforge.errors import UsageError
+    from tinyforge.run.matrix import summary_table
+
+    if sanitize or dump_ir:
+        flag = "--sanitize" if sanitize else "--dump-ir"
+        raise UsageError(f"{flag} works on one model on one board", hint="test that pair on its own")
+    if junit_file:
+        from tinyforge.run.testing import check_junit_target
+
+        check_junit_target(junit_file)  # before the run, not after it
+    results = api.test_matrix(
+        list(models),
+        boards,
+        out_dir,
+        jobs=jobs,
+        inputs=count,
+        seed=seed,
+        input_file=input_file,
+        timeout=timeout,
+        emulator=emulator,
+        calib=calib,
+    )
+    if junit_file:
+        api.write_junit_matrix(results, junit_file)
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        click.echo(summary_table(results))
+    if not all(r.passed for r in results):
         raise SystemExit(1)
