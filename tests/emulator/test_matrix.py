@@ -142,3 +142,12 @@ def test_two_processes_build_the_same_kernels_into_one_fresh_cache(tmp_path: Pat
     for e in entries:  # no half-written entry, no leftover temporary folder
         assert len(e.name) == 64, e.name
         assert {f.name for f in e.iterdir()} == {"obj.o", "deps.json"}
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("model", [AD], ids=["ad01"])
+def test_plugin_matrix(tinyforge_run, model: Path, board: str) -> None:  # noqa: ANN001
+    """The pytest plugin parametrised over models x boards (runs side by side under `pytest -n 2`)."""
+    run = tinyforge_run(model, board, inputs=2)
+    assert run.board == board and run.bit_exact
+    assert run.instructions_per_inference and run.instructions_per_inference > 0
