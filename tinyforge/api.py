@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
     from tinyforge.model.tflite import LoadedModel
+    from tinyforge.run.matrix import PairResult
     from tinyforge.run.testing import TestReport
     from tinyforge.toolchain.build import BuildResult
     from tinyforge.toolchain.build_dir import BuiltFirmware
@@ -36,6 +37,7 @@ BoardArg: TypeAlias = "str | Path | BoardProfile"
 # importing their modules (numpy, jinja2) with this one.
 _REEXPORTS = {
     "TestReport": "tinyforge.run.testing",
+    "PairResult": "tinyforge.run.matrix",
     "BuildResult": "tinyforge.toolchain.build",
     "BuiltFirmware": "tinyforge.toolchain.build_dir",
     "ExportResult": "tinyforge.toolchain.library",
@@ -597,6 +599,45 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
     from tinyforge.run import testing
 
     return testing.write_junit(report, path)
+
+
+def test_matrix(
+    models: list[str | Path] | tuple[str | Path, ...],
+    boards: list[str] | tuple[str, ...],
+    out_dir: str | Path = "out/matrix",
+    *,
+    jobs: int = 1,
+    inputs: int = 20,
+    seed: int = 0,
+    input_file: str | Path | None = None,
+    timeout: float = 120.0,
+    emulator: str = "qemu",
+    calib: str | Path | None = None,
+) -> tuple[PairResult, ...]:
+    """Test every model on every board (run/matrix.py), `jobs` pairs at a time in worker
+    processes, each pair building into `out_dir/<model stem>-<board>`. A pair that cannot run
+    (does not fit, unsupported op) is a result with `error` set, not an exception."""
+    from tinyforge.run.matrix import run_matrix
+
+    return run_matrix(
+        models,
+        boards,
+        out_dir,
+        jobs=jobs,
+        inputs=inputs,
+        seed=seed,
+        input_file=input_file,
+        timeout=timeout,
+        emulator=emulator,
+        calib=calib,
+    )
+
+
+def write_junit_matrix(results: list[PairResult] | tuple[PairResult, ...], path: str | Path) -> Path:
+    """A JUnit XML file with one test case per (model, board) pair."""
+    from tinyforge.run.matrix import write_junit_matrix as write
+
+    return write(results, path)
 
 
 # ==== emulate / flash =========================================================

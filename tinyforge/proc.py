@@ -461,3 +461,44 @@ def supervise() -> Iterator[None]:
                 signal.signal(signum, signal.SIG_DFL if handler is None else handler)
             _stopping = _deferred = None
             _terminated = False
+
+
+def _pool_worker_setup(parent: int) -> None:
+    """A pool worker dies with the process that started it (its own children die with it in turn,
+    by their PDEATHSIG), and leaves SIGINT to the parent, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, PDEATHSIG, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[Any]:
+    """A pool of `jobs` Python worker processes (a `concurrent.futures.Executor`; `spawn`, so no
+    worker inherits this process's threads or locks) for running tinyforge API calls side by
+    side. Every worker dies with this process; on the way out of the block, normal or not, pending
+    work is cancelled and every worker still alive is stopped (SIGTERM, then SIGKILL)."""
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_pool_worker_setup, initargs=(os.getpid(),)
+    )
+    ok = False
+    try:
+        yield pool
+        ok = True
+    finally:
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=ok, cancel_futures=True)
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        for w in workers:
+            w.join(STOP_GRACE)
+            if w.is_alive():
+                w.kill()
+                w.join()

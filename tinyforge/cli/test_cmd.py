@@ -8,11 +8,11 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 
 
 @click.command("test")
-@click.argument("model", type=click.Path(path_type=str))
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
     "--board",
     help="Board profile (see `tinyforge boards`) [default: a build directory's board; host for a model; "
-    "with --port the default board].",
+    "with --port the default board]; several, comma-separated, for a matrix.",
 )
 @click.option("--inputs", "count", default=20, show_default=True, help="Number of random inputs.")
 @click.option("--seed", default=0, show_default=True, help="Seed for the random inputs.")
@@ -54,9 +54,20 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
 @click.option(
     "--baud", type=click.IntRange(min=1), help="With --port: the console's baud rate (default: the board's)."
 )
+@click.option(
+    "--jobs", "-j", default=1, show_default=True, help="Matrix: pairs run at once (worker processes)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out/matrix",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Matrix: one build folder per pair, OUT/<model>-<board>.",
+)
 def test(
-    model: str,
-    board: str,
+    models: tuple[str, ...],
+    board: str | None,
     count: int,
     seed: int,
     input_file: str | None,
@@ -71,19 +82,47 @@ def test(
     do_flash: bool,
     flash_port: str | None,
     baud: int | None,
+    jobs: int,
+    out_dir: str,
 ) -> None:
     """Run MODEL (a model file or a `tinyforge build` directory) on BOARD and compare every output
     byte with the tflite_micro reference: on the host, in QEMU, or with --port on the board itself.
+    Several models and/or boards (--board B1,B2) run every model on every board: a matrix.
 
     \b
     Examples:
       tinyforge test kws.tflite --board host --inputs 20
       tinyforge test kws.tflite --board mps2-an386 --inputs 20 --json       # QEMU
       tinyforge test out/kws --port socket://127.0.0.1:4000 --inputs 20     # on the target
+      tinyforge test kws.tflite ad01.tflite --board mps2-an386,mps3-an547 --jobs 2 --junit r.xml
     """
     from tinyforge import api
     from tinyforge.flash.progress import make_progress
 
+    boards = [b.strip() for b in (board or "host").split(",") if b.strip()]
+    if len(models) > 1 or len(boards) > 1:
+        if port is not None:
+            from tinyforge.errors import UsageError
+
+            raise UsageError("--port validates one model on one board", hint="run the pairs one by one")
+        _matrix(
+            models,
+            boards,
+            count,
+            seed,
+            input_file,
+            sanitize,
+            dump_ir,
+            as_json,
+            timeout,
+            emulator,
+            junit_file,
+            jobs,
+            out_dir,
+            calib,
+        )
+        return
+    model = models[0]
     if junit_file:
         from tinyforge.run.testing import check_junit_target
 
@@ -139,4 +178,53 @@ def test(
 
             click.echo(f"first differing layer: {LayerMismatch(**report.first_mismatch).describe()}")
     if not report.bit_exact:
+        raise SystemExit(1)
+
+
+def _matrix(
+    models: tuple[str, ...],
+    boards: list[str],
+    count: int,
+    seed: int,
+    input_file: str | None,
+    sanitize: bool,
+    dump_ir: bool,
+    as_json: bool,
+    timeout: float | None,
+    emulator: str,
+    junit_file: str | None,
+    jobs: int,
+    out_dir: str,
+    calib: str | None,
+) -> None:
+    from tinyforge import api
+    from tinyforge.errors import UsageError
+    from tinyforge.run.matrix import summary_table
+
+    if sanitize or dump_ir:
+        flag = "--sanitize" if sanitize else "--dump-ir"
+        raise UsageError(f"{flag} works on one model on one board", hint="test that pair on its own")
+    if junit_file:
+        from tinyforge.run.testing import check_junit_target
+
+        check_junit_target(junit_file)  # before the run, not after it
+    results = api.test_matrix(
+        list(models),
+        boards,
+        out_dir,
+        jobs=jobs,
+        inputs=count,
+        seed=seed,
+        input_file=input_file,
+        timeout=120.0 if timeout is None else timeout,
+        emulator=emulator,
+        calib=calib,
+    )
+    if junit_file:
+        api.write_junit_matrix(results, junit_file)
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        click.echo(summary_table(results))
+    if not all(r.passed for r in results):
         raise SystemExit(1)

@@ -302,17 +302,12 @@ def check_junit_target(path: str | Path) -> None:
         )
 
 
-def write_junit(report: TestReport, path: str | Path) -> Path:
-    """A JUnit XML file with one test case (model on board), for CI dashboards. An existing file
-    is replaced only if it is a tinyforge JUnit report."""
+def junit_case(report: TestReport) -> Any:
+    """One JUnit <testcase> element (model on board), with the figures as properties."""
     import xml.etree.ElementTree as ET
 
-    check_junit_target(path)
-
     d = report.to_dict()
-    suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")
-    case = ET.SubElement(
-        suite,
+    case = ET.Element(
         "testcase",
         classname=f"tinyforge.{report.board}",
         name=f"{Path(report.model).name} on {report.board}",
@@ -337,6 +332,17 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
         )
         if report.first_mismatch:
             fail.text = " ".join(f"{k}={v}" for k, v in report.first_mismatch.items())
+    return case
+
+
+def write_junit(report: TestReport, path: str | Path) -> Path:
+    """A JUnit XML file with one test case (model on board), for CI dashboards. An existing file
+    is replaced only if it is a tinyforge JUnit report."""
+    import xml.etree.ElementTree as ET
+
+    check_junit_target(path)
+    suite = ET.Element("testsuite", name="tinyforge", tests="1", failures="0" if report.bit_exact else "1")
+    suite.append(junit_case(report))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(out, encoding="utf-8", xml_declaration=True)
