@@ -74,3 +74,14 @@ def test_dsp_s16_kernels_compile_warning_free(target: str, tmp_path: Path) -> No
     kdir = firmware_dir() / "kernels"
     src = kdir / "dsp" / "tf_dsp_conv_s16.c"
     proc.run_tool([*TARGETS[target], *WARN, "-I", str(kdir), "-c", str(src), "-o", str(tmp_path / "dsp16.o")])
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-Os", "-O3"])
+def test_dsp_s16_kernels_compile_at_every_optimisation(opt: str, tmp_path: Path) -> None:
+    """-O0 takes the C loops (gcc cannot place the inline assembly's operands unoptimised)."""
+    kdir = firmware_dir() / "kernels"
+    cc = [c for c in TARGETS["cortex-m4"] if not c.startswith("-O")]
+    src = kdir / "dsp" / "tf_dsp_conv_s16.c"
+    proc.run_tool(
+        [*cc, opt, *WARN, "-I", str(kdir), "-c", str(src), "-o", str(tmp_path / "dsp16.o")], timeout=300
+    )

@@ -6,9 +6,9 @@
 #include "tf_dsp_common.h"
 #include "tf_s16_common.h"
 
-/* The LDRD/SMLAxy inline assembly below needs 13 free registers: gcc finds them when it optimises
-   for speed, not at -Os or -O0 (frame pointer), where the plain C loops run instead (same results). */
-#if TF_DSP_NATIVE && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+/* The inline assembly needs the register allocation of an optimised build (gcc at -O0 cannot
+ * place its operands); unoptimised builds take the C loops, which compute the same sums. */
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
 #define TF_DSP_S16_ASM 1
 #else
 #define TF_DSP_S16_ASM 0
@@ -71,7 +71,7 @@ TF_NOINLINE void tf_dsp_s16_mac2x2(const int8_t *w, const int32_t *x, int32_t gr
         s[0] = s[1] = s[2] = s[3] = 0;
         return;
     }
-#if TF_DSP_NATIVE
+#if TF_DSP_S16_ASM
     {
         int32_t wa, wb, x0, x1, t;
         __asm__ volatile(
@@ -133,7 +133,7 @@ TF_NOINLINE void tf_dsp_s16_mac4x1(const int8_t *w, const int32_t *x, int32_t gr
         s[0] = s[1] = s[2] = s[3] = 0;
         return;
     }
-#if TF_DSP_NATIVE
+#if TF_DSP_S16_ASM
     {
         int32_t wa, wb, x0, x1, t;
         __asm__ volatile(
@@ -378,20 +378,22 @@ static void tf_dsp_s16_window(int32_t origin, int32_t k, int32_t dil, int32_t si
 }
 
 /* The first n (a multiple of 4) channels of one output pixel whose window inside the image is
- * `rows` x `cols` taps from x (input) and w (weights): 4 channels per step (exact int32 sums: at
- * most TF_S16_CHUNK taps), requantized and stored to out. */
-TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t *p, const int16_t *x,
-                                     const int16_t *w, int32_t rows, int32_t cols, int16_t *out, int32_t n)
+ * `rows` x `cols` taps from x (input, channel 0) starting at filter tap `t0` (ky0 * k_w + kx0):
+ * 4 channels per step from the blocked weights (exact int32 sums: at most TF_S16_CHUNK taps),
+ * requantized and stored to out. */
+TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t *p, const int16_t *x, int32_t t0,
+                                     int32_t rows, int32_t cols, int16_t *out, int32_t n)
 {
     const int32_t C = p->channels;
+    const int32_t taps = p->k_h * p->k_w;
     const int32_t x_col = p->dil_w * C;
     const int32_t x_row = p->dil_h * p->in_w * C - cols * x_col;
-    const int32_t w_row = (p->k_w - cols) * C;
+    const int32_t w_row = (p->k_w - cols) * 4;
     const int32_t acc64 = p->acc64;
     int32_t c, r, k, j;
     for (c = 0; c < n; c += 4) {
         const int16_t *xp = x + c;
-        const int16_t *wp = w + c;
+        const int16_t *wp = p->weights4 + (c / 4 * taps + t0) * 4; /* this group's taps, 4 values each */
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         int32_t a[4];
         int32_t window_rows = rows;
@@ -403,9 +405,8 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
             const int16_t *wq = wp;
 #define TF_DSP_S16_TAP(next_x)                                                                     \
     "ldrd %[x01], %[x23], [%[xp]]\n\t"                                                            \
-    "ldrd %[w01], %[w23], [%[wp]]\n\t"                                                            \
+    "ldrd %[w01], %[w23], [%[wp]], #8\n\t"                                                        \
     "add %[xp], %[xp], " next_x "\n\t"                                                            \
-    "add %[wp], %[wp], %[ws]\n\t"                                                                 \
     "smlabb %[a0], %[x01], %[w01], %[a0]\n\t"                                                      \
     "smlatt %[a1], %[x01], %[w01], %[a1]\n\t"                                                      \
     "smlabb %[a2], %[x23], %[w23], %[a2]\n\t"                                                      \
@@ -416,7 +417,7 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
                              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xq),
                                [wp] "+r"(wq), [x01] "=&r"(x01), [x23] "=&r"(x23), [w01] "=&r"(w01),
                                [w23] "=&r"(w23)
-                             : [xs] "r"(x_col * 2), [ws] "r"(C * 2), [xr] "r"((x_col + x_row) * 2)
+                             : [xs] "r"(x_col * 2), [xr] "r"((x_col + x_row) * 2)
                              : "memory");
 #undef TF_DSP_S16_TAP
             window_rows = 0; /* done: skip the loop below for this channel group */
@@ -430,9 +431,8 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
                 __asm__ volatile(
                     "1:\n\t"
                     "ldrd %[x01], %[x23], [%[xp]]\n\t"
-                    "ldrd %[w01], %[w23], [%[wp]]\n\t"
+                    "ldrd %[w01], %[w23], [%[wp]], #8\n\t"
                     "add %[xp], %[xp], %[xs]\n\t"
-                    "add %[wp], %[wp], %[ws]\n\t"
                     "smlabb %[a0], %[x01], %[w01], %[a0]\n\t"
                     "smlatt %[a1], %[x01], %[w01], %[a1]\n\t"
                     "smlabb %[a2], %[x23], %[w23], %[a2]\n\t"
@@ -441,7 +441,7 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
                     "bne 1b\n\t"
                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp),
                       [n] "+r"(left), [x01] "=&r"(x01), [x23] "=&r"(x23), [w01] "=&r"(w01), [w23] "=&r"(w23)
-                    : [xs] "r"(x_col * 2), [ws] "r"(C * 2)
+                    : [xs] "r"(x_col * 2)
                     : "cc", "memory");
                 xp += x_row;
                 wp += w_row;
@@ -458,7 +458,7 @@ TF_NOINLINE void tf_dsp_s16_dw_pixel(const tf_dsp_depthwise_conv2d_s16_params_t 
                 a2 = tf_smlabb(x23, w23, a2);
                 a3 = tf_smlatt(x23, w23, a3);
                 xp += x_col;
-                wp += C;
+                wp += 4;
             }
             xp += x_row;
             wp += w_row;
@@ -559,7 +559,7 @@ void tf_dsp_depthwise_conv2d_s16(const tf_dsp_depthwise_conv2d_s16_params_t *p, 
                 }
                 c = C & ~3;
                 if (c > 0) {
-                    tf_dsp_s16_dw_pixel(p, xs, ws, rows, cols, out, c);
+                    tf_dsp_s16_dw_pixel(p, xs, rows > 0 ? ky0 * p->k_w + kx0 : 0, rows, cols, out, c);
                 }
                 for (; c < C; ++c) {
                     int32_t a = 0;

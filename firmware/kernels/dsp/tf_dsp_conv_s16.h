@@ -68,6 +68,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t acc64;
     const int16_t *weights; /* [k_h][k_w][channels] */
+    const int16_t *weights4; /* depth multiplier 1: [channels / 4][k_h * k_w][4] (whole groups of 4) */
     const int64_t *bias64; /* as tf_dsp_conv_s16_params_t */
     const int32_t *bias32;
     const int32_t *out_mult;

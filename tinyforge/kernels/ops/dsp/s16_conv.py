@@ -261,6 +261,9 @@ def dsp_depthwise_conv2d_s16(graph: Graph, op: Op, target: Target) -> KernelCall
     _, k_h, k_w, channels = w.shape
     pad = ref._padding(op, x, k_h, k_w)
     requant = dsp_requant(op, x, w, b, y, channels, k_h * k_w)
+    w16 = w.array().astype(np.int16).reshape(k_h * k_w, channels)
+    groups = channels // 4 if channels == x.shape[3] else 0  # the 4-channel steps (multiplier 1)
+    blocked = w16[:, : groups * 4].reshape(k_h * k_w, groups, 4).transpose(1, 0, 2).reshape(-1)
     assert not isinstance(requant, str), requant
     fields = (
         ("batches", x.shape[0]),
@@ -275,7 +278,8 @@ def dsp_depthwise_conv2d_s16(graph: Graph, op: Op, target: Target) -> KernelCall
         ("k_w", k_w),
         *ref.window_params(op, pad),
         *requant[:3],
-        ("weights", pk.const_array(op, "weights16", w.array().astype(np.int16).reshape(-1), "int16_t")),
+        ("weights", pk.const_array(op, "weights16", w16.reshape(-1), "int16_t")),
+        ("weights4", pk.const_array(op, "weights16x4", blocked, "int16_t") if blocked.size else 0),
         *requant[3:],
     )
     return KernelCall(
