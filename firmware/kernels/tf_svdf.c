@@ -46,11 +46,12 @@ TF_INLINE void svdf(const tf_svdf_params_t *p, const int8_t *input, int8_t *outp
             for (c = 0; c < I; ++c) {
                 acc += (int32_t)w[c] * ((int32_t)x[c] + p->input_offset);
             }
-            v = tf_clamp(p->state_zero_point + tf_requant_fast(acc, p->feature_mult, p->feature_shift), lo, hi);
+            /* as the tflite_micro reference: clamp, then add the zero point and narrow (wrapping) */
+            v = p->state_zero_point + tf_clamp(tf_requant_fast(acc, p->feature_mult, p->feature_shift), lo, hi);
             if (s16) {
-                st16[at] = (int16_t)v;
+                st16[at] = (int16_t)(((v + 32768) & 0xFFFF) - 32768);
             } else {
-                st8[at] = (int8_t)v;
+                st8[at] = (int8_t)(((v + 128) & 0xFF) - 128);
             }
         }
     }

@@ -3,10 +3,12 @@
  * computes it for int8 input and output:
  *
  *   state <<= 1 (per batch row, [filters][memory], oldest value dropped)
- *   state[f][memory-1] = sat(zp_s + rescale1(sum_i W_feature[f][i] * (x[i] - zp_x)))
+ *   state[f][memory-1] = wrap(zp_s + sat(rescale1(sum_i W_feature[f][i] * (x[i] - zp_x))))
  *   y[u] = sat8(zp_y + rescale2(bias[u] + sum_{r < rank} sum_m W_time[u*rank+r][m] *
  *                                          (state[u*rank+r][m] - zp_s)))
  *
+ * (The tflite_micro reference adds the state zero point after the saturation and narrows the sum
+ * to the state type, wrapping; newer TFLM sources add it before. The reference is the contract.)
  * tf_svdf_s8: int16 state and time weights (TFLM's EvalInt16SvdfReference, the common case);
  * tf_svdf_s8_state8: int8 state and time weights (EvalInt8SvdfReference). The state is a
  * variable tensor in the arena and carries over from one call to the next. The fused
@@ -34,7 +36,7 @@ typedef struct {
     const int32_t *bias;                 /* [units] or NULL */
     /* DSP/Helium kernels only (int16 state): the feature weights packed as their inner loops read
      * them, dot products padded to kpad; per filter the constants that take the feature dot
-     * product to the state (dsp: folded bias, multiplier, rounding constant, right shift of
+     * product to the state before its zero point (dsp: folded bias, multiplier, rounding constant, right shift of
      * tf_dsp_requant; mve: bias + input_offset * row sum, multiplier, shift, 0);
      * per unit bias - state_zero_point * (sum of its rank filters' time weights). */
     int32_t kpad;

@@ -93,6 +93,11 @@ M55_SVDFS = {
     "rank2_batch2": dict(batches=2, in_size=33, units=13, rank=2, memory=9, seed=5, input_zp=-9, state_zp=7),
     "odd_memory": dict(batches=1, in_size=7, units=3, rank=3, memory=5, seed=6, output_zp=40),
     "long_memory": dict(batches=1, in_size=17, units=6, rank=1, memory=19, seed=7, input_zp=100),
+    # the state saturates: its zero point is added after the clamp, with wraparound (the reference)
+    "saturating": dict(batches=1, in_size=19, units=2, rank=3, memory=10, seed=862, input_zp=120, state_zp=5),
+    "saturating_zp": dict(
+        batches=2, in_size=24, units=4, rank=2, memory=6, seed=8, state_zp=-3000, headroom=0.2
+    ),
 }
 
 

@@ -38,13 +38,16 @@ def svdf_model(
     output_zp: int = 0,
     state_zp: int = 0,
     activation: int = 0,
+    headroom: float = 4.0,
 ) -> bytes:
+    """`headroom` 4: the feature dot products span about a quarter of the state's range; below 1
+    they saturate it often (and with a state zero point, wrap as the reference does)."""
     rng = np.random.default_rng(seed)
     filters = units * rank
     si, swf = 0.05 + 0.1 * rng.random(), 0.002 + 0.01 * rng.random()
     qmax = 32767 if state_dtype == "int16" else 127
-    # the feature dot product (~128 * 128 * sqrt(in_size) in accumulator units) spans ~1/4 of the state
-    ss = float(np.float32(si * swf * 128 * 64 * math.sqrt(in_size) / (qmax / 4)))
+    # the feature dot product (~128 * 64 * sqrt(in_size) in accumulator units) spans qmax / headroom
+    ss = float(np.float32(si * swf * 128 * 64 * math.sqrt(in_size) / (qmax / headroom)))
     swt = 0.0005 + 0.002 * rng.random()
     sb = float(np.float32(np.float32(ss) * np.float32(swt)))
     # the time sums (~(qmax/4) * (qmax/2) * sqrt(memory * rank)) span ~1/2 of the output

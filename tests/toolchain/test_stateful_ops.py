@@ -90,11 +90,24 @@ def check_reset(lab: Lab, data: bytes) -> None:
     memory=st.integers(1, 12),
     input_zp=st.integers(-128, 127),
     output_zp=st.integers(-128, 127),
+    state_zp=st.sampled_from([0, 0, 0, 9, -3000]),
+    headroom=st.sampled_from([4.0, 1.0, 0.2]),
     seed=st.integers(0, 1000),
 )
-def test_svdf_int16_state(lab, batches, in_size, units, rank, memory, input_zp, output_zp, seed) -> None:
+def test_svdf_int16_state(
+    lab, batches, in_size, units, rank, memory, input_zp, output_zp, state_zp, headroom, seed
+) -> None:
     data = svdf_model(
-        batches, in_size, units, rank, memory, seed=seed, input_zp=input_zp, output_zp=output_zp
+        batches,
+        in_size,
+        units,
+        rank,
+        memory,
+        seed=seed,
+        input_zp=input_zp,
+        output_zp=output_zp,
+        state_zp=state_zp,
+        headroom=headroom,
     )
     lab.exact(data, inputs=INVOCATIONS, seed=seed, expect="tf_svdf_s8")
 
@@ -106,17 +119,22 @@ def test_svdf_int16_state(lab, batches, in_size, units, rank, memory, input_zp, 
     rank=st.integers(1, 2),
     memory=st.integers(1, 8),
     state_zp=st.integers(-20, 20),
+    headroom=st.sampled_from([4.0, 0.5]),
     seed=st.integers(0, 1000),
 )
-def test_svdf_int8_state(lab, in_size, units, rank, memory, state_zp, seed) -> None:
-    data = svdf_model(1, in_size, units, rank, memory, seed=seed, state_dtype="int8", state_zp=state_zp)
+def test_svdf_int8_state(lab, in_size, units, rank, memory, state_zp, headroom, seed) -> None:
+    data = svdf_model(
+        1, in_size, units, rank, memory, seed=seed, state_dtype="int8", state_zp=state_zp, headroom=headroom
+    )
     lab.exact(data, inputs=INVOCATIONS, seed=seed, expect="tf_svdf_s8_state8")
 
 
 def test_svdf_state_zero_point_and_activation_as_tflm(lab: Lab) -> None:
-    """A non-zero int16 state zero point is added before the clamp, and the fused RELU is not
-    applied by TFLM's integer kernel: both as the reference does."""
-    lab.exact(svdf_model(1, 10, 4, 1, 6, seed=3, state_zp=37), inputs=INVOCATIONS)
+    """The state zero point is added after the saturation and the sum narrowed with wraparound,
+    and the fused RELU is not applied by TFLM's integer kernel: both as the reference does (the
+    first model saturates its state, so adding the zero point first would differ)."""
+    lab.exact(svdf_model(1, 19, 2, 3, 10, seed=862, input_zp=120, state_zp=5), inputs=INVOCATIONS)
+    lab.exact(svdf_model(1, 10, 4, 1, 6, seed=3, state_zp=37, headroom=0.3), inputs=INVOCATIONS)
     out = lab.exact(svdf_model(2, 10, 4, 2, 6, seed=4, activation=1, output_zp=20), inputs=INVOCATIONS)
     below = [b for rec in out.reference for b in np.frombuffer(rec[0], np.int8) if b < 20]
     assert below, "the reference applied RELU after all; the test no longer checks anything"
@@ -301,6 +319,12 @@ def test_svdf_dsp_path(
     data = svdf_model(batches, in_size, units, rank, memory, seed=seed, input_zp=input_zp, state_zp=state_zp)
     work = tmp_path_factory.mktemp("svdf_dsp")
     assert "tf_dsp_svdf_s8" in exact_on(DSP, data, work, dsp_objects)
+
+
+def test_svdf_dsp_saturating_state(tmp_path: Path, dsp_objects) -> None:
+    """The state saturates at both ends and has a zero point (added after the clamp, wrapping)."""
+    data = svdf_model(1, 19, 2, 3, 10, seed=862, input_zp=120, state_zp=5)
+    assert exact_on(DSP, data, tmp_path, dsp_objects) == ["tf_dsp_svdf_s8"]
 
 
 def test_svdf_dsp_fallback_is_exact(tmp_path: Path, dsp_objects) -> None:

@@ -86,7 +86,9 @@ void tf_dsp_svdf_s8(const tf_svdf_params_t *p, const int8_t *input, int8_t *outp
         for (f = 0; f < F; ++f) {
             const int32_t *qf = q + 4 * f;
             const int32_t v = tf_dsp_requant(acc[f], qf[1], qf[2], qf[3]);
-            st[f * M + M - 1] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+            /* saturate, add the zero point, narrow wrapping (the tflite_micro reference) */
+            const int32_t z = p->state_zero_point + (v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+            st[f * M + M - 1] = (int16_t)(((z + 32768) & 0xFFFF) - 32768);
         }
         for (u = 0; u < p->units; ++u) {
             int32_t sum = p->time_bias[u];

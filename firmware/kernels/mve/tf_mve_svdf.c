@@ -51,8 +51,9 @@ void tf_mve_svdf_s8(const tf_svdf_params_t *p, const int8_t *input, int8_t *outp
         }
         for (f = 0; f < F; ++f) {
             const int32_t *qf = q + 4 * f;
-            const int32_t v = p->state_zero_point + tf_requant_fast(acc[f], qf[1], qf[2]);
-            st[f * M + M - 1] = (int16_t)tf_clamp(v, -32768, 32767);
+            /* saturate, add the zero point, narrow wrapping (the tflite_micro reference) */
+            const int32_t v = p->state_zero_point + tf_clamp(tf_requant_fast(acc[f], qf[1], qf[2]), -32768, 32767);
+            st[f * M + M - 1] = (int16_t)(((v + 32768) & 0xFFFF) - 32768);
         }
         for (u = 0; u < p->units; ++u) {
             int32_t sum = p->time_bias[u];

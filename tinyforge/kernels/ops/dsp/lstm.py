@@ -65,17 +65,14 @@ def _w8_ok(folded: dsp.FoldedRequant, ws: np.ndarray) -> bool:
     return all(s == 1 for s, on in zip(folded.scale_shift, live, strict=True) if on)
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts(graph, op)
-    if reason:
-        return reason
+def _dsp_reason(graph: Graph, op: Op) -> str | None:
     if graph.tensor(op.inputs[ref.INPUT]).dtype != "int8":
         return "the DSP LSTM takes int8 activations"
     folded = _fold(graph, op)
     return folded if isinstance(folded, str) else None
 
 
-@dsp_kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="dsp_lstm", accepts=_accepts)
+@dsp_kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="dsp_lstm", accepts=pk.narrowed(ref.accepts, _dsp_reason))
 def dsp_lstm(graph: Graph, op: Op, target: Target) -> KernelCall:
     base = ref.lstm(graph, op, target)
     folded = _fold(graph, op)

@@ -2,7 +2,7 @@
 portable one on boards with the `dsp` feature for int16 state.
 
 The feature weights go through the DSP FULLY_CONNECTED's folding (tinyforge/kernels/ops/dsp/fold.py: the
-input offset into the bias, the requantization to the state's scale and zero point into SMMLAR,
+input offset into the bias, the requantization to the state's scale into SMMLAR,
 weights expanded to int16 in the SMLAD lane order 4 filters at a time), with its range checks; the
 state zero point of the time dot products moves into a per-unit bias. A layer that fails a check,
 or whose doubled weights do not fit the board's flash, keeps the portable kernel.
@@ -38,7 +38,8 @@ def _fold(graph: Graph, op: Op) -> tuple[dsp.FoldedRequant, np.ndarray] | str:
     x, wf, _wt, _b, state = ref._tensors(graph, op)
     assert x is not None and wf is not None and state is not None
     mult, shift = feature_multiplier(graph, op)
-    folded = dsp.fold_requant(None, wf.array(), -pk.zero_point(x), [(mult, shift)], pk.zero_point(state))
+    # the state zero point is added after the saturation (the kernel does it), not folded in
+    folded = dsp.fold_requant(None, wf.array(), -pk.zero_point(x), [(mult, shift)], 0)
     if isinstance(folded, str):
         return folded
     return folded, dsp.scaled_weights(wf.array(), folded)
@@ -50,18 +51,14 @@ def feature_multiplier(graph: Graph, op: Op) -> tuple[int, int]:
     return quant.quantize_multiplier(ref.effective_scale(pk.scale(x), pk.scale(wf), pk.scale(state)))
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts(graph, op)
-    if reason:
-        return reason
-    state = graph.tensor(op.inputs[ref.STATE])
-    if state.dtype != "int16":
+def _dsp_reason(graph: Graph, op: Op) -> str | None:
+    if graph.tensor(op.inputs[ref.STATE]).dtype != "int16":
         return "the DSP SVDF takes an int16 state"
     folded = _fold(graph, op)
     return folded if isinstance(folded, str) else None
 
 
-@dsp_kernel("SVDF", name="dsp_svdf", accepts=_accepts)
+@dsp_kernel("SVDF", name="dsp_svdf", accepts=pk.narrowed(ref.accepts, _dsp_reason))
 def dsp_svdf(graph: Graph, op: Op, target: Target) -> KernelCall:
     base = ref.svdf(graph, op, target)
     if not dsp.int16_weights_fit(graph, target):

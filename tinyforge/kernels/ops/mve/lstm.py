@@ -20,10 +20,7 @@ from tinyforge.kernels.ops.portable import lstm as ref
 from tinyforge.kernels.registry import KernelCall, Target
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts(graph, op)
-    if reason:
-        return reason
+def _mve_reason(graph: Graph, op: Op) -> str | None:
     if graph.tensor(op.inputs[ref.INPUT]).dtype != "int8":
         return "the Helium LSTM takes int8 activations"
     return None
@@ -34,7 +31,7 @@ def _planar_q(pairs: list[tuple[int, int]], s_dim: int) -> np.ndarray:
     return np.concatenate([mult, left, right])
 
 
-@mve_kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="mve_lstm", accepts=_accepts)
+@mve_kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="mve_lstm", accepts=pk.narrowed(ref.accepts, _mve_reason))
 def mve_lstm(graph: Graph, op: Op, target: Target) -> KernelCall:
     base = ref.lstm(graph, op, target)
     x, h = graph.tensor(op.inputs[ref.INPUT]), graph.tensor(op.inputs[ref.HIDDEN_STATE])

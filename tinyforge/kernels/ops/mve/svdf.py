@@ -16,16 +16,13 @@ from tinyforge.kernels.ops.portable import svdf as ref
 from tinyforge.kernels.registry import KernelCall, ScratchArg, Target
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
-    reason = ref._accepts(graph, op)
-    if reason:
-        return reason
+def _mve_reason(graph: Graph, op: Op) -> str | None:
     if graph.tensor(op.inputs[ref.STATE]).dtype != "int16":
         return "the Helium SVDF takes an int16 state"
     return None
 
 
-@mve_kernel("SVDF", name="mve_svdf", accepts=_accepts)
+@mve_kernel("SVDF", name="mve_svdf", accepts=pk.narrowed(ref.accepts, _mve_reason))
 def mve_svdf(graph: Graph, op: Op, target: Target) -> KernelCall:
     base = ref.svdf(graph, op, target)
     x, wf, _wt, _b, _state = ref._tensors(graph, op)

@@ -69,7 +69,7 @@ def sizes(graph: Graph, op: Op) -> tuple[int, int, int, int]:
     return int(b), int(t), int(x.shape[2]), int(h.shape[-1]) if h.shape else 0
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
+def accepts(graph: Graph, op: Op) -> str | None:
     if len(op.inputs) != 24 or len(op.outputs) != 1:
         return f"expects 24 inputs and 1 output (got {len(op.inputs)}, {len(op.outputs)})"
     if any(_present(op, i) for i in PEEPHOLE):
@@ -169,7 +169,7 @@ def gate_multipliers(graph: Graph, op: Op) -> tuple[list[tuple[int, int]], list[
     return in_pairs, rec_pairs
 
 
-@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="lstm", accepts=_accepts)
+@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", name="lstm", accepts=accepts)
 def lstm(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, y = graph.tensor(op.inputs[INPUT]), graph.tensor(op.outputs[0])
     h, c = graph.tensor(op.inputs[HIDDEN_STATE]), graph.tensor(op.inputs[CELL_STATE])

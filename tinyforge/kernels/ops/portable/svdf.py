@@ -27,7 +27,7 @@ def _tensors(graph: Graph, op: Op) -> tuple[Tensor | None, ...]:
     return tuple(pk.op_tensor(graph, op, i) for i in range(5))
 
 
-def _accepts(graph: Graph, op: Op) -> str | None:
+def accepts(graph: Graph, op: Op) -> str | None:
     if len(op.inputs) != 5 or len(op.outputs) != 1:
         return f"expects 5 inputs (with the bias) and 1 output (got {len(op.inputs)}, {len(op.outputs)})"
     x, wf, wt, bias, state = _tensors(graph, op)
@@ -81,7 +81,7 @@ def effective_scale(a: float, b: float, c: float) -> float:
     return float(np.float32(np.float32(np.float32(a) * np.float32(b)) / np.float32(c)))
 
 
-@kernel("SVDF", name="svdf", accepts=_accepts)
+@kernel("SVDF", name="svdf", accepts=accepts)
 def svdf(graph: Graph, op: Op, target: Target) -> KernelCall:
     x, wf, wt, bias, state = _tensors(graph, op)
     assert x is not None and wf is not None and wt is not None and bias is not None and state is not None
