@@ -61,7 +61,8 @@ def run(board: str = DEFAULT_BOARD, out: Path = Path("out/demo")) -> int:
     _step(f"run it in QEMU ({board}) and compare every byte with TFLite Micro", ["test", str(build_dir)])
 
     click.secho(f"\n== predictions of the firmware in QEMU on {SAMPLES} held-out digits", bold=True)
-    run_ = run_qemu(api.board(board), build_dir / "firmware.elf")
+    built = api.read_build_dir(build_dir)  # laid out for the board's loader, serving after its run
+    run_ = run_qemu(api.board(board), built.elf, app_offset=built.app_offset, exits=not built.serves)
     preds = [int(np.argmax(np.frombuffer(r.outputs[0], dtype=np.int8))) for r in run_.results]
     ok = sum(int(p == t) for p, t in zip(preds, labels, strict=False))
     click.echo("label:      " + " ".join(str(int(t)) for t in labels))
