@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
     from tinyforge.model.tflite import LoadedModel
-    from tinyforge.run.matrix import PairResult
+    from tinyforge.run.matrix import PairResult, PairSpec
     from tinyforge.run.testing import TestReport
     from tinyforge.toolchain.build import BuildResult
     from tinyforge.toolchain.build_dir import BuiltFirmware
@@ -601,6 +601,18 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
     return testing.write_junit(report, path)
 
 
+def _matrix_pair(spec: PairSpec) -> PairResult:
+    """One pair of the matrix, in a worker process: the board is resolved there (profiles do not pickle)."""
+    from tinyforge.errors import TinyforgeError
+    from tinyforge.run.matrix import PairResult, run_pair
+
+    try:
+        profile = _board(spec.board)
+    except TinyforgeError as exc:
+        return PairResult(spec.model, spec.board, spec.workdir, None, exc.message)
+    return run_pair(spec, profile)
+
+
 def test_matrix(
     models: list[str | Path] | tuple[str | Path, ...],
     boards: list[str] | tuple[str, ...],
@@ -621,8 +633,9 @@ def test_matrix(
 
     return run_matrix(
         models,
-        boards,
+        [_board(b) for b in boards],  # an unknown board fails before anything is built
         out_dir,
+        _matrix_pair,
         jobs=jobs,
         inputs=inputs,
         seed=seed,

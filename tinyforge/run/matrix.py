@@ -12,11 +12,12 @@ summary_table(results) -> str                               model, board, bit-ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyforge.boards import BoardProfile
 from tinyforge.errors import TinyforgeError, UsageError
 from tinyforge.run.testing import TestReport, check_junit_target, junit_case
 
@@ -24,7 +25,7 @@ from tinyforge.run.testing import TestReport, check_junit_target, junit_case
 @dataclass(frozen=True)
 class PairSpec:
     model: str
-    board: str
+    board: str  # a name or .toml path: a BoardProfile does not pickle, so each worker resolves it
     workdir: str
     inputs: int
     seed: int
@@ -61,24 +62,23 @@ def model_stem(model: str | Path) -> str:
     return stem
 
 
-def run_pair(spec: PairSpec) -> PairResult:
+def run_pair(spec: PairSpec, profile: BoardProfile) -> PairResult:
     """One model on one board (in a pool worker); a tinyforge error is the pair's result, not a crash."""
-    from tinyforge import api
+    from tinyforge.run import testing
 
     try:
-        profile = api.board(spec.board)
         if profile.is_host:
-            report = api.test_host(
+            report = testing.test_host(
                 spec.model,
+                profile,
                 inputs=spec.inputs,
                 seed=spec.seed,
                 input_file=spec.input_file,
                 workdir=spec.workdir,
-                board=profile,
                 calib=spec.calib,
             )
         else:
-            report = api.test_emulator(
+            report = testing.test_emulator(
                 spec.model,
                 profile,
                 inputs=spec.inputs,
@@ -90,14 +90,15 @@ def run_pair(spec: PairSpec) -> PairResult:
                 calib=spec.calib,
             )
     except TinyforgeError as exc:
-        return PairResult(spec.model, spec.board, spec.workdir, None, exc.message)
-    return PairResult(spec.model, spec.board, spec.workdir, report)
+        return PairResult(spec.model, profile.name, spec.workdir, None, exc.message)
+    return PairResult(spec.model, profile.name, spec.workdir, report)
 
 
 def run_matrix(
     models: Sequence[str | Path],
-    boards: Sequence[str],
+    boards: Sequence[BoardProfile],
     out_dir: str | Path,
+    run: Callable[[PairSpec], PairResult],
     *,
     jobs: int = 1,
     inputs: int = 20,
@@ -107,15 +108,15 @@ def run_matrix(
     emulator: str = "qemu",
     calib: str | Path | None = None,
 ) -> tuple[PairResult, ...]:
-    """Test every model on every board, `jobs` pairs at a time (1: in this process)."""
-    from tinyforge import api, proc
+    """Test every model on every board (profiles resolved by the caller), `jobs` pairs at a time
+    (1: in this process). `run` tests one pair: a module-level function (it is pickled to the
+    workers) that resolves the pair's board and calls run_pair."""
+    from tinyforge import proc
 
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1", hint="e.g. --jobs 2")
     if not models or not boards:
         raise UsageError("nothing to test: give at least one model and one board")
-    for b in boards:
-        api.board(b)  # an unknown board fails before anything is built
     for m in models:
         if not Path(m).exists():
             raise UsageError(f"{m}: no such model file", hint="pass a .tflite (or Keras/SavedModel) path")
@@ -134,8 +135,8 @@ def run_matrix(
     specs = [
         PairSpec(
             str(m),
-            b,
-            str(out / f"{model_stem(m)}-{b}"),
+            b.source if b.source.endswith(".toml") else b.name,
+            str(out / f"{model_stem(m)}-{b.name}"),
             inputs,
             seed,
             str(input_file) if input_file is not None else None,
@@ -147,9 +148,9 @@ def run_matrix(
         for b in boards
     ]
     if jobs == 1 or len(specs) == 1:
-        return tuple(run_pair(s) for s in specs)
+        return tuple(run(s) for s in specs)
     with proc.worker_pool(min(jobs, len(specs))) as pool:
-        return tuple(pool.map(run_pair, specs))
+        return tuple(pool.map(run, specs))
 
 
 def summary_table(results: Sequence[PairResult]) -> str:
