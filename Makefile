@@ -12,7 +12,7 @@ APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stm32flash
 # tool that proves each package is there, in the same order as APT_PKGS
 APT_TOOLS := arm-none-eabi-gcc /usr/lib/arm-none-eabi/include/stdlib.h qemu-system-arm stm32flash cmake
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2  # pytest-xdist: two workers, as many as the CI machine has cores
 
 .PHONY: demo test test-fast setup apt venv lint clean
 
