@@ -257,25 +257,33 @@ def load_int8_model(
     return conversion.load_int8_model(model, calib=calib, workdir=workdir, io=io)
 
 
-def target_for(board: BoardArg) -> Target:
-    """What kernel selection knows about a board: CPU, features, flash size."""
+OPTIMIZE_MODES = ("size", "balanced", "speed")  # tinyforge.kernels.registry.OPTIMIZE_MODES
+
+
+def target_for(board: BoardArg, optimize: str = "balanced") -> Target:
+    """What kernel selection knows about a board: CPU, features, and the `optimize` mode."""
     from tinyforge.compiler import target_for as board_target
 
-    return board_target(_board(board))
+    return board_target(_board(board), optimize)
 
 
 def compile(
     model: str | Path | LoadedModel,
     board: BoardArg = "host",
     *,
+    optimize: str = "balanced",
     dump_ir: Callable[[str, str], None] | None = None,
     calib: str | Path | None = None,
 ) -> CompiledModel:
     """Compile a model for a board: passes, kernel selection, memory plan, generated C. A model
-    that is not int8 is converted first in a temporary folder (see `load_int8_model`)."""
+    that is not int8 is converted first in a temporary folder (see `load_int8_model`).
+
+    `optimize` is what kernel selection may spend flash on: "size" (int8 weights, no lookup
+    tables: the image's weights at most 1.02x the model's), "balanced" (int8 weights, small
+    tables) or "speed" (conv/FC weights widened to int16)."""
     from tinyforge.compiler import compile_for
 
-    return compile_for(model, _board(board), dump=dump_ir, calib=calib)
+    return compile_for(model, _board(board), optimize=optimize, dump=dump_ir, calib=calib)
 
 
 def make_inputs(
@@ -295,6 +303,7 @@ def test_host(
     input_file: str | Path | None = None,
     workdir: str | Path | None = None,
     sanitize: bool = False,
+    optimize: str = "balanced",
     dump_ir: Callable[[str, str], None] | None = None,
     board: BoardArg = "host",
     calib: str | Path | None = None,
@@ -313,6 +322,7 @@ def test_host(
         input_file=input_file,
         workdir=workdir,
         sanitize=sanitize,
+        optimize=optimize,
         dump_ir=dump_ir,
         calib=calib,
     )
@@ -337,6 +347,7 @@ def build(
     board: BoardArg = DEFAULT_BOARD,
     output: str | Path | None = None,
     *,
+    optimize: str = "balanced",
     opt: str = "speed",
     app_offset: int | None = None,
     method: str | None = None,
@@ -364,6 +375,7 @@ def build(
     which. `serve` (default: when laid out for a flash method) keeps the firmware answering the
     host link after its run, for `test(..., port=...)`; `inputs=0` builds no records in.
     `labels`: a text file (one class per line) or a list, for readable result tables.
+    `optimize` ("size", "balanced", "speed"): see `compile`; `opt` is the C compiler's -O2/-Os.
     """
     from tinyforge.toolchain import build as pipeline
 
@@ -371,6 +383,7 @@ def build(
         model,
         _board(board),
         output,
+        optimize=optimize,
         opt=opt,
         app_offset=app_offset,
         method=method,
@@ -457,13 +470,15 @@ def test_emulator(
     workdir: str | Path | None = None,
     emulator: str = "qemu",
     calib: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
     -icount shift=0), flash_bytes and ram_bytes. Without a board: a build directory's own board,
     else the default board. A model that is not int8 is converted first (calibrated on `calib`),
-    never beside the user's file."""
+    never beside the user's file. `optimize`: see `compile` (default "balanced"; a build
+    directory keeps the mode it was built with)."""
     from tinyforge.run import testing
 
     if board is None:
@@ -478,6 +493,7 @@ def test_emulator(
         workdir=workdir,
         emulator=emulator,
         calib=calib,
+        optimize=optimize,
     )
 
 
@@ -496,6 +512,7 @@ def test_target(
     workdir: str | Path | None = None,
     progress: Any = None,
     calib: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """Validate MODEL on the board at `port` (a device, `auto`, or any pyserial URL): flash a
     firmware that serves the host link (unless `flash=False`), stream the inputs over the serial
@@ -521,6 +538,7 @@ def test_target(
         workdir=workdir,
         progress=progress,
         calib=calib,
+        optimize=optimize,
     )
 
 
@@ -542,12 +560,14 @@ def test(
     workdir: str | Path | None = None,
     progress: Any = None,
     calib: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """`tinyforge test`: run MODEL (a model file or a build directory) and compare every output
     byte with the TFLM reference; one entry point for every place it can run:
     with `port`, on the board at that port (`test_target`); else on the host board
     (`test_host`); else in the emulator (`test_emulator`). Without a board: a build directory's
-    own board; else the host for a model file (the default board with `port`)."""
+    own board; else the host for a model file (the default board with `port`). `optimize`
+    ("size", "balanced", "speed"; None: "balanced", or a build directory's mode): see `compile`."""
     from tinyforge.run import testing
 
     if port is not None:
@@ -565,6 +585,7 @@ def test(
             workdir=workdir,
             progress=progress,
             calib=calib,
+            optimize=optimize,
         )
     if board is None:
         board = testing.build_dir_board(model) or "host"
@@ -577,6 +598,7 @@ def test(
             input_file=input_file,
             workdir=workdir,
             sanitize=sanitize,
+            optimize=optimize or "balanced",
             dump_ir=dump_ir,
             board=profile,
             calib=calib,
@@ -591,6 +613,7 @@ def test(
         workdir=workdir,
         emulator=emulator,
         calib=calib,
+        optimize=optimize,
     )
 
 
@@ -625,6 +648,7 @@ def test_matrix(
     timeout: float = 120.0,
     emulator: str = "qemu",
     calib: str | Path | None = None,
+    optimize: str = "balanced",
 ) -> tuple[PairResult, ...]:
     """Test every model on every board (run/matrix.py), `jobs` pairs at a time in worker
     processes, each pair building into `out_dir/<model stem>-<board>`. A pair that cannot run
@@ -643,6 +667,7 @@ def test_matrix(
         timeout=timeout,
         emulator=emulator,
         calib=calib,
+        optimize=optimize,
     )
 
 
@@ -873,16 +898,23 @@ def bench(
     model: str | Path | LoadedModel,
     board: BoardArg = DEFAULT_BOARD,
     *,
+    optimize: str = "balanced",
     layers: bool = False,
     workdir: str | Path | None = None,
     timeout: float = 120.0,
 ) -> BenchReport:
     """Build MODEL for an emulated BOARD, run one inference on the input x[i] = (i*37+11) % 256 - 128
     under `qemu-system-arm -icount shift=0` and report instructions, MACs/instruction, flash
-    (weights / kernels+runtime / harness) and RAM (arena, scratch, stack high-water mark); with
-    `layers`, also the instructions of every layer. `bit_exact` compares the output with TFLM."""
+    (weights / kernels+runtime / harness, and the model's own weight bytes to compare with) and RAM
+    (arena, scratch, stack high-water mark); with `layers`, also the instructions of every layer.
+    `bit_exact` compares the output with TFLM. `optimize`: see `compile`."""
     from tinyforge.run.bench import bench_model
 
     return bench_model(
-        model, _board(board), layers=layers, workdir=Path(workdir) if workdir else None, timeout=timeout
+        model,
+        _board(board),
+        optimize=optimize,
+        layers=layers,
+        workdir=Path(workdir) if workdir else None,
+        timeout=timeout,
     )

@@ -14,19 +14,21 @@ from types import MappingProxyType
 
 from tinyforge.boards import BoardProfile
 from tinyforge.codegen.cgen import GeneratedProject, IOSpec, Layer, generate
-from tinyforge.errors import ModelError
+from tinyforge.errors import ModelError, UsageError
 from tinyforge.ir.graph import Graph
-from tinyforge.ir.metrics import op_macs
+from tinyforge.ir.metrics import model_weight_bytes, op_macs
 from tinyforge.ir.passes import dump_graph, run_passes
-from tinyforge.kernels.registry import Target, select
+from tinyforge.kernels.registry import DEFAULT_OPTIMIZE, OPTIMIZE_MODES, Target, select
 from tinyforge.model.tflite import LoadedModel
-from tinyforge.plan.arena import MemoryPlan, lifetimes, liveness_bound, plan_memory
+from tinyforge.plan.arena import Buffer, MemoryPlan, lifetimes, liveness_bound, plan_memory, tie_groups
 
 
 @dataclass(frozen=True)
 class ModelStats:
     macs: int
     weight_bytes: int  # constant data the kernels read from flash (weights.bin)
+    weights_model_bytes: int  # the model's own: buffers + per-channel scales (ir/metrics.py)
+    weights_mode: str  # "int8" or "int16 expanded" (some layer widened its weights)
     arena_bytes: int  # activations
     scratch_bytes: int
     liveness_bound: int
@@ -35,6 +37,15 @@ class ModelStats:
     @property
     def ram_bytes(self) -> int:
         return self.arena_bytes + self.scratch_bytes
+
+    @property
+    def weights_ratio(self) -> float:
+        """Image weight bytes over the model's (1.00x: as compact as the .tflite)."""
+        return self.weight_bytes / self.weights_model_bytes if self.weights_model_bytes else 1.0
+
+    def weights_summary(self) -> str:
+        """e.g. "int8, 1.00x of the model's" (the memory report's weights note)."""
+        return f"{self.weights_mode}, {self.weights_ratio:.2f}x of the model's"
 
 
 @dataclass(frozen=True)
@@ -102,20 +113,52 @@ def io_specs(graph: Graph, indices: tuple[int, ...], *, inputs: bool = True) -> 
     return tuple(out)
 
 
+def _group_conflict(graph: Graph, scratch: dict[int, int]) -> bool:
+    """Whether two buffers of one tie group that are live together (and not tied to each other)
+    would overlap at the distances the ties fix."""
+    bufs = lifetimes(graph, scratch)
+    groups = tie_groups(bufs, graph.ties)
+    by_group: dict[int, list[Buffer]] = {}
+    for b in bufs:
+        by_group.setdefault(groups[b.tensor][0], []).append(b)
+    for members in by_group.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if not (a.first <= b.last and b.first <= a.last):
+                    continue
+                if (
+                    graph.ties.get(a.tensor, (None,))[0] == b.tensor
+                    or graph.ties.get(b.tensor, (None,))[0] == a.tensor
+                ):
+                    continue
+                pa, pb = groups[a.tensor][1], groups[b.tensor][1]
+                if pa < pb + b.size and pb < pa + a.size:
+                    return True
+    return False
+
+
 def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
     """Let a layer write its output over an input the kernel declares safe to overwrite
-    (elementwise ops, activations, softmax, depthwise by channel planes, direct 1x1 convolutions),
-    when nothing reads that input afterwards. Each candidate is kept only if the planned arena does
-    not grow (sharing a large input's buffer with a smaller output can lengthen its life).
+    (elementwise ops, activations, softmax, depthwise by channel planes: the same buffer), or
+    starting a few bytes before it (`KernelCall.overlap`: convolutions that never write over input
+    they still have to read: the two buffers are tied at that distance, each keeping its own
+    lifetime), when nothing reads that input afterwards. Each candidate is kept only if the planned
+    arena does not grow; one that does not pay alone is tried again after the others.
 
     As in TFLite Micro, an input buffer may be reused once the input has been read: code that
     writes inputs in place (`model_input()`) writes them again before every `model_run()`."""
     scratch = {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)}
-    aliases = dict(graph.aliases)
+    aliases, ties = dict(graph.aliases), dict(graph.ties)
     best = plan_memory(graph, scratch).arena_bytes
-    for pos, lay in enumerate(layers):
-        for out, src in lay.call.in_place:
-            g = graph.with_(aliases=MappingProxyType(aliases))
+    pending = [
+        (pos, out, src, gap)
+        for pos, lay in enumerate(layers)
+        for out, src, gap in [(o, s, -1) for o, s in lay.call.in_place] + list(lay.call.overlap)
+    ]
+    while pending:
+        rejected = []
+        for pos, out, src, gap in pending:
+            g = graph.with_(aliases=MappingProxyType(aliases), ties=MappingProxyType(ties))
             s_src, s_out = g.storage(src), g.storage(out)
             t_src, t_out = graph.tensor(src), graph.tensor(out)
             last_read = max(
@@ -127,26 +170,83 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
                 or t_src.is_constant
                 or t_src.is_variable
                 or last_read != pos
-                or t_out.nbytes > t_src.nbytes
-                or any(g.storage(a) == s_out for a in aliases if a != out)
+                or any(g.storage(t) == s_src for t in graph.outputs)
+                or s_out in ties
+                or any(a == s_out for a, _ in ties.values())
             ):
                 continue
-            trial = {**aliases, out: s_src}
-            arena = plan_memory(graph.with_(aliases=MappingProxyType(trial)), scratch).arena_bytes
+            if gap < 0:  # the same buffer
+                if t_out.nbytes > t_src.nbytes or any(g.storage(a) == s_out for a in aliases if a != out):
+                    continue
+                trial_g = graph.with_(
+                    aliases=MappingProxyType({**aliases, out: s_src}), ties=MappingProxyType(ties)
+                )
+            else:
+                if s_out != out:
+                    continue
+                trial_g = graph.with_(
+                    aliases=MappingProxyType(aliases), ties=MappingProxyType({**ties, out: (s_src, -gap)})
+                )
+                if _group_conflict(trial_g, scratch):
+                    continue
+            arena = plan_memory(trial_g, scratch).arena_bytes
             if arena <= best:
-                aliases, best = trial, arena
-    return graph.with_(aliases=MappingProxyType(aliases))
+                aliases, ties, best = dict(trial_g.aliases), dict(trial_g.ties), arena
+            else:
+                rejected.append((pos, out, src, gap))
+        if len(rejected) == len(pending):
+            break
+        pending = rejected
+    return graph.with_(aliases=MappingProxyType(aliases), ties=MappingProxyType(ties))
 
 
-def target_for(board: BoardProfile) -> Target:
-    """The kernel-selection target of a board: its CPU and features (dsp, mve, ...)."""
-    return Target(cpu=board.cpu, features=frozenset(board.features), flash_bytes=board.flash.size)
+def trim_scratch(graph: Graph, layers: tuple[Layer, ...]) -> tuple[tuple[Layer, ...], Graph, MemoryPlan]:
+    """Swap layers for their `leaner` variants (less scratch, more instructions) while that makes
+    the arena smaller and it is above the liveness bound of the activations: RAM at the bound
+    whenever the kernels allow it, speed everywhere else."""
+
+    def planned(ls: tuple[Layer, ...]) -> tuple[Graph, MemoryPlan]:
+        g = apply_in_place(graph, ls)
+        return g, plan_memory(g, {pos: lay.call.scratch_bytes for pos, lay in enumerate(ls)})
+
+    g, plan = planned(layers)
+    bound = liveness_bound(lifetimes(graph), len(graph.ops))
+    while plan.arena_bytes > bound:
+        best: tuple[tuple[Layer, ...], Graph, MemoryPlan] | None = None
+        for pos, lay in enumerate(layers):
+            if lay.call.leaner is None:
+                continue
+            trial = layers[:pos] + (Layer(lay.op, lay.call.leaner),) + layers[pos + 1 :]
+            tg, tplan = planned(trial)
+            if tplan.arena_bytes < (best[2] if best else plan).arena_bytes:
+                best = (trial, tg, tplan)
+        if best is None:
+            break
+        layers, g, plan = best
+    return layers, g, plan
+
+
+def check_optimize(optimize: str) -> str:
+    """`--optimize` as given, or a UsageError naming the choices."""
+    if optimize not in OPTIMIZE_MODES:
+        raise UsageError(
+            f"--optimize {optimize}: unknown mode",
+            hint="size (int8 weights, smallest flash), balanced (default) or speed (int16 weights)",
+        )
+    return optimize
+
+
+def target_for(board: BoardProfile, optimize: str = DEFAULT_OPTIMIZE) -> Target:
+    """The kernel-selection target of a board: its CPU and features (dsp, mve, ...), and the
+    user's `--optimize` mode."""
+    return Target(cpu=board.cpu, features=frozenset(board.features), optimize=check_optimize(optimize))
 
 
 def compile_for(
     model: str | Path | LoadedModel,
     board: BoardProfile,
     *,
+    optimize: str = DEFAULT_OPTIMIZE,
     dump: Callable[[str, str], None] | None = None,
     calib: str | Path | None = None,
     workdir: str | Path | None = None,
@@ -156,11 +256,12 @@ def compile_for(
     the user's file; `compiled.source.conversion` says so."""
     from tinyforge.model.convert import load_int8_model
 
+    target = target_for(board, optimize)  # a bad --optimize fails before any conversion
     if isinstance(model, str | Path):
         loaded = load_int8_model(model, calib=calib, workdir=workdir)
     else:
         loaded = model
-    return compile_model(loaded, target_for(board), dump=dump)
+    return compile_model(loaded, target, dump=dump)
 
 
 def compile_model(
@@ -174,10 +275,9 @@ def compile_model(
     graph = run_passes(loaded.graph, dump=dump)
     layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
     bound = liveness_bound(lifetimes(graph), len(graph.ops))  # no in-place: the anchors' bound
-    graph = apply_in_place(graph, layers)
+    layers, graph, plan = trim_scratch(graph, layers)
     if dump is not None:
         dump("in-place", dump_graph(graph))
-    plan = plan_memory(graph, {pos: lay.call.scratch_bytes for pos, lay in enumerate(layers)})
     ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs, inputs=False)
     model_name = name or Path(loaded.path).stem
     project = generate(graph, layers, plan, ins, outs, loaded.data, model_name, target.features)
@@ -185,6 +285,8 @@ def compile_model(
     stats = ModelStats(
         macs=sum(op_macs(graph, lay.op) for lay in layers),
         weight_bytes=weight_bytes,
+        weights_model_bytes=model_weight_bytes(loaded.graph),
+        weights_mode="int16 expanded" if any(lay.call.widened for lay in layers) else "int8",
         arena_bytes=plan.arena_bytes,
         scratch_bytes=max((lay.call.scratch_bytes for lay in layers), default=0),  # inside the arena
         liveness_bound=bound,

@@ -94,12 +94,13 @@ def run_model(
     *,
     seed: int = 0,
     timeout: float = 60.0,
+    optimize: str = "balanced",
 ) -> TinyforgeRun:
     from tinyforge import api
     from tinyforge.run.verify import reference_outputs
 
     b = api.board(board)
-    compiled = api.compile(model, b)
+    compiled = api.compile(model, b, optimize=optimize)
     data = _input_set(compiled, inputs, seed)
     records = data.records()
     if b.is_host:
@@ -144,7 +145,10 @@ def tinyforge_run(tmp_path: Path) -> Callable[..., TinyforgeRun]:
         *,
         seed: int = 0,
         timeout: float = 60.0,
+        optimize: str = "balanced",
     ) -> TinyforgeRun:
-        return run_model(model, board, inputs, tmp_path / "tinyforge", seed=seed, timeout=timeout)
+        return run_model(
+            model, board, inputs, tmp_path / "tinyforge", seed=seed, timeout=timeout, optimize=optimize
+        )
 
     return run

@@ -139,4 +139,75 @@ def dsp_add_model(path: Path) -> Path:
     return g.write(path)
 
 
-__all__ = ["dsp_add_model", "dsp_dense_model", "dsp_model", "out_size"]
+# The depthwise shapes real models use besides 3x3: time filters k x 1 (streaming keyword spotting,
+# with strides and dilations), 1 x k, micro_speech's 10x8 stride 2 with depth multiplier 8, 5x5 and
+# 7x7, 1x1 and 2x2, VALID and SAME.
+DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
+    ("t", {"kh": 3, "kw": 1, "stride": (2, 1)}),
+    ("t", {"kh": 5, "kw": 1, "stride": (2, 1), "act": "RELU"}),
+    ("t", {"kh": 7, "kw": 1, "act": "RELU6"}),
+    ("t", {"kh": 9, "kw": 1, "stride": (2, 1), "pad": VALID}),
+    ("t", {"kh": 15, "kw": 1, "stride": (2, 1), "act": "RELU"}),
+    ("t", {"kh": 4, "kw": 1, "dil": (2, 1), "act": "RELU"}),
+    ("t", {"kh": 3, "kw": 1, "dil": (4, 1)}),
+    ("t", {"kh": 1, "kw": 1, "act": "RELU"}),
+    ("w", {"kh": 1, "kw": 5, "stride": (1, 2), "act": "RELU"}),
+    ("w", {"kh": 2, "kw": 2}),
+    ("w", {"kh": 5, "kw": 5, "act": "RELU"}),
+    ("w", {"kh": 7, "kw": 7, "stride": (2, 2), "pad": VALID}),
+    ("w", {"kh": 3, "kw": 3, "stride": (1, 2), "dil": (2, 1), "act": "RELU"}),
+    ("s", {"kh": 10, "kw": 8, "stride": (2, 2), "depth_mult": 8, "act": "RELU"}),
+    ("s", {"kh": 3, "kw": 3, "depth_mult": 3}),
+)
+
+
+def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
+    g = Gauntlet(seed=seed)
+    g.input("t", (1, 33, 1, 12), 0.05, -128)  # a time series: 33 steps of 12 features
+    g.input("w", (1, 11, 13, 8), 0.04, 5)
+    g.input("s", (1, 17, 10, 1), 0.03, -7)  # micro_speech-like spectrogram, one channel
+    for x, kw in DEPTHWISE_SHAPES:
+        g.depthwise(x, **kw)  # type: ignore[arg-type]
+    return g.write(path)
+
+
+def random_depthwise_model(path: Path, seed: int, layers: int = 10) -> Path:
+    """Depthwise layers of random shape (kernel, stride, dilation, depth multiplier, padding,
+    activation) on random inputs: the property test's model."""
+    g = Gauntlet(seed=seed)
+    rng = np.random.default_rng(seed)
+    for i in range(layers):
+        h, w = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+        c = int(rng.choice([1, 2, 3, 4, 5, 8, 12]))
+        name = f"x{i}"
+        g.input(name, (1, h, w, c), float(rng.uniform(0.01, 0.1)), int(rng.integers(-128, 40)))
+        kh, kw = int(rng.integers(1, min(h, 9) + 1)), int(rng.integers(1, min(w, 9) + 1))
+        sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        dh = 1 if sh > 1 or kh == 1 else int(rng.choice([1, 1, 2]))
+        dw = 1 if sw > 1 or kw == 1 else int(rng.choice([1, 1, 2]))
+        pad = SAME if rng.random() < 0.6 else VALID
+        if pad == VALID and ((kh - 1) * dh + 1 > h or (kw - 1) * dw + 1 > w):
+            pad = SAME
+        g.depthwise(
+            name,
+            kh,
+            kw,
+            stride=(sh, sw),
+            dil=(dh, dw),
+            pad=pad,
+            act=str(rng.choice(["NONE", "RELU", "RELU6"])),
+            depth_mult=int(rng.choice([1, 1, 2, 3])),
+        )
+    return g.write(path)
+
+
+__all__ = [
+    "DEPTHWISE_SHAPES",
+    "dsp_add_model",
+    "dsp_dense_model",
+    "dsp_depthwise_shapes_model",
+    "dsp_model",
+    "out_size",
+    "random_depthwise_model",
+]

@@ -121,8 +121,10 @@ class Gauntlet:
         per_channel: bool = True,
         mult: float | None = None,
         wmax: int = 127,
+        depth_mult: int = 1,
     ) -> None:
-        t, (_, h, w, c), si, _ = self.inputs[x]
+        t, (_, h, w, cin), si, _ = self.inputs[x]
+        c = cin * depth_mult
         oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
         ws = self.rng.uniform(0.002, 0.02, c if per_channel else 1).tolist()
         wt = self.m.tensor(
@@ -137,7 +139,7 @@ class Gauntlet:
             padding=pad,
             strideH=stride[0],
             strideW=stride[1],
-            depthMultiplier=1,
+            depthMultiplier=depth_mult,
             dilationHFactor=dil[0],
             dilationWFactor=dil[1],
             fusedActivationFunction=ACT[act],

@@ -1,7 +1,9 @@
 """The DSP-extension kernels (firmware/kernels/dsp/) on the host, through the portable shim in
-tf_acle.h: every MLPerf Tiny model and the edge-case models bit-exact with the TFLM reference, with
-and without sanitizers. (tests/emulator/test_dsp_qemu.py runs the same on a Cortex-M4 in QEMU,
-where the inline assembly runs instead of the shim.)"""
+tf_acle.h: every MLPerf Tiny model and the edge-case models bit-exact with the TFLM reference in
+every `--optimize` mode (int8 weights in flash, or widened to int16), with and without sanitizers;
+depthwise convolutions of any shape (property test); what each mode may spend flash on; RAM at the
+liveness bound. (tests/emulator/test_dsp_qemu.py runs the same on a Cortex-M4 in QEMU, where the
+assembly runs instead of the shim.)"""
 
 from __future__ import annotations
 
@@ -20,10 +22,23 @@ from tinyforge.run.verify import compare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 
-from _dsp_models import dsp_add_model, dsp_dense_model, dsp_model  # noqa: E402
+from _dsp_models import (  # noqa: E402
+    dsp_add_model,
+    dsp_dense_model,
+    dsp_depthwise_shapes_model,
+    dsp_model,
+    random_depthwise_model,
+)
 from _mve_models import add_model, conv_model, dense_model, depthwise_model  # noqa: E402
 
 DSP = Target(cpu="cortex-m4", features=frozenset({"dsp"}))
+MODES = ("size", "balanced", "speed")
+
+
+def dsp(optimize: str) -> Target:
+    return Target(cpu="cortex-m4", features=frozenset({"dsp"}), optimize=optimize)
+
+
 DSP_KERNELS = {
     "tf_dsp_conv_s8",
     "tf_dsp_depthwise_s8",
@@ -45,11 +60,12 @@ def with_pattern(compiled: CompiledModel, count: int, seed: int) -> InputSet:
     return InputSet(pattern_inputs(compiled.inputs).arrays + rnd.arrays)
 
 
+@pytest.mark.parametrize("optimize", ["size", "speed"])
 @pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
 def test_mlperf_models_bit_exact_on_the_dsp_path(
-    name: str, shared_models: dict[str, Path], tmp_path: Path
+    name: str, optimize: str, shared_models: dict[str, Path], tmp_path: Path
 ) -> None:
-    compiled = compile_model(read_tflite(shared_models[name]), DSP)
+    compiled = compile_model(read_tflite(shared_models[name]), dsp(optimize))
     used = {lay.call.function for lay in compiled.layers}
     heavy = {lay.op.kind for lay in compiled.layers} & {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
     assert heavy and all(
@@ -74,10 +90,11 @@ EDGE_MODELS = {
 }
 
 
+@pytest.mark.parametrize("optimize", ["size", "speed"])
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
-def test_edge_cases_bit_exact(name: str, tmp_path: Path) -> None:
+def test_edge_cases_bit_exact(name: str, optimize: str, tmp_path: Path) -> None:
     path = EDGE_MODELS[name](tmp_path / f"{name}.tflite")
-    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp(optimize))
     used = [lay.call.function for lay in compiled.layers]
     assert DSP_KERNELS & set(used), used
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 3), tmp_path / "w", sanitize=True) == 0
@@ -124,25 +141,69 @@ def test_int16_weight_stream_layout() -> None:
     assert halves[4:] == [(4, 6), (5, 7), (12, 14), (13, 15)]
 
 
-TINY_FLASH = Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=1)
+def test_depthwise_shapes_bit_exact(tmp_path: Path) -> None:
+    """Depthwise shapes besides 3x3 (k x 1 time filters with strides and dilations, 1 x k, 10x8 stride
+    2 with depth multiplier 8, 5x5, 7x7, 1x1, 2x2) all take the DSP kernel and match TFLM."""
+    path = dsp_depthwise_shapes_model(tmp_path / "dw.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs == ["tf_dsp_depthwise_s8"] * len(funcs), funcs
+    comments = [lay.call.comment for lay in compiled.layers]
+    assert sum(c.endswith(" T") for c in comments) >= 8  # tall kernels: the plane is transposed
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
 
 
-@pytest.mark.parametrize("name", ["dsp", "dsp_dense", "mve_conv", "mve_dense"])
-def test_int8_weight_variant_bit_exact(name: str, tmp_path: Path) -> None:
-    """On a board whose flash cannot take int16 weights the same kernels unpack int8 weights."""
-    path = EDGE_MODELS[name](tmp_path / f"{name}.tflite")
-    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), TINY_FLASH)
-    assert any(lay.call.comment.endswith("dsp w8") for lay in compiled.layers)
-    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 4), tmp_path / "w", sanitize=True) == 0
+@pytest.mark.parametrize("seed", range(4))
+def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
+    """Property test: depthwise layers of random kernel, stride, dilation, depth multiplier,
+    padding and activation on random input sizes (10 per model), under the sanitizers."""
+    path = random_depthwise_model(tmp_path / "r.tflite", seed)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs.count("tf_dsp_depthwise_s8") >= 8, funcs
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
 
 
-def test_weights_stay_int8_when_the_flash_is_small(shared_models: dict[str, Path]) -> None:
-    loaded = read_tflite(shared_models["vww"])
-    big = compile_model(loaded, Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=4 << 20))
-    small = compile_model(loaded, Target(cpu="cortex-m4", features=frozenset({"dsp"}), flash_bytes=512 << 10))
-    assert small.stats.weight_bytes < 0.6 * big.stats.weight_bytes
-    assert all(
-        lay.call.function == "tf_dsp_conv_s8" and lay.call.comment.endswith("w8")
-        for lay in small.layers
-        if lay.op.kind == "CONV_2D"
-    )
+def test_keras_depthwise_shapes_bit_exact(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """DepthwiseConv2D layers built with Keras and converted by TensorFlow (time kernels (k, 1) with
+    strides and dilation, micro_speech's 10x8 stride 2 with depth multiplier 8, 1x5 stride (1, 2)
+    multiplier 2): the DSP kernel on the host, bit-exact."""
+    from _keras_dw import keras_depthwise_model
+
+    model = keras_depthwise_model(Path(request.config.cache.mkdir("tinyforge-keras-dw")))
+    compiled = compile_model(read_tflite(model), dsp("size"))
+    assert [lay.call.function for lay in compiled.layers] == ["tf_dsp_depthwise_s8"] * 7
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 6), tmp_path / "w", sanitize=True) == 0
+
+
+@pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
+def test_optimize_modes_spend_flash_as_they_say(name: str, shared_models: dict[str, Path]) -> None:
+    """size: int8 weights, the image's constant data at most 1.02x the model's; balanced: int8
+    weights (ADD tables allowed); speed: conv/FC weights widened to int16."""
+    loaded = read_tflite(shared_models[name])
+    size, balanced, speed = (compile_model(loaded, dsp(m)) for m in MODES)
+    assert size.stats.weights_mode == balanced.stats.weights_mode == "int8"
+    assert size.stats.weight_bytes <= 1.02 * size.stats.weights_model_bytes
+    assert not any(lay.call.widened for lay in size.layers + balanced.layers)
+    assert speed.stats.weights_mode == "int16 expanded"
+    assert speed.stats.weight_bytes > 1.5 * size.stats.weight_bytes
+    assert balanced.stats.weight_bytes >= size.stats.weight_bytes  # tables, never wider weights
+    heavy = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+    for c in (size, balanced, speed):
+        assert all(lay.call.function.startswith("tf_dsp_") for lay in c.layers if lay.op.kind in heavy)
+
+
+LIVENESS_BOUND = {"kws": 16_000, "resnet": 49_152, "vww": 55_296, "ad": 768}  # shared/ANCHORS.md
+
+
+@pytest.mark.parametrize("optimize", MODES)
+@pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
+def test_arena_at_most_the_liveness_bound(name: str, optimize: str, shared_models: dict[str, Path]) -> None:
+    """In-place execution, tied buffers (a convolution writing its output just before its input)
+    and the lean fully-connected variant keep every arena, scratch included, at or under the
+    anchors' liveness bound of the activations."""
+    compiled = compile_model(read_tflite(shared_models[name]), dsp(optimize))
+    assert compiled.stats.liveness_bound == LIVENESS_BOUND[name]
+    assert compiled.stats.arena_bytes <= LIVENESS_BOUND[name]
+    if name == "ad":
+        assert [lay.op.index for lay in compiled.layers if lay.call.comment.endswith("lean")] == [0, 9]

@@ -73,12 +73,21 @@ def test_rounding_identity_on_the_scaled_accumulator(a: int, mult: int, rs: int,
     assert fold.folded_requant_value(a, mult, kq, rs) == want
 
 
-def test_dead_channel_is_a_constant() -> None:
+@pytest.mark.parametrize("zp", [-128, -3, 0, 77])
+@pytest.mark.parametrize("bias", [1 << 30, -(1 << 30), 12345, 0])
+def test_dead_channel_is_a_constant(zp: int, bias: int) -> None:
+    """A channel whose weights are all 0: the kernel's accumulator is the folded bias alone, and
+    the usual constants (kq made from the right shift and the zero point) give TFLM's output."""
     w = np.zeros((1, 16), dtype=np.int64)
-    f = fold.fold_requant([1 << 30], w, 128, [(1_282_601_889, -28)], -128)
+    f = fold.fold_requant([bias], w, 128, [(1_282_601_889, -28)], zp)
     assert not isinstance(f, str)
-    want = tflm(1 << 30, 1_282_601_889, -28, -128, -128, 127)
-    assert folded(1 << 30, f, 0, -128, 127, False) == want == folded(0, f, 0, -128, 127, True)
+    assert f.kq[0] == ((2 * zp + 1) << f.rshift[0]) >> 1
+    want = tflm(bias, 1_282_601_889, -28, zp, -128, 127)
+    a = f.bias[0]  # weights 0: what the kernel accumulates
+    v = fold.folded_requant_value(a, f.mult[0], f.kq[0], f.rshift[0])
+    assert min(max(v, -128), 127) == want
+    fast = fold.wrap32(f.kq[0] + ((a * f.mult[0] + (1 << 31)) >> 32)) >> f.rshift[0]
+    assert min(max(fast, -128), 127) == want
 
 
 @pytest.mark.parametrize(

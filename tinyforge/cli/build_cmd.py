@@ -31,7 +31,18 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "-o", "--output", type=click.Path(path_type=str), help="Build directory [default: out/<model>-<board>]."
 )
 @click.option(
-    "--opt", type=click.Choice(["speed", "size"]), default="speed", show_default=True, help="-O2 or -Os."
+    "--optimize",
+    type=click.Choice(["size", "balanced", "speed"]),
+    default="balanced",
+    show_default=True,
+    help="What the kernels may spend flash on: size (int8 weights, no tables), balanced (int8 weights), speed (int16 weights).",
+)
+@click.option(
+    "--opt",
+    type=click.Choice(["speed", "size"]),
+    default="speed",
+    show_default=True,
+    help="C compiler level: -O2 or -Os.",
 )
 @click.option(
     "--app-offset",
@@ -80,6 +91,7 @@ def build(
     model: str,
     board: str,
     output: str | None,
+    optimize: str,
     opt: str,
     app_offset: int | None,
     method: str | None,
@@ -107,6 +119,7 @@ def build(
         model,
         board,
         output,
+        optimize=optimize,
         opt=opt,
         app_offset=app_offset,
         method=method,
@@ -131,13 +144,14 @@ def build(
     sz = rep["sizes"]
     st = rep["model_stats"]
     click.echo(f"board: {rep['board']}  model: {rep['model']} (sha256 {rep['model_sha256'][:16]})")
-    click.echo(f"directory: {rep['directory']}")
+    click.echo(f"directory: {rep['directory']}  (--optimize {rep['optimize']})")
     click.echo(f"layout: {layout_text(rep)}")
     for r in rep["regions"]:
         if r["used"] or r["name"] in ("FLASH", "RAM"):
             click.echo(bar(RegionUsage(r["name"], r["origin"], r["size"], r["used"])))
     click.echo(
-        f"  flash: code {kib(sz['text'])}, constants {kib(sz['rodata'])}, weights {kib(sz['weights'])}, "
+        f"  flash: code {kib(sz['text'])}, constants {kib(sz['rodata'])}, weights {kib(sz['weights'])} "
+        f"({rep['weights']['mode']}, {rep['weights']['ratio']:.2f}x of the model's), "
         f"test inputs {kib(sz['inputs'])}, .data {kib(sz['data'])}"
     )
     click.echo(

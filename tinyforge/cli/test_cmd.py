@@ -37,6 +37,13 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
     type=click.Path(path_type=str),
     help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
 )
+@click.option(
+    "--optimize",
+    type=click.Choice(["size", "balanced", "speed"]),
+    default=None,
+    help="What the kernels may spend flash on: size (int8 weights, no tables), balanced (int8 weights; "
+    "the default, or a build directory's mode), speed (int16 weights).",
+)
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 @click.option(
     "--port",
@@ -78,6 +85,7 @@ def test(
     emulator: str,
     junit_file: str | None,
     calib: str | None,
+    optimize: str | None,
     port: str | None,
     do_flash: bool,
     flash_port: str | None,
@@ -120,6 +128,7 @@ def test(
             jobs,
             out_dir,
             calib,
+            optimize or "balanced",
         )
         return
     model = models[0]
@@ -142,6 +151,7 @@ def test(
         sanitize=sanitize,
         dump_ir=dump_ir_to_stderr if dump_ir else None,
         calib=calib,
+        optimize=optimize,
         progress=make_progress(quiet=as_json) if port is not None else None,
     )
     conversion = report.extra.get("conversion")
@@ -155,7 +165,7 @@ def test(
         echo_json(report.to_dict())
     else:
         click.echo(f"board: {report.board}")
-        click.echo(f"model: {report.model}")
+        click.echo(f"model: {report.model}  (--optimize {report.extra.get('optimize', 'balanced')})")
         click.echo(f"inputs: {report.inputs}")
         click.echo(
             f"arena: {report.arena_bytes} B (+ scratch {report.scratch_bytes} B; liveness bound {report.liveness_bound} B)"
@@ -196,6 +206,7 @@ def _matrix(
     jobs: int,
     out_dir: str,
     calib: str | None,
+    optimize: str,
 ) -> None:
     from tinyforge import api
     from tinyforge.errors import UsageError
@@ -219,6 +230,7 @@ def _matrix(
         timeout=120.0 if timeout is None else timeout,
         emulator=emulator,
         calib=calib,
+        optimize=optimize,
     )
     if junit_file:
         api.write_junit_matrix(results, junit_file)

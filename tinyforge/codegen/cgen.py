@@ -21,7 +21,7 @@ from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
 from tinyforge.plan.arena import MemoryPlan, scratch_key
 
-WEIGHT_ALIGN = 16
+WEIGHT_ALIGN = 16  # weights.bin starts 16-byte aligned; each array asks for its own alignment
 IO_CTYPES = {"int8": "int8_t", "int16": "int16_t", "float32": "float"}
 
 
@@ -112,15 +112,15 @@ def generate(
     model_name: str,
     features: frozenset[str] = frozenset(),
 ) -> GeneratedProject:
-    # 1. constant arrays: dedupe identical contents, lay them out 16-byte aligned in weights.bin
+    # 1. constant arrays: dedupe identical contents, lay them out in weights.bin, each aligned as it asks
     blob = bytearray()
     symbols: dict[int, str] = {}
-    by_content: dict[tuple[str, bytes], str] = {}
+    by_content: dict[tuple[str, bytes, int], str] = {}
     weight_decls: list[dict[str, object]] = []
     used_names: set[str] = set()
     for layer in layers:
         for arr in layer.call.consts():
-            key = (arr.ctype, arr.data)
+            key = (arr.ctype, arr.data, arr.align)
             if key in by_content:
                 symbols[id(arr)] = by_content[key]
                 continue
@@ -130,7 +130,7 @@ def generate(
                 k += 1
                 name = f"{base}_{k}"
             used_names.add(c_ident(name))
-            pad = (-len(blob)) % WEIGHT_ALIGN
+            pad = (-len(blob)) % max(arr.align, 1)
             blob.extend(b"\0" * pad)
             weight_decls.append(
                 {

@@ -121,6 +121,9 @@ class Graph:
     description: str = ""
     # tensor index -> tensor index whose memory it shares (set by aliasing passes)
     aliases: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    # storage tensor -> (storage tensor, delta): its buffer starts `delta` bytes after that one's and
+    # may overlap it (a kernel writing its output just before its input: KernelCall.overlap)
+    ties: Mapping[int, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

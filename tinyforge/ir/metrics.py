@@ -48,6 +48,21 @@ def weight_bytes(graph: Graph) -> int:
     return sum(len(graph.tensor(i).data or b"") for i in used if graph.tensor(i).is_constant)
 
 
+def model_weight_bytes(graph: Graph) -> int:
+    """The model's constant data as the .tflite holds it, what `--optimize size` compares the
+    image's weights with: the constant buffers the layers use (int8 weights, int32 biases) plus
+    the per-channel scales of per-channel quantized int8 weights (float32 each: the kernels' per-channel
+    multipliers and shifts are their compiled form; the biases' scales and the int64 zero points the
+    .tflite also stores are not counted)."""
+    used = {i for op in graph.ops for i in op.inputs if i >= 0}
+    scales = 0
+    for i in used:
+        t = graph.tensor(i)
+        if t.is_constant and t.dtype == "int8" and t.quant is not None and t.quant.per_channel:
+            scales += 4 * len(t.quant.scale)
+    return weight_bytes(graph) + scales
+
+
 @dataclass(frozen=True)
 class PeakLayer:
     op_index: int

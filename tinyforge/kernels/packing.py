@@ -151,9 +151,11 @@ def int8_io_reason(graph: Graph, op: Op, *, fused_activation: bool = False) -> s
 # ---- names and text ------------------------------------------------------------------------------
 
 
-def const_array(op: Op, what: str, values: np.ndarray | Iterable[int], ctype: str) -> ConstArray:
+def const_array(
+    op: Op, what: str, values: np.ndarray | Iterable[int], ctype: str, align: int = 16
+) -> ConstArray:
     """A constant array named after the layer, e.g. `l3_weights` (codegen makes names unique)."""
-    return ConstArray.of(f"l{op.index}_{what}", values, ctype)
+    return ConstArray.of(f"l{op.index}_{what}", values, ctype, align)
 
 
 def shape_str(shape: Sequence[int]) -> str:

@@ -40,12 +40,13 @@ class ConstArray:
     name: str
     ctype: str  # "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "int64_t", "float"
     data: bytes  # little-endian element bytes
+    align: int = 16  # placement in weights.bin (the DSP kernels need 4: word loads)
 
     @staticmethod
-    def of(name: str, values: np.ndarray | Iterable[int], ctype: str) -> ConstArray:
+    def of(name: str, values: np.ndarray | Iterable[int], ctype: str, align: int = 16) -> ConstArray:
         np_type = CTYPE_NUMPY[ctype]
         arr: np.ndarray = np.ascontiguousarray(np.asarray(values), dtype=np_type)
-        return ConstArray(name, ctype, arr.astype(arr.dtype.newbyteorder("<")).tobytes())
+        return ConstArray(name, ctype, arr.astype(arr.dtype.newbyteorder("<")).tobytes(), align)
 
     @property
     def count(self) -> int:
@@ -83,19 +84,49 @@ class KernelCall:
     macs: int = 0
     # output tensor index -> input tensor index it may overwrite (in-place safe)
     in_place: tuple[tuple[int, int], ...] = ()
+    # (output, input, gap): the output may start `gap` bytes (or more) before the input and overlap
+    # it: the kernel never writes over input bytes it still has to read
+    overlap: tuple[tuple[int, int, int], ...] = ()
     comment: str = ""  # one line for the generated C: parameters worth reading
+    widened: bool = False  # the weights are stored wider than the model's int8 (`--optimize speed`)
+    # the same layer with less scratch and more instructions, for layers at the arena's peak
+    leaner: KernelCall | None = None
 
     def consts(self) -> list[ConstArray]:
         return [v for _, v in self.params if isinstance(v, ConstArray)]
 
 
+# `--optimize`: what the user lets kernel selection spend flash on (README "Optimization modes").
+#   size      weights stay int8 (reordered, never widened) and no lookup tables: the image's constant
+#             data is at most 1.02x the model's (weights, biases, per-channel scales)
+#   balanced  (default) int8 weights like `size`; small lookup tables where they pay (ADD/SUB: 2 KB)
+#   speed     conv / fully-connected weights widened to int16 where the kernels run faster with them
+OPTIMIZE_MODES = ("size", "balanced", "speed")
+DEFAULT_OPTIMIZE = "balanced"
+
+
 @dataclass(frozen=True)
 class Target:
-    """What kernel selection may use: the board's features (`dsp`, `mve`) and core name."""
+    """What kernel selection may use: the board's features (`dsp`, `mve`), core name, and the
+    user's `--optimize` choice."""
 
     cpu: str = "host"
     features: frozenset[str] = field(default_factory=frozenset)
-    flash_bytes: int = 0  # the board's flash (0: unknown), for kernels that trade flash for speed
+    optimize: str = DEFAULT_OPTIMIZE
+
+    def __post_init__(self) -> None:
+        if self.optimize not in OPTIMIZE_MODES:
+            raise ValueError(f"optimize must be one of {OPTIMIZE_MODES}, not {self.optimize!r}")
+
+    @property
+    def wide_weights(self) -> bool:
+        """Kernels may widen weights to int16 in flash (`--optimize speed`)."""
+        return self.optimize == "speed"
+
+    @property
+    def tables(self) -> bool:
+        """Kernels may add lookup tables to flash (`balanced`, `speed`)."""
+        return self.optimize != "size"
 
 
 Packer = Callable[[Graph, Op, Target], KernelCall]

@@ -5,13 +5,15 @@ other buffer ever shares their bytes and their values survive from one invocatio
 
 `plan_memory` is a greedy best-fit planner (largest buffers first, lowest free offset among
 buffers whose lifetimes overlap); `check_plan` is an independent checker that proves no two live
-buffers overlap, used in tests and after every plan.
+buffers overlap, used in tests and after every plan. Tied buffers (Graph.ties: a kernel writes
+its output a fixed number of bytes before its input and may overlap it) are placed as one group
+at fixed distances; the checker lets exactly those pairs overlap and checks the distances.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tinyforge.ir.graph import Graph
@@ -40,6 +42,7 @@ class MemoryPlan:
     arena_bytes: int
     alignment: int
     liveness_bound: int  # max over op positions of the bytes live at that position
+    ties: Mapping[int, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     def offset_of(self, graph: Graph, tensor: int) -> int:
         return self.offsets[graph.storage(tensor)]
@@ -116,10 +119,66 @@ def _gaps(busy: list[tuple[int, int]], need: int) -> tuple[int, list[tuple[int, 
     return low, gaps
 
 
-def _place(order: list[Buffer], limit: int, mode: str, alignment: int) -> dict[int, int]:
+def tie_groups(buffers: Sequence[Buffer], ties: Mapping[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Buffer key -> (group root, position relative to the group's lowest member); a buffer without
+    ties is its own group at 0."""
+    keys = {b.tensor for b in buffers}
+    rel: dict[int, tuple[int, int]] = {k: (k, 0) for k in keys}
+
+    def root(k: int) -> tuple[int, int]:
+        pos = 0
+        while k in ties and ties[k][0] in keys:
+            anchor, delta = ties[k]
+            pos += delta
+            k = anchor
+        return k, pos
+
+    for k in keys:
+        rel[k] = root(k)
+    low: dict[int, int] = {}
+    for r, pos in rel.values():
+        low[r] = min(low.get(r, 0), pos)
+    return {k: (r, pos - low[r]) for k, (r, pos) in rel.items()}
+
+
+def _place(
+    order: list[Buffer], limit: int, mode: str, alignment: int, groups: Mapping[int, tuple[int, int]]
+) -> dict[int, int]:
     placed: list[tuple[Buffer, int]] = []
     offsets: dict[int, int] = {}
+    members: dict[int, list[Buffer]] = {}
     for buf in order:
+        members.setdefault(groups[buf.tensor][0], []).append(buf)
+    for buf in order:
+        if buf.tensor in offsets:
+            continue
+        group = members[groups[buf.tensor][0]]
+        if len(group) > 1:
+            # the lowest base at which every member fits beside the buffers placed so far
+            bases = sorted(
+                {0}
+                | {
+                    max(0, off + _align(b.size, alignment) - groups[m.tensor][1])
+                    for m in group
+                    for b, off in placed
+                    if _overlap(b, m)
+                }
+            )
+            for base in bases:
+                if all(
+                    not (
+                        _overlap(b, m)
+                        and off < base + groups[m.tensor][1] + _align(m.size, alignment)
+                        and base + groups[m.tensor][1] < off + _align(b.size, alignment)
+                    )
+                    for m in group
+                    for b, off in placed
+                ):
+                    break
+            for m in group:
+                offsets[m.tensor] = base + groups[m.tensor][1]
+                placed.append((m, offsets[m.tensor]))
+            continue
         need = _align(buf.size, alignment)
         busy = sorted((off, off + _align(b.size, alignment)) for b, off in placed if _overlap(b, buf))
         low, gaps = _gaps(busy, need)
@@ -147,6 +206,8 @@ def plan_memory(graph: Graph, scratch: Mapping[int, int] | None = None, alignmen
     buffers = lifetimes(graph, scratch)
     bound = liveness_bound(buffers, len(graph.ops))
     limit = _align(bound, alignment) + alignment * 2
+    ties = {k: v for k, v in graph.ties.items() if v[1] % alignment == 0}
+    groups = tie_groups(buffers, ties)
     orders = [
         sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor)),
         sorted(buffers, key=lambda b: (b.first, -b.size, b.tensor)),
@@ -156,7 +217,7 @@ def plan_memory(graph: Graph, scratch: Mapping[int, int] | None = None, alignmen
     best_size = 0
     for order in orders:
         for mode in ("low", "alternate", "high"):
-            offsets = _place(order, limit, mode, alignment)
+            offsets = _place(order, limit, mode, alignment, groups)
             size = max((offsets[b.tensor] + _align(b.size, alignment) for b in buffers), default=0)
             if best is None or size < best_size:
                 best, best_size = offsets, size
@@ -166,6 +227,7 @@ def plan_memory(graph: Graph, scratch: Mapping[int, int] | None = None, alignmen
         arena_bytes=best_size,
         alignment=alignment,
         liveness_bound=bound,
+        ties=MappingProxyType(ties),
     )
     problems = check_plan(plan)
     if problems:
@@ -188,10 +250,22 @@ def check_plan(plan: MemoryPlan) -> list[str]:
             problems.append(
                 f"buffer %{b.tensor} [{off}, {off + b.size}) exceeds the arena of {plan.arena_bytes}"
             )
+    for out, (anchor, delta) in plan.ties.items():
+        if (
+            out in plan.offsets
+            and anchor in plan.offsets
+            and plan.offsets[out] != plan.offsets[anchor] + delta
+        ):
+            problems.append(f"buffer %{out} is not {delta} bytes after %{anchor}, as tied")
     for i, a in enumerate(bufs):
         for b in bufs[i + 1 :]:
             if not (a.first <= b.last and b.first <= a.last):
                 continue
+            if (
+                plan.ties.get(a.tensor, (None,))[0] == b.tensor
+                or plan.ties.get(b.tensor, (None,))[0] == a.tensor
+            ):
+                continue  # the kernel writes one while reading the other, and may
             oa, ob = plan.offsets.get(a.tensor, 0), plan.offsets.get(b.tensor, 0)
             if oa < ob + b.size and ob < oa + a.size:
                 problems.append(

@@ -69,10 +69,15 @@ class BenchReport:
     cpu: str
     features: tuple[str, ...]
     model: str
+    optimize: str  # --optimize: size | balanced | speed
     macs: int
     instructions: int
     macs_per_instruction: float
     bit_exact: bool
+    weights_mode: str  # "int8" or "int16 expanded"
+    weights_model_bytes: (
+        int  # the model's constant data (ir/metrics.py model_weight_bytes), beside flash.weights
+    )
     flash: FlashSplit
     ram: RamSplit
     layers: tuple[LayerBench, ...]
@@ -136,6 +141,7 @@ def bench_model(
     model: Any,
     board: BoardProfile,
     *,
+    optimize: str = "balanced",
     layers: bool = False,
     workdir: Path | None = None,
     timeout: float = 120.0,
@@ -144,7 +150,7 @@ def bench_model(
 
     from tinyforge.boards import list_boards
     from tinyforge.codegen.inputs import pattern_inputs
-    from tinyforge.compiler import compile_for
+    from tinyforge.compiler import compile_for, target_for
     from tinyforge.errors import UsageError
     from tinyforge.model.convert import load_int8_model
     from tinyforge.model.tflite import LoadedModel
@@ -158,8 +164,9 @@ def bench_model(
             f"board {b.name} is not emulated: `tinyforge bench` counts instructions in QEMU",
             hint="emulated boards: " + ", ".join(x.name for x in list_boards() if x.is_emulated),
         )
+    target_for(b, optimize)  # a bad --optimize fails before any conversion
     loaded = model if isinstance(model, LoadedModel) else load_int8_model(model)
-    compiled = compile_for(loaded, b)
+    compiled = compile_for(loaded, b, optimize=optimize)
     data = pattern_inputs(compiled.inputs)
     records = data.records()
     with tempfile.TemporaryDirectory(prefix="tinyforge-bench-") as tmp:
@@ -195,10 +202,13 @@ def bench_model(
         cpu=b.cpu,
         features=tuple(sorted(b.features)),
         model=str(loaded.path),
+        optimize=optimize,
         macs=s.macs,
         instructions=total,
         macs_per_instruction=_per_instruction(s.macs, total) or 0.0,
         bit_exact=cmp.bit_exact,
+        weights_mode=s.weights_mode,
+        weights_model_bytes=s.weights_model_bytes,
         flash=flash,
         ram=ram,
         layers=layer_rows,

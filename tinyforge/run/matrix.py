@@ -33,6 +33,7 @@ class PairSpec:
     timeout: float
     emulator: str
     calib: str | None = None
+    optimize: str = "balanced"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def run_pair(spec: PairSpec, profile: BoardProfile) -> PairResult:
                 input_file=spec.input_file,
                 workdir=spec.workdir,
                 calib=spec.calib,
+                optimize=spec.optimize,
             )
         else:
             report = testing.test_emulator(
@@ -88,6 +90,7 @@ def run_pair(spec: PairSpec, profile: BoardProfile) -> PairResult:
                 workdir=spec.workdir,
                 emulator=spec.emulator,
                 calib=spec.calib,
+                optimize=spec.optimize,
             )
     except TinyforgeError as exc:
         return PairResult(spec.model, profile.name, spec.workdir, None, exc.message)
@@ -107,6 +110,7 @@ def run_matrix(
     timeout: float = 120.0,
     emulator: str = "qemu",
     calib: str | Path | None = None,
+    optimize: str = "balanced",
 ) -> tuple[PairResult, ...]:
     """Test every model on every board (profiles resolved by the caller), `jobs` pairs at a time
     (1: in this process). `run` tests one pair: a module-level function (it is pickled to the
@@ -143,6 +147,7 @@ def run_matrix(
             timeout,
             emulator,
             str(calib) if calib is not None else None,
+            optimize,
         )
         for m in models
         for b in boards

@@ -314,6 +314,7 @@ def test_target(
     workdir: str | Path | None = None,
     progress: Progress | None = None,
     calib: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """Validate MODEL (a model file or a `tinyforge build` directory) on the board at `port`:
     flash a firmware that serves the host link (the directory's own when it serves, else one
@@ -323,8 +324,9 @@ def test_target(
     from tinyforge.codegen.inputs import make_inputs
     from tinyforge.compiler import compile_for
     from tinyforge.flash.request import flash_target
+    from tinyforge.kernels.registry import DEFAULT_OPTIMIZE
     from tinyforge.model.tflite import read_tflite
-    from tinyforge.run.testing import report_for
+    from tinyforge.run.testing import built_optimize, report_for
     from tinyforge.run.verify import compare
     from tinyforge.serial.ports import resolve_port
     from tinyforge.toolchain.build import build_firmware
@@ -342,7 +344,10 @@ def test_target(
             f"{model} was built for {built.board}, not {board.name}",
             hint=f"drop --board or pass --board {built.board}",
         )
-    compiled = compile_for(read_tflite(built.model) if built is not None else model, board, calib=calib)
+    mode = built_optimize(built.report, optimize) if built is not None else (optimize or DEFAULT_OPTIMIZE)
+    compiled = compile_for(
+        read_tflite(built.model) if built is not None else model, board, calib=calib, optimize=mode
+    )
     data = make_inputs(compiled.inputs, inputs, seed, input_file)
     records = data.records()
     link_port = resolve_port(port, tuple(board.usb))

@@ -56,7 +56,11 @@ def report_for(
     the model's memory figures, what the device produced (`outputs`, hex per output per input)
     and the runner's own figures in `extra`."""
     s = compiled.stats
-    extra = {**(extra or {}), "outputs": [[o.hex() for o in outs] for outs in cmp.outputs]}
+    extra = {
+        "optimize": compiled.target.optimize,
+        **(extra or {}),
+        "outputs": [[o.hex() for o in outs] for outs in cmp.outputs],
+    }
     if compiled.source.conversion is not None:
         extra["conversion"] = compiled.source.conversion.to_dict()
     return TestReport(
@@ -85,6 +89,7 @@ def test_host(
     sanitize: bool = False,
     dump_ir: Callable[[str, str], None] | None = None,
     calib: str | Path | None = None,
+    optimize: str = "balanced",
 ) -> TestReport:
     """Compile for the host, run N inputs natively, compare every byte with the TFLM reference.
     A model that is not int8 is converted first (calibrated on `calib`) into `workdir` or a
@@ -94,7 +99,7 @@ def test_host(
     from tinyforge.run.host import build_host, run_host
     from tinyforge.run.verify import compare, localise_mismatch
 
-    compiled = compile_for(model, board, dump=dump_ir, calib=calib, workdir=workdir)
+    compiled = compile_for(model, board, optimize=optimize, dump=dump_ir, calib=calib, workdir=workdir)
     data = make_inputs(compiled.inputs, inputs, seed, input_file)
     with tempfile.TemporaryDirectory(prefix="tinyforge-host-") as tmp:
         work = Path(workdir) if workdir else Path(tmp)
@@ -118,6 +123,20 @@ def build_dir_board(model: str | Path | LoadedModel) -> str | None:
     return None
 
 
+def built_optimize(report: dict[str, Any], optimize: str | None) -> str:
+    """The --optimize mode a build directory was built with (its report.json); a UsageError when
+    the user asked for another one."""
+    from tinyforge.kernels.registry import DEFAULT_OPTIMIZE
+
+    built_mode = str(report.get("optimize", DEFAULT_OPTIMIZE))
+    if optimize is not None and optimize != built_mode:
+        raise UsageError(
+            f"{report.get('directory', 'the build directory')} was built with --optimize {built_mode}, not {optimize}",
+            hint=f"drop --optimize or rebuild with `tinyforge build ... --optimize {optimize}`",
+        )
+    return built_mode
+
+
 def test_emulator(
     model: str | Path | LoadedModel,
     board: BoardProfile,
@@ -129,11 +148,18 @@ def test_emulator(
     workdir: str | Path | None = None,
     emulator: str = "qemu",
     calib: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """Build MODEL for an emulated board (or take a build directory), run it in QEMU, compare every
     output byte with the TFLM reference. On a mismatch, a second run prints every layer's output
     to name the first layer that differs. The report adds instructions_per_inference (under
-    -icount shift=0), flash_bytes and ram_bytes."""
+    -icount shift=0), flash_bytes and ram_bytes. `optimize` None: "balanced", or the mode a build
+    directory was built with."""
+    from tinyforge.compiler import check_optimize
+    from tinyforge.kernels.registry import DEFAULT_OPTIMIZE
+
+    if optimize is not None:
+        check_optimize(optimize)
     if emulator == "renode":
         return _test_renode(
             model,
@@ -143,6 +169,7 @@ def test_emulator(
             input_file=input_file,
             timeout=timeout,
             workdir=workdir,
+            optimize=optimize,
         )
     if emulator != "qemu":
         raise UsageError(f"--emulator {emulator}: expected qemu or renode")
@@ -169,7 +196,8 @@ def test_emulator(
                     f"{model} was built with no inputs (--inputs 0): there is nothing to run in the emulator",
                     hint="validate it on a board with `tinyforge test DIR --port PORT`, or rebuild with --inputs N",
                 )
-            compiled = compile_for(read_tflite(built.model), b)
+            built_mode = built_optimize(built.report, optimize)
+            compiled = compile_for(read_tflite(built.model), b, optimize=built_mode)
             records = list(built.records)
             elf, sizes = built.elf, dict(built.report.get("sizes", {}))
             opt = str(built.report.get("opt", "speed"))
@@ -180,7 +208,7 @@ def test_emulator(
                     f"board {b.name} is not emulated: `tinyforge test` runs on the host or in QEMU",
                     hint="build it with `tinyforge build`, flash it, and watch it with `tinyforge monitor`",
                 )
-            compiled = compile_for(model, b, calib=calib)
+            compiled = compile_for(model, b, calib=calib, optimize=optimize or DEFAULT_OPTIMIZE)
             records = make_inputs(compiled.inputs, inputs, seed, input_file).records()
             opt = "speed"
             res = build_firmware(
@@ -233,6 +261,7 @@ def _test_renode(
     input_file: str | Path | None = None,
     timeout: float = 120.0,
     workdir: str | Path | None = None,
+    optimize: str | None = None,
 ) -> TestReport:
     """`tinyforge test --emulator renode`: build with --renode, then run the Robot test."""
     from tinyforge.compiler import compile_for
@@ -251,13 +280,14 @@ def _test_renode(
                 inputs=inputs,
                 seed=seed,
                 input_file=input_file,
+                optimize=optimize or "balanced",
                 renode=True,
                 force=workdir is None,
             )
             d, compiled, sizes = res.directory, res.compiled, res.sizes
         else:
             built = read_build_dir(d)
-            compiled = compile_for(built.model, board)
+            compiled = compile_for(built.model, board, optimize=built_optimize(built.report, optimize))
             sizes = built.report.get("sizes", {})
         robot = d / "renode" / "firmware.robot"
         if not robot.is_file():

@@ -16,7 +16,7 @@ from typing import Any
 
 from tinyforge.boards import BoardProfile
 from tinyforge.codegen.inputs import make_inputs
-from tinyforge.compiler import CompiledModel, compile_for
+from tinyforge.compiler import CompiledModel, check_optimize, compile_for
 from tinyforge.errors import UsageError
 from tinyforge.model.convert import load_int8_model
 from tinyforge.model.tflite import LoadedModel
@@ -57,6 +57,7 @@ def build(
     board: BoardProfile,
     output: str | Path | None = None,
     *,
+    optimize: str = "balanced",
     opt: str = "speed",
     app_offset: int | None = None,
     method: str | None = None,
@@ -83,9 +84,11 @@ def build(
     makes it answer the host link after its run, for `tinyforge test --port`; `inputs=0` builds
     no records in (a firmware only for that). `labels` (a text file, one class per line, or a
     list) name the classes of the output, for the result tables of `flash --follow` and `monitor`.
+    `optimize` ("size", "balanced", "speed") is what kernel selection may spend flash on.
     """
     b = board
     bsp_mod.console_driver(b)  # the host board stops here with a clear message
+    check_optimize(optimize)
     layout = app_layout(b, method, app_offset)
     if serve is None:
         serve = layout.method is not None
@@ -108,7 +111,7 @@ def build(
         if loaded.conversion is not None:
             note = replace(loaded.conversion, kept_at=str(directory.resolve() / "model.tflite"))
             loaded = replace(loaded, conversion=note)
-    compiled = compile_for(loaded, b)
+    compiled = compile_for(loaded, b, optimize=optimize)
     records = make_inputs(compiled.inputs, inputs, seed, input_file).records() if inputs or input_file else []
     return build_firmware(
         compiled,
@@ -159,6 +162,9 @@ def build_firmware(
     budget = check_fit(
         b,
         weight_bytes=s.weight_bytes,
+        optimize=compiled.target.optimize,
+        weights_mode=s.weights_mode,
+        weights_model_bytes=s.weights_model_bytes,
         arena_bytes=s.arena_bytes,
         scratch_bytes=s.scratch_bytes,
         input_bytes=sum(len(r) for r in records),
@@ -204,6 +210,7 @@ def build_firmware(
         "model_sha256": project.manifest["model_sha256"],
         "directory": str(directory),
         "elf": str(image.elf),
+        "optimize": compiled.target.optimize,
         "opt": opt,
         "app_offset": app_offset,
         "layout": layout.to_dict(),
@@ -215,6 +222,12 @@ def build_firmware(
         "flash_bytes": image.sizes.flash_bytes,
         "ram_bytes": image.sizes.ram_bytes,
         "regions": list(regions),
+        "weights": {
+            "mode": s.weights_mode,
+            "image_bytes": s.weight_bytes,
+            "model_bytes": s.weights_model_bytes,
+            "ratio": round(s.weights_ratio, 3),
+        },
         "model_stats": {
             "macs": s.macs,
             "layers": s.layers,

@@ -50,6 +50,9 @@ def check_fit(
     board: BoardProfile,
     *,
     weight_bytes: int,
+    optimize: str = "balanced",
+    weights_mode: str = "int8",
+    weights_model_bytes: int = 0,
     arena_bytes: int,
     scratch_bytes: int,
     input_bytes: int = 0,
@@ -61,9 +64,20 @@ def check_fit(
     from tinyforge.toolchain.bsp import region_name
 
     flash_avail = board.flash.size - app_offset
+    widened = weights_mode != "int8"
     flash_parts = [("weights", weight_bytes), ("test inputs", input_bytes), ("code (estimate)", CODE_RESERVE)]
     flash_need = sum(n for _, n in flash_parts)
     where = f" after --app-offset {app_offset:#x}" if app_offset else ""
+    if flash_need > flash_avail and widened:
+        # the user asked for wider weights: say so, and what int8 weights would need
+        int8_fits = weights_model_bytes + input_bytes + CODE_RESERVE <= flash_avail
+        raise BuildError(
+            f"model does not fit with --optimize {optimize}: weights {kib(weight_bytes)} ({weights_mode}) "
+            f"+ test inputs and code {kib(input_bytes + CODE_RESERVE)} > flash {kib(flash_avail)}{where} "
+            f"on {board.name}, {kib(flash_need - flash_avail)} too much",
+            hint=f"--optimize balanced or size keeps the weights int8 (about {kib(weights_model_bytes)}"
+            + (", which fits)" if int8_fits else "; they do not fit either), or a board with more flash"),
+        )
     if flash_need > flash_avail:
         big_name, big = max(flash_parts, key=lambda p: p[1])
         if big > flash_avail:

@@ -170,6 +170,7 @@ def assemble(
         "model": compiled.name,
         "model_sha256": hashlib.sha256(compiled.source.data).hexdigest(),
         "build_time": build_time(),
+        "optimize": compiled.target.optimize,
         "opt": opt,
         "app_offset": app_offset,
         "flash_method": flash_method,
@@ -180,6 +181,7 @@ def assemble(
         "outputs": [
             {"bytes": o.nbytes, "scale": o.scale, "zero_point": o.zero_point} for o in compiled.outputs
         ],
+        "weights": compiled.stats.weights_summary(),
     }
     if labels is not None:
         manifest["labels"] = list(labels)

@@ -144,6 +144,18 @@ TF_INLINE int32_t tf_smmlar(int32_t a, int32_t b, int32_t acc)
 #endif
 }
 
+/* (lo16(a), lo16(b)): b's low half in the high half */
+TF_INLINE int32_t tf_pkhbt16(int32_t a, int32_t b)
+{
+#if TF_DSP_NATIVE
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((uint32_t)a & 0xffffu) | ((uint32_t)b << 16));
+#endif
+}
+
 /* x saturated to int8 */
 TF_INLINE int32_t tf_ssat8(int32_t x)
 {

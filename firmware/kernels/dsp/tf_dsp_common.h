@@ -6,8 +6,14 @@
  * channel c by 2^(left_shift_c + 1), so the accumulator is a = acc * 2^(left_shift + 1), and
  *     SMMLAR(a, mult, kq) = kq + ((a*mult + 2^31) >> 32) = kq + SaturatingRoundingDoublingHighMul
  * with kq = 2^(rshift-1) + out_zp * 2^rshift; adding the sign of a (ASR #31) turns the rounding of
- * the final arithmetic right shift by rshift into TFLM's round-half-away-from-zero. (With int8
- * weights, on boards with little flash, only left_shift 0 is taken and the kernels double the sum.)
+ * the final arithmetic right shift by rshift into TFLM's round-half-away-from-zero.
+ *
+ * With int8 weights (--optimize size/balanced) the weights cannot be scaled, so only layers with
+ * left_shift 0 are taken and the kernels double the sum (or the int16 input values, which is
+ * cheaper when a layer has fewer taps than output channels); the per-channel constants are then
+ * packed as `start << 5 | rshift` (the accumulator start: folded bias, halved when the sum is
+ * doubled) plus the multiplier, and kq is made from rshift and the output zero point:
+ * kq = ((2 * out_zp + 1) << rshift) >> 1.
  */
 #ifndef TF_DSP_COMMON_H
 #define TF_DSP_COMMON_H
@@ -45,18 +51,95 @@ TF_INLINE int8_t tf_dsp_clamp(int32_t v, int32_t act_min, int32_t act_max)
     return (int8_t)(v > act_max ? act_max : v);
 }
 
-/* Expand `words` words of int8 (4 values each) to int16 pairs: word i -> dst[0] = (b0, b2),
- * dst[1] = (b1, b3); dst advances by `stride` words per input word. */
-TF_INLINE int32_t *tf_dsp_expand(const int8_t *src, int32_t words, int32_t *dst, int32_t stride)
+/* The int8 weights' packed per-channel word: accumulator start and right shift; and kq. */
+TF_INLINE int32_t tf_dsp_start(int32_t packed)
 {
-    int32_t i;
-    for (i = 0; i < words; ++i) {
-        const uint32_t w = (uint32_t)tf_ld32(src + 4 * i);
-        dst[0] = tf_sxtb16(w);
-        dst[1] = tf_sxtb16_ror8(w);
-        dst += stride;
+    return packed >> 5;
+}
+
+TF_INLINE int32_t tf_dsp_rshift(int32_t packed)
+{
+    return packed & 31;
+}
+
+TF_INLINE int32_t tf_dsp_kq(int32_t zp2p1, int32_t rshift)
+{
+    return (int32_t)((uint32_t)zp2p1 << rshift) >> 1;
+}
+
+/* sxtb16 of x, doubled (2 * each lane, which stays within int16) */
+TF_INLINE int32_t tf_sxtb16x2(uint32_t x)
+{
+    return tf_sxtab16(tf_sxtb16(x), x);
+}
+
+TF_INLINE int32_t tf_sxtb16x2_ror8(uint32_t x)
+{
+    return tf_sxtab16_ror8(tf_sxtb16_ror8(x), x);
+}
+
+/* Expand `words` words of int8 (4 values each) to int16 pairs: word i -> dst[0] = (b0, b2),
+ * dst[1] = (b1, b3); dst advances by `stride` words per input word. `dbl`: the values doubled. */
+TF_INLINE int32_t *tf_dsp_expand_x(const int8_t *src, int32_t words, int32_t *dst, int32_t stride, int dbl)
+{
+#if TF_DSP_NATIVE
+    if (words <= 0) {
+        return dst;
+    }
+    if (dbl) {
+        int32_t v, a, b;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "sxtab16 %[a], %[a], %[v]\n\t"
+                         "sxtab16 %[b], %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]]\n\t"
+                         "add %[d], %[d], %[st]\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b), [s] "+r"(src), [d] "+r"(dst), [n] "+r"(words)
+                         : [st] "r"(4 * stride)
+                         : "cc", "memory");
+    } else {
+        int32_t v, a, b;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]]\n\t"
+                         "add %[d], %[d], %[st]\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b), [s] "+r"(src), [d] "+r"(dst), [n] "+r"(words)
+                         : [st] "r"(4 * stride)
+                         : "cc", "memory");
     }
     return dst;
+#else
+    int32_t i;
+    if (dbl) {
+        for (i = 0; i < words; ++i) {
+            const uint32_t w = (uint32_t)tf_ld32(src + 4 * i);
+            dst[0] = tf_sxtb16x2(w);
+            dst[1] = tf_sxtb16x2_ror8(w);
+            dst += stride;
+        }
+    } else {
+        for (i = 0; i < words; ++i) {
+            const uint32_t w = (uint32_t)tf_ld32(src + 4 * i);
+            dst[0] = tf_sxtb16(w);
+            dst[1] = tf_sxtb16_ror8(w);
+            dst += stride;
+        }
+    }
+    return dst;
+#endif
+}
+
+TF_INLINE int32_t *tf_dsp_expand(const int8_t *src, int32_t words, int32_t *dst, int32_t stride)
+{
+    return tf_dsp_expand_x(src, words, dst, stride, 0);
 }
 
 #endif /* TF_DSP_COMMON_H */

@@ -72,57 +72,67 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2(const int32_t *x, const int32_t *w, int3
     return w;
 }
 
-/* The same with int8 weights (boards with little flash): w = [chunk][channel][1 word of 4 int8],
- * unpacked by SXTB16 into the lanes of x. 15 instructions for 16 MACs. */
+/* The same with int8 weights: w = [chunk][channel][1 word of 4 int8]; one LDRD gives both
+ * channels' next 4 taps, SXTB16 / SXTB16 ROR #8 unpack them into the lanes of x. Per chunk one
+ * LDM, one LDRD, 4 SXTB16 and 8 SMLAD: 14 instructions for 16 MACs (all 14 registers in use). */
 TF_INLINE const int32_t *tf_dsp_mac_2x2_w8(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc00,
                                            int32_t *acc01, int32_t *acc10, int32_t *acc11)
 {
-    int32_t a00 = *acc00, a01 = *acc01, a10 = *acc10, a11 = *acc11;
 #if TF_DSP_NATIVE
-    register int32_t x0a __asm__("r8");
-    register int32_t x0b __asm__("r9");
-    register int32_t x1a __asm__("r10");
-    register int32_t x1b __asm__("r11");
-    int32_t we, wo;
-    __asm__(
+    register int32_t a00 __asm__("r0") = *acc00;
+    register int32_t a01 __asm__("r1") = *acc01;
+    register int32_t a10 __asm__("r2") = *acc10;
+    register int32_t a11 __asm__("r3") = *acc11;
+    register int32_t x0a __asm__("r4");
+    register int32_t x0b __asm__("r5");
+    register int32_t x1a __asm__("r6");
+    register int32_t x1b __asm__("r7");
+    register int32_t wa __asm__("r8");
+    register int32_t wb __asm__("r9");
+    register int32_t t __asm__("r10");
+    register const int32_t *xp __asm__("r11") = x;
+    register const int32_t *wp __asm__("r12") = w;
+    register int32_t n __asm__("lr") = pairs;
+    __asm__ volatile(
         "1:\n\t"
-        "ldmia %[x]!, {r8-r11}\n\t"
-        "ldr %[wo], [%[w]], #4\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "smlad %[a00], r8, %[we], %[a00]\n\t"
-        "smlad %[a00], r9, %[wo], %[a00]\n\t"
-        "smlad %[a10], r10, %[we], %[a10]\n\t"
-        "smlad %[a10], r11, %[wo], %[a10]\n\t"
-        "ldr %[wo], [%[w]], #4\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "smlad %[a01], r8, %[we], %[a01]\n\t"
-        "smlad %[a01], r9, %[wo], %[a01]\n\t"
-        "smlad %[a11], r10, %[we], %[a11]\n\t"
-        "smlad %[a11], r11, %[wo], %[a11]\n\t"
-        "ldmia %[x]!, {r8-r11}\n\t"
-        "ldr %[wo], [%[w]], #4\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "smlad %[a00], r8, %[we], %[a00]\n\t"
-        "smlad %[a00], r9, %[wo], %[a00]\n\t"
-        "smlad %[a10], r10, %[we], %[a10]\n\t"
-        "smlad %[a10], r11, %[wo], %[a10]\n\t"
-        "ldr %[wo], [%[w]], #4\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "smlad %[a01], r8, %[we], %[a01]\n\t"
-        "smlad %[a01], r9, %[wo], %[a01]\n\t"
-        "smlad %[a11], r10, %[we], %[a11]\n\t"
-        "smlad %[a11], r11, %[wo], %[a11]\n\t"
+        "ldmia %[x]!, {r4-r7}\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a00], r4, %[t], %[a00]\n\t"
+        "smlad %[a00], r5, %[wa], %[a00]\n\t"
+        "smlad %[a10], r6, %[t], %[a10]\n\t"
+        "smlad %[a10], r7, %[wa], %[a10]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a01], r4, %[t], %[a01]\n\t"
+        "smlad %[a01], r5, %[wb], %[a01]\n\t"
+        "smlad %[a11], r6, %[t], %[a11]\n\t"
+        "smlad %[a11], r7, %[wb], %[a11]\n\t"
+        "ldmia %[x]!, {r4-r7}\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a00], r4, %[t], %[a00]\n\t"
+        "smlad %[a00], r5, %[wa], %[a00]\n\t"
+        "smlad %[a10], r6, %[t], %[a10]\n\t"
+        "smlad %[a10], r7, %[wa], %[a10]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a01], r4, %[t], %[a01]\n\t"
+        "smlad %[a01], r5, %[wb], %[a01]\n\t"
+        "smlad %[a11], r6, %[t], %[a11]\n\t"
+        "smlad %[a11], r7, %[wb], %[a11]\n\t"
         "subs %[n], %[n], #1\n\t"
         "bne 1b\n\t"
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
-          [n] "+r"(pairs), [we] "=&r"(we), [wo] "=&r"(wo), "=&r"(x0a), "=&r"(x0b), "=&r"(x1a), "=&r"(x1b)
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(xp), [w] "+r"(wp),
+          [n] "+r"(n), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t), "=&r"(x0a), "=&r"(x0b), "=&r"(x1a),
+          "=&r"(x1b)
         :
         : "cc", "memory");
+    w = wp;
 #else
+    int32_t a00 = *acc00, a01 = *acc01, a10 = *acc10, a11 = *acc11;
     for (; pairs > 0; --pairs) {
         int32_t c;
         for (c = 0; c < 2; ++c) {
@@ -130,10 +140,10 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2_w8(const int32_t *x, const int32_t *w, i
             const int32_t w1e = tf_sxtb16((uint32_t)w[1]), w1o = tf_sxtb16_ror8((uint32_t)w[1]);
             a00 = tf_smlad(x[0], w0e, a00);
             a00 = tf_smlad(x[1], w0o, a00);
-            a01 = tf_smlad(x[0], w1e, a01);
-            a01 = tf_smlad(x[1], w1o, a01);
             a10 = tf_smlad(x[2], w0e, a10);
             a10 = tf_smlad(x[3], w0o, a10);
+            a01 = tf_smlad(x[0], w1e, a01);
+            a01 = tf_smlad(x[1], w1o, a01);
             a11 = tf_smlad(x[2], w1e, a11);
             a11 = tf_smlad(x[3], w1o, a11);
             x += 4;
@@ -148,84 +158,213 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2_w8(const int32_t *x, const int32_t *w, i
     return w;
 }
 
-/* 2 pixels x all channels (out_c even, activation range all of int8): requantized and stored;
- * `fast`: without the rounding correction (tf_dsp_common.h). */
-TF_INLINE void tf_dsp_conv_block_full(const int32_t *x, const int32_t *w, const int32_t *q, int32_t pairs,
-                                      int32_t out_c, int8_t *out0, int8_t *out1, int fast, int w8)
+/* The channel loop for one pixel pair: 2 pixels x 2 channels per block, out_c / 2 blocks, with
+ * the constants of each channel pair in q[8] = start0 start1 mult0 mult1 kq0 kq1 rshift0 rshift1
+ * (int16 weights: from flash; int8 weights: decoded into the scratch once per layer). The fields'
+ * offsets are used by the assembly below. */
+typedef struct {
+    const int32_t *x; /* 0: the im2col of the two pixels, [chunk][pixel][2 words] */
+    const int32_t *w; /* 4: the weights */
+    const int32_t *q; /* 8: the constants (advanced by the assembly) */
+    int8_t *o0;       /* 12: the outputs of pixel 0 / 1 (advanced by the assembly) */
+    int8_t *o1;       /* 16 */
+    int32_t pairs;    /* 20: chunk pairs, kpad / 8 */
+    int32_t blocks;   /* 24: out_c / 2 */
+    int32_t flags;    /* 28: TF_DSP_DSUM, TF_DSP_ROUND */
+} tf_dsp_blocks_t;
+
+#define TF_DSP_DSUM 1  /* double the sums (int8 weights whose im2col values are not doubled) */
+#define TF_DSP_ROUND 2 /* the rounding correction (else tf_dsp_requant_fast) */
+
+#if TF_DSP_NATIVE
+void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
+void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
+
+/* The MAC of a block: int8 weights (LDM of both pixels' 4 taps, LDRD of both channels' 4 taps,
+ * SXTB16 / ROR #8) or int16 weights (LDM, two LDRD); two chunks per iteration. */
+#define TF_DSP_MAC_W8_CHUNK                                                                                       \
+    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
+    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
+    "sxtb16 r10, r8\n\t"                                                                                        \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                                 \
+    "smlad r0, r4, r10, r0\n\t"                                                                                 \
+    "smlad r0, r5, r8, r0\n\t"                                                                                  \
+    "smlad r2, r6, r10, r2\n\t"                                                                                 \
+    "smlad r2, r7, r8, r2\n\t"                                                                                  \
+    "sxtb16 r10, r9\n\t"                                                                                        \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                                 \
+    "smlad r1, r4, r10, r1\n\t"                                                                                 \
+    "smlad r1, r5, r9, r1\n\t"                                                                                  \
+    "smlad r3, r6, r10, r3\n\t"                                                                                 \
+    "smlad r3, r7, r9, r3\n\t"
+#define TF_DSP_MAC_W16_CHUNK                                                                                      \
+    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
+    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
+    "smlad r0, r4, r8, r0\n\t"                                                                                  \
+    "smlad r0, r5, r9, r0\n\t"                                                                                  \
+    "smlad r2, r6, r8, r2\n\t"                                                                                  \
+    "smlad r2, r7, r9, r2\n\t"                                                                                  \
+    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
+    "smlad r1, r4, r8, r1\n\t"                                                                                  \
+    "smlad r1, r5, r9, r1\n\t"                                                                                  \
+    "smlad r3, r6, r8, r3\n\t"                                                                                  \
+    "smlad r3, r7, r9, r3\n\t"
+
+/* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block */
+#define TF_DSP_BLOCKS(name, chunk)                                                                                \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                                 \
+            ".syntax unified\n\t"                                                                             \
+            ".thumb\n\t"                                                                                      \
+            ".p2align 2\n\t"                                                                                  \
+            ".global " #name "\n\t"                                                                           \
+            ".type " #name ", %function\n\t"                                                                  \
+            ".thumb_func\n" #name ":\n\t"                                                                     \
+            "push {r4-r11, lr}\n\t"                                                                           \
+            "sub sp, sp, #8\n\t"                                                                              \
+            "str r0, [sp]\n\t"                                                                                \
+            "ldr r1, [r0, #24]\n\t"                                                                           \
+            "str r1, [sp, #4]\n\t"                                                                            \
+            "ldr r12, [r0, #4]\n"                                                                             \
+            "1:\n\t"                                                                                          \
+            "ldr r0, [sp]\n\t"                                                                                \
+            "ldr r11, [r0, #0]\n\t"                                                                           \
+            "ldr lr, [r0, #20]\n\t"                                                                           \
+            "ldr r8, [r0, #8]\n\t"                                                                            \
+            "ldrd r0, r1, [r8]\n\t"                                                                           \
+            "mov r2, r0\n\t"                                                                                  \
+            "mov r3, r1\n"                                                                                    \
+            "2:\n\t" chunk chunk "subs lr, lr, #1\n\t"                                                        \
+            "bne 2b\n\t"                                                                                      \
+            "ldr r4, [sp]\n\t"                                                                                \
+            "ldr r5, [r4, #28]\n\t"                                                                           \
+            "tst r5, #1\n\t"                                                                                  \
+            "beq 3f\n\t"                                                                                      \
+            "add r0, r0, r0\n\t"                                                                              \
+            "add r1, r1, r1\n\t"                                                                              \
+            "add r2, r2, r2\n\t"                                                                              \
+            "add r3, r3, r3\n"                                                                                \
+            "3:\n\t"                                                                                          \
+            "ldr r6, [r4, #8]\n\t"                                                                            \
+            "adds r6, r6, #8\n\t"                                                                             \
+            "ldmia r6!, {r7-r11, lr}\n\t"                                                                     \
+            "str r6, [r4, #8]\n\t"                                                                            \
+            "tst r5, #2\n\t"                                                                                  \
+            "bne 4f\n\t"                                                                                      \
+            "smmlar r0, r0, r7, r9\n\t"                                                                       \
+            "smmlar r2, r2, r7, r9\n\t"                                                                       \
+            "smmlar r1, r1, r8, r10\n\t"                                                                      \
+            "smmlar r3, r3, r8, r10\n\t"                                                                      \
+            "b 5f\n"                                                                                          \
+            "4:\n\t"                                                                                          \
+            "smmlar r5, r0, r7, r9\n\t"                                                                       \
+            "add r0, r5, r0, asr #31\n\t"                                                                     \
+            "smmlar r5, r2, r7, r9\n\t"                                                                       \
+            "add r2, r5, r2, asr #31\n\t"                                                                     \
+            "smmlar r5, r1, r8, r10\n\t"                                                                      \
+            "add r1, r5, r1, asr #31\n\t"                                                                     \
+            "smmlar r5, r3, r8, r10\n\t"                                                                      \
+            "add r3, r5, r3, asr #31\n"                                                                       \
+            "5:\n\t"                                                                                          \
+            "asr r0, r0, r11\n\t"                                                                             \
+            "asr r2, r2, r11\n\t"                                                                             \
+            "asr r1, r1, lr\n\t"                                                                              \
+            "asr r3, r3, lr\n\t"                                                                              \
+            "ssat r0, #8, r0\n\t"                                                                             \
+            "ssat r1, #8, r1\n\t"                                                                             \
+            "ssat r2, #8, r2\n\t"                                                                             \
+            "ssat r3, #8, r3\n\t"                                                                             \
+            "ldrd r5, r6, [r4, #12]\n\t"                                                                      \
+            "strb r1, [r5, #1]\n\t"                                                                           \
+            "strb r0, [r5], #2\n\t"                                                                           \
+            "strb r3, [r6, #1]\n\t"                                                                           \
+            "strb r2, [r6], #2\n\t"                                                                           \
+            "strd r5, r6, [r4, #12]\n\t"                                                                      \
+            "ldr r5, [sp, #4]\n\t"                                                                            \
+            "subs r5, r5, #1\n\t"                                                                             \
+            "str r5, [sp, #4]\n\t"                                                                            \
+            "bne 1b\n\t"                                                                                      \
+            "add sp, sp, #8\n\t"                                                                              \
+            "pop {r4-r11, pc}\n\t"                                                                            \
+            ".size " #name ", .-" #name "\n\t"                                                                \
+            ".popsection\n\t")
+
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_MAC_W8_CHUNK);
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_MAC_W16_CHUNK);
+#endif
+
+/* A block's four outputs (the portable form of the assembly, and the clamp / odd out_c path). */
+TF_INLINE void tf_dsp_block_out(int32_t a00, int32_t a01, int32_t a10, int32_t a11, const int32_t *q, int8_t *o0,
+                                int8_t *o1, int32_t oc, int32_t out_c, int32_t flags, int32_t clamp,
+                                int32_t act_min, int32_t act_max)
 {
-    const int32_t *q_end = q + 4 * out_c;
-    do {
-        int32_t a00 = q[0];
-        int32_t a01 = q[1];
-        int32_t a10 = a00;
-        int32_t a11 = a01;
-        if (w8) {
-            w = tf_dsp_mac_2x2_w8(x, w, pairs, &a00, &a01, &a10, &a11);
-            a00 *= 2; /* int8 weights are not scaled by 2: double the sum instead (dsp_conv.py) */
-            a01 *= 2;
-            a10 *= 2;
-            a11 *= 2;
-        } else {
-            w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
+    if (flags & TF_DSP_DSUM) {
+        a00 += a00;
+        a01 += a01;
+        a10 += a10;
+        a11 += a11;
+    }
+    if (clamp) {
+        o0[oc] = tf_dsp_clamp(tf_dsp_requant(a00, q[2], q[4], q[6]), act_min, act_max);
+        o1[oc] = tf_dsp_clamp(tf_dsp_requant(a10, q[2], q[4], q[6]), act_min, act_max);
+        if (oc + 1 < out_c) {
+            o0[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a01, q[3], q[5], q[7]), act_min, act_max);
+            o1[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a11, q[3], q[5], q[7]), act_min, act_max);
         }
-        {
-            const int32_t m0 = q[2], m1 = q[3], k0 = q[4], k1 = q[5], r0 = q[6], r1 = q[7];
-            const int32_t v00 = fast ? tf_dsp_requant_fast(a00, m0, k0, r0) : tf_ssat8(tf_dsp_requant(a00, m0, k0, r0));
-            const int32_t v10 = fast ? tf_dsp_requant_fast(a10, m0, k0, r0) : tf_ssat8(tf_dsp_requant(a10, m0, k0, r0));
-            const int32_t v01 = fast ? tf_dsp_requant_fast(a01, m1, k1, r1) : tf_ssat8(tf_dsp_requant(a01, m1, k1, r1));
-            const int32_t v11 = fast ? tf_dsp_requant_fast(a11, m1, k1, r1) : tf_ssat8(tf_dsp_requant(a11, m1, k1, r1));
-            out0[0] = (int8_t)v00;
-            out0[1] = (int8_t)v01;
-            out1[0] = (int8_t)v10;
-            out1[1] = (int8_t)v11;
-        }
-        out0 += 2;
-        out1 += 2;
-        q += 8;
-    } while (q != q_end);
+    } else if (flags & TF_DSP_ROUND) {
+        o0[oc] = (int8_t)tf_ssat8(tf_dsp_requant(a00, q[2], q[4], q[6]));
+        o1[oc] = (int8_t)tf_ssat8(tf_dsp_requant(a10, q[2], q[4], q[6]));
+        o0[oc + 1] = (int8_t)tf_ssat8(tf_dsp_requant(a01, q[3], q[5], q[7]));
+        o1[oc + 1] = (int8_t)tf_ssat8(tf_dsp_requant(a11, q[3], q[5], q[7]));
+    } else {
+        o0[oc] = (int8_t)tf_dsp_requant_fast(a00, q[2], q[4], q[6]);
+        o1[oc] = (int8_t)tf_dsp_requant_fast(a10, q[2], q[4], q[6]);
+        o0[oc + 1] = (int8_t)tf_dsp_requant_fast(a01, q[3], q[5], q[7]);
+        o1[oc + 1] = (int8_t)tf_dsp_requant_fast(a11, q[3], q[5], q[7]);
+    }
 }
 
-/* 2 pixels x all channels, any out_c and activation range. */
-static void tf_dsp_conv_block(const int32_t *x, const int32_t *w, const int32_t *q, int32_t pairs, int32_t out_c,
-                              int8_t *out0, int8_t *out1, int32_t act_min, int32_t act_max, int w8)
+/* The channel loop in C: every mode (clamp: any activation range, odd out_c). */
+TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t clamp,
+                                      int32_t act_min, int32_t act_max)
 {
+    const int32_t *w = b->w, *q = b->q;
     int32_t oc;
     for (oc = 0; oc < out_c; oc += 2) {
-        int32_t a00 = q[0];
-        int32_t a01 = q[1];
-        int32_t a10 = a00;
-        int32_t a11 = a01;
-        if (w8) {
-            w = tf_dsp_mac_2x2_w8(x, w, pairs, &a00, &a01, &a10, &a11);
-            a00 *= 2;
-            a01 *= 2;
-            a10 *= 2;
-            a11 *= 2;
+        int32_t a00 = q[0], a01 = q[1], a10 = q[0], a11 = q[1];
+        if (wide) {
+            w = tf_dsp_mac_2x2(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         } else {
-            w = tf_dsp_mac_2x2(x, w, pairs, &a00, &a01, &a10, &a11);
+            w = tf_dsp_mac_2x2_w8(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         }
-        out0[oc] = tf_dsp_clamp(tf_dsp_requant(a00, q[2], q[4], q[6]), act_min, act_max);
-        out1[oc] = tf_dsp_clamp(tf_dsp_requant(a10, q[2], q[4], q[6]), act_min, act_max);
-        if (oc + 1 < out_c) {
-            out0[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a01, q[3], q[5], q[7]), act_min, act_max);
-            out1[oc + 1] = tf_dsp_clamp(tf_dsp_requant(a11, q[3], q[5], q[7]), act_min, act_max);
-        }
+        tf_dsp_block_out(a00, a01, a10, a11, q, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
         q += 8;
     }
 }
 
-/* 8 int8 at a time (kpad is a multiple of 8) into the [chunk][pixel][2 words] buffer */
-TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst)
+/* 8 int8 at a time (kpad is a multiple of 8) into the [chunk][pixel][2 words] buffer; `dbl`: doubled */
+TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst, int dbl)
 {
-    do {
-        const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
-        dst[0] = tf_sxtb16(w0);
-        dst[1] = tf_sxtb16_ror8(w0);
-        dst[4] = tf_sxtb16(w1);
-        dst[5] = tf_sxtb16_ror8(w1);
-        dst += 8;
-        src += 8;
-    } while (--n);
+    if (dbl) {
+        do {
+            const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
+            dst[0] = tf_sxtb16x2(w0);
+            dst[1] = tf_sxtb16x2_ror8(w0);
+            dst[4] = tf_sxtb16x2(w1);
+            dst[5] = tf_sxtb16x2_ror8(w1);
+            dst += 8;
+            src += 8;
+        } while (--n);
+    } else {
+        do {
+            const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
+            dst[0] = tf_sxtb16(w0);
+            dst[1] = tf_sxtb16_ror8(w0);
+            dst[4] = tf_sxtb16(w1);
+            dst[5] = tf_sxtb16_ror8(w1);
+            dst += 8;
+            src += 8;
+        } while (--n);
+    }
 }
 
 TF_INLINE void tf_dsp_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
@@ -263,9 +402,10 @@ TF_INLINE void tf_dsp_fill_bytes(int8_t *dst, uint32_t v4, int32_t n)
     }
 }
 
-/* One pixel's im2col row, expanded to int16 pairs at dst[0..1], dst[4..5], ... (stride 4 words). */
+/* One pixel's im2col row, expanded to int16 pairs at dst[0..1], dst[4..5], ... (stride 4 words);
+ * `dbl`: the values doubled. */
 static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *dst,
-                             int8_t *row)
+                             int8_t *row, int dbl)
 {
     const int32_t oy = pix / p->out_w;
     const int32_t ox = pix - oy * p->out_w;
@@ -275,19 +415,38 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
     int32_t ky = 0, kx, i;
     if ((in_c & 3) == 0) {
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-        const int32_t pad_pair = tf_sxtb16(pad4);
+        const int32_t pad_pair = dbl ? tf_sxtb16x2(pad4) : tf_sxtb16(pad4);
         const int32_t words = in_c >> 2;
-        for (ky = 0; ky < p->k_h; ++ky) {
-            const int32_t iy = y0 + ky * p->dil_h;
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t ix = x0 + kx * p->dil_w;
-                if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                    dst = tf_dsp_expand(in_b + (iy * p->in_w + ix) * in_c, words, dst, 4);
+        if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
+            x0 + (p->k_w - 1) * p->dil_w < p->in_w) {
+            /* inside the image (most pixels): no checks; a row's taps are contiguous without dilation */
+            const int8_t *src = in_b + (y0 * p->in_w + x0) * in_c;
+            const int32_t row_step = p->dil_h * p->in_w * in_c;
+            for (ky = p->k_h; ky > 0; --ky) {
+                if (p->dil_w == 1) {
+                    dst = tf_dsp_expand_x(src, words * p->k_w, dst, 4, dbl);
                 } else {
-                    for (i = 0; i < words; ++i) {
-                        dst[0] = pad_pair;
-                        dst[1] = pad_pair;
-                        dst += 4;
+                    const int8_t *s = src;
+                    for (kx = p->k_w; kx > 0; --kx) {
+                        dst = tf_dsp_expand_x(s, words, dst, 4, dbl);
+                        s += p->dil_w * in_c;
+                    }
+                }
+                src += row_step;
+            }
+        } else {
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int32_t iy = y0 + ky * p->dil_h;
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t ix = x0 + kx * p->dil_w;
+                    if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
+                        dst = tf_dsp_expand_x(in_b + (iy * p->in_w + ix) * in_c, words, dst, 4, dbl);
+                    } else {
+                        for (i = 0; i < words; ++i) {
+                            dst[0] = pad_pair;
+                            dst[1] = pad_pair;
+                            dst += 4;
+                        }
                     }
                 }
             }
@@ -340,7 +499,24 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             r += run;
         }
         tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
-        tf_dsp_expand_pairs(row, p->kpad >> 3, dst);
+        tf_dsp_expand_pairs(row, p->kpad >> 3, dst, dbl);
+    }
+}
+
+/* int8 weights: the packed per-channel constants decoded into the [pair][8] layout of the blocks */
+static void tf_dsp_conv_decode(const tf_dsp_conv_s8_params_t *p, int32_t *q)
+{
+    const int32_t zp2p1 = 2 * p->out_zp + 1;
+    const int32_t pairs = (p->out_c + 1) >> 1;
+    int32_t c;
+    for (c = 0; c < 2 * pairs; ++c) {
+        const int32_t packed = p->bias[c];
+        const int32_t rs = p->rshift ? p->rshift[c] : tf_dsp_rshift(packed);
+        int32_t *const qp = q + 8 * (c >> 1) + (c & 1);
+        qp[0] = p->rshift ? packed : tf_dsp_start(packed);
+        qp[2] = p->mult[p->per_channel ? c : 0];
+        qp[4] = tf_dsp_kq(zp2p1, rs);
+        qp[6] = rs;
     }
 }
 
@@ -348,36 +524,49 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
 {
     int32_t *xbuf = (int32_t *)scratch;
     int8_t *row = (int8_t *)(xbuf + p->kpad);
+    int32_t *qbuf = xbuf + p->kpad + ((p->in_c & 3) ? (p->kpad >> 2) : 0);
     const int32_t npix = p->out_h * p->out_w;
-    const int32_t chunks = p->kpad >> 2;
+    const int32_t pairs = p->kpad >> 3;
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
+    const int xdbl = !p->wide && p->xdouble;
+    tf_dsp_blocks_t blk;
     int32_t b, pix;
+    if (!p->wide) {
+        tf_dsp_conv_decode(p, qbuf);
+    }
+    blk.x = xbuf;
+    blk.pairs = pairs;
+    blk.blocks = p->out_c >> 1;
+    blk.flags = (!p->wide && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = output + b * npix * p->out_c;
         for (pix = 0; pix < npix; pix += 2) {
             const int32_t pix1 = pix + 1 < npix ? pix + 1 : pix;
             if (direct) {
-                tf_dsp_expand_pairs(in_b + pix * p->in_c, chunks >> 1, xbuf);
-                tf_dsp_expand_pairs(in_b + pix1 * p->in_c, chunks >> 1, xbuf + 2);
+                tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
+                tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
             } else {
-                tf_dsp_conv_fill(p, in_b, pix, xbuf, row);
-                tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row);
+                tf_dsp_conv_fill(p, in_b, pix, xbuf, row, xdbl);
+                tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
             }
-            int8_t *const o0 = out_b + pix * p->out_c;
-            int8_t *const o1 = out_b + pix1 * p->out_c;
-            if (full && p->fast && !p->int8_weights) {
-                tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, o0, o1, 1, 0);
-            } else if (full && p->fast) {
-                tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, o0, o1, 1, 1);
-            } else if (full && !p->int8_weights) {
-                tf_dsp_conv_block_full(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, o0, o1, 0, 0);
-            } else {
-                tf_dsp_conv_block(xbuf, p->weights, p->qparams, chunks >> 1, p->out_c, o0, o1, p->act_min,
-                                  p->act_max, p->int8_weights);
+            blk.w = p->weights;
+            blk.q = p->wide ? p->bias : qbuf;
+            blk.o0 = out_b + pix * p->out_c;
+            blk.o1 = out_b + pix1 * p->out_c;
+#if TF_DSP_NATIVE
+            if (full) {
+                if (p->wide) {
+                    tf_dsp_conv_blocks_w16(&blk);
+                } else {
+                    tf_dsp_conv_blocks_w8(&blk);
+                }
+                continue;
             }
+#endif
+            tf_dsp_conv_blocks_c(&blk, p->out_c, p->wide, !full, p->act_min, p->act_max);
         }
     }
 }

@@ -1,10 +1,12 @@
 /*
  * CONV_2D int8 for cores with the DSP extension: im2col of two output pixels at a time into int16
- * (SXTB16), then a 2 pixels x 2 output channels block of SMLADs over int16 weights the packer
- * expanded and interleaved (tinyforge/kernels/ops/dsp_conv.py); on boards with little flash the
- * weights stay int8 and are unpacked in the inner loop. The input offset is folded into the
- * bias (padding reads the input zero point, which contributes 0), the requantization is folded as
- * described in tf_dsp_common.h. Bit-exact with tf_conv2d_s8 for the layers the packer accepts.
+ * (SXTB16), then a 2 pixels x 2 output channels block of SMLADs. The weights are those of the
+ * model, reordered by the packer (tinyforge/kernels/ops/dsp_conv.py) so that one LDRD gives two
+ * channels' next 4 taps, and unpacked in the inner loop (SXTB16 and SXTB16 ROR #8); with
+ * `--optimize speed` they are widened to int16 at build time instead (`wide`). The input offset is
+ * folded into the bias (padding reads the input zero point, which contributes 0), the
+ * requantization is folded as described in tf_dsp_common.h. Bit-exact with tf_conv2d_s8 for the
+ * layers the packer accepts.
  */
 #ifndef TF_DSP_CONV_H
 #define TF_DSP_CONV_H
@@ -21,15 +23,24 @@ typedef struct {
     int32_t pad_h, pad_w;
     int32_t kpad;      /* k_h * k_w * in_c rounded up to a multiple of 8 */
     int32_t pad_value; /* the input zero point: padded taps read it and so contribute 0 */
+    int32_t out_zp;    /* the output zero point (int8 weights: the rounding constant is made from it) */
     int32_t fast;      /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
-    int32_t int8_weights; /* 0: int16 weights (scaled, see dsp.py); 1: int8 (boards with little flash) */
-    const int32_t *weights; /* int16 pairs [out_c/2][kpad/4][2 channels][2 words], or int8
-                             * [out_c/2][kpad/4][2 channels][1 word]; see dsp_conv.py */
-    const int32_t *qparams; /* [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */
+    int32_t wide;        /* 1: int16 weights and qparams (--optimize speed); 0: int8 weights */
+    int32_t xdouble;     /* int8 weights: 1 doubles the im2col values, 0 doubles the sums */
+    int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
+    const int32_t *weights; /* int8: [out_c/2][kpad/4][2 channels][1 word]; wide: int16 pairs
+                             * [out_c/2][kpad/4][2 channels][2 words]; see dsp_conv.py */
+    const int32_t *bias;    /* int8: per output channel, accumulator start << 5 | right shift;
+                             * wide: [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */
+    const int32_t *mult;    /* int8: the multipliers (per channel, or one) */
+    const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
+                             * (a start of 26 bits or more) */
 } tf_dsp_conv_s8_params_t;
 
-/* scratch: 4 * kpad bytes (+ kpad bytes when in_c is not a multiple of 4) */
+/* scratch: 4 * kpad bytes (+ kpad bytes when in_c is not a multiple of 4: the im2col row is gathered
+ * as int8 first) (+ 16 bytes per output channel, rounded up to even, for int8 weights: their constants
+ * decoded once per call) */
 void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TF_DSP_CONV_H */

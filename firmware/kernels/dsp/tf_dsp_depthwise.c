@@ -4,247 +4,740 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
+/* One output channel's work, in plane coordinates. */
 typedef struct {
-    int32_t bias, mult, kq, rshift;
-    int32_t fast, act_min, act_max;
-} tf_dsp_dw_q_t;
+    int32_t kh, np;          /* kernel rows, int16 pairs of taps per row */
+    int32_t dh;              /* row dilation (plane rows) */
+    int32_t pw;              /* plane width (cells) */
+    int32_t start, mult, kq, rshift;
+    int32_t act_min, act_max;
+} tf_dw_t;
 
-TF_INLINE int8_t tf_dsp_dw_out(int32_t acc, const tf_dsp_dw_q_t *q)
+/* Requantized output; `mode` is a constant where this is inlined: 0 fast (tf_dsp_requant_fast),
+ * 1 full int8 range with the rounding correction, 2 any activation range. */
+TF_INLINE int32_t tf_dw_q(int32_t a, int32_t m, int32_t kq, int32_t rs, int mode, int32_t lo, int32_t hi)
 {
-    return tf_dsp_clamp(tf_dsp_requant(acc, q->mult, q->kq, q->rshift), q->act_min, q->act_max);
+    if (mode == 0) {
+        return tf_dsp_requant_fast(a, m, kq, rs);
+    }
+    if (mode == 1) {
+        return tf_ssat8(tf_dsp_requant(a, m, kq, rs));
+    }
+    return tf_dsp_clamp(tf_dsp_requant(a, m, kq, rs), lo, hi);
 }
 
-/* 3x3, stride 1, no dilation: the accumulators of one output row, two outputs at a time from
- * plane columns ox..ox+3 of three rows. w25 = (w[2], w[5]) in one word. */
-TF_NOINLINE void tf_dsp_dw_row_3x3_s1(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
-                                    int32_t *acc, int32_t pairs)
+/* The loops below take the channel's constants into locals first: int8 stores could alias a
+ * struct, and the compiler would reload it after each of them. */
+#define TF_DW_LOCALS(d)                                                                                           \
+    const int32_t start = (d)->start, mult = (d)->mult, kq = (d)->kq, rs = (d)->rshift;                           \
+    const int32_t lo = (d)->act_min, hi = (d)->act_max
+#define TF_DW_Q(a) ((int8_t)tf_dw_q((a), mult, kq, rs, mode, lo, hi))
+
+/* One plane row of taps (k x 1 time filters, 1 x k), np <= 4 pairs, the weights in registers:
+ * output i reads np pairs from x + i * cs and is stored at out + i * os. `np` and `mode` are
+ * constants where this is inlined. */
+TF_INLINE void tf_dw_row1_body(const tf_dw_t *d, const int16_t *x, int32_t cs, int32_t n, const int32_t *w,
+                               int8_t *out, int32_t os, int np, int mode)
 {
-    const int16_t *r1 = r0 + pw;
-    const int16_t *r2 = r1 + pw;
-    const int32_t w01 = w[0], w34 = w[2], w67 = w[4], w8 = w[5];
+    TF_DW_LOCALS(d);
+    const int32_t w0 = w[0], w1 = np > 1 ? w[1] : 0, w2 = np > 2 ? w[2] : 0, w3 = np > 3 ? w[3] : 0;
     do {
-        int32_t a0 = bias, a1 = bias, x;
-        x = tf_ld32(r0);
-        a0 = tf_smlad(x, w01, a0);
-        x = tf_ld32(r0 + 1);
-        a1 = tf_smlad(x, w01, a1);
-        x = tf_ld32(r0 + 2);
-        a0 = tf_smlabb(x, w25, a0);
-        a1 = tf_smlatb(x, w25, a1);
-        x = tf_ld32(r1);
-        a0 = tf_smlad(x, w34, a0);
-        x = tf_ld32(r1 + 1);
-        a1 = tf_smlad(x, w34, a1);
-        x = tf_ld32(r1 + 2);
-        a0 = tf_smlabt(x, w25, a0);
-        a1 = tf_smlatt(x, w25, a1);
-        x = tf_ld32(r2);
-        a0 = tf_smlad(x, w67, a0);
-        x = tf_ld32(r2 + 1);
-        a1 = tf_smlad(x, w67, a1);
-        x = tf_ld32(r2 + 2);
-        a0 = tf_smlabb(x, w8, a0);
-        a1 = tf_smlatb(x, w8, a1);
-        acc[0] = a0;
-        acc[1] = a1;
-        acc += 2;
-        r0 += 2;
-        r1 += 2;
-        r2 += 2;
-    } while (--pairs);
+        int32_t a = tf_smlad(tf_ld32(x), w0, start);
+        if (np > 1) {
+            a = tf_smlad(tf_ld32(x + 2), w1, a);
+        }
+        if (np > 2) {
+            a = tf_smlad(tf_ld32(x + 4), w2, a);
+        }
+        if (np > 3) {
+            a = tf_smlad(tf_ld32(x + 6), w3, a);
+        }
+        *out = TF_DW_Q(a);
+        out += os;
+        x += cs;
+    } while (--n);
 }
 
-/* 3x3, stride 2, no dilation: two outputs at a time from plane columns 2*ox..2*ox+5 */
-TF_NOINLINE void tf_dsp_dw_row_3x3_s2(const int16_t *r0, int32_t pw, const int32_t *w, int32_t w25, int32_t bias,
-                                    int32_t *acc, int32_t pairs)
+/* One plane row of 3 taps, stride 1 (3x1 / 1x3 filters): two outputs from the words A = (x0, x1),
+ * B = (x2, x3) with P = (w0, w1), Q = (w1, w2) as in tf_dw_3x3_s1_body. */
+TF_INLINE void tf_dw_row1_k3s1_body(const tf_dw_t *d, const int16_t *x, int32_t n, const int32_t *w, int8_t *out,
+                                    int32_t os, int mode)
 {
-    const int16_t *r1 = r0 + pw;
-    const int16_t *r2 = r1 + pw;
-    const int32_t w01 = w[0], w34 = w[2], w67 = w[4], w8 = w[5];
+    TF_DW_LOCALS(d);
+    const int32_t p0 = w[0], q0 = (int32_t)(((uint32_t)w[0] >> 16) | ((uint32_t)w[1] << 16));
+    int32_t i;
+    for (i = n >> 1; i > 0; --i) {
+        const int32_t A = tf_ld32(x), B = tf_ld32(x + 2);
+        const int32_t a0 = tf_smlabt(B, q0, tf_smlad(A, p0, start));
+        const int32_t a1 = tf_smlad(B, q0, tf_smlatb(A, p0, start));
+        out[0] = TF_DW_Q(a0);
+        out[os] = TF_DW_Q(a1);
+        out += 2 * os;
+        x += 2;
+    }
+    if (n & 1) {
+        *out = TF_DW_Q(tf_smlabt(tf_ld32(x + 2), q0, tf_smlad(tf_ld32(x), p0, start)));
+    }
+}
+
+/* a0 += taps of x0 . w, a1 += taps of x1 . w over np pairs (two outputs share the weight loads) */
+TF_INLINE void tf_dw_pairs2(const int16_t *x0, const int16_t *x1, const int32_t *w, int32_t np, int32_t *acc0,
+                            int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1;
+#if TF_DSP_NATIVE
+    int32_t wa, xa, xb;
+    if (np & 1) {
+        __asm__("ldr %[wa], [%[w]], #4\n\t"
+                "ldr %[xa], [%[x0]], #4\n\t"
+                "ldr %[xb], [%[x1]], #4\n\t"
+                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [wa] "=&r"(wa),
+                  [xa] "=&r"(xa), [xb] "=&r"(xb)
+                :
+                : "memory");
+    }
+    np >>= 1;
+    if (np > 0) {
+        __asm__("1:\n\t"
+                "ldr %[wa], [%[w]], #4\n\t"
+                "ldr %[xa], [%[x0]], #4\n\t"
+                "ldr %[xb], [%[x1]], #4\n\t"
+                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+                "ldr %[wa], [%[w]], #4\n\t"
+                "ldr %[xa], [%[x0]], #4\n\t"
+                "ldr %[xb], [%[x1]], #4\n\t"
+                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b\n\t"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(np),
+                  [wa] "=&r"(wa), [xa] "=&r"(xa), [xb] "=&r"(xb)
+                :
+                : "cc", "memory");
+    }
+#else
+    int32_t j;
+    for (j = 0; j < np; ++j) {
+        a0 = tf_smlad(tf_ld32(x0 + 2 * j), w[j], a0);
+        a1 = tf_smlad(tf_ld32(x1 + 2 * j), w[j], a1);
+    }
+#endif
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+/* Rows of runs: for each of `rows` output rows (plane rows `row_step` cells apart, outputs `out_row`
+ * bytes apart), n outputs, output i reading the plane from column i * cs of kh rows (dh apart), np
+ * pairs of taps each, stored at out + i * os. Two outputs at a time share the weight loads. */
+TF_INLINE void tf_dw_runs_body(const tf_dw_t *d, const int16_t *x, int32_t rows, int32_t row_step, int32_t cs,
+                               int32_t n, const int32_t *w, int8_t *out, int32_t out_row, int32_t os, int mode)
+{
+    TF_DW_LOCALS(d);
+    const int32_t kh = d->kh, np = d->np, rstep = d->dh * d->pw;
     do {
-        int32_t a0 = bias, a1 = bias, x;
-        x = tf_ld32(r0);
-        a0 = tf_smlad(x, w01, a0);
-        x = tf_ld32(r0 + 2);
-        a0 = tf_smlabb(x, w25, a0);
-        a1 = tf_smlad(x, w01, a1);
-        x = tf_ld32(r0 + 4);
-        a1 = tf_smlabb(x, w25, a1);
-        x = tf_ld32(r1);
-        a0 = tf_smlad(x, w34, a0);
-        x = tf_ld32(r1 + 2);
-        a0 = tf_smlabt(x, w25, a0);
-        a1 = tf_smlad(x, w34, a1);
-        x = tf_ld32(r1 + 4);
-        a1 = tf_smlabt(x, w25, a1);
-        x = tf_ld32(r2);
-        a0 = tf_smlad(x, w67, a0);
-        x = tf_ld32(r2 + 2);
-        a0 = tf_smlabb(x, w8, a0);
-        a1 = tf_smlad(x, w67, a1);
-        x = tf_ld32(r2 + 4);
-        a1 = tf_smlabb(x, w8, a1);
-        acc[0] = a0;
-        acc[1] = a1;
-        acc += 2;
-        r0 += 4;
-        r1 += 4;
-        r2 += 4;
-    } while (--pairs);
-}
-
-/* rows x n accumulators (rows acc_pitch apart) -> the channel's outputs, `step` bytes apart */
-TF_NOINLINE void tf_dsp_dw_requant(const int32_t *acc, int32_t rows, int32_t n, int32_t acc_pitch, int8_t *o,
-                                   int32_t step, const tf_dsp_dw_q_t *q)
-{
-    const int32_t mult = q->mult, kq = q->kq, rshift = q->rshift;
-    const int32_t skip = acc_pitch - n;
-    if (q->fast) {
-        const int32_t step2 = 2 * step;
-        do {
-            const int32_t *end = acc + (n & ~1);
-            while (acc != end) {
-                const int32_t a0 = acc[0], a1 = acc[1];
-                o[0] = (int8_t)tf_dsp_requant_fast(a0, mult, kq, rshift);
-                o[step] = (int8_t)tf_dsp_requant_fast(a1, mult, kq, rshift);
-                o += step2;
-                acc += 2;
+        const int16_t *xr = x;
+        int8_t *o = out;
+        int32_t i, ky;
+        for (i = n >> 1; i > 0; --i) {
+            int32_t a0 = start, a1 = start;
+            const int16_t *row = xr;
+            const int32_t *wr = w;
+            for (ky = kh; ky > 0; --ky) {
+                tf_dw_pairs2(row, row + cs, wr, np, &a0, &a1);
+                wr += np;
+                row += rstep;
             }
-            if (n & 1) {
-                *o = (int8_t)tf_dsp_requant_fast(*acc++, mult, kq, rshift);
-                o += step;
-            }
-            acc += skip;
-        } while (--rows);
-    } else {
-        const int32_t act_min = q->act_min, act_max = q->act_max;
-        do {
-            const int32_t *end = acc + n;
-            do {
-                *o = tf_dsp_clamp(tf_dsp_requant(*acc++, mult, kq, rshift), act_min, act_max);
-                o += step;
-            } while (acc != end);
-            acc += skip;
-        } while (--rows);
-    }
-}
-
-/* A 3x3 channel. Stride 1: the plane is exactly out_w + 2 wide, so one pass over it, as if it were
- * one long row, gives every output (and two unused ones per row). Stride 2: row by row. */
-static void tf_dsp_dw_3x3(const tf_dsp_depthwise_s8_params_t *p, const int16_t *plane, const int32_t *w,
-                          const tf_dsp_dw_q_t *q, int8_t *out, int32_t *acc)
-{
-    const int32_t pw = p->plane_w;
-    const int32_t w25 = (int32_t)(((uint32_t)w[1] & 0xffffu) | ((uint32_t)w[3] << 16));
-    int32_t pitch;
-    if (p->stride_w == 1) {
-        tf_dsp_dw_row_3x3_s1(plane, pw, w, w25, q->bias, acc, ((p->out_h - 1) * pw + p->out_w + 1) >> 1);
-        pitch = pw;
-    } else {
-        const int32_t pairs = (p->out_w + 1) >> 1;
-        int32_t oy;
-        pitch = 2 * pairs;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            tf_dsp_dw_row_3x3_s2(plane + 2 * oy * pw, pw, w, w25, q->bias, acc + oy * pitch, pairs);
+            o[0] = TF_DW_Q(a0);
+            o[os] = TF_DW_Q(a1);
+            o += 2 * os;
+            xr += 2 * cs;
         }
-    }
-    tf_dsp_dw_requant(acc, p->out_h, p->out_w, pitch, out, p->out_c, q);
-}
-
-/* any kernel, stride and dilation: one output at a time, one multiply per tap */
-static void tf_dsp_dw_general(const tf_dsp_depthwise_s8_params_t *p, const int16_t *plane, const int32_t *w,
-                              const tf_dsp_dw_q_t *q, int8_t *out)
-{
-    const int32_t row_pairs = (p->k_w + 1) >> 1;
-    int32_t oy, ox, ky, kx;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        for (ox = 0; ox < p->out_w; ++ox) {
-            int32_t acc = q->bias;
-            for (ky = 0; ky < p->k_h; ++ky) {
-                const int16_t *r = plane + (oy * p->stride_h + ky * p->dil_h) * p->plane_w + ox * p->stride_w;
-                const int32_t *wr = w + ky * row_pairs;
-                for (kx = 0; kx < p->k_w; ++kx) {
-                    const int32_t pair = wr[kx >> 1];
-                    acc += (int32_t)r[kx * p->dil_w] * ((kx & 1) ? tf_hi16(pair) : tf_lo16(pair));
-                }
+        if (n & 1) {
+            int32_t a0 = start, a1 = 0;
+            const int16_t *row = xr;
+            const int32_t *wr = w;
+            for (ky = kh; ky > 0; --ky) {
+                tf_dw_pairs2(row, row, wr, np, &a0, &a1);
+                wr += np;
+                row += rstep;
             }
-            out[(oy * p->out_w + ox) * p->out_c] = tf_dsp_dw_out(acc, q);
+            *o = TF_DW_Q(a0);
         }
-    }
+        x += row_step;
+        out += out_row;
+    } while (--rows);
 }
 
-/* Input channel `ic` into the plane (rows/columns the outputs read; the border keeps pad_value). */
-TF_NOINLINE void tf_dsp_dw_gather(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in_b, int32_t ic,
-                                  int16_t *plane)
+/* 3x3, stride 1, from the aligned words A = (x0, x1), B = (x2, x3) of each of the three rows: with
+ * P = (w0, w1), Q = (w1, w2) per kernel row, out0 += A.P + B.lo * Q.hi and out1 += A.hi * P.lo + B.Q.
+ * The plane (pw even) is 4-byte aligned. */
+TF_INLINE void tf_dw_3x3_s1_body(const tf_dw_t *d, const int16_t *x, int32_t rows, int32_t n, const int32_t *pq,
+                                 int8_t *out, int32_t out_row, int32_t os, int mode)
 {
-    const int32_t y_lo = p->pad_h > 0 ? 0 : -p->pad_h;
-    const int32_t y_hi = TF_MIN(p->in_h, p->plane_h - p->pad_h);
-    const int32_t x_lo = p->pad_w > 0 ? 0 : -p->pad_w;
-    const int32_t x_hi = TF_MIN(p->in_w, p->plane_w - p->pad_w);
-    const int32_t c = p->in_c, c2 = 2 * c, c3 = 3 * c, c4 = 4 * c;
-    const int32_t n = x_hi - x_lo;
-    const int32_t src_skip = (p->in_w - n) * c;
-    const int32_t dst_skip = p->plane_w - n;
-    const int8_t *src = in_b + (y_lo * p->in_w + x_lo) * c + ic;
-    int16_t *dst = plane + (y_lo + p->pad_h) * p->plane_w + x_lo + p->pad_w;
-    int32_t rows = y_hi - y_lo;
+    TF_DW_LOCALS(d);
+    const int32_t pw = d->pw;
+    const int32_t p0 = pq[0], q0 = pq[1], p1 = pq[2], q1 = pq[3], p2 = pq[4], q2 = pq[5];
+    do {
+        const int16_t *r0 = x;
+        int8_t *o = out;
+        int32_t i;
+        for (i = n >> 1; i > 0; --i) {
+            const int16_t *r1 = r0 + pw, *r2 = r1 + pw;
+            int32_t a0, a1, A, B;
+            A = tf_ld32(r0);
+            B = tf_ld32(r0 + 2);
+            a0 = tf_smlad(A, p0, start);
+            a1 = tf_smlatb(A, p0, start);
+            a0 = tf_smlabt(B, q0, a0);
+            a1 = tf_smlad(B, q0, a1);
+            A = tf_ld32(r1);
+            B = tf_ld32(r1 + 2);
+            a0 = tf_smlad(A, p1, a0);
+            a1 = tf_smlatb(A, p1, a1);
+            a0 = tf_smlabt(B, q1, a0);
+            a1 = tf_smlad(B, q1, a1);
+            A = tf_ld32(r2);
+            B = tf_ld32(r2 + 2);
+            a0 = tf_smlad(A, p2, a0);
+            a1 = tf_smlatb(A, p2, a1);
+            a0 = tf_smlabt(B, q2, a0);
+            a1 = tf_smlad(B, q2, a1);
+            o[0] = TF_DW_Q(a0);
+            o[os] = TF_DW_Q(a1);
+            o += 2 * os;
+            r0 += 2;
+        }
+        if (n & 1) {
+            const int16_t *r1 = r0 + pw, *r2 = r1 + pw;
+            int32_t a0 = start;
+            a0 = tf_smlad(tf_ld32(r0), p0, a0);
+            a0 = tf_smlabt(tf_ld32(r0 + 2), q0, a0);
+            a0 = tf_smlad(tf_ld32(r1), p1, a0);
+            a0 = tf_smlabt(tf_ld32(r1 + 2), q1, a0);
+            a0 = tf_smlad(tf_ld32(r2), p2, a0);
+            a0 = tf_smlabt(tf_ld32(r2 + 2), q2, a0);
+            *o = TF_DW_Q(a0);
+        }
+        x += pw;
+        out += out_row;
+    } while (--rows);
+}
+
+/* 3x3, stride 2, from the words A = (x0, x1), B = (x2, x3), C = (x4, x5) of each row: out0 += A.P +
+ * B.lo * w2, out1 += B.P + C.lo * w2 with P = (w0, w1) and U = (w2, 0) the expanded pairs. */
+TF_INLINE void tf_dw_3x3_s2_body(const tf_dw_t *d, const int16_t *x, int32_t rows, int32_t n, const int32_t *w,
+                                 int8_t *out, int32_t out_row, int32_t os, int mode)
+{
+    TF_DW_LOCALS(d);
+    const int32_t pw = d->pw;
+    const int32_t p0 = w[0], u0 = w[1], p1 = w[2], u1 = w[3], p2 = w[4], u2 = w[5];
+    do {
+        const int16_t *r0 = x;
+        int8_t *o = out;
+        int32_t i;
+        for (i = n >> 1; i > 0; --i) {
+            const int16_t *r1 = r0 + pw, *r2 = r1 + pw;
+            int32_t a0, a1, A, B, C;
+            A = tf_ld32(r0);
+            B = tf_ld32(r0 + 2);
+            C = tf_ld32(r0 + 4);
+            a0 = tf_smlad(A, p0, start);
+            a1 = tf_smlad(B, p0, start);
+            a0 = tf_smlabb(B, u0, a0);
+            a1 = tf_smlabb(C, u0, a1);
+            A = tf_ld32(r1);
+            B = tf_ld32(r1 + 2);
+            C = tf_ld32(r1 + 4);
+            a0 = tf_smlad(A, p1, a0);
+            a1 = tf_smlad(B, p1, a1);
+            a0 = tf_smlabb(B, u1, a0);
+            a1 = tf_smlabb(C, u1, a1);
+            A = tf_ld32(r2);
+            B = tf_ld32(r2 + 2);
+            C = tf_ld32(r2 + 4);
+            a0 = tf_smlad(A, p2, a0);
+            a1 = tf_smlad(B, p2, a1);
+            a0 = tf_smlabb(B, u2, a0);
+            a1 = tf_smlabb(C, u2, a1);
+            o[0] = TF_DW_Q(a0);
+            o[os] = TF_DW_Q(a1);
+            o += 2 * os;
+            r0 += 4;
+        }
+        if (n & 1) {
+            const int16_t *r1 = r0 + pw, *r2 = r1 + pw;
+            int32_t a0 = start;
+            a0 = tf_smlad(tf_ld32(r0), p0, a0);
+            a0 = tf_smlabb(tf_ld32(r0 + 2), u0, a0);
+            a0 = tf_smlad(tf_ld32(r1), p1, a0);
+            a0 = tf_smlabb(tf_ld32(r1 + 2), u1, a0);
+            a0 = tf_smlad(tf_ld32(r2), p2, a0);
+            a0 = tf_smlabb(tf_ld32(r2 + 2), u2, a0);
+            *o = TF_DW_Q(a0);
+        }
+        x += 2 * pw;
+        out += out_row;
+    } while (--rows);
+}
+
+/* one function per requantization mode, so that each loop has its constant */
+#define TF_DW_RUNS_ARGS d, x, rows, row_step, cs, n, w, out, out_row, os
+#define TF_DW_RUNS_PARAMS                                                                                         \
+    const tf_dw_t *d, const int16_t *x, int32_t rows, int32_t row_step, int32_t cs, int32_t n, const int32_t *w,  \
+        int8_t *out, int32_t out_row, int32_t os
+#define TF_DW_3X3_ARGS d, x, rows, n, w, out, out_row, os
+#define TF_DW_3X3_PARAMS                                                                                          \
+    const tf_dw_t *d, const int16_t *x, int32_t rows, int32_t n, const int32_t *w, int8_t *out, int32_t out_row, \
+        int32_t os
+TF_NOINLINE void tf_dw_runs_0(TF_DW_RUNS_PARAMS) { tf_dw_runs_body(TF_DW_RUNS_ARGS, 0); }
+TF_NOINLINE void tf_dw_runs_1(TF_DW_RUNS_PARAMS) { tf_dw_runs_body(TF_DW_RUNS_ARGS, 1); }
+TF_NOINLINE void tf_dw_runs_2(TF_DW_RUNS_PARAMS) { tf_dw_runs_body(TF_DW_RUNS_ARGS, 2); }
+TF_NOINLINE void tf_dw_3x3_s1_0(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 0); }
+TF_NOINLINE void tf_dw_3x3_s1_1(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 1); }
+TF_NOINLINE void tf_dw_3x3_s1_2(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 2); }
+TF_NOINLINE void tf_dw_3x3_s2_0(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 0); }
+TF_NOINLINE void tf_dw_3x3_s2_1(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 1); }
+TF_NOINLINE void tf_dw_3x3_s2_2(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 2); }
+
+#define TF_DW_ROW1_PARAMS                                                                                         \
+    const tf_dw_t *d, const int16_t *x, int32_t cs, int32_t n, const int32_t *w, int8_t *out, int32_t os
+#define TF_DW_ROW1_ARGS d, x, cs, n, w, out, os
+#define TF_DW_ROW1(np)                                                                                            \
+    TF_NOINLINE void tf_dw_row1_##np##_0(TF_DW_ROW1_PARAMS) { tf_dw_row1_body(TF_DW_ROW1_ARGS, np, 0); }         \
+    TF_NOINLINE void tf_dw_row1_##np##_1(TF_DW_ROW1_PARAMS) { tf_dw_row1_body(TF_DW_ROW1_ARGS, np, 1); }         \
+    TF_NOINLINE void tf_dw_row1_##np##_2(TF_DW_ROW1_PARAMS) { tf_dw_row1_body(TF_DW_ROW1_ARGS, np, 2); }
+TF_DW_ROW1(1)
+TF_DW_ROW1(2)
+TF_DW_ROW1(3)
+TF_DW_ROW1(4)
+TF_NOINLINE void tf_dw_row1_k3s1_0(TF_DW_ROW1_PARAMS) { (void)cs, tf_dw_row1_k3s1_body(d, x, n, w, out, os, 0); }
+TF_NOINLINE void tf_dw_row1_k3s1_1(TF_DW_ROW1_PARAMS) { (void)cs, tf_dw_row1_k3s1_body(d, x, n, w, out, os, 1); }
+TF_NOINLINE void tf_dw_row1_k3s1_2(TF_DW_ROW1_PARAMS) { (void)cs, tf_dw_row1_k3s1_body(d, x, n, w, out, os, 2); }
+
+typedef void (*tf_dw_row1_fn)(TF_DW_ROW1_PARAMS);
+static const tf_dw_row1_fn tf_dw_row1_k3s1_fns[3] = {tf_dw_row1_k3s1_0, tf_dw_row1_k3s1_1, tf_dw_row1_k3s1_2};
+static const tf_dw_row1_fn tf_dw_row1_fns[4][3] = {
+    {tf_dw_row1_1_0, tf_dw_row1_1_1, tf_dw_row1_1_2},
+    {tf_dw_row1_2_0, tf_dw_row1_2_1, tf_dw_row1_2_2},
+    {tf_dw_row1_3_0, tf_dw_row1_3_1, tf_dw_row1_3_2},
+    {tf_dw_row1_4_0, tf_dw_row1_4_1, tf_dw_row1_4_2},
+};
+
+static void tf_dw_runs(int mode, TF_DW_RUNS_PARAMS)
+{
     if (rows <= 0 || n <= 0) {
         return;
     }
-    do {
-        int16_t *const end = dst + n;
+    if (mode == 0) {
+        tf_dw_runs_0(TF_DW_RUNS_ARGS);
+    } else if (mode == 1) {
+        tf_dw_runs_1(TF_DW_RUNS_ARGS);
+    } else {
+        tf_dw_runs_2(TF_DW_RUNS_ARGS);
+    }
+}
+
+/* 3x3 in assembly (full int8 activation range): the rows of one output channel, two outputs per
+ * iteration, the loops of tf_dw_3x3_s1_body / tf_dw_3x3_s2_body without spilling. Field offsets are
+ * used by the assembly. */
+typedef struct {
+    const int16_t *x;  /* 0: the plane row of the first output row (advanced) */
+    int8_t *out;       /* 4: (advanced) */
+    int32_t row_step;  /* 8: bytes between the plane rows of two output rows */
+    int32_t out_row;   /* 12: bytes between output rows */
+    int32_t rows;      /* 16: output rows left */
+    int32_t pw2;       /* 20: bytes between plane rows */
+    int32_t os;        /* 24: bytes between outputs of a row */
+    int32_t pairs;     /* 28: output pairs per row */
+    int32_t odd;       /* 32: 1 if a row ends with a single output */
+    int32_t start;     /* 36 */
+    int32_t mult;      /* 40 */
+    int32_t kq;        /* 44 */
+    int32_t rshift;    /* 48 */
+    int32_t w[6];      /* 52: P0 Q0 P1 Q1 P2 Q2 (stride 1) or P0 U0 P1 U1 P2 U2 (stride 2) */
+} tf_dw3_t;
+
+#if TF_DSP_NATIVE
+void tf_dw3_s1_fast(tf_dw3_t *a);
+void tf_dw3_s1_round(tf_dw3_t *a);
+void tf_dw3_s2_fast(tf_dw3_t *a);
+void tf_dw3_s2_round(tf_dw3_t *a);
+
+/* stride 1, rows r6 r7 r8 (post-incremented by 4): A = r2, B = r3, P = r4, Q = r5 */
+#define TF_DW3_S1_ROW(reg, off)                                                                                   \
+    "ldrd r2, r3, [" reg "], #4\n\t"                                                                           \
+    "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
+    "smlad r0, r2, r4, r0\n\t"                                                                                 \
+    "smlabt r0, r3, r5, r0\n\t"                                                                                \
+    "smlatb r1, r2, r4, r1\n\t"                                                                                \
+    "smlad r1, r3, r5, r1\n\t"
+/* stride 2, rows post-incremented by 8: A = r2, B = r3, C = r12, P = r4, U = r5 */
+#define TF_DW3_S2_ROW(reg, off)                                                                                   \
+    "ldrd r2, r3, [" reg "], #8\n\t"                                                                           \
+    "ldr r12, [" reg "]\n\t"                                                                                   \
+    "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
+    "smlad r0, r2, r4, r0\n\t"                                                                                 \
+    "smlabb r0, r3, r5, r0\n\t"                                                                                \
+    "smlad r1, r3, r4, r1\n\t"                                                                                 \
+    "smlabb r1, r12, r5, r1\n\t"
+#define TF_DW3_MAC(ROW) "ldr r0, [lr, #36]\n\tmov r1, r0\n\t" ROW("r6", "52") ROW("r7", "60") ROW("r8", "68")
+#define TF_DW3_Q_FAST                                                                                             \
+    "ldrd r4, r5, [lr, #40]\n\t"                                                                               \
+    "ldr r2, [lr, #48]\n\t"                                                                                    \
+    "smmlar r0, r0, r4, r5\n\t"                                                                                \
+    "smmlar r1, r1, r4, r5\n\t"                                                                                \
+    "asr r0, r0, r2\n\t"                                                                                       \
+    "asr r1, r1, r2\n\t"                                                                                       \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"
+#define TF_DW3_Q_ROUND                                                                                            \
+    "ldrd r4, r5, [lr, #40]\n\t"                                                                               \
+    "ldr r2, [lr, #48]\n\t"                                                                                    \
+    "smmlar r3, r0, r4, r5\n\t"                                                                                \
+    "add r0, r3, r0, asr #31\n\t"                                                                              \
+    "smmlar r3, r1, r4, r5\n\t"                                                                                \
+    "add r1, r3, r1, asr #31\n\t"                                                                              \
+    "asr r0, r0, r2\n\t"                                                                                       \
+    "asr r1, r1, r2\n\t"                                                                                       \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"
+#define TF_DW3_FN(name, ROW, Q)                                                                                   \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
+            ".syntax unified\n\t"                                                                           \
+            ".thumb\n\t"                                                                                    \
+            ".p2align 2\n\t"                                                                                \
+            ".global " #name "\n\t"                                                                         \
+            ".type " #name ", %function\n\t"                                                                \
+            ".thumb_func\n" #name ":\n\t"                                                                   \
+            "push {r4-r11, lr}\n\t"                                                                         \
+            "mov lr, r0\n"                                                                                  \
+            "1:\n\t"                                                                                            \
+            "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
+            "ldrd r12, r10, [lr, #20]\n\t"                                                                      \
+            "add r7, r6, r12\n\t"                                                                               \
+            "add r8, r7, r12\n\t"                                                                               \
+            "ldr r11, [lr, #28]\n\t"                                                                            \
+            "cmp r11, #0\n\t"                                                                                   \
+            "beq 3f\n"                                                                                          \
+            "2:\n\t" TF_DW3_MAC(ROW) Q "strb r0, [r9]\n\t"                                                      \
+            "strb r1, [r9, r10]\n\t"                                                                            \
+            "add r9, r9, r10, lsl #1\n\t"                                                                       \
+            "subs r11, r11, #1\n\t"                                                                             \
+            "bne 2b\n"                                                                                          \
+            "3:\n\t"                                                                                            \
+            "ldr r11, [lr, #32]\n\t"                                                                            \
+            "cmp r11, #0\n\t"                                                                                   \
+            "beq 4f\n\t" TF_DW3_MAC(ROW) Q "strb r0, [r9]\n"                                                    \
+            "4:\n\t"                                                                                            \
+            "ldrd r11, r12, [lr, #0]\n\t"                                                                       \
+            "ldrd r9, r10, [lr, #8]\n\t"                                                                        \
+            "add r11, r11, r9\n\t"                                                                              \
+            "add r12, r12, r10\n\t"                                                                             \
+            "strd r11, r12, [lr, #0]\n\t"                                                                       \
+            "ldr r12, [lr, #16]\n\t"                                                                            \
+            "subs r12, r12, #1\n\t"                                                                             \
+            "str r12, [lr, #16]\n\t"                                                                            \
+            "bne 1b\n\t"                                                                                        \
+            "pop {r4-r11, pc}\n\t"                                                                          \
+            ".size " #name ", .-" #name "\n\t"                                                              \
+            ".popsection\n\t")
+
+TF_DW3_FN(tf_dw3_s1_fast, TF_DW3_S1_ROW, TF_DW3_Q_FAST);
+TF_DW3_FN(tf_dw3_s1_round, TF_DW3_S1_ROW, TF_DW3_Q_ROUND);
+TF_DW3_FN(tf_dw3_s2_fast, TF_DW3_S2_ROW, TF_DW3_Q_FAST);
+TF_DW3_FN(tf_dw3_s2_round, TF_DW3_S2_ROW, TF_DW3_Q_ROUND);
+#endif
+
+static void tf_dw_3x3(int mode, int s2, TF_DW_3X3_PARAMS)
+{
+    if (rows <= 0 || n <= 0) {
+        return;
+    }
+#if TF_DSP_NATIVE
+    if (mode != 2) {
+        tf_dw3_t a;
         int32_t i;
-        for (i = n & 3; i > 0; --i) {
-            *dst++ = *src;
-            src += c;
+        a.x = x;
+        a.pw2 = 2 * d->pw;
+        a.rows = rows;
+        a.pairs = n >> 1;
+        a.odd = n & 1;
+        a.out = out;
+        a.os = os;
+        a.out_row = out_row;
+        a.start = d->start;
+        a.mult = d->mult;
+        a.kq = d->kq;
+        a.rshift = d->rshift;
+        for (i = 0; i < 6; ++i) {
+            a.w[i] = w[i];
         }
-        while (dst != end) {
-            dst[0] = src[0];
-            dst[1] = src[c];
-            dst[2] = src[c2];
-            dst[3] = src[c3];
-            dst += 4;
-            src += c4;
+        a.row_step = (s2 ? 4 : 2) * d->pw;
+        if (s2) {
+            (mode == 0 ? tf_dw3_s2_fast : tf_dw3_s2_round)(&a);
+        } else {
+            (mode == 0 ? tf_dw3_s1_fast : tf_dw3_s1_round)(&a);
         }
-        src += src_skip;
-        dst += dst_skip;
+        return;
+    }
+#endif
+    if (s2) {
+        if (mode == 0) {
+            tf_dw_3x3_s2_0(TF_DW_3X3_ARGS);
+        } else if (mode == 1) {
+            tf_dw_3x3_s2_1(TF_DW_3X3_ARGS);
+        } else {
+            tf_dw_3x3_s2_2(TF_DW_3X3_ARGS);
+        }
+    } else if (mode == 0) {
+        tf_dw_3x3_s1_0(TF_DW_3X3_ARGS);
+    } else if (mode == 1) {
+        tf_dw_3x3_s1_1(TF_DW_3X3_ARGS);
+    } else {
+        tf_dw_3x3_s1_2(TF_DW_3X3_ARGS);
+    }
+}
+
+/* Input channel `ic` into the plane: `count` cells of each of `rows` lines, read `src_step` bytes
+ * apart along a line and `src_line` bytes apart between lines, written to consecutive cells of
+ * plane lines `dst_line` cells apart (the border keeps the pad value). */
+TF_NOINLINE void tf_dw_gather(const int8_t *src, int32_t rows, int32_t count, int32_t src_step, int32_t src_line,
+                              int16_t *dst, int32_t dst_line)
+{
+    if (rows <= 0 || count <= 0) {
+        return;
+    }
+    if (count <= 8) {
+        /* short lines (narrow planes: KWS's 5 columns): the pairs of a line unrolled */
+        const int32_t pairs = count >> 1, odd = count & 1, step2 = 2 * src_step;
+        do {
+            const int8_t *s = src;
+            int16_t *o = dst;
+            int32_t v;
+            switch (pairs) {
+            case 4:
+                v = tf_pkhbt16(s[0], s[src_step]);
+                memcpy(o, &v, sizeof v);
+                o += 2;
+                s += step2;
+                /* fall through */
+            case 3:
+                v = tf_pkhbt16(s[0], s[src_step]);
+                memcpy(o, &v, sizeof v);
+                o += 2;
+                s += step2;
+                /* fall through */
+            case 2:
+                v = tf_pkhbt16(s[0], s[src_step]);
+                memcpy(o, &v, sizeof v);
+                o += 2;
+                s += step2;
+                /* fall through */
+            case 1:
+                v = tf_pkhbt16(s[0], s[src_step]);
+                memcpy(o, &v, sizeof v);
+                o += 2;
+                s += step2;
+                /* fall through */
+            default:
+                break;
+            }
+            if (odd) {
+                *o = *s;
+            }
+            src += src_line;
+            dst += dst_line;
+        } while (--rows);
+        return;
+    }
+    do {
+        const int8_t *s = src;
+        int16_t *o = dst;
+        const int32_t step2 = 2 * src_step, step4 = 4 * src_step;
+        int32_t i;
+        if (count & 1) {
+            *o++ = *s;
+            s += src_step;
+        }
+        if (count & 2) {
+            const int32_t v = tf_pkhbt16(s[0], s[src_step]);
+            memcpy(o, &v, sizeof v);
+            o += 2;
+            s += step2;
+        }
+        for (i = count >> 2; i > 0; --i) {
+            const int32_t v0 = tf_pkhbt16(s[0], s[src_step]);
+            const int32_t v1 = tf_pkhbt16(s[step2], s[step2 + src_step]);
+            memcpy(o, &v0, sizeof v0);
+            memcpy(o + 2, &v1, sizeof v1);
+            o += 4;
+            s += step4;
+        }
+        src += src_line;
+        dst += dst_line;
     } while (--rows);
+}
+
+#define TF_DW_MAX_PHASES 16
+
+/* What every channel of a layer shares, computed once per call (plane coordinates). */
+typedef struct {
+    tf_dw_t d;
+    int32_t kh, kw, sh, sw, oh, ow, pw, phases, phase_w, rows;
+    int32_t in_step_c, in_step_r, out_step_c, out_step_r;
+    int32_t kind; /* 0: one plane row (row1_fn), 1: 3x3 stride 1, 2: 3x3 stride 2, 3: general */
+    int32_t mode, zp2p1, per_channel;
+    tf_dw_row1_fn row1_fn;
+    const int32_t *bias, *mult;
+    const uint8_t *rshift;
+    int16_t *plane;
+    int32_t *wbuf;
+    int32_t g_src[TF_DW_MAX_PHASES], g_cnt[TF_DW_MAX_PHASES], g_dst[TF_DW_MAX_PHASES];
+} tf_dw_layer_t;
+
+/* One output channel from the plane: constants, weights, outputs. */
+TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc, int8_t *out)
+{
+    tf_dw_t *const d = &L->d;
+    const int32_t packed = L->bias[oc];
+    const int32_t kh = L->kh, kw = L->kw;
+    int32_t *const wbuf = L->wbuf;
+    d->start = L->rshift ? packed : tf_dsp_start(packed);
+    d->rshift = L->rshift ? L->rshift[oc] : tf_dsp_rshift(packed);
+    d->kq = tf_dsp_kq(L->zp2p1, d->rshift);
+    d->mult = L->mult[L->per_channel ? oc : 0];
+    /* the channel's weights (in plane order: the packer transposed them with the plane) as doubled
+     * int16 pairs along plane columns, an odd last column paired with 0 */
+    {
+        const int8_t *wt = wsrc;
+        int32_t *wp = wbuf;
+        int32_t r, q;
+        for (r = kh; r > 0; --r) {
+            for (q = kw >> 1; q > 0; --q) {
+                *wp++ = tf_pkhbt16(2 * wt[0], 2 * wt[1]);
+                wt += 2;
+            }
+            if (kw & 1) {
+                *wp++ = (int32_t)((uint32_t)(2 * wt[0]) & 0xffffu);
+                wt += 1;
+            }
+        }
+    }
+    if (L->kind == 0) {
+        const int16_t *x = L->plane;
+        const int32_t step = L->sh * L->pw;
+        int32_t r;
+        for (r = L->oh; r > 0; --r) {
+            L->row1_fn(d, x, L->sw, L->ow, wbuf, out, L->out_step_c);
+            x += step;
+            out += L->out_step_r;
+        }
+    } else if (L->kind == 1) {
+        /* P = (w0, w1) as expanded, Q = (w1, w2) */
+        int32_t pq[6], r;
+        for (r = 0; r < 3; ++r) {
+            const uint32_t w01 = (uint32_t)wbuf[2 * r], w2 = (uint32_t)wbuf[2 * r + 1];
+            pq[2 * r] = (int32_t)w01;
+            pq[2 * r + 1] = (int32_t)((w01 >> 16) | (w2 << 16));
+        }
+        tf_dw_3x3(L->mode, 0, d, L->plane, L->oh, L->ow, pq, out, L->out_step_r, L->out_step_c);
+    } else if (L->kind == 2) {
+        tf_dw_3x3(L->mode, 1, d, L->plane, L->oh, L->ow, wbuf, out, L->out_step_r, L->out_step_c);
+    } else {
+        /* phases: stride 1 along the columns, output column o reads phase o % phases */
+        const int32_t phases = L->phases;
+        int32_t f;
+        for (f = 0; f < phases && f < L->ow; ++f) {
+            tf_dw_runs(L->mode, d, L->plane + f * L->phase_w, L->oh, L->sh * L->pw, phases == 1 ? L->sw : 1,
+                       (L->ow - f + phases - 1) / phases, wbuf, out + f * L->out_step_c, L->out_step_r,
+                       phases * L->out_step_c);
+        }
+    }
 }
 
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
-    int16_t *plane = (int16_t *)scratch;
+    tf_dw_layer_t L;
     const int32_t cells = p->plane_h * p->plane_w;
-    int32_t *acc = (int32_t *)scratch + ((cells + 5) >> 1);
-    const int k3 = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
-    const int s1 = k3 && p->stride_h == 1 && p->stride_w == 1;
-    const int s2 = k3 && p->stride_h == 2 && p->stride_w == 2;
-    const int32_t wstride = p->k_h * ((p->k_w + 1) >> 1);
-    int32_t b, ic, m, i;
-    tf_dsp_dw_q_t q;
-    q.fast = p->fast;
-    q.act_min = p->act_min;
-    q.act_max = p->act_max;
-    for (i = 0; i < cells + 4; ++i) { /* 4 more: the last pair of a stride-1 pass reads past the plane */
-        plane[i] = (int16_t)p->pad_value;
+    const int32_t tr = p->transpose;
+    const int32_t dh = tr ? p->dil_w : p->dil_h, dw = tr ? p->dil_h : p->dil_w;
+    const int32_t pad_r = tr ? p->pad_w : p->pad_h, pad_c = tr ? p->pad_h : p->pad_w;
+    const int32_t ext_r = tr ? p->in_w : p->in_h, ext_c = tr ? p->in_h : p->in_w;
+    const int32_t C = p->in_c, OC = p->out_c, dm = p->depth_mult, taps = p->k_h * p->k_w;
+    const int full = p->act_min == -128 && p->act_max == 127;
+    int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi;
+    L.plane = (int16_t *)scratch;
+    L.wbuf = (int32_t *)scratch + ((cells + 5) >> 1); /* after 2 * (cells + 4) bytes */
+    L.kh = tr ? p->k_w : p->k_h;
+    L.kw = tr ? p->k_h : p->k_w;
+    L.sh = tr ? p->stride_w : p->stride_h;
+    L.sw = tr ? p->stride_h : p->stride_w;
+    L.oh = tr ? p->out_w : p->out_h;
+    L.ow = tr ? p->out_h : p->out_w;
+    /* input byte steps along plane rows / columns; output byte steps along plane rows / columns */
+    L.in_step_r = tr ? C : p->in_w * C;
+    L.in_step_c = tr ? p->in_w * C : C;
+    L.out_step_r = tr ? OC : p->out_w * OC;
+    L.out_step_c = tr ? p->out_w * OC : OC;
+    L.pw = p->plane_w;
+    L.phases = TF_MIN(p->phases, TF_DW_MAX_PHASES);
+    L.phase_w = L.pw / L.phases;
+    np = (L.kw + 1) >> 1;
+    L.mode = full ? (p->fast ? 0 : 1) : 2;
+    L.zp2p1 = 2 * p->out_zp + 1;
+    L.per_channel = p->per_channel;
+    L.bias = p->bias;
+    L.mult = p->mult;
+    L.rshift = p->rshift;
+    L.d.kh = L.kh;
+    L.d.np = np;
+    L.d.dh = dh;
+    L.d.pw = L.pw;
+    L.d.act_min = p->act_min;
+    L.d.act_max = p->act_max;
+    if (L.kh == 3 && L.kw == 3 && dh == 1 && dw == 1 && L.phases == 1 && L.sh == 1 && L.sw == 1 && (L.pw & 1) == 0) {
+        L.kind = 1;
+    } else if (L.kh == 3 && L.kw == 3 && dh == 1 && dw == 1 && L.phases == 1 && L.sh == 2 && L.sw == 2) {
+        L.kind = 2;
+    } else if (L.phases == 1 && L.kh == 1 && np <= 4) {
+        L.kind = 0;
+    } else {
+        L.kind = 3;
+    }
+    L.row1_fn = L.kind != 0 ? 0
+                : (L.kw == 3 && L.sw == 1) ? tf_dw_row1_k3s1_fns[L.mode]
+                                           : tf_dw_row1_fns[np - 1][L.mode];
+    /* the rows and columns of the input the outputs read, and the gather of each phase (one
+     * without dilation): input offset, cells, plane offset. Phase f holds the plane columns f,
+     * f + phases, ... of the plane without phases, from the first input column >= c_lo in it. */
+    r_lo = pad_r > 0 ? 0 : -pad_r;
+    c_lo = pad_c > 0 ? 0 : -pad_c;
+    r_hi = TF_MIN(ext_r, p->plane_h - pad_r);
+    c_hi = TF_MIN(ext_c, L.phases * L.phase_w - pad_c);
+    L.rows = r_hi - r_lo;
+    for (f = 0; f < L.phases; ++f) {
+        const int32_t c0 = c_lo + (((f - (c_lo + pad_c)) % L.phases) + L.phases) % L.phases;
+        L.g_cnt[f] = c_hi > c0 ? (c_hi - c0 + L.phases - 1) / L.phases : 0;
+        L.g_src[f] = r_lo * L.in_step_r + c0 * L.in_step_c;
+        L.g_dst[f] = (r_lo + pad_r) * L.pw + f * L.phase_w + (c0 + pad_c) / L.phases;
+    }
+    for (i = 0; i < cells + 4; ++i) { /* 4 more: pairs of taps may read one cell past a line */
+        L.plane[i] = (int16_t)p->pad_value;
     }
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
-        int8_t *out_b = output + b * p->out_h * p->out_w * p->out_c;
-        for (ic = 0; ic < p->in_c; ++ic) {
-            tf_dsp_dw_gather(p, in_b, ic, plane);
-            for (m = 0; m < p->depth_mult; ++m) {
-                const int32_t oc = ic * p->depth_mult + m;
-                const int32_t *w = p->weights + oc * wstride;
-                q.bias = p->qparams[4 * oc];
-                q.mult = p->qparams[4 * oc + 1];
-                q.kq = p->qparams[4 * oc + 2];
-                q.rshift = p->qparams[4 * oc + 3];
-                if (s1 || s2) {
-                    tf_dsp_dw_3x3(p, plane, w, &q, out_b + oc, acc);
-                } else {
-                    tf_dsp_dw_general(p, plane, w, &q, out_b + oc);
-                }
+        const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+        int8_t *out_b = output + b * p->out_h * p->out_w * OC;
+        const int8_t *wsrc = p->weights;
+        for (ic = 0; ic < C; ++ic) {
+            for (f = 0; f < L.phases; ++f) {
+                tf_dw_gather(in_b + ic + L.g_src[f], L.rows, L.g_cnt[f], L.phases * L.in_step_c, L.in_step_r,
+                             L.plane + L.g_dst[f], L.pw);
+            }
+            for (m = 0; m < dm; ++m, wsrc += taps) {
+                tf_dw_channel(&L, wsrc, ic * dm + m, out_b + ic * dm + m);
             }
         }
     }

@@ -1,10 +1,16 @@
 /*
- * DEPTHWISE_CONV_2D int8 for cores with the DSP extension, one channel at a time: the channel's
- * input plane is gathered into an int16 buffer with its padding (which reads the input zero point,
- * contributing 0: the input offset is folded into the bias), then two horizontally adjacent outputs
- * at a time take one SMLAD per pair of taps (3x3 stride 1 and stride 2 have their own loops, other
- * shapes a general one). Requantization folded as in tf_dsp_common.h. Bit-exact with
- * tf_depthwise_conv2d_s8 for the layers the packer (tinyforge/kernels/ops/dsp_conv.py) accepts.
+ * DEPTHWISE_CONV_2D int8 for cores with the DSP extension, any kernel size, stride, dilation and
+ * depth multiplier, one input channel at a time:
+ *  - the channel's input is gathered into an int16 plane with its padding (which reads the input
+ *    zero point and so contributes 0: the input offset is folded into the bias). The plane is the
+ *    input transposed when the kernel is taller than wide (k x 1 time filters), so that the
+ *    kernel's long side runs along the plane's rows; a dilation along the rows (stride 1) is
+ *    gathered as interleaved phases, so that the taps of one output are adjacent;
+ *  - each output channel of that input channel (depth multiplier) expands its int8 weights (the
+ *    model's, reordered per channel by tinyforge/kernels/ops/dsp_conv.py) to int16 pairs, doubled;
+ *  - outputs are computed two at a time along the plane's rows with one SMLAD per pair of taps
+ *    (3x3 has loops of its own), and requantized as they are produced (tf_dsp_common.h).
+ * Bit-exact with tf_depthwise_conv2d_s8 for the layers the packer accepts.
  */
 #ifndef TF_DSP_DEPTHWISE_H
 #define TF_DSP_DEPTHWISE_H
@@ -20,17 +26,25 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_h, pad_w;
-    int32_t plane_h, plane_w; /* the int16 plane: input rows/columns -pad_h.. / -pad_w.., padded;
-                               * 3x3 stride 1: exactly out_w + 2 wide (see tf_dsp_dw_3x3) */
+    int32_t transpose; /* 1: the plane is the input transposed (plane rows are input columns) */
+    int32_t phases;    /* the dilation along plane rows, gathered as interleaved phases (1: none) */
+    int32_t plane_h, plane_w; /* the plane's rows and columns (phases: plane_w = phases * phase_w) */
     int32_t pad_value;        /* the input zero point */
-    int32_t fast;             /* 1: activation range all of int8, output zero point -128 (tf_dsp_common.h) */
+    int32_t out_zp;
+    int32_t fast; /* 1: activation range all of int8, output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
-    const int32_t *weights; /* per output channel: k_h rows of (k_w+1)/2 int16 pairs (w[kx], w[kx+1]) */
-    const int32_t *qparams; /* per output channel: bias, mult, kq, rshift */
+    int32_t per_channel;    /* one multiplier per output channel (else one for all) */
+    const int8_t *weights;  /* per output channel: k_h * k_w int8 taps, row-major in plane coordinates
+                             * (transposed with the plane) */
+    const int32_t *bias;    /* per output channel: accumulator start << 5 | right shift */
+    const int32_t *mult;    /* the multipliers (per channel, or one) */
+    const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
+                             * (a start of 26 bits or more) */
 } tf_dsp_depthwise_s8_params_t;
 
-/* scratch: 2 * (plane_h * plane_w + 4) bytes rounded up to 4 (the plane), then 4 * out_h * max(plane_w,
- * out_w rounded up to even) (the accumulators); see dsp_conv.py dw_scratch_bytes */
+/* scratch: the plane, 2 * (plane_h * plane_w + 4) bytes rounded up to 4, then the expanded
+ * weights, 4 * (kernel rows * ((kernel columns + 1) / 2)) bytes in plane coordinates; see
+ * dsp_conv.py dw_scratch_bytes */
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TF_DSP_DEPTHWISE_H */

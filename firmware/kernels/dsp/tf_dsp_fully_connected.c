@@ -5,65 +5,299 @@
 #include "tf_dsp_common.h"
 #include "tf_dsp_mac.h"
 
+/* int8 weights: w = [chunk][channel][1 word of 4 int8], one LDM per chunk for the 4 channels,
+ * unpacked by SXTB16 / SXTB16 ROR #8. `lean`: x is the int8 row itself (one LDR + 2 SXTB16 per chunk),
+ * else the expanded int16 row (one LDRD per chunk). 18 (lean: 20) instructions for 16 MACs. */
+TF_INLINE void tf_dsp_fc_w8_body(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int lean)
+{
+#if TF_DSP_NATIVE
+    register int32_t a0 __asm__("r0") = acc[0];
+    register int32_t a1 __asm__("r1") = acc[1];
+    register int32_t a2 __asm__("r2") = acc[2];
+    register int32_t a3 __asm__("r3") = acc[3];
+    register int32_t w0 __asm__("r4");
+    register int32_t w1 __asm__("r5");
+    register int32_t w2 __asm__("r6");
+    register int32_t w3 __asm__("r7");
+    register int32_t xa __asm__("r8");
+    register int32_t xb __asm__("r9");
+    register int32_t t __asm__("r10");
+    register const void *xp __asm__("r11") = x;
+    register const int32_t *wp __asm__("r12") = w;
+    register int32_t n __asm__("lr") = pairs;
+#define TF_FC_W8_CHUNK                                                                                            \
+    "ldmia %[w]!, {r4-r7}\n\t"                                                                                  \
+    "sxtb16 %[t], r4\n\t"                                                                                       \
+    "sxtb16 r4, r4, ror #8\n\t"                                                                                 \
+    "smlad %[a0], %[xa], %[t], %[a0]\n\t"                                                                       \
+    "smlad %[a0], %[xb], r4, %[a0]\n\t"                                                                         \
+    "sxtb16 %[t], r5\n\t"                                                                                       \
+    "sxtb16 r5, r5, ror #8\n\t"                                                                                 \
+    "smlad %[a1], %[xa], %[t], %[a1]\n\t"                                                                       \
+    "smlad %[a1], %[xb], r5, %[a1]\n\t"                                                                         \
+    "sxtb16 %[t], r6\n\t"                                                                                       \
+    "sxtb16 r6, r6, ror #8\n\t"                                                                                 \
+    "smlad %[a2], %[xa], %[t], %[a2]\n\t"                                                                       \
+    "smlad %[a2], %[xb], r6, %[a2]\n\t"                                                                         \
+    "sxtb16 %[t], r7\n\t"                                                                                       \
+    "sxtb16 r7, r7, ror #8\n\t"                                                                                 \
+    "smlad %[a3], %[xa], %[t], %[a3]\n\t"                                                                       \
+    "smlad %[a3], %[xb], r7, %[a3]\n\t"
+#define TF_FC_W8_OUTS                                                                                             \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp), [n] "+r"(n),            \
+        [xa] "=&r"(xa), [xb] "=&r"(xb), [t] "=&r"(t), "=&r"(w0), "=&r"(w1), "=&r"(w2), "=&r"(w3)
+    if (lean) {
+        __asm__ volatile("1:\n\t"
+                         "ldr %[xa], [%[x]], #4\n\t"
+                         "sxtb16 %[xb], %[xa], ror #8\n\t"
+                         "sxtb16 %[xa], %[xa]\n\t" TF_FC_W8_CHUNK "ldr %[xa], [%[x]], #4\n\t"
+                         "sxtb16 %[xb], %[xa], ror #8\n\t"
+                         "sxtb16 %[xa], %[xa]\n\t" TF_FC_W8_CHUNK "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : TF_FC_W8_OUTS
+                         :
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("1:\n\t"
+                         "ldrd %[xa], %[xb], [%[x]], #8\n\t" TF_FC_W8_CHUNK "ldrd %[xa], %[xb], [%[x]], #8\n\t"
+                         TF_FC_W8_CHUNK "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : TF_FC_W8_OUTS
+                         :
+                         : "cc", "memory");
+    }
+#undef TF_FC_W8_CHUNK
+#undef TF_FC_W8_OUTS
+#else
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int32_t *x32 = (const int32_t *)x;
+    const int8_t *x8 = (const int8_t *)x;
+    int32_t c;
+    for (c = 2 * pairs; c > 0; --c) {
+        int32_t xa, xb, j;
+        int32_t *const a[4] = {&a0, &a1, &a2, &a3};
+        if (lean) {
+            const uint32_t v = (uint32_t)tf_ld32(x8);
+            xa = tf_sxtb16(v);
+            xb = tf_sxtb16_ror8(v);
+            x8 += 4;
+        } else {
+            xa = x32[0];
+            xb = x32[1];
+            x32 += 2;
+        }
+        for (j = 0; j < 4; ++j) {
+            *a[j] = tf_smlad(xa, tf_sxtb16((uint32_t)w[j]), *a[j]);
+            *a[j] = tf_smlad(xb, tf_sxtb16_ror8((uint32_t)w[j]), *a[j]);
+        }
+        w += 4;
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* the register-pinned loops in functions of their own, so that their callers keep their registers */
+TF_NOINLINE void tf_dsp_fc_w8(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
+{
+    tf_dsp_fc_w8_body(x, w, pairs, acc, 0);
+}
+
+TF_NOINLINE void tf_dsp_fc_w8_lean(const int8_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
+{
+    tf_dsp_fc_w8_body(x, w, pairs, acc, 1);
+}
+
+/* int16 weights over the int8 row itself (lean): one LDR + 2 SXTB16, two LDM and 8 SMLAD per 4 inputs. */
+TF_INLINE void tf_dsp_mac_1x4_lean(const int8_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if TF_DSP_NATIVE
+    register int32_t w0a __asm__("r8");
+    register int32_t w0b __asm__("r9");
+    register int32_t w1a __asm__("r10");
+    register int32_t w1b __asm__("r11");
+    int32_t xa, xb;
+    __asm__("1:\n\t"
+            "ldr %[xa], [%[x]], #4\n\t"
+            "sxtb16 %[xb], %[xa], ror #8\n\t"
+            "sxtb16 %[xa], %[xa]\n\t"
+            "ldmia %[w]!, {r8-r11}\n\t"
+            "smlad %[a0], %[xa], r8, %[a0]\n\t"
+            "smlad %[a0], %[xb], r9, %[a0]\n\t"
+            "smlad %[a1], %[xa], r10, %[a1]\n\t"
+            "smlad %[a1], %[xb], r11, %[a1]\n\t"
+            "ldmia %[w]!, {r8-r11}\n\t"
+            "smlad %[a2], %[xa], r8, %[a2]\n\t"
+            "smlad %[a2], %[xb], r9, %[a2]\n\t"
+            "smlad %[a3], %[xa], r10, %[a3]\n\t"
+            "smlad %[a3], %[xb], r11, %[a3]\n\t"
+            "ldr %[xa], [%[x]], #4\n\t"
+            "sxtb16 %[xb], %[xa], ror #8\n\t"
+            "sxtb16 %[xa], %[xa]\n\t"
+            "ldmia %[w]!, {r8-r11}\n\t"
+            "smlad %[a0], %[xa], r8, %[a0]\n\t"
+            "smlad %[a0], %[xb], r9, %[a0]\n\t"
+            "smlad %[a1], %[xa], r10, %[a1]\n\t"
+            "smlad %[a1], %[xb], r11, %[a1]\n\t"
+            "ldmia %[w]!, {r8-r11}\n\t"
+            "smlad %[a2], %[xa], r8, %[a2]\n\t"
+            "smlad %[a2], %[xb], r9, %[a2]\n\t"
+            "smlad %[a3], %[xa], r10, %[a3]\n\t"
+            "smlad %[a3], %[xb], r11, %[a3]\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+              [n] "+r"(pairs), [xa] "=&r"(xa), [xb] "=&r"(xb), "=&r"(w0a), "=&r"(w0b), "=&r"(w1a), "=&r"(w1b)
+            :
+            : "cc", "memory");
+#else
+    int32_t c;
+    for (c = 2 * pairs; c > 0; --c) {
+        const uint32_t v = (uint32_t)tf_ld32(x);
+        const int32_t xa = tf_sxtb16(v), xb = tf_sxtb16_ror8(v);
+        a0 = tf_smlad(xa, w[0], a0);
+        a0 = tf_smlad(xb, w[1], a0);
+        a1 = tf_smlad(xa, w[2], a1);
+        a1 = tf_smlad(xb, w[3], a1);
+        a2 = tf_smlad(xa, w[4], a2);
+        a2 = tf_smlad(xb, w[5], a2);
+        a3 = tf_smlad(xa, w[6], a3);
+        a3 = tf_smlad(xb, w[7], a3);
+        x += 4;
+        w += 8;
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* One row (batch) through all output channels, 4 at a time. */
+TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
+{
+    const int32_t *w = p->weights;
+    const int32_t *bias = p->bias, *mult = p->mult;
+    const uint8_t *rsh = p->rshift;
+    const int32_t pairs = p->kpad >> 3;
+    const int32_t out_depth = p->out_depth;
+    const int32_t mstep = p->per_channel ? 1 : 0;
+    const int32_t zp2p1 = 2 * p->out_zp + 1;
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    const int32_t full = act_min == -128 && act_max == 127;
+    const int32_t fast = p->fast, wide = p->wide, lean = p->lean, dsum = !p->xdouble || p->lean;
+    const int32_t wstep = wide ? 2 * p->kpad : p->kpad;
+    int32_t oc;
+    for (oc = 0; oc < out_depth; oc += 4) {
+        int32_t acc[4];
+        int32_t m0, m1, m2, m3, k0, k1, k2, k3, r0, r1, r2, r3;
+        if (wide) {
+            acc[0] = bias[0];
+            acc[1] = bias[1];
+            acc[2] = bias[2];
+            acc[3] = bias[3];
+            if (lean) {
+                tf_dsp_mac_1x4_lean((const int8_t *)x, w, pairs, acc);
+            } else {
+                tf_dsp_mac_1x4((const int32_t *)x, w, pairs, acc);
+            }
+            m0 = bias[4], m1 = bias[5], m2 = bias[6], m3 = bias[7];
+            k0 = bias[8], k1 = bias[9], k2 = bias[10], k3 = bias[11];
+            r0 = bias[12], r1 = bias[13], r2 = bias[14], r3 = bias[15];
+            bias += 16;
+        } else {
+            const int32_t b0 = bias[0], b1 = bias[1], b2 = bias[2], b3 = bias[3];
+            if (rsh) {
+                acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
+                r0 = rsh[oc], r1 = rsh[oc + 1], r2 = rsh[oc + 2], r3 = rsh[oc + 3];
+            } else {
+                acc[0] = tf_dsp_start(b0);
+                acc[1] = tf_dsp_start(b1);
+                acc[2] = tf_dsp_start(b2);
+                acc[3] = tf_dsp_start(b3);
+                r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
+            }
+            if (lean) {
+                tf_dsp_fc_w8_lean((const int8_t *)x, w, pairs, acc);
+            } else {
+                tf_dsp_fc_w8((const int32_t *)x, w, pairs, acc);
+            }
+            if (dsum) {
+                acc[0] += acc[0];
+                acc[1] += acc[1];
+                acc[2] += acc[2];
+                acc[3] += acc[3];
+            }
+            k0 = tf_dsp_kq(zp2p1, r0), k1 = tf_dsp_kq(zp2p1, r1), k2 = tf_dsp_kq(zp2p1, r2), k3 = tf_dsp_kq(zp2p1, r3);
+            m0 = mult[0], m1 = mult[mstep], m2 = mult[2 * mstep], m3 = mult[3 * mstep];
+            bias += 4;
+            mult += 4 * mstep;
+        }
+        w += wstep;
+        if (full && oc + 4 <= out_depth) {
+            int32_t v0, v1, v2, v3;
+            if (fast) {
+                v0 = tf_dsp_requant_fast(acc[0], m0, k0, r0);
+                v1 = tf_dsp_requant_fast(acc[1], m1, k1, r1);
+                v2 = tf_dsp_requant_fast(acc[2], m2, k2, r2);
+                v3 = tf_dsp_requant_fast(acc[3], m3, k3, r3);
+            } else {
+                v0 = tf_ssat8(tf_dsp_requant(acc[0], m0, k0, r0));
+                v1 = tf_ssat8(tf_dsp_requant(acc[1], m1, k1, r1));
+                v2 = tf_ssat8(tf_dsp_requant(acc[2], m2, k2, r2));
+                v3 = tf_ssat8(tf_dsp_requant(acc[3], m3, k3, r3));
+            }
+            out[oc] = (int8_t)v0;
+            out[oc + 1] = (int8_t)v1;
+            out[oc + 2] = (int8_t)v2;
+            out[oc + 3] = (int8_t)v3;
+        } else {
+            const int32_t n = out_depth - oc;
+            out[oc] = tf_dsp_clamp(tf_dsp_requant(acc[0], m0, k0, r0), act_min, act_max);
+            if (n > 1) {
+                out[oc + 1] = tf_dsp_clamp(tf_dsp_requant(acc[1], m1, k1, r1), act_min, act_max);
+            }
+            if (n > 2) {
+                out[oc + 2] = tf_dsp_clamp(tf_dsp_requant(acc[2], m2, k2, r2), act_min, act_max);
+            }
+            if (n > 3) {
+                out[oc + 3] = tf_dsp_clamp(tf_dsp_requant(acc[3], m3, k3, r3), act_min, act_max);
+            }
+        }
+    }
+}
+
 void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
                                void *scratch)
 {
     int32_t *x = (int32_t *)scratch;
     const int32_t depth = p->accum_depth;
-    const int full = p->act_min == -128 && p->act_max == 127;
-    int32_t b, oc, i;
+    const int dbl = !p->wide && p->xdouble;
+    int32_t b, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * depth;
         int8_t *out = output + b * p->out_depth;
-        const int32_t *w = p->weights;
-        const int32_t *q = p->qparams;
+        if (p->lean) {
+            tf_dsp_fc_row(p, in, out);
+            continue;
+        }
         /* the row as int16 pairs; the padding (weights 0) reads 0 */
-        tf_dsp_expand(in, depth >> 2, x, 2);
+        tf_dsp_expand_x(in, depth >> 2, x, 2, dbl);
         if (depth & 3) {
             uint32_t tail = 0;
             for (i = depth & ~3; i < depth; ++i) {
                 tail |= (uint32_t)(uint8_t)in[i] << (8 * (i & 3));
             }
-            x[2 * (depth >> 2)] = tf_sxtb16(tail);
-            x[2 * (depth >> 2) + 1] = tf_sxtb16_ror8(tail);
+            x[2 * (depth >> 2)] = dbl ? tf_sxtb16x2(tail) : tf_sxtb16(tail);
+            x[2 * (depth >> 2) + 1] = dbl ? tf_sxtb16x2_ror8(tail) : tf_sxtb16_ror8(tail);
         }
         for (i = (depth + 3) >> 2; i < (p->kpad >> 2); ++i) {
             x[2 * i] = 0;
             x[2 * i + 1] = 0;
         }
-        for (oc = 0; oc < p->out_depth; oc += 4) {
-            int32_t acc[4];
-            int32_t j;
-            acc[0] = q[0];
-            acc[1] = q[1];
-            acc[2] = q[2];
-            acc[3] = q[3];
-            if (p->int8_weights) {
-                tf_dsp_mac_1x4_w8(x, w, p->kpad >> 2, acc);
-                w += p->kpad;
-                for (j = 0; j < 4; ++j) {
-                    acc[j] *= 2; /* int8 weights are not scaled by 2: double the sum instead */
-                }
-            } else {
-                tf_dsp_mac_1x4(x, w, p->kpad >> 3, acc);
-                w += p->kpad * 2;
-            }
-            if (full && oc + 4 <= p->out_depth) {
-                int32_t v[4];
-                for (j = 0; j < 4; ++j) {
-                    v[j] = p->fast ? tf_dsp_requant_fast(acc[j], q[4 + j], q[8 + j], q[12 + j])
-                                   : tf_ssat8(tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]));
-                }
-                for (j = 0; j < 4; ++j) {
-                    out[oc + j] = (int8_t)v[j];
-                }
-            } else {
-                for (j = 0; j < 4 && oc + j < p->out_depth; ++j) {
-                    out[oc + j] =
-                        tf_dsp_clamp(tf_dsp_requant(acc[j], q[4 + j], q[8 + j], q[12 + j]), p->act_min, p->act_max);
-                }
-            }
-            q += 16;
-        }
+        tf_dsp_fc_row(p, x, out);
     }
 }

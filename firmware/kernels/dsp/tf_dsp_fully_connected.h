@@ -1,10 +1,12 @@
 /*
- * FULLY_CONNECTED int8 for cores with the DSP extension: each input row expanded once to int16
- * (SXTB16), then 4 output channels at a time take SMLADs over int16 weights the packer expanded
- * and interleaved (tinyforge/kernels/ops/dsp_fully_connected.py); on boards with little flash the
- * weights stay int8 and are unpacked in the inner loop. The input offset and the weights'
- * zero point are folded into bias and weights; requantization as in tf_dsp_common.h. Bit-exact
- * with tf_fully_connected_s8 for the layers the packer accepts.
+ * FULLY_CONNECTED int8 for cores with the DSP extension: 4 output channels at a time take SMLADs
+ * over the input row as int16 pairs (expanded once per row into the scratch, or, `lean`, unpacked
+ * in the inner loop so that the layer needs no scratch) and the model's int8 weights, reordered by
+ * the packer (tinyforge/kernels/ops/dsp_fully_connected.py) so that one LDM gives the 4 channels'
+ * next 4 weights, unpacked with SXTB16 / SXTB16 ROR #8; with `--optimize speed` the weights are
+ * widened to int16 at build time instead (`wide`). The input offset and the weights' zero point
+ * are folded into bias and weights; requantization as in tf_dsp_common.h. Bit-exact with
+ * tf_fully_connected_s8 for the layers the packer accepts.
  */
 #ifndef TF_DSP_FULLY_CONNECTED_H
 #define TF_DSP_FULLY_CONNECTED_H
@@ -16,15 +18,23 @@ typedef struct {
     int32_t accum_depth;
     int32_t kpad; /* accum_depth rounded up to a multiple of 8 */
     int32_t out_depth;
+    int32_t out_zp;
     int32_t fast; /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
-    int32_t int8_weights;   /* 0: int16 weights (scaled, see dsp.py); 1: int8 (boards with little flash) */
-    const int32_t *weights; /* int16 pairs [out_depth/4][kpad/4][4 channels][2 words], or int8
-                             * [out_depth/4][kpad/4][4 channels][1 word] */
-    const int32_t *qparams; /* [out_depth/4][16]: bias[4], mult[4], kq[4], rshift[4] */
+    int32_t wide;        /* 1: int16 weights and qparams (--optimize speed); 0: int8 weights */
+    int32_t xdouble;     /* int8 weights, not lean: 1 doubles the expanded row, 0 doubles the sums */
+    int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
+    int32_t lean;        /* 1: no scratch, the row is unpacked in the inner loop (accum_depth % 8 == 0) */
+    const int32_t *weights; /* int8: [out_depth/4][kpad/4][4 channels][1 word]; wide: int16 pairs
+                             * [out_depth/4][kpad/4][4 channels][2 words] */
+    const int32_t *bias;    /* int8: per output channel, accumulator start << 5 | right shift;
+                             * wide: [out_depth/4][16]: bias[4], mult[4], kq[4], rshift[4] */
+    const int32_t *mult;    /* int8: the multipliers (per channel, or one) */
+    const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
+                             * (a start of 26 bits or more) */
 } tf_dsp_fully_connected_s8_params_t;
 
-/* scratch: 2 * kpad bytes */
+/* scratch: 2 * kpad bytes (none when lean) */
 void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
                                void *scratch);
 

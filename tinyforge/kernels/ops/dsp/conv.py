@@ -1,13 +1,17 @@
 """CONV_2D and DEPTHWISE_CONV_2D packers for the DSP-extension kernels (firmware/kernels/dsp/
 tf_dsp_conv.c, tf_dsp_depthwise.c), chosen over the portable ones on boards with the `dsp` feature.
 
-Weights are expanded to int16 here, scaled for the folded requantization
-(tinyforge/kernels/ops/dsp/fold.py) and laid out in the order the kernels' inner loops read them;
-the input offset goes into the bias. Layers the folding cannot make exact (tiny right shifts, huge
-accumulators) keep the portable kernel.
+Weights keep the model's int8 values, reordered in the order the kernels' inner loops read them
+(with `--optimize speed` the convolution weights are expanded to int16 and scaled for the folded
+requantization instead, tinyforge/kernels/ops/dsp/fold.py); the input offset goes into the bias.
+Layers the folding cannot make exact (tiny right shifts, huge accumulators) keep the portable
+kernel. A convolution may write its output just before its input and overlap it (`overlap_gap`).
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,7 +19,7 @@ from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.ops.dsp import dsp_kernel, fold
 from tinyforge.kernels.ops.portable import conv as ref
-from tinyforge.kernels.registry import KernelCall, Target
+from tinyforge.kernels.registry import KernelCall, ParamValue, Target, select
 
 
 def _fold(c: pk.ConvLayer) -> tuple[fold.FoldedRequant, np.ndarray] | str:
@@ -25,11 +29,19 @@ def _fold(c: pk.ConvLayer) -> tuple[fold.FoldedRequant, np.ndarray] | str:
 
 
 def _fold_reason(graph: Graph, op: Op) -> str | None:
-    """Why the kernels cannot take this layer: a grouped CONV_2D (any depth multiplier is fine), or
-    a folded requantization that cannot be exact."""
+    """Why the kernels cannot take this layer: a grouped CONV_2D (any depth multiplier is fine), a
+    depthwise dilation they cannot gather, or a folded requantization that cannot be exact."""
     c = pk.conv_layer(graph, op)
     if not c.depthwise and (grouped := c.single_group_reason()):
         return grouped
+    if c.depthwise:
+        (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
+        # along the plane's rows (the kernel's longer side) a dilation needs stride 1 (phases)
+        s_r, d_r, k_r = (s_h, d_h, k_h) if k_h > k_w else (s_w, d_w, k_w)
+        if d_r > 1 and k_r > 1 and s_r > 1:
+            return "a dilation and a stride along the same axis"
+        if d_r > 16 and k_r > 1:
+            return f"a dilation of {d_r} (the DSP kernel takes up to 16)"
     folded = _fold(c)
     return folded if isinstance(folded, str) else None
 
@@ -38,54 +50,160 @@ _accepts_conv = pk.narrowed(ref.accepts_conv, _fold_reason)
 _accepts_depthwise = pk.narrowed(ref.accepts_depthwise, _fold_reason)
 
 
+def int8_constants(op: Op, packed: fold.Int8Requant, channels: int) -> pk.Fields:
+    """The bias / mult / rshift fields of the int8-weight kernels, padded to `channels` (a padded
+    channel: start 0, right shift 1, multiplier 2^30)."""
+    extra = channels - len(packed.packed)
+    bias = list(packed.packed) + [0 if packed.rshift else 1] * extra
+    mults = list(packed.mult) + ([1 << 30] * extra if packed.per_channel else [])
+    rshift: ParamValue = 0
+    if packed.rshift:
+        rshift = pk.const_array(op, "rshift", list(packed.rshift) + [1] * extra, "uint8_t", align=4)
+    return (
+        ("bias", pk.const_array(op, "bias", bias, "int32_t", align=4)),
+        ("mult", pk.const_array(op, "mult", mults, "int32_t", align=4)),
+        ("rshift", rshift),
+    )
+
+
+def portable(graph: Graph, op: Op, target: Target) -> KernelCall:
+    """The kernel a board without the DSP extension would get (for layers the int8-weight DSP
+    kernels cannot make exact when the user did not allow wider weights)."""
+    return select(graph, op, Target(cpu=target.cpu, features=frozenset(), optimize=target.optimize))
+
+
+def overlap_gap(
+    in_hw: tuple[int, int],
+    in_c: int,
+    out_hw: tuple[int, int],
+    out_c: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    pad: tuple[int, int],
+) -> int:
+    """How many bytes before its input tf_dsp_conv_s8 may start writing its output (one batch):
+    it takes output pixels two at a time in raster order, reads both windows (into the im2col
+    scratch) before writing either, so after a pair the written bytes must end at or before the
+    first input byte any later pixel reads. Rounded up to 16 bytes (the arena's alignment)."""
+    (ih, iw), (oh, ow), (kh, kw), (sh, sw), (dh, dw), (ph, pw) = in_hw, out_hw, kernel, stride, dilation, pad
+    oy, ox = np.meshgrid(np.arange(oh), np.arange(ow), indexing="ij")
+    first = np.full((oh, ow), np.iinfo(np.int64).max, dtype=np.int64)  # first input byte a pixel reads
+    for ky in range(kh):
+        iy = oy * sh - ph + ky * dh
+        for kx in range(kw):
+            ix = ox * sw - pw + kx * dw
+            inside = (iy >= 0) & (iy < ih) & (ix >= 0) & (ix < iw)
+            first = np.where(inside, np.minimum(first, (iy * iw + ix) * in_c), first)
+    later = np.minimum.accumulate(first.reshape(-1)[::-1])[::-1]  # the least over this pixel and after
+    gap = 0
+    for p in range(0, oh * ow - 2, 2):
+        gap = max(gap, (p + 2) * out_c - int(later[p + 2]))
+    return -(-gap // 16) * 16
+
+
 @dsp_kernel("CONV_2D", "dsp_conv_s8", _accepts_conv)
 def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     folded_w = _fold(c)
     assert not isinstance(folded_w, str)
+    folded, ws = folded_w
     kpad = fold.round_up(c.taps, 8)
-    # int16 weights (scaled by 2^scale_shift) where the flash allows, else int8 weights
-    packed = fold.pack_weights(*folded_w, 2, kpad, int8=not fold.int16_weights_fit(graph, target))
-    if packed is None:
-        return ref.conv2d_s8(graph, op, target)
+    oc2 = fold.round_up(c.out_c, 2)
+    y_zp = pk.zero_point(c.y)
+    # int8 weights (the default): the kernel doubles either the im2col values (kpad / 2 extra
+    # instructions per pixel) or the sums (out_c per pixel), whichever costs less
+    xdouble = kpad // 2 < c.out_c
+    wide = target.wide_weights
+    packed = None if wide else fold.int8_requant(folded, y_zp, halve=not xdouble)
+    if isinstance(packed, str):
+        return portable(graph, op, target)  # e.g. a left shift int8 weights cannot hold (fold.py)
+    if wide:
+        weights = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, oc2, kpad)), 2))
+        q = np.zeros((oc2 // 2, 4, 2), dtype=np.int64)  # [pair][bias, mult, kq, rshift][channel]
+        for ch in range(c.out_c):
+            q[ch // 2, :, ch % 2] = (folded.bias[ch], folded.mult[ch], folded.kq[ch], folded.rshift[ch])
+        q[c.out_c // 2 :, 1, c.out_c % 2 :] = 1 << 30  # a padded channel: any valid constants
+        q[c.out_c // 2 :, 3, c.out_c % 2 :] = 1
+        constants: pk.Fields = (
+            ("bias", pk.const_array(op, "qparams", q.reshape(-1), "int32_t", align=4)),
+            ("mult", 0),
+            ("rshift", 0),
+        )
+    else:
+        assert packed is not None
+        raw = c.w.array().astype(np.int64).reshape(c.out_c, -1)
+        stream8 = fold.interleave(fold.pad_to(raw, oc2, kpad), 2)
+        weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        constants = int8_constants(op, packed, oc2)
     params = (
         *c.fields(),
         ("kpad", kpad),
         ("pad_value", pk.zero_point(c.x)),
-        *fold.clamp_fields(c.act, pk.zero_point(c.y)),
-        *fold.weight_fields(op, packed),
+        ("out_zp", y_zp),
+        *fold.clamp_fields(c.act, y_zp),
+        ("wide", int(wide)),
+        ("xdouble", int(xdouble)),
+        ("per_channel", int(packed.per_channel) if packed is not None else 1),
+        ("weights", pk.const_array(op, "weights16" if wide else "weights", weights, "int32_t", align=4)),
+        *constants,
     )
-    # The kernel's direct 1x1 path copies two input pixels to the scratch before writing their
-    # outputs, and output pixel p ends where input pixel p ends or earlier (out_c <= in_c): the output
-    # may overwrite the input in place (same condition as `direct` in tf_dsp_conv.c).
-    direct = c.direct and c.in_c % 8 == 0
-    return c.call(
+    overlap: tuple[tuple[int, int, int], ...] = ()
+    if c.x.shape[0] == 1:
+        pad = (c.pad.pad_h, c.pad.pad_w)
+        hw_in, hw_out = (c.x.shape[1], c.x.shape[2]), (c.y.shape[1], c.y.shape[2])
+        gap = overlap_gap(hw_in, c.in_c, hw_out, c.out_c, c.kernel, c.stride, c.dilation, pad)
+        overlap = ((op.outputs[0], op.inputs[0], gap),)
+    call = c.call(
         "tf_dsp_conv_s8",
         params,
-        c.describe() + (" dsp w8" if packed.int8 else " dsp"),
-        scratch_bytes=4 * kpad + (kpad if c.in_c % 4 else 0),
-        in_place=((op.outputs[0], op.inputs[0]),) if direct and c.out_c <= c.in_c else (),
+        c.describe() + (" dsp w16" if wide else " dsp"),
+        # the im2col of two pixels, the int8 row of small in_c, and (int8 weights) the decoded constants
+        scratch_bytes=4 * kpad + (kpad if c.in_c % 4 else 0) + (0 if wide else 16 * oc2),
     )
+    return dataclasses.replace(call, overlap=overlap, widened=wide)
 
 
-def plane_size(
+@dataclass(frozen=True)
+class PlaneGeometry:
+    """The depthwise kernel's int16 plane (tf_dsp_depthwise.h), in plane coordinates: the input
+    transposed for kernels taller than wide, so that pairs of taps run along the plane's rows."""
+
+    transpose: bool
+    phases: int  # a dilation along the rows (stride 1) gathered as interleaved phases
+    plane_h: int
+    plane_w: int
+    kh: int  # kernel rows and columns in plane coordinates
+    kw: int
+
+    @property
+    def pairs(self) -> int:
+        return (self.kw + 1) // 2
+
+    def scratch_bytes(self) -> int:
+        """The plane (+4 cells a pair of taps may read past it) and the expanded weights."""
+        return fold.round_up(2 * (self.plane_h * self.plane_w + 4), 4) + 4 * self.kh * self.pairs
+
+
+def plane_geometry(
     out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int
-) -> tuple[int, int]:
-    """The int16 plane the depthwise kernel reads. 3x3 stride 1: exactly the input window (the
-    kernel runs over the plane as one long row). Otherwise outputs go in pairs along x (an odd last
-    one reads one stride further), and a pair of taps is one 32-bit load (one column more)."""
+) -> PlaneGeometry:
+    transpose = k_h > k_w
+    if transpose:
+        out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w = out_w, out_h, k_w, k_h, s_w, s_h, d_w, d_h
     plane_h = (out_h - 1) * s_h + (k_h - 1) * d_h + 1
+    pairs = (k_w + 1) // 2
+    phases = 1
     if (k_h, k_w, s_h, s_w, d_h, d_w) == (3, 3, 1, 1, 1, 1):
-        return plane_h, out_w + 2
-    plane_w = (out_w + (out_w & 1) - 1) * s_w + (k_w - 1) * d_w + 2
-    return plane_h, plane_w
-
-
-def dw_scratch_bytes(out_h: int, out_w: int, plane_h: int, plane_w: int) -> int:
-    """The plane (+4 cells a stride-1 pass reads past it) and one int32 accumulator per plane cell
-    of every output row (tf_dsp_depthwise.h)."""
-    plane = fold.round_up(2 * (plane_h * plane_w + 4), 4)
-    return plane + 4 * out_h * max(plane_w, fold.round_up(out_w, 2))
+        plane_w = fold.round_up(out_w + 2, 2)  # two outputs from aligned words (tf_dw3_s1_*)
+    elif (k_h, k_w, s_h, s_w, d_h, d_w) == (3, 3, 2, 2, 1, 1):
+        plane_w = 2 * out_w + 2
+    elif d_w > 1 and k_w > 1:
+        phases = d_w  # stride 1 (the packer refuses a stride with it): output o reads phase o % d_w
+        plane_w = d_w * (-(-out_w // d_w) + 2 * pairs - 1)
+    else:
+        plane_w = (out_w - 1) * s_w + 2 * pairs
+    return PlaneGeometry(transpose, phases, plane_h, plane_w, k_h, k_w)
 
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
@@ -93,26 +211,35 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
     folded_w = _fold(c)
     assert not isinstance(folded_w, str)
-    folded, ws = folded_w
-    (k_h, k_w), out_h, out_w = c.kernel, c.y.shape[1], c.y.shape[2]
-    rows = np.zeros((c.out_c, k_h, fold.round_up(k_w, 2)), dtype=np.int64)
-    rows[:, :, :k_w] = ws.reshape(c.out_c, k_h, k_w)
-    q = np.array([folded.bias, folded.mult, folded.kq, folded.rshift], dtype=np.int64).T  # [channel][4]
-    plane_h, plane_w = plane_size(out_h, out_w, k_h, k_w, *c.stride, *c.dilation)
+    folded, _ws = folded_w
+    y_zp = pk.zero_point(c.y)
+    # the kernel doubles the weights as it expands them: the start is the whole folded bias
+    packed = fold.int8_requant(folded, y_zp, halve=False)
+    if isinstance(packed, str):
+        return portable(graph, op, target)
+    (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
+    geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
+    taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c).transpose(2, 0, 1)  # [channel][ky][kx]
+    if geo.transpose:
+        taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
     params = (
         *c.fields(depth_mult=True),
-        ("plane_h", plane_h),
-        ("plane_w", plane_w),
+        ("transpose", int(geo.transpose)),
+        ("phases", geo.phases),
+        ("plane_h", geo.plane_h),
+        ("plane_w", geo.plane_w),
         ("pad_value", pk.zero_point(c.x)),
-        *fold.clamp_fields(c.act, pk.zero_point(c.y)),
-        ("weights", pk.const_array(op, "weights16", fold.int16_words(rows.reshape(-1)), "int32_t")),
-        ("qparams", pk.const_array(op, "qparams", q.reshape(-1), "int32_t")),
+        ("out_zp", y_zp),
+        *fold.clamp_fields(c.act, y_zp),
+        ("per_channel", int(packed.per_channel)),
+        ("weights", pk.const_array(op, "weights", np.ascontiguousarray(taps).reshape(-1), "int8_t", align=4)),
+        *int8_constants(op, packed, c.out_c),
     )
     return c.call(
         "tf_dsp_depthwise_s8",
         params,
-        c.describe() + " dsp",
-        scratch_bytes=dw_scratch_bytes(out_h, out_w, plane_h, plane_w),
+        c.describe() + " dsp" + (" T" if geo.transpose else ""),
+        scratch_bytes=geo.scratch_bytes(),
         # With one output channel per input channel, channel c is copied into the plane before any
         # output of channel c is written, and outputs of channel c land only on channel-c positions
         # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).

@@ -1,6 +1,7 @@
 """Build-time work for the DSP-extension kernels (firmware/kernels/dsp/): folding the input offset
-and the requantization into constants, and expanding weights to int16 in the order the kernels
-read them. The packers in tinyforge/kernels/ops/dsp/*.py call these.
+and the requantization into constants, packing them for int8 weights, and laying weights out
+(int8, or expanded to int16 with `--optimize speed`) in the order the kernels read them. The
+packers in tinyforge/kernels/ops/dsp/*.py call these.
 
 Folded requantization. TFLM computes, per output channel with (mult, shift) from QuantizeMultiplier,
 
@@ -21,7 +22,9 @@ which is the same integer when nothing overflows:
     or r == 0 with a < 0, and in that last case both forms give 0; adding out_zp * 2^rs before
     the arithmetic shift adds out_zp after it.
 A channel whose weights are all 0 (pruned; converters give them tiny scales and huge biases) has
-a constant output v, computed here: bias 0, kq = 2v, rshift 1 make the kernel produce it.
+a constant output v, computed here: a = 8 (v - out_zp), mult 2^30, rshift 1 and the usual
+kq = 2 out_zp + 1 make the kernel produce it ((2v + 1) >> 1 = 2v >> 1 = v, with or without the
+sign correction), so kq stays a function of rshift and the zero point for every channel.
 `fold_requant` checks, per channel and from the weights' actual values, that |a| < 2^31 for
 every int8 input, that kq + SMMLAR's product part cannot overflow, that the scaled weights fit
 int16, and that rs >= 1. A layer that fails any check keeps the portable kernel.
@@ -31,16 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.quant import INT32_MAX, multiply_by_quantized_multiplier, wrap32
-
-if TYPE_CHECKING:
-    from tinyforge.ir.graph import Graph, Op
-    from tinyforge.kernels.registry import Target
 
 INT16_MAX = 2**15 - 1
 LANE_ORDER = (0, 2, 1, 3)  # a group of 4 taps as SXTB16 leaves it: words (k0, k2), (k1, k3)
@@ -88,14 +86,14 @@ def fold_requant(
         mult, shift = int(pairs[c][0]), int(pairs[c][1])
         ls, rs = max(shift, 0), max(-shift, 0)
         if w_abs[c] == 0:
-            # a dead channel (all weights 0): its output is a constant, (2 * v) >> 1 with a == 0
+            # a dead channel (all weights 0): its output is a constant v (see the module docstring)
             v = multiply_by_quantized_multiplier(int(b[c]), mult, shift) + out_zp
             v = min(max(v, -32768), 32767)  # any value beyond int8 clamps the same way
-            out_b.append(0)
-            out_m.append(0)
-            out_k.append(2 * v)
+            out_b.append(8 * (v - out_zp))
+            out_m.append(1 << 30)
+            out_k.append(2 * out_zp + 1)
             out_r.append(1)
-            out_s.append(0)
+            out_s.append(1)
             continue
         if mult <= 0:
             return f"channel {c} has a zero multiplier"
@@ -134,66 +132,54 @@ def fold_weights(
     return folded, scaled_weights(weights, folded)
 
 
-@dataclass(frozen=True)
-class PackedWeights:
-    """Conv / FC weights in the order the kernels' inner loops read them, with their constants."""
-
-    int8: bool  # int8 weights unpacked in the inner loop (else int16, scaled by 2^scale_shift)
-    words: np.ndarray  # int32 words: 4 int8 or 2 int16 weights each
-    qparams: np.ndarray  # int32 [channels/group][bias, mult, kq, rshift][group]
-
-
-def pack_weights(
-    folded: FoldedRequant, scaled: np.ndarray, group: int, kpad: int, int8: bool
-) -> PackedWeights | None:
-    """Interleave `group` output channels of the scaled weights [channels, taps] (taps padded to
-    `kpad`), as int16 or, with `int8`, int8. int8 weights make the kernel double the accumulator,
-    so every live channel needs scale_shift 1 (no left shift) and the bias stays unscaled; None
-    when a layer cannot take them (then the portable kernel keeps the layer)."""
-    channels = scaled.shape[0]
-    rows = round_up(channels, group)
-    bias = list(folded.bias)
-    if int8:
-        live = np.abs(scaled).sum(axis=1) > 0
-        if any(s != 1 for s, on in zip(folded.scale_shift, live, strict=True) if on):
-            return None
-        raw = scaled // 2  # scale_shift 1: the weights (plus any zero point) themselves
-        if raw.size and (raw.min() < -128 or raw.max() > 127):
-            return None  # a weight zero point pushes them out of int8
-        stream8 = interleave(pad_to(raw, rows, kpad), group)
-        words = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
-        bias = [b // 2 for b in bias]
-    else:
-        words = int16_words(interleave(lane_order(pad_to(scaled, rows, kpad)), group))
-    q = np.zeros((rows // group, 4, group), dtype=np.int64)
-    for c in range(channels):
-        q[c // group, :, c % group] = (bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
-    return PackedWeights(int8, words, q.reshape(-1))
-
-
-def weight_fields(op: Op, packed: PackedWeights) -> pk.Fields:
-    """The int8_weights, weights and qparams fields of the conv and FC params structs."""
-    return (
-        ("int8_weights", int(packed.int8)),
-        ("weights", pk.const_array(op, "weights8" if packed.int8 else "weights16", packed.words, "int32_t")),
-        ("qparams", pk.const_array(op, "qparams", packed.qparams, "int32_t")),
-    )
-
-
 def clamp_fields(act: tuple[int, int], out_zp: int) -> pk.Fields:
     """fast, act_min, act_max: the clamp and whether the rounding correction may be skipped."""
     return (("fast", fast_requant(act[0], act[1], out_zp)), *pk.clamp_fields(act))
 
 
-def int16_weights_fit(graph: Graph, target: Target) -> bool:
-    """int16 weights double the conv and FC weight bytes: take them only while the model's weights,
-    doubled, need at most half of the board's flash (always when the flash size is unknown).
-    Otherwise the portable kernels keep the int8 weights."""
-    if target.flash_bytes <= 0:
-        return True
-    from tinyforge.ir.metrics import weight_bytes
+START_BITS = 26  # int8 weights: |accumulator start| < 2^26 leaves 5 bits for the right shift
 
-    return 2 * weight_bytes(graph) <= target.flash_bytes // 2
+
+@dataclass(frozen=True)
+class Int8Requant:
+    """The per-channel constants of the int8-weight kernels (tf_dsp_common.h): `packed` =
+    start << 5 | rshift per channel, `mult` per channel or a single one. When some start needs
+    more than START_BITS bits (a huge bias), `packed` holds the starts themselves and `rshift`
+    the right shifts (one byte per channel more)."""
+
+    packed: tuple[int, ...]
+    mult: tuple[int, ...]
+    rshift: tuple[int, ...] = ()
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.mult) > 1
+
+
+def int8_requant(folded: FoldedRequant, out_zp: int, halve: bool) -> Int8Requant | str:
+    """Pack `folded` for int8 weights (no scaling of the weights possible): every channel must
+    have scale_shift 1 (no left shift; the kernel doubles the sum, or the input values). `halve`:
+    the start is the folded bias / 2 (the sum is doubled after it is complete, start included)."""
+    starts, shifts, mults = [], [], []
+    for c in range(len(folded.bias)):
+        if folded.scale_shift[c] != 1:
+            return f"channel {c} has a multiplier >= 1 (a left shift int8 weights cannot hold)"
+        start = folded.bias[c] // 2 if halve else folded.bias[c]
+        if halve and folded.bias[c] % 2:
+            raise ValueError("a folded bias with scale_shift 1 is even")
+        rs = folded.rshift[c]
+        if not 1 <= rs <= 31 or folded.kq[c] != ((2 * out_zp + 1) << rs) >> 1:
+            raise ValueError(f"channel {c}: unexpected rounding constant")
+        if abs(folded.kq[c]) >= 1 << 30:
+            return f"channel {c}: the rounding constant needs more than 30 bits"
+        starts.append(start)
+        shifts.append(rs)
+        mults.append(folded.mult[c])
+    if len(set(mults)) == 1:
+        mults = mults[:1]
+    if all(abs(v) < 1 << START_BITS for v in starts):
+        return Int8Requant(tuple((v << 5) | r for v, r in zip(starts, shifts, strict=True)), tuple(mults))
+    return Int8Requant(tuple(starts), tuple(mults), tuple(shifts))
 
 
 def fast_requant(act_min: int, act_max: int, out_zp: int) -> int:

@@ -1,14 +1,19 @@
 """FULLY_CONNECTED packer for the DSP-extension kernel (firmware/kernels/dsp/tf_dsp_fully_connected.c),
-chosen over the portable one on boards with the `dsp` feature. Weights (plus their zero point)
-are expanded to int16, scaled for the folded requantization (tinyforge/kernels/ops/dsp/fold.py) and
-interleaved 4 output channels at a time; the input offset goes into the bias."""
+chosen over the portable one on boards with the `dsp` feature. The weights (plus their zero point)
+keep int8 values, interleaved 4 output channels at a time (with `--optimize speed`: expanded to
+int16 and scaled for the folded requantization, tinyforge/kernels/ops/dsp/fold.py); the input
+offset goes into the bias. A `leaner` variant without scratch (the row unpacked in the inner loop)
+is offered to the compiler for layers at the arena's peak."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
+from tinyforge.kernels.ops.dsp import conv as dsp_conv
 from tinyforge.kernels.ops.dsp import dsp_kernel, fold
 from tinyforge.kernels.ops.portable import fully_connected as ref
 from tinyforge.kernels.registry import KernelCall, Target
@@ -28,21 +33,61 @@ def _fold_reason(graph: Graph, op: Op) -> str | None:
 
 @dsp_kernel("FULLY_CONNECTED", "dsp_fully_connected_s8", pk.narrowed(ref.accepts, _fold_reason))
 def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
+    call = _pack(graph, op, target, lean=False)
+    f = pk.fc_layer(graph, op)
+    if call.function != "tf_dsp_fully_connected_s8" or call.scratch_bytes == 0 or f.accum_depth % 8:
+        return call
+    return dataclasses.replace(call, leaner=_pack(graph, op, target, lean=True))
+
+
+def _pack(graph: Graph, op: Op, target: Target, lean: bool) -> KernelCall:
     f = pk.fc_layer(graph, op)
     folded_w = _fold(f)
     assert not isinstance(folded_w, str)
+    folded, ws = folded_w
     kpad = fold.round_up(f.accum_depth, 8)
-    # int16 weights where the flash allows, else int8 (see fold.pack_weights)
-    packed = fold.pack_weights(*folded_w, GROUP, kpad, int8=not fold.int16_weights_fit(graph, target))
-    if packed is None:
-        return ref.fully_connected_s8(graph, op, target)
+    out_pad = fold.round_up(f.out_depth, GROUP)
+    y_zp = pk.zero_point(f.y)
+    # int8 weights (the default): double the expanded row (accum_depth / 2 extra instructions per
+    # row) or the sums (out_depth per row), whichever costs less; `lean` rows are not expanded
+    xdouble = not lean and f.accum_depth // 2 < f.out_depth
+    wide = target.wide_weights
+    packed = None if wide else fold.int8_requant(folded, y_zp, halve=not xdouble)
+    raw = ws // 2  # scale_shift 1 for every live channel when int8_requant accepts: the weights themselves
+    if isinstance(packed, str) or (not wide and raw.size and (raw.min() < -128 or raw.max() > 127)):
+        # a left shift, or a weight zero point that pushes the weights out of int8 (fold.py)
+        return dsp_conv.portable(graph, op, target)
+    if wide:
+        weights = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, out_pad, kpad)), GROUP))
+        q = np.zeros((out_pad // GROUP, 4, GROUP), dtype=np.int64)  # [group][bias, mult, kq, rshift][channel]
+        q[:, 1, :] = 1 << 30  # padded channels: any valid constants
+        q[:, 3, :] = 1
+        for c in range(f.out_depth):
+            q[c // GROUP, :, c % GROUP] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
+        constants: pk.Fields = (
+            ("bias", pk.const_array(op, "qparams", q.reshape(-1), "int32_t", align=4)),
+            ("mult", 0),
+            ("rshift", 0),
+        )
+    else:
+        assert packed is not None
+        stream8 = fold.interleave(fold.pad_to(raw, out_pad, kpad), GROUP)
+        weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        constants = dsp_conv.int8_constants(op, packed, out_pad)
     params = (
         ("batches", f.rows),
         ("accum_depth", f.accum_depth),
         ("kpad", kpad),
         ("out_depth", f.out_depth),
-        *fold.clamp_fields(f.act, pk.zero_point(f.y)),
-        *fold.weight_fields(op, packed),
+        ("out_zp", y_zp),
+        *fold.clamp_fields(f.act, y_zp),
+        ("wide", int(wide)),
+        ("xdouble", int(xdouble)),
+        ("per_channel", int(packed.per_channel) if packed is not None else 1),
+        ("lean", int(lean)),
+        ("weights", pk.const_array(op, "weights16" if wide else "weights", weights, "int32_t", align=4)),
+        *constants,
     )
-    comment = f.describe() + " dsp" + (" w8" if packed.int8 else "")
-    return f.call("tf_dsp_fully_connected_s8", params, comment, scratch_bytes=2 * kpad)
+    comment = f.describe() + " dsp" + (" w16" if wide else "") + (" lean" if lean else "")
+    call = f.call("tf_dsp_fully_connected_s8", params, comment, scratch_bytes=0 if lean else 2 * kpad)
+    return dataclasses.replace(call, widened=wide)

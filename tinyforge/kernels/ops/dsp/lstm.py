@@ -6,8 +6,8 @@ The four gates' input weights form one [4S][I] matrix and their recurrent weight
 matrix, each requantized to Q3.12 with its gate's multiplier. Both go through the DSP
 FULLY_CONNECTED's folding (tinyforge/kernels/ops/dsp/fold.py: offsets into the bias, requantization into
 SMMLAR with weights and bias scaled by 2^(left shift + 1), with its range checks), are expanded to
-int16 in the SMLAD lane order 4 rows at a time, or kept int8 on boards whose flash cannot take the
-doubled bytes (then only left shift 0, and the kernel doubles the accumulator). The gate sums and
+int16 in the SMLAD lane order 4 rows at a time with `--optimize speed`, else kept int8 (then only
+left shift 0, and the kernel doubles the accumulator). The gate sums and
 everything after them are the portable kernel's (tf_lstm_cell_s8). A layer that fails a check
 keeps the portable kernel.
 """
@@ -78,7 +78,7 @@ def dsp_lstm(graph: Graph, op: Op, target: Target) -> KernelCall:
     folded = _fold(graph, op)
     assert not isinstance(folded, str)
     fx, fh, wsx, wsh = folded
-    w8 = not dsp.int16_weights_fit(graph, target)
+    w8 = not target.wide_weights  # int16 weights only with --optimize speed
     if w8 and not (_w8_ok(fx, wsx) and _w8_ok(fh, wsh)):
         return base  # int8 weights would need a left shift: the portable kernel
     px, kx = pack_weights(wsx, w8)
@@ -111,4 +111,5 @@ def dsp_lstm(graph: Graph, op: Op, target: Target) -> KernelCall:
         scratch_bytes=n * 8 + 2 * (n + (n & 1)) + 2 * max(kx, kh),
         macs=base.macs,
         comment=base.comment + " dsp" + (" w8" if w8 else ""),
+        widened=not w8,
     )

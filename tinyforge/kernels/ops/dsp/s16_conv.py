@@ -8,7 +8,8 @@ over the portable 16x8 ones (portable/s16_conv.py) on boards with the `dsp` feat
         1x1 convolution over the rows.
     DEPTHWISE_CONV_2D (at most TF_S16_CHUNK taps)  depth multiplier 1: 4 channels per step; a
         larger one: output channel pairs of one input channel; weights widened to int16
-        [k_h][k_w][channels] (depthwise weights are few).
+        [k_h][k_w][channels] (depthwise weights are few: allowed with `--optimize balanced` and
+        `speed`; `size` keeps the portable kernel).
 
 The multipliers are the portable packer's; the int64 requantization is folded per channel into
 (Q15 multiplier, total shift, bias * multiplier + rounding), which is exact (dsp_requant).
@@ -255,6 +256,10 @@ def _accepts_depthwise(graph: Graph, op: Op) -> str | None:
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_conv2d_s16", _accepts_depthwise)
 def dsp_depthwise_conv2d_s16(graph: Graph, op: Op, target: Target) -> KernelCall:
+    if not target.tables:  # --optimize size: nothing in flash beyond the model's own int8 weights
+        from tinyforge.kernels.ops.dsp.conv import portable
+
+        return portable(graph, op, target)
     x, w, b = pk.op_tensor(graph, op, 0), pk.op_tensor(graph, op, 1), pk.op_tensor(graph, op, 2)
     y = pk.output(graph, op)
     assert x is not None and w is not None

@@ -4,8 +4,9 @@ portable one on boards with the `dsp` feature for int16 state.
 The feature weights go through the DSP FULLY_CONNECTED's folding (tinyforge/kernels/ops/dsp/fold.py: the
 input offset into the bias, the requantization to the state's scale into SMMLAR,
 weights expanded to int16 in the SMLAD lane order 4 filters at a time), with its range checks; the
-state zero point of the time dot products moves into a per-unit bias. A layer that fails a check,
-or whose doubled weights do not fit the board's flash, keeps the portable kernel.
+state zero point of the time dot products moves into a per-unit bias. The widened weights are
+taken only with `--optimize speed`; a layer that fails a check, and any layer with `size` or
+`balanced` (int8 weights in flash), keeps the portable kernel.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _dsp_reason(graph: Graph, op: Op) -> str | None:
 @dsp_kernel("SVDF", name="dsp_svdf", accepts=pk.narrowed(ref.accepts, _dsp_reason))
 def dsp_svdf(graph: Graph, op: Op, target: Target) -> KernelCall:
     base = ref.svdf(graph, op, target)
-    if not dsp.int16_weights_fit(graph, target):
+    if not target.wide_weights:  # the feature weights widened to int16: only with --optimize speed
         return base
     folded_w = _fold(graph, op)
     assert not isinstance(folded_w, str)
@@ -89,4 +90,5 @@ def dsp_svdf(graph: Graph, op: Op, target: Target) -> KernelCall:
         scratch_bytes=4 * fpad + 2 * kpad,
         macs=base.macs,
         comment=base.comment + " dsp",
+        widened=True,
     )
