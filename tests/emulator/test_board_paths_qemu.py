@@ -60,3 +60,20 @@ def test_test_of_a_build_for_a_board_file(
     code, out, err = run_cli(capsys, "test", str(out_dir), "--board", str(my_m4), "--json")
     assert code == 0, err
     assert json.loads(out)["board"] == "my-m4"
+
+
+def test_build_dir_remembers_its_board_file(
+    model: Path, my_m4: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build from a board file records the file (report.json `board_file`), so `test DIR` needs
+    no --board; a built-in board is recorded by name only."""
+    out_dir = tmp_path / "b"
+    assert run_cli(capsys, "build", str(model), "--board", str(my_m4), "-o", str(out_dir))[0] == 0
+    assert json.loads((out_dir / "report.json").read_text())["board_file"] == str(my_m4.resolve())
+    code, out, err = run_cli(capsys, "test", str(out_dir), "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["board"] == "my-m4" and rep["bit_exact"]
+    builtin = tmp_path / "c"
+    assert run_cli(capsys, "build", str(model), "-o", str(builtin))[0] == 0
+    assert "board_file" not in json.loads((builtin / "report.json").read_text())

@@ -17,7 +17,7 @@ from tinyforge.errors import FlashError, UsageError
 from tinyforge.flash.image import ImageError, check_vector_table, load_image
 from tinyforge.flash.progress import NullProgress
 from tinyforge.flash.registry import FlashRequest, FlashResult, check_request, runner
-from tinyforge.toolchain.build_dir import BuildDir, scan_build_dir
+from tinyforge.toolchain.build_dir import BuildDir, board_ref, scan_build_dir
 
 if TYPE_CHECKING:
     from tinyforge.boards import BoardProfile, FlashMethod
@@ -43,7 +43,7 @@ def built_for(target: str | Path) -> str:
     path = Path(target)
     board: str | None = None
     if path.is_dir():
-        board = read_build_image(path).board
+        board = board_ref(read_build_image(path).report)
     elif path.is_file():
         board = load_image(path).board  # the manifest a tinyforge build embeds
     if board is None:

@@ -115,11 +115,12 @@ def test_host(
 
 
 def build_dir_board(model: str | Path | LoadedModel) -> str | None:
-    """The board a `tinyforge build` directory was built for (None when `model` is not one)."""
-    from tinyforge.toolchain.build_dir import read_build_dir
+    """The board a `tinyforge build` directory was built for, as `api.board()` takes it: its name, or
+    the board file it came from (None when `model` is not a build directory)."""
+    from tinyforge.toolchain.build_dir import board_ref, read_build_dir
 
     if isinstance(model, str | Path) and Path(model).is_dir():
-        return read_build_dir(model).board
+        return board_ref(read_build_dir(model).report)
     return None
 
 

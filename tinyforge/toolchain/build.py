@@ -204,6 +204,7 @@ def build_firmware(
     )
     report: dict[str, Any] = {
         "board": b.name,
+        **({} if _builtin(b) else {"board_file": str(Path(b.source).resolve())}),
         "model": str(
             compiled.source.conversion.source if compiled.source.conversion else compiled.source.path
         ),
@@ -257,3 +258,11 @@ def check_labels(labels: Sequence[str], compiled: CompiledModel) -> None:
             f"--labels: {len(labels)} labels for an output of {n} values",
             hint=f"give one label per class of output 0 ({n} lines)",
         )
+
+
+def _builtin(b: BoardProfile) -> bool:
+    """The board is one of tinyforge's own files (a board file elsewhere is recorded by path, so
+    `tinyforge test DIR` and `flash DIR` find it again without --board)."""
+    from tinyforge.resources import boards_dir
+
+    return Path(b.source).resolve().parent == boards_dir().resolve()

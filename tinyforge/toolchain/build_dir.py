@@ -59,6 +59,18 @@ class BuiltFirmware:
         return tuple(str(x) for x in v) if isinstance(v, list) else None
 
 
+def board_ref(report: dict[str, Any]) -> str | None:
+    """What names the board a build was made for, for `api.board()`: the board file it was built
+    from when that was not a built-in board (and the file is still there), else the board's name."""
+    path = report.get("board_file")
+    if isinstance(path, str) and Path(path).is_file():
+        return path
+    board = report.get("board")
+    if isinstance(board, dict):
+        board = board.get("name")
+    return board if isinstance(board, str) else None
+
+
 def scan_build_dir(directory: str | Path) -> BuildDir:
     """The report and the preferred image of a directory (ELF first: it carries addresses)."""
     d = Path(directory)
