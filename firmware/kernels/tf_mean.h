@@ -28,6 +28,9 @@ typedef struct {
     int32_t multiplier, shift;
 } tf_mean_s8_params_t;
 
+/* The mean loop for int8 (`wide` 0) or int16 (`wide` 1) tensors; the kernels below call it. */
+void tf_mean_run(const tf_mean_s8_params_t *p, const void *input, int wide, void *output);
+
 void tf_mean_s8(const tf_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* TF_MEAN_H */

@@ -3,16 +3,15 @@
 
 #include <string.h>
 
-void tf_pad_s8(const tf_pad_s8_params_t *p, const int8_t *input, int8_t *output)
+void tf_pad_rows(const tf_pad_s8_params_t *p, const uint8_t *input, uint8_t *output, int32_t elem)
 {
     int32_t idx[TF_PAD_MAX_DIMS] = {0};
     int32_t out_strides[TF_PAD_MAX_DIMS];
     int32_t rows = 1;
     int32_t row_len;
     int32_t d, r;
-    memset(output, (int)(int8_t)p->pad_value, (size_t)p->out_size);
     if (p->ndims == 0) {
-        output[0] = input[0];
+        memcpy(output, input, (size_t)elem);
         return;
     }
     out_strides[p->ndims - 1] = 1;
@@ -28,7 +27,7 @@ void tf_pad_s8(const tf_pad_s8_params_t *p, const int8_t *input, int8_t *output)
         for (d = 0; d < p->ndims - 1; ++d) {
             off += (idx[d] + p->pad_before[d]) * out_strides[d];
         }
-        memcpy(output + off, input + r * row_len, (size_t)row_len);
+        memcpy(output + off * elem, input + r * row_len * elem, (size_t)(row_len * elem));
         for (d = p->ndims - 2; d >= 0; --d) {
             if (++idx[d] < p->in_shape[d]) {
                 break;
@@ -36,4 +35,10 @@ void tf_pad_s8(const tf_pad_s8_params_t *p, const int8_t *input, int8_t *output)
             idx[d] = 0;
         }
     }
+}
+
+void tf_pad_s8(const tf_pad_s8_params_t *p, const int8_t *input, int8_t *output)
+{
+    memset(output, (int)(int8_t)p->pad_value, (size_t)p->out_size);
+    tf_pad_rows(p, (const uint8_t *)input, (uint8_t *)output, (int32_t)sizeof(int8_t));
 }

@@ -18,6 +18,10 @@ typedef struct {
     int32_t pad_value;
 } tf_pad_s8_params_t;
 
+/* Copies the input's innermost rows into an output already filled with the pad value; `elem`
+ * bytes per element (the int8 and int16 kernels share it). */
+void tf_pad_rows(const tf_pad_s8_params_t *p, const uint8_t *input, uint8_t *output, int32_t elem);
+
 void tf_pad_s8(const tf_pad_s8_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* TF_PAD_H */
