@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from _int16_models import Spec, convert16
-from hypothesis import HealthCheck, Phase, given, settings
+from _props import fixed
+from hypothesis import given
 from hypothesis import strategies as st
 from opmodels import Lab
 
@@ -97,17 +98,6 @@ def test_converter_net_is_bit_exact_and_inspect_lists_nothing(lab: Lab, spec: Sp
 
 
 # ---- sweeps (slow): shapes and options drawn by hypothesis, derandomized ---------------------------
-
-
-def fixed(max_examples: int):  # noqa: ANN201
-    return settings(
-        max_examples=max_examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 @st.composite

@@ -19,23 +19,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from _props import fixed
+from hypothesis import given
 from hypothesis import strategies as st
 from opmodels import Lab, ModelBuilder
 
 Spec = dict[str, Any]
-
-
-def fixed(max_examples: int):  # noqa: ANN201
-    return settings(
-        max_examples=max_examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        # no shrinking: a failing example is reported as generated, in seconds, not minutes
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 @pytest.fixture(scope="module")

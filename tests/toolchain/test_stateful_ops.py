@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _props import fixed
 from _stateful_models import keras_lstm, lstm_16x8, retune_lstm, svdf_model
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from opmodels import Lab, random_inputs
 
@@ -27,17 +28,6 @@ from tinyforge.kernels.registry import Target
 pytestmark = pytest.mark.toolchain
 
 INVOCATIONS = 6  # per model: the state carries over from each to the next
-
-
-def fixed(max_examples: int):  # noqa: ANN201
-    return settings(
-        max_examples=max_examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 @pytest.fixture(scope="module")
