@@ -9,6 +9,7 @@ tier) are still set by hand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,24 @@ def shared_model(name: str) -> Path:
 @pytest.fixture(scope="session")
 def shared_models() -> dict[str, Path]:
     return {k: shared_model(v) for k, v in INT8_MODELS.items()}
+
+
+@pytest.fixture(scope="session")
+def cache_dir(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
+    """`cache_dir(name)`: a folder for models the tests make once (pytest's cache, kept across
+    runs; a session temp folder under `-p no:cacheprovider`)."""
+
+    def folder(name: str) -> Path:
+        store = getattr(request.config, "cache", None)
+        if store is not None:
+            return Path(store.mkdir(name))
+        path = tmp_path_factory.getbasetemp() / name
+        path.mkdir(exist_ok=True)
+        return path
+
+    return folder
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -49,6 +49,25 @@ KERNEL_SOURCES = (
     "tf_svdf.c",
 )
 KERNEL_HEADERS = tuple(s[:-2] + ".h" for s in KERNEL_SOURCES)
+# the ops the per-layer harness drives, and those whose kernels may write over their input
+PART_A_OPS = frozenset(
+    {
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "FULLY_CONNECTED",
+        "AVERAGE_POOL_2D",
+        "MAX_POOL_2D",
+        "SOFTMAX",
+        "ADD",
+        "SUB",
+        "MUL",
+        "MEAN",
+        "PAD",
+        "PADV2",
+        "CONCATENATION",
+    }
+)
+IN_PLACE_OPS = frozenset({"SOFTMAX", "ADD", "SUB", "MUL"})
 REFERENCE_ARENA_BYTES = 16 << 20
 SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
 
@@ -311,3 +330,47 @@ def mismatch_report(label: str, got: bytes, want: bytes) -> str:
 
 
 ModelFactory = Callable[[], bytes]
+
+
+def check_layers(
+    model: bytes,
+    graph: Graph,
+    input_sets: Sequence[Sequence[np.ndarray]],
+    workdir: Path,
+    tag: str,
+    *,
+    sanitize: bool,
+) -> dict[str, int]:
+    """Run every PART_A op of `graph` on its own (and once more in place where its kernel may
+    write over its input) on the reference's intermediate tensors for each input set, and assert
+    that every output is byte-identical to the reference's. Returns the runs per kernel function."""
+    ops = [op for op in graph.ops if op.kind in PART_A_OPS]
+    assert ops, "the model has none of the kernel library's ops"
+    all_tensors = list(range(len(graph.tensors)))
+    cases: list[Case] = []
+    expected: list[dict[int, bytes]] = []
+    for inputs in input_sets:
+        tensors = reference_tensors(model, list(inputs), all_tensors)
+        for op in ops:
+            want = {o: tensors[o] for o in op.outputs}
+            cases.append(case_for_op(graph, op, tensors))
+            expected.append(want)
+            if op.kind in IN_PLACE_OPS and cases[-1].call.in_place:
+                cases.append(case_for_op(graph, op, tensors, in_place=True))
+                expected.append(want)
+    results = run_cases(cases, workdir, sanitize=sanitize, tag=tag)
+    failures = [
+        mismatch_report(
+            case.label + (" (in place)" if case.in_place else "") + f" {case.call.comment}", got[t], data
+        )
+        for case, got, want in zip(cases, results, expected, strict=True)
+        for t, data in want.items()
+        if got[t] != data
+    ]
+    assert not failures, (
+        f"{len(failures)} of {len(cases)} kernel runs differ from the reference:\n" + "\n".join(failures)
+    )
+    checked: dict[str, int] = {}
+    for case in cases:
+        checked[case.call.function] = checked.get(case.call.function, 0) + 1
+    return checked

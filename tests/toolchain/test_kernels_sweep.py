@@ -10,11 +10,20 @@ random int8 inputs and for inputs drawn from the calibration range, and must mat
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _kernel_harness import case_for_op, mismatch_report, random_inputs, reference_tensors, run_cases
+from _kernel_harness import (
+    PART_A_OPS,
+    case_for_op,
+    check_layers,
+    mismatch_report,
+    random_inputs,
+    reference_tensors,
+    run_cases,
+)
 from _tiny_models import FC_PROBES, MODELS, PAIRS, build_model, patch_tensor_quant
 
 from tinyforge.ir.graph import Graph
@@ -23,29 +32,10 @@ from tinyforge.kernels import quant
 from tinyforge.kernels.registry import unsupported_reason
 from tinyforge.model.tflite import parse_tflite
 
-PART_A_OPS = frozenset(
-    {
-        "CONV_2D",
-        "DEPTHWISE_CONV_2D",
-        "FULLY_CONNECTED",
-        "AVERAGE_POOL_2D",
-        "MAX_POOL_2D",
-        "SOFTMAX",
-        "ADD",
-        "SUB",
-        "MUL",
-        "MEAN",
-        "PAD",
-        "PADV2",
-        "CONCATENATION",
-    }
-)
-IN_PLACE_OPS = frozenset({"SOFTMAX", "ADD", "SUB", "MUL"})
-
 
 @pytest.fixture(scope="session")
-def tiny_models(request: pytest.FixtureRequest) -> dict[str, bytes]:
-    cache = Path(request.config.cache.mkdir("tinyforge-tiny-models"))
+def tiny_models(cache_dir: Callable[[str], Path]) -> dict[str, bytes]:
+    cache = cache_dir("tinyforge-tiny-models")
     return {name: build_model(spec, cache) for name, spec in MODELS.items()}
 
 
@@ -71,33 +61,14 @@ def _check(
     model: bytes, workdir: Path, tag: str, input_sets: list[list[np.ndarray]], *, sanitize: bool
 ) -> set[str]:
     graph = parse_tflite(model).graph
-    ops = [op for op in graph.ops if op.kind in PART_A_OPS]
-    rejected = [f"[{op.index}] {op.kind}: {r}" for op in ops if (r := unsupported_reason(graph, op))]
-    assert not rejected, "kernels rejected converter output:\n" + "\n".join(rejected)
-    all_tensors = list(range(len(graph.tensors)))
-    cases, expected = [], []
-    for inputs in input_sets:
-        tensors = reference_tensors(model, inputs, all_tensors)
-        for op in ops:
-            want = {o: tensors[o] for o in op.outputs}
-            cases.append(case_for_op(graph, op, tensors))
-            expected.append(want)
-            if op.kind in IN_PLACE_OPS and cases[-1].call.in_place:
-                cases.append(case_for_op(graph, op, tensors, in_place=True))
-                expected.append(want)
-    results = run_cases(cases, workdir, sanitize=sanitize, tag=tag)
-    failures = [
-        mismatch_report(
-            case.label + (" (in place)" if case.in_place else "") + f" {case.call.comment}", got[t], data
-        )
-        for case, got, want in zip(cases, results, expected, strict=True)
-        for t, data in want.items()
-        if got[t] != data
+    rejected = [
+        f"[{op.index}] {op.kind}: {r}"
+        for op in graph.ops
+        if op.kind in PART_A_OPS and (r := unsupported_reason(graph, op))
     ]
-    assert not failures, (
-        f"{len(failures)} of {len(cases)} kernel runs differ from the reference:\n" + "\n".join(failures)
-    )
-    return {op.kind for op in ops}
+    assert not rejected, "kernels rejected converter output:\n" + "\n".join(rejected)
+    check_layers(model, graph, input_sets, workdir, tag, sanitize=sanitize)
+    return {op.kind for op in graph.ops if op.kind in PART_A_OPS}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -189,11 +160,11 @@ def _simulate(
     return np.clip(_mbqm(raw, p.output_mult, p.output_shift) + zpo, -128, 127)
 
 
-def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workdir: Path) -> None:
+def test_add_sub_mul_multiplier_derivation(cache_dir: Callable[[str], Path], workdir: Path) -> None:
     """ADD, SUB and MUL derive their rescaling multipliers in double. With scales where a float32
     derivation gives different outputs, every int8 pair (65536 of them) must match the reference
     with ours, and the float32 derivation must not (so the test discriminates)."""
-    model = build_model(PAIRS, Path(request.config.cache.mkdir("tinyforge-tiny-models")))
+    model = build_model(PAIRS, cache_dir("tinyforge-tiny-models"))
     graph = parse_tflite(model).graph
     a, b = graph.inputs
     add = next(op for op in graph.ops if op.kind == "ADD")
@@ -272,12 +243,12 @@ def test_add_sub_mul_multiplier_derivation(request: pytest.FixtureRequest, workd
 
 @pytest.mark.parametrize("per_channel", [True, False], ids=["per_channel", "per_tensor"])
 def test_fully_connected_multiplier_derivation(
-    per_channel: bool, request: pytest.FixtureRequest, workdir: Path
+    per_channel: bool, cache_dir: Callable[[str], Path], workdir: Path
 ) -> None:
     """FULLY_CONNECTED's multipliers: input_scale * filter_scale / output_scale in double. With an
     output scale where a float32 scale product changes some output, ours must match the
     reference and the float32 product must not."""
-    model = build_model(FC_PROBES[per_channel], Path(request.config.cache.mkdir("tinyforge-tiny-models")))
+    model = build_model(FC_PROBES[per_channel], cache_dir("tinyforge-tiny-models"))
     graph = parse_tflite(model).graph
     fc = next(op for op in graph.ops if op.kind == "FULLY_CONNECTED")
     x_t, w_t, b_t, y_t = (graph.tensor(i) for i in (*fc.inputs, fc.outputs[0]))

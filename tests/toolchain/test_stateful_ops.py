@@ -12,6 +12,7 @@ derandomized with fixed budgets, so every run checks the same cases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,9 +37,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
 
 
 @pytest.fixture(scope="module")
-def lstm_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
-    return Path(store.mkdir("tinyforge-lstm")) if store is not None else tmp_path_factory.mktemp("lstm")
+def lstm_cache(cache_dir: Callable[[str], Path]) -> Path:
+    return cache_dir("tinyforge-lstm")
 
 
 def run_with_reset(lab: Lab, data: bytes, records: list[list[np.ndarray]], every: int) -> tuple[list, list]:
