@@ -59,6 +59,11 @@ def _conv_model(h, w, cin, cout, k, stride, dil, pad, zi, seed, act=0, batch=1) 
         (9, 8, 2, 3, 3, 2, 1, SAME, -3),  # stride 2, SAME pads bottom/right only
         (8, 7, 5, 7, 3, 1, 2, SAME, 5),  # dilation
         (6, 6, 1, 1, 5, 1, 1, VALID, 127),  # one channel in and out, 5x5
+        (6, 5, 17, 6, 3, 1, 1, SAME, 21),  # 17 channels: tap by tap (no patch copy), padded taps
+        (7, 6, 20, 5, 3, 2, 2, SAME, -90),  # tap by tap, stride and dilation
+        (5, 5, 16, 7, 3, 1, 1, SAME, 3),  # 3x3x16 = 144 bytes: the patch copy at its depth limit
+        (6, 5, 8, 3, 6, 1, 1, SAME, -50),  # 6x6x8 = 288 bytes: the patch's size limit
+        (7, 7, 8, 3, 7, 1, 1, SAME, -50),  # 7x7x8 = 392 bytes: over it, tap by tap
     ],
 )
 def test_conv_odd_shapes(lab: Lab, h, w, cin, cout, k, stride, dil, pad, zi) -> None:  # noqa: ANN001
@@ -66,6 +71,21 @@ def test_conv_odd_shapes(lab: Lab, h, w, cin, cout, k, stride, dil, pad, zi) -> 
         _conv_model(h, w, cin, cout, k, stride, dil, pad, zi, seed=h * w + cout, act=RELU),
         expect="tf_fast_conv_s8",
     )
+
+
+@pytest.mark.parametrize(
+    ("cin", "k", "im2col"), [(1, 5, 1), (16, 3, 1), (8, 6, 1), (8, 7, 0), (17, 3, 0), (32, 3, 0), (64, 1, 0)]
+)
+def test_conv_copies_patches_of_shallow_inputs(cin: int, k: int, im2col: int) -> None:
+    """im2col for inputs of at most 16 channels whose patch fits TF_FAST_PATCH (288 bytes);
+    1x1 stride-1 convolutions read their input directly."""
+    from tinyforge.model.tflite import parse_tflite
+
+    graph = parse_tflite(_conv_model(8, 8, cin, 4, k, 1, 1, SAME, 0, seed=1), "<m>").graph
+    call = select(graph, graph.ops[0], Target(cpu="cortex-m3"))
+    fields = dict(call.params)
+    assert call.function == "tf_fast_conv_s8"
+    assert (fields["im2col"], fields["direct"]) == (im2col, int(k == 1))
 
 
 def test_conv_batches(lab: Lab) -> None:

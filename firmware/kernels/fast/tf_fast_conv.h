@@ -3,7 +3,9 @@
  * one matrix multiply, DEPTHWISE_CONV_2D (depth multiplier 1). The packer
  * (tinyforge/kernels/ops/fast/conv.py) folds the input offset into the bias
  * (bias + in_off * sum(w)), so inner loops are pure int8 x int8 MACs; padded taps read the input
- * zero point, which contributes exactly zero. Bit-exact with the reference kernels.
+ * zero point, which contributes exactly zero. Requantization is tf_requant_fast (tf_requant.h:
+ * the same results for the non-negative multipliers QuantizeMultiplier gives). Bit-exact with the
+ * reference kernels.
  */
 #ifndef TF_FAST_CONV_H
 #define TF_FAST_CONV_H
@@ -19,6 +21,7 @@ typedef struct {
     int32_t dil_h, dil_w;
     int32_t pad_h, pad_w;
     int32_t direct; /* 1: each output pixel's patch is its input pixel (1x1, stride 1, no padding) */
+    int32_t im2col; /* 1: copy each pixel's patch (k_h*k_w*in_c <= TF_FAST_PATCH bytes) to the stack first */
     int32_t pad_value; /* input zero point */
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -28,7 +31,10 @@ typedef struct {
     const int32_t *out_shift; /* [out_c] */
 } tf_fast_conv_s8_params_t;
 
-/* k_h * k_w <= 64 (two tap pointer tables on the stack); no scratch */
+#define TF_FAST_PATCH 288 /* bytes of one pixel's copied patch (two on the stack) */
+
+/* k_h * k_w <= 64 (two tap pointer tables on the stack); no scratch. Filters with few input
+ * channels (im2col) run over a copied patch, so the inner loop does not restart at every tap. */
 void tf_fast_conv_s8(const tf_fast_conv_s8_params_t *p, const int8_t *input, int8_t *output);
 
 typedef struct {

@@ -5,8 +5,10 @@ also serve the host.
 
 The input offset goes into the bias here (bias + in_off * sum(w), checked to fit int32), so the
 inner loops are pure int8 x int8 MACs; convolution weights are interleaved by 4 output channels in
-the order the inner loop reads them. int32 sums are exact, so the reassociation is bit-exact;
-requantization stays tf_multiply_by_quantized_multiplier. Anything else keeps the reference kernel.
+the order the inner loop reads them (also the order of a copied patch, so im2col keeps the layout).
+int32 sums are exact, so the reassociation is bit-exact; requantization is tf_requant_fast, equal to
+tf_multiply_by_quantized_multiplier for the non-negative multipliers TFLite's QuantizeMultiplier
+gives (a negative one keeps the reference kernel). Anything else keeps the reference kernel.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from tinyforge.kernels.ops.portable import fully_connected as ref_fc
 from tinyforge.kernels.registry import ConstArray, KernelCall, Target
 
 MAX_TAPS = 64  # TF_FAST_MAX_TAPS in fast/tf_fast_conv.c
+PATCH = 288  # TF_FAST_PATCH in fast/tf_fast_conv.h: bytes of one pixel's copied patch
+IM2COL_MAX_DEPTH = 16  # deeper inputs run tap by tap (a tap's run is long enough)
 _I32 = (-(2**31), 2**31 - 1)
 
 
@@ -47,7 +51,12 @@ def _conv_reason(graph: Graph, op: Op) -> str | None:
         return f"more than {MAX_TAPS} filter taps"
     if _folded_bias(c.bias(), c.weights_by_channel(), -pk.zero_point(c.x)) is None:
         return "the folded bias does not fit int32"
-    return None
+    return _multiplier_reason(c.pairs)
+
+
+def _multiplier_reason(pairs: Sequence[tuple[int, int]]) -> str | None:
+    """tf_requant_fast is exact for multipliers >= 0 (all a positive scale gives)."""
+    return "a negative requantization multiplier" if min(m for m, _ in pairs) < 0 else None
 
 
 _accepts_conv = pk.narrowed(ref.accepts_conv, _conv_reason)
@@ -84,6 +93,12 @@ def _folded(bias: np.ndarray | None, w2: np.ndarray, x: Tensor) -> np.ndarray:
     return folded
 
 
+def _im2col(c: pk.ConvLayer) -> bool:
+    """Copy each pixel's patch first: shallow inputs (the first layer of an image or spectrogram
+    model: 1-16 channels) would restart the inner loop at every tap after a few MACs."""
+    return not c.direct and c.in_c <= IM2COL_MAX_DEPTH and c.taps <= PATCH
+
+
 @fast_kernel("CONV_2D", "fast_conv_s8", _accepts_conv)
 def fast_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
@@ -92,6 +107,7 @@ def fast_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     params = (
         *c.fields(),
         ("direct", int(c.direct)),
+        ("im2col", int(_im2col(c))),
         *_fields(op, c.x, c.y, weights, _folded(c.bias(), w2, c.x), c.pairs),
     )
     return c.call("tf_fast_conv_s8", params, c.describe() + " fast")
@@ -102,7 +118,7 @@ def _fc_reason(graph: Graph, op: Op) -> str | None:
     reason = pk.weights_zero_point_reason(f.w)
     if reason is None and _folded_bias(f.bias(), f.w.array().astype(np.int64), -pk.zero_point(f.x)) is None:
         return "the folded bias does not fit int32"
-    return reason
+    return reason or _multiplier_reason(f.pairs)
 
 
 _accepts_fc = pk.narrowed(ref_fc.accepts, _fc_reason)
@@ -115,7 +131,12 @@ def fast_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     rows = (1, 1, f.rows)
     geometry = pk.conv_fields((*rows, f.accum_depth), (*rows, f.out_depth), (1, 1), (1, 1), (1, 1), (0, 0))
     weights = pk.const_array(op, "weights4", _interleave4(w2), "int8_t")
-    params = (*geometry, ("direct", 1), *_fields(op, f.x, f.y, weights, _folded(f.bias(), w2, f.x), f.pairs))
+    params = (
+        *geometry,
+        ("direct", 1),
+        ("im2col", 0),
+        *_fields(op, f.x, f.y, weights, _folded(f.bias(), w2, f.x), f.pairs),
+    )
     return f.call("tf_fast_conv_s8", params, f.describe() + " fast")
 
 
