@@ -55,3 +55,25 @@ def test_depthwise_reasons() -> None:
     assert pack.depthwise_reason(np.array([[-127, 127]]), 9) is None
     assert "-128" in (pack.depthwise_reason(np.array([[-128]]), 9) or "")
     assert "taps" in (pack.depthwise_reason(np.array([[1]]), 65) or "")
+
+
+def test_gemm_variant_is_the_shape_of_the_dot_products_and_the_left_shift() -> None:
+    def bit(k: int, shift: int = -3) -> int:
+        macro, bits = pack.gemm_variant(pack.pack_gemm(np.ones((4, k)), None, 0, [(1 << 30, shift)]))
+        assert macro == "TF_MVE_GEMM_VARIANTS"
+        return bits
+
+    # tf_mve_shape: 1 a first full chunk of 16, 2 more full chunks, 4 a partial last chunk; 8 left shifts
+    assert [bit(k) for k in (8, 16, 21, 32, 40, 64)] == [1 << 4, 1 << 1, 1 << 5, 1 << 3, 1 << 7, 1 << 3]
+    assert bit(64, 2) == 1 << 11 and bit(8, 1) == 1 << 12
+
+
+def test_variant_defines_or_the_bits_of_every_call_per_macro() -> None:
+    from tinyforge.kernels.registry import KernelCall, variant_defines
+
+    def call(*variants: tuple[str, int]) -> KernelCall:
+        return KernelCall("f", "", (), (), variants=variants)
+
+    calls = [call(("TF_B", 8)), call(("TF_A", 1)), call(), call(("TF_B", 0x80), ("TF_A", 1))]
+    assert variant_defines(calls) == ("TF_A=0x1", "TF_B=0x88")
+    assert variant_defines([call()]) == ()

@@ -18,7 +18,14 @@ import numpy as np
 from tinyforge.codegen.jinja import c_comment, c_ident, render, sanitize_ident
 from tinyforge.codegen.kernel_files import KernelFiles, kernel_dirs, kernel_files, kernels_root
 from tinyforge.ir.graph import Graph, Op
-from tinyforge.kernels.registry import ConstArray, KernelCall, ParamValue, ScratchArg, TensorArg
+from tinyforge.kernels.registry import (
+    ConstArray,
+    KernelCall,
+    ParamValue,
+    ScratchArg,
+    TensorArg,
+    variant_defines,
+)
 from tinyforge.plan.arena import MemoryPlan, scratch_key
 
 WEIGHT_ALIGN = 16  # weights.bin starts 16-byte aligned; each array asks for its own alignment
@@ -34,6 +41,9 @@ class GeneratedProject:
     # the kernel files this model's layers call, with what they include (a library export ships
     # only these; model.c includes only their headers)
     kernels_used: KernelFiles = KernelFiles((), (), ())
+    # `MACRO=bits` of the kernel variants the layers use (registry.variant_defines): the build
+    # passes them to the kernel sources that read the macro
+    kernel_defines: tuple[str, ...] = ()
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -232,6 +242,7 @@ def generate(
         kernel_sources=kernel_sources(features),
         include_dirs=(kernels_root(),),
         kernels_used=used,
+        kernel_defines=variant_defines(lay.call for lay in layers),
     )
 
 

@@ -91,9 +91,22 @@ class KernelCall:
     widened: bool = False  # the weights are stored wider than the model's int8 (`--optimize speed`)
     # the same layer with less scratch and more instructions, for layers at the arena's peak
     leaner: KernelCall | None = None
+    # (macro, bits): compiled-in variants of a kernel this call needs; a model's bits are ORed per
+    # macro and passed as -Dmacro=bits to the kernel sources that read it (variant_defines), so
+    # the firmware links only the variants its layers use (a source without it builds them all)
+    variants: tuple[tuple[str, int], ...] = ()
 
     def consts(self) -> list[ConstArray]:
         return [v for _, v in self.params if isinstance(v, ConstArray)]
+
+
+def variant_defines(calls: Iterable[KernelCall]) -> tuple[str, ...]:
+    """`MACRO=0x..` for every variant macro the calls name, their bits ORed; sorted."""
+    bits: dict[str, int] = {}
+    for call in calls:
+        for macro, b in call.variants:
+            bits[macro] = bits.get(macro, 0) | b
+    return tuple(f"{m}={bits[m]:#x}" for m in sorted(bits))
 
 
 # `--optimize`: what the user lets kernel selection spend flash on (README "Optimization modes").

@@ -19,7 +19,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,9 @@ class FirmwareProject:
     app_offset: int
     arena_region: str
     manifest: Mapping[str, Any]
+    # source -> the kernel variant defines it reads (`-DTF_MVE_GEMM_VARIANTS=0x28`): per file, so
+    # the object cache keys only those objects by the model's variants
+    file_defines: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def spec(
         self,
@@ -67,7 +70,7 @@ class FirmwareProject:
         """How to compile the directory; `profile_layers` times every layer, `dump_layers` prints
         every layer's output (both through MODEL_LAYER_HOOK, so not together)."""
         d = self.directory
-        file_flags: dict[Path, tuple[str, ...]] = {}
+        file_flags = {Path(src): tuple(f"-D{d}" for d in ds) for src, ds in self.file_defines.items()}
         defs = tuple(defines)
         if profile_layers and dump_layers:
             raise ValueError("profile_layers and dump_layers both use MODEL_LAYER_HOOK")
@@ -97,6 +100,11 @@ def build_time() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     t = int(epoch) if epoch and epoch.isdigit() else int(time.time())
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def variant_defines_for(source: bytes, defines: Sequence[str]) -> tuple[str, ...]:
+    """The `MACRO=bits` defines whose macro the kernel source reads."""
+    return tuple(d for d in defines if d.partition("=")[0].encode() in source)
 
 
 def _copy_tree_files(root: Path, dest: str, suffixes: tuple[str, ...]) -> dict[str, bytes]:
@@ -151,8 +159,12 @@ def assemble(
     kroot = firmware_dir() / "kernels"
     files.update(_copy_tree_files(kroot, "lib/kernels", (".h",)))
     kernel_srcs = [_lib_path(p) for p in compiled.project.kernel_sources]
+    file_defines: dict[str, tuple[str, ...]] = {}
     for p, rel in zip(compiled.project.kernel_sources, kernel_srcs, strict=True):
         files[rel] = p.read_bytes()
+        defs = variant_defines_for(files[rel], compiled.project.kernel_defines)
+        if defs:
+            file_defines[rel] = defs
     for inc in compiled.project.include_dirs:
         if inc.resolve() != kroot.resolve():
             _lib_path(inc / "x")  # raises for an include dir we cannot reproduce
@@ -224,6 +236,7 @@ def assemble(
         ldlibs=list(LDLIBS),
         linker_script="linker.ld",
         sources=list(sources),
+        file_defines=[(f"build/{src}.o", [f"-D{d}" for d in ds]) for src, ds in sorted(file_defines.items())],
         incbin=[
             (f"build/{src}.o", src.removesuffix(".S") + ".bin") for src in sources if src in INCBIN_SOURCES
         ],
@@ -240,6 +253,7 @@ def assemble(
         app_offset=app_offset,
         arena_region=arena_region,
         manifest=MappingProxyType(manifest),
+        file_defines=MappingProxyType(file_defines),
     )
 
 

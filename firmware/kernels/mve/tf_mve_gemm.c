@@ -196,19 +196,29 @@ TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t 
     }
 }
 
-/* One instance per (shape, left shifts) pair: the layer's k decides the shape once per call. */
+/* One instance per (shape, left shifts) pair: the layer's k decides the shape once per call.
+ * TF_MVE_GEMM_VARIANTS has bit (shape | 8 * left_shifts) set for each pair a model's layers use:
+ * tinyforge passes it per model (tinyforge/kernels/ops/mve/pack.py gemm_variant), so a firmware
+ * links only those instances (about 1.1 KB each); without it every pair is compiled. */
+#ifndef TF_MVE_GEMM_VARIANTS
+#define TF_MVE_GEMM_VARIANTS 0xFFFF
+#endif
+#define TF_MVE_CASE(call, shape, ls)                                                                               \
+    case (shape) | ((ls) ? 8 : 0):                                                                                 \
+        if ((TF_MVE_GEMM_VARIANTS >> ((shape) | ((ls) ? 8 : 0))) & 1) {                                            \
+            call(shape, ls);                                                                                       \
+        }                                                                                                          \
+        break;
+#define TF_MVE_DISPATCH_LS(call, ls)                                                                              \
+    TF_MVE_CASE(call, TF_MVE_FULL, ls)                                                                             \
+    TF_MVE_CASE(call, TF_MVE_FULL | TF_MVE_LOOP, ls)                                                               \
+    TF_MVE_CASE(call, TF_MVE_FULL | TF_MVE_TAIL, ls)                                                               \
+    TF_MVE_CASE(call, TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL, ls)                                                 \
+    TF_MVE_CASE(call, TF_MVE_TAIL, ls)
 #define TF_MVE_DISPATCH(call)                                                                                     \
     switch (tf_mve_shape(g->k) | (g->left_shifts ? 8 : 0)) {                                                      \
-    case TF_MVE_FULL: call(TF_MVE_FULL, 0); break;                                                                \
-    case TF_MVE_FULL | TF_MVE_LOOP: call(TF_MVE_FULL | TF_MVE_LOOP, 0); break;                                    \
-    case TF_MVE_FULL | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_TAIL, 0); break;                                    \
-    case TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL, 0); break;        \
-    case TF_MVE_TAIL: call(TF_MVE_TAIL, 0); break;                                                                \
-    case 8 | TF_MVE_FULL: call(TF_MVE_FULL, 1); break;                                                            \
-    case 8 | TF_MVE_FULL | TF_MVE_LOOP: call(TF_MVE_FULL | TF_MVE_LOOP, 1); break;                                \
-    case 8 | TF_MVE_FULL | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_TAIL, 1); break;                                \
-    case 8 | TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL: call(TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL, 1); break;    \
-    case 8 | TF_MVE_TAIL: call(TF_MVE_TAIL, 1); break;                                                            \
+        TF_MVE_DISPATCH_LS(call, 0)                                                                                \
+        TF_MVE_DISPATCH_LS(call, 1)                                                                                \
     default: break; /* k == 0: the packers never ask for it */                                                    \
     }
 

@@ -5,6 +5,8 @@ order the kernels read them (tinyforge/kernels/ops/mve/pack.py); the requantizat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.ops.mve import mve_kernel, pack
@@ -34,12 +36,13 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("im2col", im2col),
         *pack.weight_fields(op, gemm),
     )
-    return c.call(
+    call = c.call(
         "tf_mve_conv2d_s8",
         params,
         c.describe() + " mve",
         scratch_bytes=im2col * pack.CHUNK * -(-c.taps // pack.CHUNK),
     )
+    return replace(call, variants=(pack.gemm_variant(gemm),))
 
 
 @mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_s8", pk.narrowed(ref.accepts_depthwise, _depthwise_reason))

@@ -5,6 +5,8 @@ a non-zero zero point keep the other kernels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tinyforge.ir.graph import Graph, Op
 from tinyforge.kernels import packing as pk
 from tinyforge.kernels.ops.mve import mve_kernel, pack
@@ -32,4 +34,5 @@ def mve_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pack.requant_fields(pk.zero_point(f.y), f.act, gemm),
         *pack.weight_fields(op, gemm),
     )
-    return f.call("tf_mve_fully_connected_s8", params, f.describe(per_channel=True) + " mve")
+    call = f.call("tf_mve_fully_connected_s8", params, f.describe(per_channel=True) + " mve")
+    return replace(call, variants=(pack.gemm_variant(gemm),))

@@ -87,6 +87,16 @@ def pack_gemm(
     )
 
 
+GEMM_VARIANTS = "TF_MVE_GEMM_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_gemm.c
+
+
+def gemm_variant(g: GemmPack) -> tuple[str, int]:
+    """The instance of the matrix core a layer runs: bit (shape | 8 * left shifts), shape as
+    tf_mve_shape(k): 1 a first full chunk of 16, 2 more full chunks, 4 a partial last chunk."""
+    shape = (1 if g.k >= CHUNK else 0) | (2 if g.k >= 2 * CHUNK else 0) | (4 if g.k % CHUNK else 0)
+    return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts)
+
+
 IM2COL_BYTES = 4096  # scratch budget of the convolution's im2col rows
 
 

@@ -1,0 +1,67 @@
+"""Per-model kernel variants (KernelCall.variants -> registry.variant_defines): a Cortex-M55 build
+compiles the Helium matrix core (firmware/kernels/mve/tf_mve_gemm.c) with
+-DTF_MVE_GEMM_VARIANTS=<the instances its layers use>, so only those are linked; the define is
+given to that file alone (the object cache keys only it by the model), the generated Makefile
+gives it the same way and rebuilds the same binary. The emulator tier runs such builds bit-exact
+(tests/emulator/test_mve_kernels.py); a variant left out would leave the layer's output unwritten."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from _fw_models import dense
+
+from tinyforge import api
+
+BOARD = "mps3-an547"
+GEMM = "lib/kernels/mve/tf_mve_gemm.c"
+
+
+def _symbol_size(elf: Path, name: str) -> int:
+    out = subprocess.run(
+        ["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True, check=True
+    ).stdout
+    sizes = [int(line.split()[1], 16) for line in out.splitlines() if line.endswith(f" {name}")]
+    assert len(sizes) == 1, out
+    return sizes[0]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, api.BuildResult]:
+    """One FULLY_CONNECTED layer whose dot products are 64 long (two full chunks of 16: variant
+    bit 3) and 40 long (two full chunks and a tail: bit 7)."""
+    d = tmp_path_factory.mktemp("variants")
+    return {k: api.build(dense(d / f"dense{k}.tflite", k, 8), BOARD, d / f"b{k}", inputs=1) for k in (64, 40)}
+
+
+@pytest.mark.parametrize(("k", "bits"), [(64, "0x8"), (40, "0x80")])
+def test_the_matrix_core_gets_the_models_variants_alone(
+    builds: dict[int, api.BuildResult], k: int, bits: str
+) -> None:
+    makefile = (builds[k].directory / "Makefile").read_text()
+    lines = [line for line in makefile.splitlines() if "TF_MVE_GEMM_VARIANTS" in line]
+    assert lines == [f"build/{GEMM}.o: CFLAGS += -DTF_MVE_GEMM_VARIANTS={bits}"]
+    # one instance of the ten (about 11 KB together)
+    assert _symbol_size(builds[k].elf, "tf_mve_gemm_s8") < 2500
+
+
+def test_two_models_link_different_instances(builds: dict[int, api.BuildResult]) -> None:
+    """The cached object of one model is not reused for the other's variant."""
+    sizes = {k: _symbol_size(b.elf, "tf_mve_gemm_s8") for k, b in builds.items()}
+    assert sizes[64] != sizes[40]
+
+
+def test_generated_makefile_passes_the_variants(builds: dict[int, api.BuildResult], tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(builds[40].directory, copy)
+    for junk in ("build", "firmware.elf", "firmware.bin", "firmware.hex"):
+        p = copy / junk
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    res = subprocess.run(
+        ["make", "-s", "-C", str(copy), "firmware.bin"], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert (copy / "firmware.bin").read_bytes() == builds[40].bin.read_bytes()  # type: ignore[union-attr]
