@@ -164,6 +164,18 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
     assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
 
 
+@pytest.mark.parametrize("seed", [1, 5])
+def test_random_wide_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
+    """The same over the wider range (kernels up to 15, strides and dilations up to 3, depth
+    multipliers up to 8, channel counts not multiples of 4): layers the DSP kernel refuses keep
+    the portable one; all bit-exact under the sanitizers."""
+    path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8, wide=True)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs.count("tf_dsp_depthwise_s8") >= 4, funcs
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
+
+
 def test_keras_depthwise_shapes_bit_exact(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """DepthwiseConv2D layers built with Keras and converted by TensorFlow (time kernels (k, 1) with
     strides and dilation, micro_speech's 10x8 stride 2 with depth multiplier 8, 1x5 stride (1, 2)
