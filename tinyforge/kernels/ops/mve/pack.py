@@ -230,7 +230,9 @@ def pack_plane(
     return PlanePack(transpose, plane_h, plane_w, chunks, np.ascontiguousarray(seg), q, _left(pairs))
 
 
-def requant_fields(out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack | PlanePack) -> pk.Fields:
+def requant_fields(
+    out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack | PlanePack
+) -> pk.Fields:
     """output_offset, act_min, act_max, left_shifts: what the conv, depthwise and FC params structs
     share after their geometry."""
     return (("output_offset", out_zp), *pk.clamp_fields(act), ("left_shifts", packed.left_shifts))
