@@ -186,8 +186,10 @@ class PlaneGeometry:
 
     def planes(self, in_c: int) -> int:
         """4 when four input channels are gathered at once (the gather reads a word of four channels
-        per position) and the three extra planes cost at most PLANES4_BYTES of scratch, else 1."""
-        return 4 if in_c >= 4 and 3 * self.plane_bytes() <= PLANES4_BYTES else 1
+        per position): planes of one row (time filters over a sequence, where the gather costs most
+        per MAC) whose three extra copies take at most PLANES4_BYTES of scratch; else 1 (image
+        planes keep the arena where it was, e.g. KWS's 3x3 layers)."""
+        return 4 if in_c >= 4 and self.plane_h == 1 and 3 * self.plane_bytes() <= PLANES4_BYTES else 1
 
     def scratch_bytes(self, in_c: int = 1) -> int:
         """The plane(s) and the expanded weights."""
