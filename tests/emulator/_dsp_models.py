@@ -172,20 +172,30 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     return g.write(path)
 
 
-def random_depthwise_model(path: Path, seed: int, layers: int = 10) -> Path:
+def random_depthwise_model(path: Path, seed: int, layers: int = 10, wide: bool = False) -> Path:
     """Depthwise layers of random shape (kernel, stride, dilation, depth multiplier, padding,
-    activation) on random inputs: the property test's model."""
+    activation) on random inputs: the property test's model. `wide`: kernels up to 15 x 15, strides
+    and dilations up to 3 (also both along one axis), depth multipliers up to 8, channel counts
+    that are not multiples of 4/8/16 and odd widths (the Helium plane kernel's range)."""
     g = Gauntlet(seed=seed)
     rng = np.random.default_rng(seed)
     for i in range(layers):
-        h, w = int(rng.integers(1, 20)), int(rng.integers(1, 20))
-        c = int(rng.choice([1, 2, 3, 4, 5, 8, 12]))
+        top = 24 if wide else 20
+        h, w = int(rng.integers(1, top)), int(rng.integers(1, top))
+        chans = [1, 3, 5, 8, 12, 17, 20, 33] if wide else [1, 2, 3, 4, 5, 8, 12]
+        c = int(rng.choice(chans))
         name = f"x{i}"
         g.input(name, (1, h, w, c), float(rng.uniform(0.01, 0.1)), int(rng.integers(-128, 40)))
-        kh, kw = int(rng.integers(1, min(h, 9) + 1)), int(rng.integers(1, min(w, 9) + 1))
-        sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        dh = 1 if sh > 1 or kh == 1 else int(rng.choice([1, 1, 2]))
-        dw = 1 if sw > 1 or kw == 1 else int(rng.choice([1, 1, 2]))
+        kmax = 15 if wide else 9
+        kh, kw = int(rng.integers(1, min(h, kmax) + 1)), int(rng.integers(1, min(w, kmax) + 1))
+        smax = 4 if wide else 3
+        sh, sw = int(rng.integers(1, smax)), int(rng.integers(1, smax))
+        if wide:
+            dh = 1 if kh == 1 else int(rng.choice([1, 1, 2, 3]))
+            dw = 1 if kw == 1 else int(rng.choice([1, 1, 2, 3]))
+        else:
+            dh = 1 if sh > 1 or kh == 1 else int(rng.choice([1, 1, 2]))
+            dw = 1 if sw > 1 or kw == 1 else int(rng.choice([1, 1, 2]))
         pad = SAME if rng.random() < 0.6 else VALID
         if pad == VALID and ((kh - 1) * dh + 1 > h or (kw - 1) * dw + 1 > w):
             pad = SAME
@@ -197,7 +207,7 @@ def random_depthwise_model(path: Path, seed: int, layers: int = 10) -> Path:
             dil=(dh, dw),
             pad=pad,
             act=str(rng.choice(["NONE", "RELU", "RELU6"])),
-            depth_mult=int(rng.choice([1, 1, 2, 3])),
+            depth_mult=int(rng.choice([1, 2, 3, 5, 8] if wide else [1, 1, 2, 3])),
         )
     return g.write(path)
 

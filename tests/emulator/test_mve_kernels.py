@@ -42,7 +42,7 @@ def test_vector_requantization_equals_the_scalar_code(tmp_path: Path) -> None:
 
 MODELS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "conv": (conv_model, "tf_mve_conv2d_s8"),
-    "depthwise": (depthwise_model, "tf_mve_depthwise_conv2d_s8"),
+    "depthwise": (depthwise_model, "tf_mve_depthwise_conv2d_s8 tf_mve_dw_plane_s8"),
     "dense": (dense_model, "tf_mve_fully_connected_s8"),
     "add": (add_model, "tf_mve_add_s8"),
     "pool": (pool_model, "tf_mve_avg_pool_s8"),
@@ -55,9 +55,9 @@ def test_edge_cases_run_bit_exact(name: str, opt: str, tmp_path: Path) -> None:
     build, kernel = MODELS[name]
     model = build(tmp_path / f"{name}.tflite")
     compiled = api.compile(api.load_int8_model(model), BOARD)
-    assert {lay.call.function for lay in compiled.layers} == {kernel}
+    assert {lay.call.function for lay in compiled.layers} == set(kernel.split())
     if name not in ("add", "pool"):  # some layers multiply by more than 1: the left-shift path
-        assert any(dict(lay.call.params)["left_shifts"] for lay in compiled.layers)
+        assert any(dict(lay.call.params).get("left_shifts") for lay in compiled.layers)
     data = random_inputs(compiled.inputs, 4, seed=3)
     res = api.build_firmware(compiled, BOARD, tmp_path / "build", data.records(), opt=opt)
     run = run_qemu(load_board(BOARD), res.elf, timeout=60)
@@ -73,7 +73,8 @@ def test_boards_without_helium_keep_their_kernels(board: str, tmp_path: Path) ->
 
 def test_layers_the_helium_kernels_do_not_take_keep_the_others(tmp_path: Path) -> None:
     """Depth multiplier 2 and a weight of -128 (two taps would overflow int16) stay off the Helium
-    depthwise kernel; the model still runs bit-exact on the M55."""
+    3x3 depthwise kernel and go to the plane kernel (VMLADAVA sums in int32); the model still runs
+    bit-exact on the M55."""
     g = Gauntlet(seed=9)
     g.input("x", (1, 5, 6, 8), 0.04, -5)
     g.depthwise("x", 3, 3)
@@ -94,7 +95,21 @@ def test_layers_the_helium_kernels_do_not_take_keep_the_others(tmp_path: Path) -
     compiled = api.compile(api.load_int8_model(model), BOARD)
     functions = [lay.call.function for lay in compiled.layers]
     assert functions[0] == "tf_mve_depthwise_conv2d_s8"
-    assert functions[1] != "tf_mve_depthwise_conv2d_s8" and functions[3] != "tf_mve_depthwise_conv2d_s8"
+    assert functions[1] == functions[3] == "tf_mve_dw_plane_s8"
     assert functions[2] == "tf_mve_add_s8"
     rep = api.test_emulator(model, BOARD, inputs=2, workdir=tmp_path / "build", timeout=60)
+    assert rep.bit_exact, rep.first_mismatch
+
+
+@pytest.mark.parametrize("seed", [1, 5, 11])
+def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
+    """Property test of the depthwise kernels of any shape (kernel 1..15, stride 1..3, dilation
+    1..3, depth multiplier 1..8, SAME/VALID, odd channel counts and widths) against TFLM."""
+    from _dsp_models import random_depthwise_model
+
+    model = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8, wide=True)
+    compiled = api.compile(api.load_int8_model(model), BOARD)
+    functions = {lay.call.function for lay in compiled.layers}
+    assert "tf_mve_dw_plane_s8" in functions
+    rep = api.test_emulator(model, BOARD, inputs=3, workdir=tmp_path / "b", timeout=120)
     assert rep.bit_exact, rep.first_mismatch

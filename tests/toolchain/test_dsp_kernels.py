@@ -150,6 +150,8 @@ def test_depthwise_shapes_bit_exact(tmp_path: Path) -> None:
     assert funcs == ["tf_dsp_depthwise_s8"] * len(funcs), funcs
     comments = [lay.call.comment for lay in compiled.layers]
     assert sum(c.endswith(" T") for c in comments) >= 8  # tall kernels: the plane is transposed
+    planes = [dict(lay.call.params)["planes"] for lay in compiled.layers]
+    assert 4 in planes and 1 in planes  # time filters gather four channels at once, images one
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
 
 
@@ -161,6 +163,18 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
     funcs = [lay.call.function for lay in compiled.layers]
     assert funcs.count("tf_dsp_depthwise_s8") >= 8, funcs
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_random_wide_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
+    """The same over the wider range (kernels up to 15, strides and dilations up to 3, depth
+    multipliers up to 8, channel counts not multiples of 4): layers the DSP kernel refuses keep
+    the portable one; all bit-exact under the sanitizers."""
+    path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8, wide=True)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs.count("tf_dsp_depthwise_s8") >= 4, funcs
     assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
 
 

@@ -156,6 +156,18 @@ TF_INLINE int32_t tf_pkhbt16(int32_t a, int32_t b)
 #endif
 }
 
+/* (hi16(lo), hi16(hi)): PKHTB hi, lo, ASR #16 */
+TF_INLINE int32_t tf_pkhtb16(int32_t hi, int32_t lo)
+{
+#if TF_DSP_NATIVE
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+#else
+    return (int32_t)(((uint32_t)hi & 0xffff0000u) | ((uint32_t)lo >> 16));
+#endif
+}
+
 /* x saturated to int8 */
 TF_INLINE int32_t tf_ssat8(int32_t x)
 {

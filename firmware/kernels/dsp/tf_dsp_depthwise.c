@@ -581,6 +581,43 @@ TF_NOINLINE void tf_dw_gather(const int8_t *src, int32_t rows, int32_t count, in
     } while (--rows);
 }
 
+/* Four input channels (4 bytes at each input position) into four planes `ps` cells apart, as
+ * tf_dw_gather: per two positions A = (a0 a1 a2 a3), B = (b0 b1 b2 b3), PKHBT / PKHTB give
+ * (a0 a1 b0 b1) and (a2 a3 b2 b3), and SXTB16 (ROR #8) the cell pairs (a_k, b_k) of plane k. */
+TF_NOINLINE void tf_dw_gather4(const int8_t *src, int32_t rows, int32_t count, int32_t src_step, int32_t src_line,
+                               int16_t *dst, int32_t dst_line, int32_t ps)
+{
+    if (rows <= 0 || count <= 0) {
+        return;
+    }
+    do {
+        const int8_t *s = src;
+        int16_t *o = dst;
+        const int32_t step2 = 2 * src_step;
+        int32_t i;
+        for (i = count >> 1; i > 0; --i) {
+            const int32_t A = tf_ld32(s), B = tf_ld32(s + src_step);
+            const int32_t X = tf_pkhbt16(A, B), Y = tf_pkhtb16(B, A);
+            const int32_t v0 = tf_sxtb16((uint32_t)X), v1 = tf_sxtb16_ror8((uint32_t)X);
+            const int32_t v2 = tf_sxtb16((uint32_t)Y), v3 = tf_sxtb16_ror8((uint32_t)Y);
+            memcpy(o, &v0, sizeof v0);
+            memcpy(o + ps, &v1, sizeof v1);
+            memcpy(o + 2 * ps, &v2, sizeof v2);
+            memcpy(o + 3 * ps, &v3, sizeof v3);
+            o += 2;
+            s += step2;
+        }
+        if (count & 1) {
+            o[0] = s[0];
+            o[ps] = s[1];
+            o[2 * ps] = s[2];
+            o[3 * ps] = s[3];
+        }
+        src += src_line;
+        dst += dst_line;
+    } while (--rows);
+}
+
 #define TF_DW_MAX_PHASES 16
 
 /* What every channel of a layer shares, computed once per call (plane coordinates). */
@@ -668,9 +705,12 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     const int32_t ext_r = tr ? p->in_w : p->in_h, ext_c = tr ? p->in_h : p->in_w;
     const int32_t C = p->in_c, OC = p->out_c, dm = p->depth_mult, taps = p->k_h * p->k_w;
     const int full = p->act_min == -128 && p->act_max == 127;
-    int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi;
-    L.plane = (int16_t *)scratch;
-    L.wbuf = (int32_t *)scratch + ((cells + 5) >> 1); /* after 2 * (cells + 4) bytes */
+    const int32_t ps = 2 * ((cells + 5) >> 1); /* cells from one plane to the next (4-byte aligned) */
+    const int32_t planes = p->planes == 4 && p->in_c >= 4 ? 4 : 1;
+    int16_t *const plane0 = (int16_t *)scratch;
+    int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi, g = 1;
+    L.plane = plane0;
+    L.wbuf = (int32_t *)scratch + (p->planes == 4 ? 4 : 1) * (ps >> 1); /* after the planes */
     L.kh = tr ? p->k_w : p->k_h;
     L.kw = tr ? p->k_h : p->k_w;
     L.sh = tr ? p->stride_w : p->stride_h;
@@ -724,20 +764,30 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
         L.g_src[f] = r_lo * L.in_step_r + c0 * L.in_step_c;
         L.g_dst[f] = (r_lo + pad_r) * L.pw + f * L.phase_w + (c0 + pad_c) / L.phases;
     }
-    for (i = 0; i < cells + 4; ++i) { /* 4 more: pairs of taps may read one cell past a line */
-        L.plane[i] = (int16_t)p->pad_value;
+    for (i = 0; i < planes * ps; ++i) { /* 4 more cells each: pairs of taps may read one past a line */
+        plane0[i] = (int16_t)p->pad_value;
     }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * OC;
         const int8_t *wsrc = p->weights;
-        for (ic = 0; ic < C; ++ic) {
+        for (ic = 0; ic < C; ic += g) {
+            int32_t k;
+            g = planes == 4 && C - ic >= 4 ? 4 : 1;
             for (f = 0; f < L.phases; ++f) {
-                tf_dw_gather(in_b + ic + L.g_src[f], L.rows, L.g_cnt[f], L.phases * L.in_step_c, L.in_step_r,
-                             L.plane + L.g_dst[f], L.pw);
+                if (g == 4) {
+                    tf_dw_gather4(in_b + ic + L.g_src[f], L.rows, L.g_cnt[f], L.phases * L.in_step_c, L.in_step_r,
+                                  plane0 + L.g_dst[f], L.pw, ps);
+                } else {
+                    tf_dw_gather(in_b + ic + L.g_src[f], L.rows, L.g_cnt[f], L.phases * L.in_step_c, L.in_step_r,
+                                 plane0 + L.g_dst[f], L.pw);
+                }
             }
-            for (m = 0; m < dm; ++m, wsrc += taps) {
-                tf_dw_channel(&L, wsrc, ic * dm + m, out_b + ic * dm + m);
+            for (k = 0; k < g; ++k) {
+                L.plane = plane0 + k * ps;
+                for (m = 0; m < dm; ++m, wsrc += taps) {
+                    tf_dw_channel(&L, wsrc, (ic + k) * dm + m, out_b + (ic + k) * dm + m);
+                }
             }
         }
     }

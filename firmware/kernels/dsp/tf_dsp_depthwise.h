@@ -29,6 +29,7 @@ typedef struct {
     int32_t transpose; /* 1: the plane is the input transposed (plane rows are input columns) */
     int32_t phases;    /* the dilation along plane rows, gathered as interleaved phases (1: none) */
     int32_t plane_h, plane_w; /* the plane's rows and columns (phases: plane_w = phases * phase_w) */
+    int32_t planes;           /* 4: four input channels gathered at once into four planes (else 1) */
     int32_t pad_value;        /* the input zero point */
     int32_t out_zp;
     int32_t fast; /* 1: activation range all of int8, output zero point -128 (tf_dsp_common.h) */
@@ -42,7 +43,7 @@ typedef struct {
                              * (a start of 26 bits or more) */
 } tf_dsp_depthwise_s8_params_t;
 
-/* scratch: the plane, 2 * (plane_h * plane_w + 4) bytes rounded up to 4, then the expanded
+/* scratch: `planes` planes, 2 * (plane_h * plane_w + 4) bytes rounded up to 4 each, then the expanded
  * weights, 4 * (kernel rows * ((kernel columns + 1) / 2)) bytes in plane coordinates; see
  * dsp_conv.py dw_scratch_bytes */
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);

@@ -400,3 +400,180 @@ void tf_mve_depthwise_conv2d_s8(const tf_mve_depthwise_conv2d_s8_params_t *p, co
         tf_mve_dw(p, input, output, scratch, buf, 0);
     }
 }
+
+/* ---- any shape, one input channel at a time in an int8 plane (tf_mve_dw_plane_s8) ---- */
+
+/* `count` bytes read `step` bytes apart from src, to consecutive bytes at dst. */
+static void tf_mve_dwp_gather(int8_t *dst, const int8_t *src, int32_t count, int32_t step)
+{
+    if (step <= 9000) { /* 16-bit offsets: 7 * step fits */
+        const uint16x8_t offs = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)step);
+        while (count > 0) {
+            const mve_pred16_t lanes = vctp16q((uint32_t)count);
+            vstrbq_p_u16((uint8_t *)dst, vldrbq_gather_offset_z_u16((const uint8_t *)src, offs, lanes), lanes);
+            src += 8 * step;
+            dst += 8;
+            count -= 8;
+        }
+        return;
+    }
+    for (; count > 0; --count) {
+        *dst++ = *src;
+        src += step;
+    }
+}
+
+/* What the output loops of one output channel share. */
+typedef struct {
+    const int8_t *w;          /* the channel's segments, 16 bytes each */
+    int32_t segs;
+    int32_t seg_off[TF_MVE_DWP_MAX_SEGS]; /* plane offset of each segment */
+    int dil;                  /* a dilation along plane rows: segments are gather loads */
+    uint8x16_t doff;          /* their offsets */
+    int32_t bias;
+    int32x4_t mult, lsh, rsh;
+    uint32x4_t ooff;          /* byte offsets of four outputs along a plane row */
+    tf_mve_out_t o;
+} tf_mve_dwp_t;
+
+TF_MVE_INLINE int32_t tf_mve_dwp_dot(const tf_mve_dwp_t *d, const int8_t *x)
+{
+    int32_t acc = d->bias, s;
+    if (d->dil) {
+        for (s = 0; s < d->segs; ++s) {
+            acc = vmladavaq_s8(acc, vldrbq_gather_offset_s8(x + d->seg_off[s], d->doff), vldrbq_s8(d->w + 16 * s));
+        }
+    } else {
+        for (s = 0; s < d->segs; ++s) {
+            acc = vmladavaq_s8(acc, vldrbq_s8(x + d->seg_off[s]), vldrbq_s8(d->w + 16 * s));
+        }
+    }
+    return acc;
+}
+
+/* four accumulators -> requantized, clamped, stored at out + ooff (the lanes in `lanes`) */
+TF_MVE_INLINE void tf_mve_dwp_store(const tf_mve_dwp_t *d, int32x4_t acc, int8_t *out, mve_pred16_t lanes)
+{
+    acc = tf_mve_mul_by_quantized_multiplier(acc, d->mult, d->lsh, d->rsh);
+    acc = vminq_s32(vmaxq_s32(vaddq_n_s32(acc, d->o.zp), d->o.lo), d->o.hi);
+    vstrbq_scatter_offset_p_s32(out, d->ooff, acc, lanes);
+}
+
+/* One plane row of outputs, any number of segments. */
+TF_MVE_INLINE void tf_mve_dwp_rowk(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, int32_t cs, int8_t *out, int32_t os)
+{
+    for (; n > 0; n -= 4) {
+        int32_t a[4] = {0, 0, 0, 0}, i;
+        const int32_t m = n < 4 ? n : 4;
+        for (i = 0; i < m; ++i) {
+            a[i] = tf_mve_dwp_dot(d, x + i * cs);
+        }
+        tf_mve_dwp_store(d, tf_mve_vec4(a[0], a[1], a[2], a[3]), out, vctp32q((uint32_t)m));
+        x += 4 * cs;
+        out += 4 * os;
+    }
+}
+
+/* Four outputs of one segment (weights w) at x, x + cs, x + 2 cs, x + 3 cs: requantized with the
+ * channel's constants in registers (no left shift) and stored. */
+#define TF_MVE_DWP_ROW1_LOOP(LOAD)                                                                                \
+    for (; n >= 4; n -= 4) {                                                                                      \
+        const int32_t a0 = vmladavaq_s8(b, LOAD(x), w);                                                           \
+        const int32_t a1 = vmladavaq_s8(b, LOAD(x + cs), w);                                                      \
+        const int32_t a2 = vmladavaq_s8(b, LOAD(x + 2 * cs), w);                                                  \
+        const int32_t a3 = vmladavaq_s8(b, LOAD(x + 3 * cs), w);                                                  \
+        int32x4_t acc = tf_mve_mul_by_quantized_multiplier_r(tf_mve_vec4(a0, a1, a2, a3), mult, rsh);            \
+        acc = vminq_s32(vmaxq_s32(vaddq_n_s32(acc, zp), lo), hi);                                                 \
+        vstrbq_scatter_offset_s32(out, ooff, acc);                                                                \
+        x += 4 * cs;                                                                                              \
+        out += 4 * os;                                                                                            \
+    }
+#define TF_MVE_DWP_LD(p) vldrbq_s8(p)
+#define TF_MVE_DWP_LDG(p) vldrbq_gather_offset_s8((p), doff)
+
+/* One plane row of outputs, one segment with its weights in a register (1 x k rows of taps). */
+static void tf_mve_dwp_row1(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, int32_t cs, int8_t *out, int32_t os,
+                            int left)
+{
+    if (!left) {
+        const int8x16_t w = vldrbq_s8(d->w);
+        const int32_t b = d->bias, zp = d->o.zp;
+        const int32x4_t lo = d->o.lo, hi = d->o.hi;
+        const int32x4_t mult = d->mult, rsh = d->rsh;
+        const uint32x4_t ooff = d->ooff;
+        if (d->dil) {
+            const uint8x16_t doff = d->doff;
+            TF_MVE_DWP_ROW1_LOOP(TF_MVE_DWP_LDG)
+        } else {
+            TF_MVE_DWP_ROW1_LOOP(TF_MVE_DWP_LD)
+        }
+    }
+    tf_mve_dwp_rowk(d, x, n, cs, out, os);
+}
+
+void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int32_t tr = p->transpose;
+    const int32_t kh = tr ? p->k_w : p->k_h, kw = tr ? p->k_h : p->k_w;
+    const int32_t sh = tr ? p->stride_w : p->stride_h, sw = tr ? p->stride_h : p->stride_w;
+    const int32_t dh = tr ? p->dil_w : p->dil_h, dw = tr ? p->dil_h : p->dil_w;
+    const int32_t oh = tr ? p->out_w : p->out_h, ow = tr ? p->out_h : p->out_w;
+    const int32_t pad_r = tr ? p->pad_w : p->pad_h, pad_c = tr ? p->pad_h : p->pad_w;
+    const int32_t ext_r = tr ? p->in_w : p->in_h, ext_c = tr ? p->in_h : p->in_w;
+    const int32_t C = p->in_c, OC = p->out_c, dm = p->depth_mult;
+    const int32_t in_step_r = tr ? C : p->in_w * C, in_step_c = tr ? p->in_w * C : C;
+    const int32_t out_step_r = tr ? OC : p->out_w * OC, out_step_c = tr ? p->out_w * OC : OC;
+    const int32_t PW = p->plane_w, PH = p->plane_h;
+    const int32_t r_lo = pad_r > 0 ? 0 : -pad_r, c_lo = pad_c > 0 ? 0 : -pad_c;
+    const int32_t r_hi = TF_MIN_I32(ext_r, PH - pad_r), c_hi = TF_MIN_I32(ext_c, PW - pad_c);
+    int8_t *const plane = scratch;
+    tf_mve_dwp_t d;
+    int32_t b, ic, m, r, i;
+    d.segs = kh * p->chunks;
+    d.dil = dw > 1 && kw > 1;
+    for (i = 0; i < d.segs; ++i) {
+        d.seg_off[i] = (i / p->chunks) * dh * PW + (i % p->chunks) * 16 * dw;
+    }
+    {
+        uint8_t lane[16];
+        for (i = 0; i < 16; ++i) {
+            lane[i] = (uint8_t)(i < kw ? i * dw : 0);
+        }
+        d.doff = vld1q_u8(lane);
+    }
+    d.ooff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_step_c);
+    d.o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
+    tf_mve_fill(plane, vdupq_n_s8((int8_t)p->input_zp), PH * PW + 16 * dw + 16);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+        int8_t *out_b = output + b * p->out_h * p->out_w * OC;
+        for (ic = 0; ic < C; ++ic) {
+            if (c_hi > c_lo) {
+                for (r = r_lo; r < r_hi; ++r) {
+                    tf_mve_dwp_gather(plane + (r + pad_r) * PW + c_lo + pad_c, in_b + ic + r * in_step_r + c_lo * in_step_c,
+                                      c_hi - c_lo, in_step_c);
+                }
+            }
+            for (m = 0; m < dm; ++m) {
+                const int32_t oc = ic * dm + m;
+                const int32_t *q = p->qparams + 4 * oc;
+                int8_t *out = out_b + oc;
+                const int8_t *x = plane;
+                d.w = p->weights + 16 * d.segs * oc;
+                d.bias = q[0];
+                d.mult = vdupq_n_s32(q[1]);
+                d.lsh = vdupq_n_s32(q[2]);
+                d.rsh = vdupq_n_s32(q[3]);
+                for (r = 0; r < oh; ++r) {
+                    if (d.segs == 1) {
+                        tf_mve_dwp_row1(&d, x, ow, sw, out, out_step_c, q[2] != 0);
+                    } else {
+                        tf_mve_dwp_rowk(&d, x, ow, sw, out, out_step_c);
+                    }
+                    x += sh * PW;
+                    out += out_step_r;
+                }
+            }
+        }
+    }
+}

@@ -36,4 +36,38 @@ typedef struct {
 void tf_mve_depthwise_conv2d_s8(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                                 int8_t *scratch);
 
+/*
+ * DEPTHWISE_CONV_2D of any other shape (kernel h x w, stride, dilation, depth multiplier), one
+ * input channel at a time, as the DSP kernel: the channel is gathered (VLDRB gather loads) into an
+ * int8 plane with its padding (the input zero point, which contributes 0: the input offset is in
+ * the bias); the plane is the input transposed when the kernel is taller than wide, so that its
+ * long side runs along plane rows. Each output channel of that input channel then takes one
+ * VMLADAVA.S8 per segment (a kernel row, 16 taps at most; a dilation along the row is a gather
+ * load), four outputs along a plane row requantized together (tf_mve_common.h) and stored with
+ * one scatter store. Padding lanes of a segment have zero weights.
+ */
+#define TF_MVE_DWP_MAX_SEGS 64
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t depth_mult;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t transpose;        /* 1: plane rows are input columns */
+    int32_t plane_h, plane_w; /* the plane's rows and columns */
+    int32_t chunks;           /* segments per kernel row (16 taps each); kernel rows * chunks <= 64 */
+    int32_t input_zp;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    const int8_t *weights;   /* [out_c][kernel rows][chunks][16] in plane coordinates, zero padded */
+    const int32_t *qparams;  /* [out_c][bias', multiplier, left shift, -right shift] */
+} tf_mve_dw_plane_s8_params_t;
+
+/* scratch: the plane, plane_h * plane_w + 16 * (dilation along plane rows) + 16 bytes */
+void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch);
+
 #endif /* TF_MVE_DEPTHWISE_H */

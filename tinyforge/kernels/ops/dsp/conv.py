@@ -180,9 +180,23 @@ class PlaneGeometry:
     def pairs(self) -> int:
         return (self.kw + 1) // 2
 
-    def scratch_bytes(self) -> int:
-        """The plane (+4 cells a pair of taps may read past it) and the expanded weights."""
-        return fold.round_up(2 * (self.plane_h * self.plane_w + 4), 4) + 4 * self.kh * self.pairs
+    def plane_bytes(self) -> int:
+        """One plane (+4 cells a pair of taps may read past it)."""
+        return fold.round_up(2 * (self.plane_h * self.plane_w + 4), 4)
+
+    def planes(self, in_c: int) -> int:
+        """4 when four input channels are gathered at once (the gather reads a word of four channels
+        per position): planes of one row (time filters over a sequence, where the gather costs most
+        per MAC) whose three extra copies take at most PLANES4_BYTES of scratch; else 1 (image
+        planes keep the arena where it was, e.g. KWS's 3x3 layers)."""
+        return 4 if in_c >= 4 and self.plane_h == 1 and 3 * self.plane_bytes() <= PLANES4_BYTES else 1
+
+    def scratch_bytes(self, in_c: int = 1) -> int:
+        """The plane(s) and the expanded weights."""
+        return self.planes(in_c) * self.plane_bytes() + 4 * self.kh * self.pairs
+
+
+PLANES4_BYTES = 1536  # scratch the depthwise kernel may add to gather four channels at a time
 
 
 def plane_geometry(
@@ -228,6 +242,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("phases", geo.phases),
         ("plane_h", geo.plane_h),
         ("plane_w", geo.plane_w),
+        ("planes", geo.planes(c.in_c)),
         ("pad_value", pk.zero_point(c.x)),
         ("out_zp", y_zp),
         *fold.clamp_fields(c.act, y_zp),
@@ -239,9 +254,9 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         "tf_dsp_depthwise_s8",
         params,
         c.describe() + " dsp" + (" T" if geo.transpose else ""),
-        scratch_bytes=geo.scratch_bytes(),
-        # With one output channel per input channel, channel c is copied into the plane before any
-        # output of channel c is written, and outputs of channel c land only on channel-c positions
+        scratch_bytes=geo.scratch_bytes(c.in_c),
+        # With one output channel per input channel, channel c (with the 3 others of its group of
+        # 4 planes) is copied into its plane before any output of channel c is written, and outputs of channel c land only on channel-c positions
         # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).
         in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 else (),
     )

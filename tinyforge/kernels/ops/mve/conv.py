@@ -20,7 +20,14 @@ def _conv_reason(graph: Graph, op: Op) -> str | None:
 
 def _depthwise_reason(graph: Graph, op: Op) -> str | None:
     c = pk.conv_layer(graph, op)
+    if c.kernel != (3, 3):
+        return "not 3x3 (tf_mve_dw_plane_s8 takes the other shapes)"
     return c.single_group_reason() or pack.depthwise_reason(c.w.array(), c.kernel[0] * c.kernel[1])
+
+
+def _plane_reason(graph: Graph, op: Op) -> str | None:
+    c = pk.conv_layer(graph, op)
+    return pack.plane_reason(c.kernel, c.dilation)
 
 
 @mve_kernel("CONV_2D", "mve_conv_s8", pk.narrowed(ref.accepts_conv, _conv_reason))
@@ -60,4 +67,40 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         params,
         c.describe() + " mve",
         scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
+    )
+
+
+# below the 3x3 kernel above (whose direct paths read the input in place), above the DSP kernels
+@mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_plane_s8", pk.narrowed(ref.accepts_depthwise, _plane_reason))
+def mve_depthwise_plane_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
+    c = pk.conv_layer(graph, op)
+    pp = pack.pack_plane(
+        c.weights_by_channel(),
+        c.bias(),
+        -pk.zero_point(c.x),
+        c.pairs,
+        (c.y.shape[1], c.y.shape[2]),
+        c.kernel,
+        c.stride,
+        c.dilation,
+    )
+    params = (
+        *c.fields(depth_mult=True),
+        ("transpose", int(pp.transpose)),
+        ("plane_h", pp.plane_h),
+        ("plane_w", pp.plane_w),
+        ("chunks", pp.chunks),
+        ("input_zp", pk.zero_point(c.x)),
+        *pack.requant_fields(pk.zero_point(c.y), c.act, pp)[:3],
+        *pack.weight_fields(op, pp),
+    )
+    dil_rows = c.dilation[0] if pp.transpose else c.dilation[1]
+    return c.call(
+        "tf_mve_dw_plane_s8",
+        params,
+        c.describe() + " mve" + (" T" if pp.transpose else ""),
+        scratch_bytes=pp.scratch_bytes(dil_rows),
+        # one input channel's plane is gathered before any output of its channels is written, and
+        # with depth multiplier 1 outputs land only on their own channel's positions: in place is safe
+        in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 else (),
     )

@@ -179,13 +179,76 @@ def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     return None
 
 
-def requant_fields(out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack) -> pk.Fields:
+DWP_MAX_SEGS = 64  # TF_MVE_DWP_MAX_SEGS
+
+
+@dataclass(frozen=True)
+class PlanePack:
+    """What tf_mve_dw_plane_s8 (firmware/kernels/mve/tf_mve_depthwise.c) reads for one layer: the
+    plane geometry (the input transposed for kernels taller than wide) and the weights in
+    segments of 16 taps along plane rows."""
+
+    transpose: bool
+    plane_h: int
+    plane_w: int
+    chunks: int  # segments per kernel row
+    weights: np.ndarray  # int8 [out_c][kernel rows][chunks][16]
+    qparams: np.ndarray  # int32 [out_c][bias', multiplier, left shift, -right shift]
+    left_shifts: int
+
+    def scratch_bytes(self, dil_along_rows: int) -> int:
+        """The plane and the 16-byte loads (dilated) that may read past its last row."""
+        return -(-(self.plane_h * self.plane_w + 16 * dil_along_rows + 16) // 16) * 16
+
+
+def plane_reason(kernel: tuple[int, int], dilation: tuple[int, int]) -> str | None:
+    """Why tf_mve_dw_plane_s8 cannot take this kernel, or None."""
+    (k_h, k_w), (d_h, d_w) = kernel, dilation
+    k_r, k_c, d_c = (k_w, k_h, d_h) if k_h > k_w else (k_h, k_w, d_w)
+    if k_r * -(-k_c // CHUNK) > DWP_MAX_SEGS:
+        return f"a {k_h}x{k_w} kernel: the Helium depthwise kernel takes {DWP_MAX_SEGS} segments of 16 taps"
+    if k_c > 1 and (min(k_c, CHUNK) - 1) * d_c > 255:
+        return f"a dilation of {d_c} (the Helium depthwise gather takes byte offsets up to 255)"
+    return None
+
+
+def pack_plane(
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    pairs: Sequence[tuple[int, int]],
+    out_hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> PlanePack:
+    """Pack depthwise `weights` [out channel][k_h * k_w] (int8, (ky, kx) order) for the plane kernel."""
+    w = np.asarray(weights, dtype=np.int64)
+    out_c = w.shape[0]
+    (oh, ow), (k_h, k_w), (s_h, s_w), (d_h, d_w) = out_hw, kernel, stride, dilation
+    taps = w.reshape(out_c, k_h, k_w)
+    transpose = k_h > k_w
+    if transpose:
+        taps = taps.transpose(0, 2, 1)
+        oh, ow, k_h, k_w, s_h, s_w, d_h, d_w = ow, oh, k_w, k_h, s_w, s_h, d_w, d_h
+    chunks = -(-k_w // CHUNK)
+    seg = np.zeros((out_c, k_h, chunks * CHUNK), dtype=np.int8)
+    seg[:, :, :k_w] = taps.astype(np.int8)
+    plane_h = (oh - 1) * s_h + (k_h - 1) * d_h + 1
+    plane_w = (ow - 1) * s_w + (k_w - 1) * d_w + 1
+    q = qparams(w, bias, input_offset, pairs, 1).reshape(out_c, 4)
+    return PlanePack(transpose, plane_h, plane_w, chunks, np.ascontiguousarray(seg), q, _left(pairs))
+
+
+def requant_fields(
+    out_zp: int, act: tuple[int, int], packed: GemmPack | DepthwisePack | PlanePack
+) -> pk.Fields:
     """output_offset, act_min, act_max, left_shifts: what the conv, depthwise and FC params structs
     share after their geometry."""
     return (("output_offset", out_zp), *pk.clamp_fields(act), ("left_shifts", packed.left_shifts))
 
 
-def weight_fields(op: Op, packed: GemmPack | DepthwisePack) -> pk.Fields:
+def weight_fields(op: Op, packed: GemmPack | DepthwisePack | PlanePack) -> pk.Fields:
     """The packed int8 weights and the int32 qparams table."""
     return (
         ("weights", pk.const_array(op, "weights", packed.weights.reshape(-1), "int8_t")),
