@@ -99,6 +99,19 @@ static void fe_sub(fe *r, const fe *a, const fe *b)
     }
 }
 
+/* r = t mod p for a 512-bit t: t = lo + 2^256 hi = lo + 38 hi (mod p) */
+static void fe_fold512(fe *r, const uint32_t t[16])
+{
+    uint64_t c = 0u;
+    unsigned i;
+    for (i = 0; i < 8u; ++i) {
+        c += (uint64_t)t[i] + (uint64_t)38u * t[i + 8u];
+        r->v[i] = (uint32_t)c;
+        c >>= 32;
+    }
+    fe_fold(r, c);
+}
+
 static void fe_mul(fe *r, const fe *a, const fe *b)
 {
     uint32_t t[16];
@@ -117,19 +130,44 @@ static void fe_mul(fe *r, const fe *a, const fe *b)
         }
         t[i + 8u] = (uint32_t)c;
     }
-    /* t = lo + 2^256 hi = lo + 38 hi (mod p) */
-    c = 0u;
-    for (i = 0; i < 8u; ++i) {
-        c += (uint64_t)t[i] + (uint64_t)38u * t[i + 8u];
-        r->v[i] = (uint32_t)c;
-        c >>= 32;
-    }
-    fe_fold(r, c);
+    fe_fold512(r, t);
 }
 
+/* a^2 with each cross product computed once: 36 word products instead of 64 */
 static void fe_sq(fe *r, const fe *a)
 {
-    fe_mul(r, a, a);
+    uint32_t t[16];
+    uint64_t c;
+    unsigned i, j;
+    for (i = 0; i < 16u; ++i) {
+        t[i] = 0u;
+    }
+    /* sum of a_i a_j 2^(32(i+j)) over i < j: below a^2 / 2 < 2^511 */
+    for (i = 0; i < 7u; ++i) {
+        c = 0u;
+        for (j = i + 1u; j < 8u; ++j) {
+            c += (uint64_t)a->v[i] * a->v[j] + t[i + j];
+            t[i + j] = (uint32_t)c;
+            c >>= 32;
+        }
+        t[i + 8u] = (uint32_t)c;
+    }
+    /* doubled (still below 2^512) */
+    for (i = 15u; i > 0u; --i) {
+        t[i] = (t[i] << 1) | (t[i - 1u] >> 31);
+    }
+    t[0] <<= 1;
+    /* plus the squares a_i^2 2^(64 i); the carry between steps stays at most 1 */
+    c = 0u;
+    for (i = 0; i < 8u; ++i) {
+        c += (uint64_t)a->v[i] * a->v[i] + t[2u * i];
+        t[2u * i] = (uint32_t)c;
+        c >>= 32;
+        c += t[2u * i + 1u];
+        t[2u * i + 1u] = (uint32_t)c;
+        c >>= 32;
+    }
+    fe_fold512(r, t);
 }
 
 /* r = a^(2^k) */

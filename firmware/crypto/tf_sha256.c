@@ -38,38 +38,45 @@ static void store_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* The compression function on one 64-byte block (6.2.2): a 16-word rolling message schedule. */
+/* FIPS 180-4 4.1.2 */
+#define S0(x) (rotr((x), 2) ^ rotr((x), 13) ^ rotr((x), 22))
+#define S1(x) (rotr((x), 6) ^ rotr((x), 11) ^ rotr((x), 25))
+#define s0(x) (rotr((x), 7) ^ rotr((x), 18) ^ ((x) >> 3))
+#define s1(x) (rotr((x), 17) ^ rotr((x), 19) ^ ((x) >> 10))
+#define CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+#define MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+
+/* One round of 6.2.2 step 3, with the working variables renamed instead of moved: after it, the
+ * new a is in h's variable and the new e in d's. */
+#define ROUND(a, b, c, d, e, f, g, h, i)                                                                    \
+    do {                                                                                                 \
+        uint32_t t1_ = (h) + S1(e) + CH((e), (f), (g)) + k_round[i] + w[i];                              \
+        (d) += t1_;                                                                                      \
+        (h) = t1_ + S0(a) + MAJ((a), (b), (c));                                                          \
+    } while (0)
+
+/* The compression function on one 64-byte block (6.2.2). */
 static void compress(uint32_t state[8], const uint8_t block[64])
 {
-    uint32_t w[16];
+    uint32_t w[64];
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     unsigned t;
     for (t = 0; t < 16u; ++t) {
         w[t] = load_be32(block + 4u * t);
     }
-    for (t = 0; t < 64u; ++t) {
-        uint32_t wt, t1, t2;
-        if (t < 16u) {
-            wt = w[t];
-        } else {
-            uint32_t w15 = w[(t - 15u) & 15u];
-            uint32_t w2 = w[(t - 2u) & 15u];
-            uint32_t s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3);
-            uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
-            wt = w[t & 15u] + s0 + w[(t - 7u) & 15u] + s1;
-            w[t & 15u] = wt;
-        }
-        t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k_round[t] + wt;
-        t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+    for (t = 16; t < 64u; ++t) {
+        w[t] = s1(w[t - 2u]) + w[t - 7u] + s0(w[t - 15u]) + w[t - 16u];
+    }
+    for (t = 0; t < 64u; t += 8u) {
+        ROUND(a, b, c, d, e, f, g, h, t);
+        ROUND(h, a, b, c, d, e, f, g, t + 1u);
+        ROUND(g, h, a, b, c, d, e, f, t + 2u);
+        ROUND(f, g, h, a, b, c, d, e, t + 3u);
+        ROUND(e, f, g, h, a, b, c, d, t + 4u);
+        ROUND(d, e, f, g, h, a, b, c, t + 5u);
+        ROUND(c, d, e, f, g, h, a, b, t + 6u);
+        ROUND(b, c, d, e, f, g, h, a, t + 7u);
     }
     state[0] += a;
     state[1] += b;
