@@ -61,7 +61,8 @@ def images(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> d
     root = tmp_path_factory.mktemp("images")
     model = dense(root / "dense.tflite", n_in=256, n_out=128)
     build = root / "build"
-    api.build(model, BOARD, build, inputs=2, mcuboot=True)
+    # serve=False: the harness exits after TF DONE (the fake models have no host-link API)
+    api.build(model, BOARD, build, inputs=2, mcuboot=True, serve=False)
     out: dict[str, Path] = {}
     for name, version, key in (("v1", "1.0.0", "fleet"), ("v2", "1.1.0", "fleet"), ("old", "0.9.0", "fleet"),
                                ("intruder", "1.1.0", "intruder")):  # fmt: skip
