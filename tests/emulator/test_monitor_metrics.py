@@ -6,10 +6,8 @@ gone when the monitor ends."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -19,7 +17,7 @@ import pytest
 from _securebench import BOARD, Bench, deadline
 from prometheus_client.parser import text_string_to_metric_families
 
-from tinyforge import api
+from tinyforge import api, proc
 from tinyforge.secureboot.sign import imgtool
 
 pytestmark = pytest.mark.emulator
@@ -47,7 +45,7 @@ def one(m: dict[str, list[tuple[dict[str, str], float]]], name: str) -> float:
 def test_metrics_while_monitoring_a_signed_firmware(tmp_path: Path) -> None:
     with deadline(300):
         key = tmp_path / "fleet.pem"
-        subprocess.run([imgtool(), "keygen", "-k", str(key), "-t", "ed25519"], check=True)
+        proc.run_tool([imgtool(), "keygen", "-k", key, "-t", "ed25519"], timeout=60)
         model = dense(tmp_path / "dense.tflite")
         build = tmp_path / "build"
         api.build(model, BOARD, build, inputs=6, mcuboot=True)
@@ -60,16 +58,17 @@ def test_metrics_while_monitoring_a_signed_firmware(tmp_path: Path) -> None:
         emu = api.emulate(BOARD, key=key, flash_file=bench.flash_file, boot=True, serial="tcp")
         mon = None
         try:
-            mon = subprocess.Popen(
+            # `python -m tinyforge` from the repository: this tree's tinyforge, stopped by proc.stop
+            mon = proc.start_tool(
                 [sys.executable, "-m", "tinyforge", "monitor", "--port", emu.port, "--wait", "--board", BOARD,
                  "--metrics", ":0", "--stats-interval", "0"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                env={**os.environ, "PYTHONPATH": str(REPO)},
+                cwd=REPO, stdout=proc.PIPE, stderr=proc.STDOUT,
             )  # fmt: skip
             assert mon.stdout is not None
             url = None
             seen: list[str] = []
-            for line in mon.stdout:
+            for raw in mon.stdout:
+                line = raw.decode("utf-8", "replace")
                 seen.append(line)
                 m = re.search(r"metrics on (http://127\.0\.0\.1:\d+/metrics)", line)
                 if m:
@@ -105,7 +104,6 @@ def test_metrics_while_monitoring_a_signed_firmware(tmp_path: Path) -> None:
             with pytest.raises(OSError):
                 urllib.request.urlopen(url, timeout=2)
         finally:
-            if mon is not None and mon.poll() is None:
-                mon.kill()
-                mon.wait(10)
+            if mon is not None:
+                proc.stop(mon)  # reaped whether it ended or not
             emu.stop()

@@ -11,7 +11,6 @@ a timer, and stops every QEMU it starts (context managers, also on failure)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from _securebench import BOARD, LAYOUT, Bench, deadline, raw_install
 
-from tinyforge import api
+from tinyforge import api, proc
 from tinyforge.cli import main
 from tinyforge.errors import FlashError
 from tinyforge.flash.image import ImageError
@@ -46,10 +45,10 @@ def _bounded() -> Iterator[None]:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("keys")
     for name in ("fleet", "intruder"):
-        subprocess.run([imgtool(), "keygen", "-k", str(d / f"{name}.pem"), "-t", "ed25519"], check=True)
-    pub = subprocess.run(
-        [imgtool(), "getpub", "-k", str(d / "fleet.pem"), "-e", "pem"], check=True, capture_output=True
-    ).stdout
+        proc.run_tool([imgtool(), "keygen", "-k", d / f"{name}.pem", "-t", "ed25519"], timeout=60)
+    pub = proc.run_tool(
+        [imgtool(), "getpub", "-k", str(d / "fleet.pem"), "-e", "pem"], timeout=60
+    ).stdout.encode()
     (d / "fleet.pub.pem").write_bytes(pub)
     return {"fleet": d / "fleet.pem", "pub": d / "fleet.pub.pem", "intruder": d / "intruder.pem"}
 
@@ -71,9 +70,7 @@ def images(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> d
         d = root / name
         shutil.copytree(build, d)
         shutil.copy(DATA / "fake_model" / fake, d / "lib/model/model.c")
-        subprocess.run(
-            ["make", "-s", "-C", str(d), "firmware.elf", "firmware.bin"], check=True, capture_output=True
-        )
+        proc.run_tool(["make", "-s", "-C", d, "firmware.elf", "firmware.bin"], timeout=300)
         out[name] = api.sign(d, keys["fleet"], "1.2.0", output=root / f"{name}.signed.bin").path
     return out
 

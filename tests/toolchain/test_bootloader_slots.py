@@ -6,7 +6,6 @@ ARM build of the bootloader with a key: warning-free, below its status block."""
 from __future__ import annotations
 
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -42,7 +41,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("keys")
     for name in ("good", "other"):
-        subprocess.run([imgtool(), "keygen", "-k", str(d / f"{name}.pem"), "-t", "ed25519"], check=True)
+        proc.run_tool([imgtool(), "keygen", "-k", d / f"{name}.pem", "-t", "ed25519"], timeout=60)
     return {"good": d / "good.pem", "other": d / "other.pem"}
 
 
@@ -60,7 +59,7 @@ def signed(tmp: Path, key: Path | None, version: str, body: bytes, *extra: str, 
         argv += ["--load-addr", "0x10000"]
     if key is not None:
         argv += ["--key", str(key)]
-    subprocess.run([*argv, str(src), str(dst)], check=True, capture_output=True)
+    proc.run_tool([*argv, src, dst], timeout=60)
     return dst.read_bytes()
 
 

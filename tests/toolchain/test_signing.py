@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -40,10 +39,10 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("keys")
     for name in ("fleet", "other"):
-        subprocess.run([imgtool(), "keygen", "-k", str(d / f"{name}.pem"), "-t", "ed25519"], check=True)
-    pub = subprocess.run(
-        [imgtool(), "getpub", "-k", str(d / "fleet.pem"), "-e", "pem"], check=True, capture_output=True
-    ).stdout
+        proc.run_tool([imgtool(), "keygen", "-k", d / f"{name}.pem", "-t", "ed25519"], timeout=60)
+    pub = proc.run_tool(
+        [imgtool(), "getpub", "-k", str(d / "fleet.pem"), "-e", "pem"], timeout=60
+    ).stdout.encode()
     (d / "fleet.pub.pem").write_bytes(pub)
     return {"fleet": d / "fleet.pem", "pub": d / "fleet.pub.pem", "other": d / "other.pem"}
 
@@ -101,9 +100,7 @@ def test_build_sign_makes_an_image_imgtool_verifies(
     assert img.manifest["model_sha256"] == hashlib.sha256((out / "model.tflite").read_bytes()).hexdigest()
     assert img.manifest["image"] == "mcuboot"
     # imgtool verify agrees with our hash
-    res = subprocess.run(
-        [imgtool(), "verify", "-k", str(keys["pub"]), str(signed)], capture_output=True, text=True
-    )
+    res = proc.run_tool([imgtool(), "verify", "-k", str(keys["pub"]), str(signed)], check=False, timeout=60)
     assert res.returncode == 0 and f"Image digest: {img.sha256_tlv.hex()}" in res.stdout, res.stdout
     assert "Image version: 1.4.2+0" in res.stdout
     # inspect: version, hash, key id, verifies

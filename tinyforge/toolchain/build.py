@@ -296,7 +296,7 @@ def _check_slot_fit(binary: Path | None, slots: Any) -> None:
         raise BuildError(
             f"{binary}: {size} bytes do not fit an image slot of {slots.board} ({room} bytes for the firmware "
             f"in a {slots.size // 1024} KiB slot)",
-            hint="make the model smaller (--opt size, fewer --inputs)",
+            hint="make it smaller (--optimize size, --opt size, fewer --inputs)",
         )
 
 
