@@ -111,7 +111,7 @@ def read_lines(url: str, *, until: tuple[str, ...], timeout: float) -> list[str]
 def raw_install(port: str, slot: int, data: bytes, *, mark: bool = True, sequence: int = 99) -> None:
     """Write `data` into `slot` over AN3155 and (with `mark`) mark it pending, then reset, with none
     of `tinyforge flash`'s checks: what a tampering attacker or a broken tool could do."""
-    from tinyforge.flash.ab_update import SYNC_REPLY_WAIT, _slot_plan, trailer_block
+    from tinyforge.flash.ab_update import _slot_plan, sync, trailer_block
     from tinyforge.flash.an3155 import An3155
     from tinyforge.flash.progress import NullProgress
     from tinyforge.flash.stm32_chips import CHIPS
@@ -121,7 +121,7 @@ def raw_install(port: str, slot: int, data: bytes, *, mark: bool = True, sequenc
     p = open_port(port, 115200, parity="E", timeout=0.05)
     try:
         bl = An3155(p, where=port, stream=True)
-        bl.sync(reply_wait=SYNC_REPLY_WAIT)
+        sync(bl, 3)
         info = bl.info()
         chip = CHIPS[info.pid]
         plan = _slot_plan(FlashPlan, data, LAYOUT.slots[slot], LAYOUT, chip.sectors, chip.flash_base)

@@ -32,7 +32,8 @@ from tinyforge.secureboot.status import BootStatus, parse_status
 
 SIGNED_NAME = "firmware.signed.bin"
 BOOT_LINE_TIMEOUT = 30.0
-SYNC_REPLY_WAIT = 3.0
+SYNC_REPLY_WAIT = 3.0  # a bootloader just reset checks both slots before it listens
+SYNC_RETRY_WAIT = 0.3  # shorter than the bootloader's idle timeout (BL_IDLE_TIMEOUT_MS, 1 s)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,7 @@ def flash_signed(
     try:
         run_sequence(port, enter)
         bl = An3155(port, where=port_name, stream=settings.get("bootloader") == "tinyforge")
-        # the secure bootloader checks both slots before it listens: a second 0x7F sent while it
-        # is busy would be taken as a command byte once it catches up, so wait long for the answer
-        bl.sync(attempts=_setting_int(settings, "sync_attempts", 3), reply_wait=SYNC_REPLY_WAIT)
+        sync(bl, _setting_int(settings, "sync_attempts", 3))
         info = bl.info()
         chip = CHIPS.get(info.pid)
         erase_cmd = info.erase_command
@@ -263,6 +262,22 @@ def flash_signed(
         },
         output=output,
     )
+
+
+def sync(bl: Any, attempts: int) -> bool:
+    """Sync with the secure bootloader, whatever state it is in.
+
+    Just reset, it checks both slots before it listens: a second 0x7F sent while it is busy would
+    be taken as a command byte once it catches up, so the first answer is awaited long. Already
+    synced (a previous session ended after its sync, e.g. a refused image), each 0x7F is a command
+    byte that its idle timeout drops before a long wait ends: then sync again with waits shorter
+    than that timeout, so the second 0x7F is a wrong complement and gets the NACK."""
+    from tinyforge.flash.an3155 import NoReplyError
+
+    try:
+        return bool(bl.sync(attempts=1, reply_wait=SYNC_REPLY_WAIT))
+    except NoReplyError:
+        return bool(bl.sync(attempts=attempts, reply_wait=SYNC_RETRY_WAIT))
 
 
 def _describe(s: Any) -> str:
