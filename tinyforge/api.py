@@ -701,8 +701,10 @@ def sign(
     """Sign a build made for the board's image slots (`build(..., mcuboot=True)`) with an Ed25519
     private key: DIR/firmware.signed.bin (MCUboot format, made by `imgtool sign`)."""
     from tinyforge.secureboot.sign import read_report, sign_build
+    from tinyforge.toolchain.build_dir import board_ref
 
-    profile = _board(str(read_report(directory)["board"]))
+    report = read_report(directory)
+    profile = _board(board_ref(report) or str(report["board"]))
     return sign_build(directory, profile, key, version, output=output, force=force)
 
 

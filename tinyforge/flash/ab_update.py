@@ -48,6 +48,8 @@ def signed_target(path: Path) -> SignedTarget | None:
     firmware.signed.bin, or an MCUboot image file. None for anything else."""
     import json
 
+    from tinyforge.toolchain.build_dir import board_ref
+
     file: Path | None = None
     board = None
     if path.is_dir():
@@ -56,8 +58,8 @@ def signed_target(path: Path) -> SignedTarget | None:
             rp = path / "report.json"
             if rp.is_file():
                 try:
-                    b = json.loads(rp.read_text()).get("board")
-                    board = b if isinstance(b, str) else None
+                    report = json.loads(rp.read_text())
+                    board = board_ref(report) if isinstance(report, dict) else None
                 except (ValueError, UnicodeDecodeError):
                     board = None
         else:
