@@ -55,7 +55,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[convert,esp,dev]"
+	$(PY) -m pip install -q -e ".[convert,esp,sign,metrics,dev]"
 	@touch $(STAMP)
 
 clean:

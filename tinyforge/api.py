@@ -361,6 +361,7 @@ def build(
     force: bool = False,
     profile_layers: bool = False,
     calib: str | Path | None = None,
+    mcuboot: bool = False,
 ) -> BuildResult:
     """Compile a model to C and build firmware for a board into a directory.
 
@@ -376,6 +377,7 @@ def build(
     host link after its run, for `test(..., port=...)`; `inputs=0` builds no records in.
     `labels`: a text file (one class per line) or a list, for readable result tables.
     `optimize` ("size", "balanced", "speed"): see `compile`; `opt` is the C compiler's -O2/-Os.
+    `mcuboot`: build for the board's signed-image slots (then `sign` it).
     """
     from tinyforge.toolchain import build as pipeline
 
@@ -397,6 +399,7 @@ def build(
         force=force,
         profile_layers=profile_layers,
         calib=calib,
+        mcuboot=mcuboot,
     )
 
 
@@ -678,6 +681,48 @@ def write_junit_matrix(results: list[PairResult] | tuple[PairResult, ...], path:
     return write(results, path)
 
 
+# ==== signed images (issue 16) =================================================
+# secureboot/: MCUboot's image format through imgtool (sign.py), parsed and verified in Python
+# (mcuboot.py), keys (keys.py); the bench bootloader's A/B slots (layout.py; the update itself is
+# flash/ab_update.py).
+
+if TYPE_CHECKING:
+    from tinyforge.secureboot.sign import SignResult
+
+
+def sign(
+    directory: str | Path,
+    key: str | Path,
+    version: str = "0.0.0",
+    *,
+    output: str | Path | None = None,
+    force: bool = False,
+) -> SignResult:
+    """Sign a build made for the board's image slots (`build(..., mcuboot=True)`) with an Ed25519
+    private key: DIR/firmware.signed.bin (MCUboot format, made by `imgtool sign`)."""
+    from tinyforge.secureboot.sign import read_report, sign_build
+    from tinyforge.toolchain.build_dir import board_ref
+
+    report = read_report(directory)
+    profile = _board(board_ref(report) or str(report["board"]))
+    return sign_build(directory, profile, key, version, output=output, force=force)
+
+
+def inspect_image(path: str | Path, key: str | Path | None = None) -> dict[str, Any]:
+    """Version, image hash (and whether it matches), signing key id, board and model SHA-256 of a
+    signed image; with `key` (a public or private PEM), whether its signature verifies."""
+    from tinyforge.secureboot.keys import load_public_key
+    from tinyforge.secureboot.mcuboot import read_image
+
+    img = read_image(path)
+    info = img.to_dict()
+    if key is not None:
+        pub = load_public_key(key)
+        info["verified_with"] = pub.key_id
+        info["verified"] = img.verify_signature(pub.raw)
+    return info
+
+
 # ==== emulate / flash =========================================================
 
 
@@ -695,15 +740,43 @@ def flash(
     follow: bool = False,
     follow_timeout: float = 60.0,
     progress: Any = None,
+    allow_downgrade: bool = False,
 ) -> FlashResult:
     """Flash a build directory or an image (.elf/.hex/.bin) to a board; returns a FlashResult.
 
     Without `board`, the board the build says it is for. `verify`/`start` None mean "if the
     runner can". Options the board's runner cannot honour fail before anything is opened (with
     `board`, before the target is even read). Files are only read, never written.
+
+    A signed image (a directory holding firmware.signed.bin, or an MCUboot file) goes to the
+    inactive A/B slot of the bench bootloader (tinyforge/flash/ab_update.py): written, verified,
+    marked pending, then the board resets into it. An image older than the running one is refused
+    unless `allow_downgrade`.
     """
+    from tinyforge.errors import UsageError
+    from tinyforge.flash import ab_update as update
     from tinyforge.flash import request
 
+    signed = update.signed_target(Path(target))
+    if signed is not None:
+        profile = _board(board) if board is not None else _board(update.built_for(signed))
+        return update.flash_target(
+            signed,
+            profile,
+            port=port,
+            method=method,
+            baud=baud,
+            verify=verify,
+            address=address,
+            erase_all=erase_all,
+            start=start,
+            follow=follow,
+            follow_timeout=follow_timeout,
+            allow_downgrade=allow_downgrade,
+            progress=progress,
+        )
+    if allow_downgrade:
+        raise UsageError("--allow-downgrade applies to signed images", hint="flash a firmware.signed.bin")
     profile = _board(board) if board is not None else _board(request.built_for(target))
     return request.flash_target(
         target,
@@ -721,11 +794,22 @@ def flash(
     )
 
 
-def build_bootloader(board: BoardArg = DEFAULT_BOARD) -> Path:
-    """The emulated bench's serial bootloader for `board` (built once, cached)."""
+def build_bootloader(
+    board: BoardArg = DEFAULT_BOARD, *, key: str | Path | None = None, output: str | Path | None = None
+) -> Path:
+    """The emulated bench's serial bootloader for `board` (built once, cached); with `key` (an
+    Ed25519 public key PEM) the secure variant: A/B slots of signed images checked before they
+    run. `output`: build into this directory instead of the cache."""
     from tinyforge.flash.emulated_bench import build_bootloader as _build
 
-    return _build(_board(board))
+    return _build(_board(board), Path(output) if output is not None else None, key=key)
+
+
+def default_flash_file(board: BoardArg = DEFAULT_BOARD) -> Path:
+    """Where `emulate --key` keeps the bench's flash when no --flash-file is given."""
+    from tinyforge import resources
+
+    return resources.cache_dir() / "bench" / f"{_board(board).name}-flash.bin"
 
 
 def emulate(
@@ -735,26 +819,51 @@ def emulate(
     bootloader: bool = False,
     serial: str = "tcp",
     hold: bool = True,
+    key: str | Path | None = None,
+    flash_file: str | Path | None = None,
+    boot: bool = False,
 ) -> Any:
     """Start `board` in QEMU with its console UART on TCP or a pty; returns a running Emulator
     (a context manager; `.port` is what `tinyforge flash --port` / stm32flash take).
 
     On TCP nothing the board prints is lost: while no client is attached its output is kept for
     the next one, and with `hold` (the default) the CPU runs only while a client is attached, so
-    a firmware starts when `monitor --wait` (or `flash`, `test --port`) connects."""
+    a firmware starts when `monitor --wait` (or `flash`, `test --port`) connects.
+
+    With `key` (implies the bootloader): the secure bench. Its flash lives in `flash_file`
+    (created erased if missing; it keeps what was flashed across runs, like a device). The
+    bootloader stays in the serial protocol for a flasher (BOOT0 high) unless `boot`: then it
+    starts the newest valid image at once."""
     from tinyforge.errors import UsageError
     from tinyforge.flash.emulated_bench import build_bootloader as _build
     from tinyforge.flash.emulated_bench import parse_serial, start_emulator
 
     spec = parse_serial(serial)  # bad input fails before anything is built
     profile = _board(board)
-    if firmware is None and not bootloader:
+    if key is None and (flash_file is not None or boot):
+        raise UsageError("--flash-file and --boot are for the secure bench", hint="add --key PUBLIC_KEY.pem")
+    if firmware is None and not bootloader and key is None:
         raise UsageError(
             "nothing to run: give --firmware ELF or --bootloader", hint="e.g. tinyforge emulate --bootloader"
         )
     fw = Path(firmware) if firmware is not None else None
     if fw is not None and not fw.is_file():
         raise UsageError(f"{fw}: no such firmware file", hint="pass the firmware.elf of a tinyforge build")
+    if key is not None:
+        from tinyforge.secureboot.bootloader import prepare_flash_file, qemu_options
+        from tinyforge.secureboot.layout import require_layout
+
+        if fw is not None:
+            raise UsageError(
+                "--firmware cannot be preloaded on the secure bench", hint="flash a signed image instead"
+            )
+        layout = require_layout(profile)
+        kernel = _build(profile, key=key)
+        path = prepare_flash_file(
+            Path(flash_file) if flash_file is not None else default_flash_file(profile.name)
+        )
+        machine, extra = qemu_options(layout, path, serial_mode=not boot)
+        return start_emulator(profile, kernel, spec, machine_options=machine, extra_args=extra, hold=hold)
     if bootloader:
         kernel = _build(profile)
         return start_emulator(profile, kernel, spec, extra_images=(fw,) if fw else (), hold=hold)
@@ -792,6 +901,7 @@ def monitor(
     stats_interval: float = 5.0,
     labels: str | Path | list[str] | None = None,
     out: Any = None,
+    metrics: str | None = None,
 ) -> MonitorReport:
     """Stream a serial port (device path, `auto`, or pyserial URL) to `out` (default stdout) until
     the expectations are met, a --fail pattern or the timeout ends it, or the user quits.
@@ -801,6 +911,8 @@ def monitor(
     for `port="auto"`; `elf` lets TF FAULT lines name the function and source line, and when
     its build carries labels (or with `labels`: a file, one class per line, or a list) results
     are shown as a table: class label, score, latency.
+    `metrics` (":PORT" or "127.0.0.1:PORT"): serve the statistics as Prometheus metrics on
+    127.0.0.1 while the monitor runs (tinyforge/monitor/metrics.py).
     Example: api.monitor("socket://127.0.0.1:4000", expect=["TF DONE status=pass"], timeout=30)
     """
     import sys
@@ -845,6 +957,7 @@ def monitor(
         stats_interval=stats_interval,
         color=not json and want_color(out),
         table=table,
+        metrics=metrics,
     )
     return run_monitor(opts, out, fault_decoder=decoder_for(elf_path))
 

@@ -98,6 +98,16 @@ def _regex(pattern: re.Pattern[str], what: str) -> Check:
     return check
 
 
+def _int_list(length: int) -> Check:
+    def check(v: Any, key: str, path: Path) -> None:
+        if not isinstance(v, list) or len(v) != length or not all(_is_int(x) and x >= 0 for x in v):
+            raise fail(
+                path, key, f"expected a list of {length} non-negative integers, got {_type_name(v)} {v!r}"
+            )
+
+    return check
+
+
 def _features(v: Any, key: str, path: Path) -> None:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise fail(path, key, f"expected a list of strings, got {_type_name(v)} {v!r}")
@@ -129,6 +139,15 @@ def _type_name(v: Any) -> str:
     }.get(type(v), type(v).__name__)
 
 
+def _table(spec: dict[str, Check]) -> Check:
+    def check(v: Any, key: str, path: Path) -> None:
+        if not isinstance(v, dict):
+            raise fail(path, key, f"expected a table ([{key}]), got {_type_name(v)} {v!r}")
+        _check_table(v, spec, key, path)
+
+    return check
+
+
 _REGION_KEYS: dict[str, Check] = {"name": _str, "origin": _int(0), "size": _int(1), "emulated": _bool}
 _CONSOLE_KEYS: dict[str, Check] = {
     "driver": _choice(CONSOLE_DRIVERS, "console driver"),
@@ -138,6 +157,18 @@ _CONSOLE_KEYS: dict[str, Check] = {
 }
 _TIMER_KEYS: dict[str, Check] = {"kind": _choice(TIMER_KINDS, "timer kind"), "hz": _int(1)}
 _EMULATOR_KEYS: dict[str, Check] = {"qemu_machine": _str, "qemu_cpu": _str, "renode_platform": _str}
+
+# MCUboot-format A/B image slots of tinyforge's bench bootloader when it is built with a key
+# (firmware/bootloader/bl_layout.h holds the same numbers; tinyforge/secureboot/layout.py checks them).
+_IMAGE_SLOT_KEYS: dict[str, Check] = {
+    "addresses": _int_list(2),  # protocol (AN3155) addresses of slot 0 and slot 1
+    "size": _int(1),  # bytes per slot (header + image + TLVs + trailer)
+    "header_size": _int(32),  # imgtool --header-size
+    "align": _int(1),  # imgtool --align: the flash write unit
+    "load_address": _int(0),  # RAM load: where the bootloader copies the chosen image to run it
+    "storage": _int(0),  # emulator: CPU address of the memory that holds the emulated flash
+    "shared": _int(0),  # CPU address of the bootloader's status block (readable over AN3155)
+}
 
 # Settings each flash method accepts, and which of them it needs.
 FLASH_METHOD_SETTINGS: dict[str, dict[str, Check]] = {
@@ -152,6 +183,7 @@ FLASH_METHOD_SETTINGS: dict[str, dict[str, Check]] = {
         "enter_sequence": _regex(_GPIO_SEQ_RE, 'an stm32flash GPIO sequence (e.g. "-dtr&rts,-rts")'),
         "exit_sequence": _regex(_GPIO_SEQ_RE, 'an stm32flash GPIO sequence (e.g. "dtr&rts,-rts")'),
         "pins": _str,
+        "image_slots": _table(_IMAGE_SLOT_KEYS),
     },
     "esptool": {"chip": _str, "baud": _int(1), "address": _int(0), "before": _str, "after": _str},
     "uf2": {"family_id": _int(0), "address": _int(0), "volume_label": _str},
@@ -184,15 +216,6 @@ def _region_list(v: Any, key: str, path: Path) -> None:
         raise fail(path, key, f"expected an array of tables ([[{key}]]), got {_type_name(v)}")
     for i, region in enumerate(v):
         _check_table(region, _REGION_KEYS, f"{key}[{i}]", path)
-
-
-def _table(spec: dict[str, Check]) -> Check:
-    def check(v: Any, key: str, path: Path) -> None:
-        if not isinstance(v, dict):
-            raise fail(path, key, f"expected a table ([{key}]), got {_type_name(v)} {v!r}")
-        _check_table(v, spec, key, path)
-
-    return check
 
 
 _TOP_KEYS: dict[str, Check] = {

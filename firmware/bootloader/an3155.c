@@ -214,6 +214,12 @@ static void address_done(an3155_t *bl)
         start_field(bl, S_WM_LEN, 1u);
     } else { /* GO */
         uint32_t vtor, msp, entry;
+        if (cfg->go_raw != NULL) {
+            ack(bl);
+            to_cmd(bl);
+            cfg->go_raw(cfg->ctx, a);
+            return;
+        }
         if (!go_target(cfg, a, &vtor, &msp, &entry)) {
             nack(bl);
             to_cmd(bl);

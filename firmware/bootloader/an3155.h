@@ -14,7 +14,9 @@
  * writes and erases with a NACK; a mass erase skips them.
  *
  * Extension (documented, not in AN3155): GO refuses with NACK an address whose vector table
- * is erased or does not point into executable memory, instead of jumping into the void.
+ * is erased or does not point into executable memory, instead of jumping into the void. A
+ * platform that decides itself what to start (the bootloader built with a key, which only starts
+ * images it has checked) sets `go_raw`: GO then ACKs any address and hands it over.
  */
 #ifndef TINYFORGE_AN3155_H
 #define TINYFORGE_AN3155_H
@@ -68,6 +70,8 @@ typedef struct {
     /* start code: msp and entry (thumb bit set) from the vector table at cpu address `vtor`.
      * On a target it does not return; a host simulator may return (the engine then goes on). */
     void (*go)(void *ctx, uint32_t vtor, uint32_t msp, uint32_t entry);
+    /* optional (NULL: use `go`): GO with any address, after its ACK */
+    void (*go_raw)(void *ctx, uint32_t address);
     void *ctx;
 } an3155_config_t;
 

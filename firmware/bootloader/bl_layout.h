@@ -42,4 +42,31 @@
     }
 #define BL_N_SECTORS 12u
 
+/*
+ * Signed images (the bootloader built with BL_SECURE, i.e. with a public key): two A/B slots of
+ * MCUboot-format images in the flash above, the RAM-load scheme (the chosen image is copied to
+ * BL_LOAD_ADDR and runs there), and the status block at TF_BOOT_SHARED_ADDR (firmware/bsp/
+ * tf_boot.h). The board profile's [flash_methods.stm32-uart.image_slots] holds the same numbers;
+ * tinyforge passes them as -D options. On the emulated bench the flash's bytes live at
+ * BL_STORAGE_BASE (QEMU PSRAM backed by a file, so they survive the emulator being killed).
+ */
+#ifndef BL_SLOT0_OFFSET
+#define BL_SLOT0_OFFSET 0x10000u
+#endif
+#ifndef BL_SLOT1_OFFSET
+#define BL_SLOT1_OFFSET 0x80000u
+#endif
+#ifndef BL_SLOT_SIZE
+#define BL_SLOT_SIZE 0x70000u
+#endif
+#ifndef BL_LOAD_ADDR
+#define BL_LOAD_ADDR 0x10000u
+#endif
+#ifndef BL_STORAGE_BASE
+#define BL_STORAGE_BASE 0x21000000u
+#endif
+#ifndef TF_BOOT_SHARED_ADDR
+#define TF_BOOT_SHARED_ADDR 0xff00u
+#endif
+
 #endif /* TINYFORGE_BL_LAYOUT_H */

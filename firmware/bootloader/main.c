@@ -2,9 +2,17 @@
  * tinyforge's serial bootloader for the emulated bench: the AN3155 engine (an3155.c) on the BSP
  * console UART. It lives in the first BL_APP_OFFSET bytes of the board's flash, writes what the
  * host sends into the flash after it, and on GO starts the application: VTOR = its vector table,
- * MSP = its initial stack pointer, jump to its reset handler. Built by tinyforge (flash/bench.py)
+ * MSP = its initial stack pointer, jump to its reset handler. Built by tinyforge (flash/emulated_bench.py)
  * with `build_program(board, [main.c, an3155.c])`; prints nothing of its own, as a ROM
  * bootloader would not.
+ *
+ * Built with BL_SECURE (a public key in bl_key.h; tinyforge build-bootloader --key) it is a
+ * secure second-stage bootloader instead (bl_boot.c): the flash holds two MCUboot image slots
+ * (bl_layout.h); at reset it starts the newest valid image (hash and Ed25519 signature checked
+ * after copying it to BL_LOAD_ADDR) and prints one `TF BOOT` line, unless the bench's BOOT0 strap
+ * (tf_boot.h) keeps it in the serial protocol. There GO never jumps to an address: it resets into
+ * the slot check (the flasher's "reset"). The status block at TF_BOOT_SHARED_ADDR tells the
+ * flasher what each slot holds and the application where to confirm itself.
  */
 #include <stdint.h>
 
@@ -12,6 +20,10 @@
 #include "bl_layout.h"
 #include "bsp.h"
 #include "cortexm.h"
+#ifdef BL_SECURE
+#include "bl_boot.h"
+#include "bl_key.h" /* generated: bl_public_key[32] */
+#endif
 
 #ifndef BL_FLASH_CPU_BASE
 #define BL_FLASH_CPU_BASE 0x00000000u /* where the CPU executes the flash bytes (mps2: SSRAM1) */
@@ -129,6 +141,67 @@ static uint8_t *mem_at(uint32_t a)
     return (uint8_t *)p;
 }
 
+#ifdef BL_SECURE
+static uint8_t g_key_hash[32];
+
+static tf_boot_shared_t *shared(void)
+{
+    return (tf_boot_shared_t *)(void *)mem_at(TF_BOOT_SHARED_ADDR);
+}
+
+/* GO in secure mode: whatever the address, reset and let the slot check decide what runs. */
+static void bl_go_reset(void *ctx, uint32_t address)
+{
+    (void)ctx;
+    (void)address;
+    shared()->request = TF_BOOT_REQUEST_BOOT;
+    tf_irq_disable();
+    idle_done();
+    tf_dsb_isb();
+    SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
+    tf_dsb_isb();
+    for (;;) {
+    }
+}
+
+/* At reset: look at the slots; start the newest valid image unless the strap keeps the serial
+ * bootloader. Returns only to run the serial protocol (strap set, or nothing to start). */
+static void secure_start(void)
+{
+    static bl_boot_config_t cfg;
+    static bl_boot_result_t result;
+    tf_boot_shared_t *st = shared();
+    int boot = st->request == TF_BOOT_REQUEST_BOOT || st->strap != TF_BOOT_STRAP_SERIAL;
+    st->request = 0u;
+    if (st->magic != TF_BOOT_MAGIC) {
+        st->boots = 0u; /* power-on: the block holds nothing yet */
+    }
+    bl_key_hash(bl_public_key, g_key_hash);
+    cfg.slot[0] = mem_at(BL_STORAGE_BASE + BL_SLOT0_OFFSET);
+    cfg.slot[1] = mem_at(BL_STORAGE_BASE + BL_SLOT1_OFFSET);
+    cfg.slot_cpu_addr[0] = BL_STORAGE_BASE + BL_SLOT0_OFFSET;
+    cfg.slot_cpu_addr[1] = BL_STORAGE_BASE + BL_SLOT1_OFFSET;
+    cfg.slot_size = BL_SLOT_SIZE;
+    cfg.load = mem_at(BL_LOAD_ADDR);
+    cfg.load_addr = BL_LOAD_ADDR;
+    cfg.load_size = BL_SLOT_SIZE;
+    cfg.public_key = bl_public_key;
+    cfg.key_hash = g_key_hash;
+    bl_boot_evaluate(&cfg, st, boot, &result);
+    if (!boot) {
+        return; /* the serial bootloader, quiet as before a sync */
+    }
+    bsp_puts(result.line);
+    bsp_puts("\n");
+    if (result.chosen != TF_BOOT_NONE) {
+        const uint8_t *v = mem_at(result.entry);
+        uint32_t msp = (uint32_t)v[0] | ((uint32_t)v[1] << 8) | ((uint32_t)v[2] << 16) | ((uint32_t)v[3] << 24);
+        uint32_t pc = (uint32_t)v[4] | ((uint32_t)v[5] << 8) | ((uint32_t)v[6] << 16) | ((uint32_t)v[7] << 24);
+        bl_go(0, result.entry, msp, pc);
+    }
+}
+#endif
+
 static uint32_t now_ms(uint32_t ticks_per_ms)
 {
     return (uint32_t)(bsp_ticks() / ticks_per_ms);
@@ -147,7 +220,26 @@ int main(void)
     if (ticks_per_ms == 0u) {
         ticks_per_ms = 1u;
     }
+#ifdef BL_SECURE
+    secure_start();
+#endif
 
+#ifdef BL_SECURE
+    /* the flash's bytes are in BL_STORAGE_BASE; nothing in it may be started directly (GO resets
+     * into the slot check); 0x0..BL_APP_OFFSET shows the bootloader and its status block */
+    regions[0].bus_base = BL_FLASH_BUS_BASE;
+    regions[0].size = BL_FLASH_SIZE;
+    regions[0].mem = mem_at(BL_STORAGE_BASE);
+    regions[0].cpu_base = BL_STORAGE_BASE;
+    regions[0].protect_below = BL_APP_OFFSET;
+    regions[0].flags = AN3155_R | AN3155_W | AN3155_FLASH;
+    regions[1].bus_base = BL_FLASH_CPU_BASE;
+    regions[1].size = BL_APP_OFFSET;
+    regions[1].mem = mem_at(BL_FLASH_CPU_BASE);
+    regions[1].cpu_base = BL_FLASH_CPU_BASE;
+    regions[1].protect_below = 0u;
+    regions[1].flags = AN3155_R;
+#else
     regions[0].bus_base = BL_FLASH_BUS_BASE;
     regions[0].size = BL_FLASH_SIZE;
     regions[0].mem = mem_at(BL_FLASH_CPU_BASE);
@@ -156,6 +248,7 @@ int main(void)
     regions[0].flags = AN3155_R | AN3155_W | AN3155_FLASH | AN3155_X;
     regions[1] = regions[0];
     regions[1].bus_base = BL_FLASH_CPU_BASE;
+#endif
     regions[2].bus_base = BL_RAM_BUS_BASE;
     regions[2].size = BL_RAM_SIZE;
     regions[2].mem = mem_at(BL_RAM_BUS_BASE);
@@ -173,6 +266,9 @@ int main(void)
     cfg.idle_timeout_ms = BL_IDLE_TIMEOUT_MS;
     cfg.tx = bl_tx;
     cfg.go = bl_go;
+#ifdef BL_SECURE
+    cfg.go_raw = bl_go_reset;
+#endif
     cfg.ctx = 0;
     an3155_init(&bl, &cfg);
     idle_init();

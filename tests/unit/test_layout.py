@@ -40,8 +40,10 @@ LAYERS: dict[str, int] = {
     # 3: C generation; 4: the compiler driver (Graph -> MemoryPlan -> generated C)
     "codegen": 3,
     "compiler": 4,
-    # 5: gcc, build directories, emulator command lines
+    # 5: gcc, build directories, emulator command lines; signed images (MCUboot format, keys,
+    #    slot layout, imgtool signing, the secure bootloader's build parts and status block)
     "toolchain": 5,
+    "secureboot": 5,
     # 6: what takes a FirmwareImage somewhere: run (host, QEMU, Renode; test, verify, bench),
     #    flash (images, runners, the emulated bench), monitor (serial records and views)
     "run": 6,

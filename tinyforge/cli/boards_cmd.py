@@ -115,8 +115,19 @@ def show(name: str, as_json: bool) -> None:
     lines.append(("vector table", f"0x{b.vector_table:08x}"))
     lines.append(("stack", _size(b.stack_bytes)))
     for m in b.flash_methods:
-        settings = ", ".join(f"{k}={_setting(k, v)}" for k, v in m.settings.items())
+        settings = ", ".join(f"{k}={_setting(k, v)}" for k, v in m.settings.items() if k != "image_slots")
         lines.append(("flash method", f"{m.kind}" + (f": {settings}" if settings else "")))
+        slots = m.settings.get("image_slots")
+        if isinstance(slots, dict) and len(slots.get("addresses", ())) == 2:
+            a0, a1 = slots["addresses"]
+            lines.append(
+                (
+                    "image slots",
+                    f"0x{a0:08x}, 0x{a1:08x} ({_size(int(slots['size']))} each), header "
+                    f"0x{int(slots['header_size']):x}, load address 0x{int(slots['load_address']):08x} "
+                    "(signed images: tinyforge build --sign)",
+                )
+            )
     lines.append(("usb", ", ".join(b.usb) or "-"))
     e = b.emulator
     qemu = f"-M {e.qemu_machine}" + (f" -cpu {e.qemu_cpu}" if e.qemu_cpu else "") if e.qemu_machine else "-"

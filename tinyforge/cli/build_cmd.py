@@ -85,6 +85,20 @@ def _int_auto(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     type=click.Path(path_type=str),
     help="Calibration data when MODEL is not int8 yet (it is converted first, in a temporary folder).",
 )
+@click.option(
+    "--mcuboot",
+    is_flag=True,
+    help="Build for the board's signed-image slots (sign it later: `tinyforge sign`).",
+)
+@click.option(
+    "--sign",
+    "sign_key",
+    type=click.Path(dir_okay=False),
+    help="Also sign it with this Ed25519 private key (PEM): firmware.signed.bin (implies --mcuboot).",
+)
+@click.option(
+    "--version", "image_version", default="0.0.0", show_default=True, help="Image version for --sign."
+)
 @click.option("--verbose", "-v", is_flag=True, help="Per-layer memory table.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report (report.json).")
 def build(
@@ -104,6 +118,9 @@ def build(
     platformio: bool,
     force: bool,
     calib: str | None,
+    mcuboot: bool,
+    sign_key: str | None,
+    image_version: str,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -115,6 +132,12 @@ def build(
     from tinyforge import api
     from tinyforge.toolchain.footprint import RegionUsage, bar, kib
 
+    if sign_key is not None:
+        from tinyforge.secureboot.keys import check_signing_key
+        from tinyforge.secureboot.sign import parse_version
+
+        check_signing_key(sign_key, "--sign")  # a bad key or version fails before the build
+        parse_version(image_version)
     res = api.build(
         model,
         board,
@@ -132,12 +155,17 @@ def build(
         platformio=platformio,
         force=force,
         calib=calib,
+        mcuboot=mcuboot or sign_key is not None,
     )
     rep = res.report
     if rep.get("conversion"):
         from tinyforge.model.convert import ConversionNote
 
         click.echo(f"note: {ConversionNote(**rep['conversion']).describe()}", err=True)
+    signed = None
+    if sign_key is not None:
+        signed = api.sign(res.directory, sign_key, image_version)
+        rep = {**rep, "signed": signed.to_dict()}
     if as_json:
         echo_json(rep)
         return
@@ -179,6 +207,11 @@ def build(
     click.echo(f"firmware: {res.elf} (.bin, .hex); rebuild with `make -C {rep['directory']}`")
     if rep.get("serve"):
         click.echo("after its run it serves `tinyforge test DIR --port PORT` (validation on the target)")
+
+    if signed is not None:
+        from tinyforge.cli.sign_cmd import echo_signed
+
+        echo_signed(signed)
 
 
 def layout_text(rep: dict[str, Any]) -> str:

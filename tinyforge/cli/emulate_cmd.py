@@ -25,17 +25,56 @@ from tinyforge.boards import DEFAULT_BOARD
     help="TCP: the CPU runs only while a client is attached (from its first instruction: nothing printed "
     "is missed); --no-hold runs it at once (what it prints meanwhile is kept for the first client).",
 )
-def emulate(board: str, firmware: str | None, bootloader: bool, serial: str, hold: bool) -> None:
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="The secure bench: the bootloader built with this Ed25519 public key (signed images, A/B slots).",
+)
+@click.option(
+    "--flash-file",
+    type=click.Path(dir_okay=False),
+    help="With --key: the file that holds the bench's flash [default: in the cache]; it survives restarts.",
+)
+@click.option(
+    "--boot",
+    is_flag=True,
+    help="With --key: power on into the newest valid image (BOOT0 low) instead of waiting for a flasher.",
+)
+def emulate(
+    board: str,
+    firmware: str | None,
+    bootloader: bool,
+    serial: str,
+    hold: bool,
+    key: str | None,
+    flash_file: str | None,
+    boot: bool,
+) -> None:
     """Start BOARD in QEMU and keep it running until Ctrl-C (or until the firmware exits).
 
     \b
     Example: tinyforge emulate mps2-an386 --bootloader --serial tcp:4000
              then: tinyforge flash out/kws --port socket://127.0.0.1:4000 --follow
+    Signed images: tinyforge emulate mps2-an386 --key fleet.pub.pem --flash-file bench.flash
     """
     from tinyforge import api
 
-    emu = api.emulate(board, firmware=firmware, bootloader=bootloader, serial=serial, hold=hold)
-    what = "the tinyforge serial bootloader" if bootloader else firmware
+    emu = api.emulate(
+        board,
+        firmware=firmware,
+        bootloader=bootloader,
+        serial=serial,
+        hold=hold,
+        key=key,
+        flash_file=flash_file,
+        boot=boot,
+    )
+    if key is not None:
+        where = flash_file or api.default_flash_file(board)
+        mode = "booting the newest valid image" if boot else "waiting for a flasher"
+        what = f"the secure bootloader ({mode}; flash in {where})"
+    else:
+        what = "the tinyforge serial bootloader" if bootloader else str(firmware)
     click.echo(
         f"{board}: running {what} in QEMU (pid {emu.process.pid}); console UART on {emu.port}", err=True
     )

@@ -56,6 +56,11 @@ def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int |
     show_default=True,
     help="Seconds --follow waits for TF DONE.",
 )
+@click.option(
+    "--allow-downgrade",
+    is_flag=True,
+    help="Signed images: install one older than the running image (refused otherwise).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (no progress output).")
 def flash(
     target: str,
@@ -69,10 +74,14 @@ def flash(
     start: bool | None,
     follow: bool,
     follow_timeout: float,
+    allow_downgrade: bool,
     as_json: bool,
 ) -> None:
     """Flash DIR (a `tinyforge build` output) or IMAGE (.elf/.hex/.bin) to a board.
 
+    \b
+    A signed build (firmware.signed.bin, `tinyforge build --sign`) goes to the inactive slot of a
+    bootloader with A/B slots: written, verified, marked pending, then started.
     \b
     Examples:
       tinyforge flash out/kws --port /dev/ttyUSB0
@@ -98,12 +107,24 @@ def flash(
         follow=follow,
         follow_timeout=follow_timeout,
         progress=progress,
+        allow_downgrade=allow_downgrade,
     )
     if as_json:
         echo_json(result.to_dict())
         return
     rate = result.bytes_per_second / 1024
     what = "written and verified" if result.verified else "written"
+    if result.details.get("image_format") == "mcuboot":
+        d = result.details
+        click.echo(
+            f"{result.image}: version {d['version']} written and verified to slot {d['slot']} at "
+            f"0x{result.start_address:08x} on {result.port}, marked pending (install {d['install']}) in "
+            f"{result.seconds:.2f} s"
+            + (f"; slot {d['kept_slot']} keeps {d['kept_version']}" if d.get("kept_version") else "")
+            + (f"; {d['boot']}" if d.get("boot") else ""),
+            err=True,
+        )
+        return
     click.echo(
         f"{result.image}: {result.bytes_written} bytes {what} at 0x{result.start_address:08x} on {result.port} "
         f"({result.chip or result.runner}) in {result.seconds:.2f} s ({rate:.1f} KB/s)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tinyforge.cli.common import echo_json, table
@@ -13,13 +15,32 @@ from tinyforge.cli.common import echo_json, table
 @click.option(
     "--board", default="host", show_default=True, help="Board whose kernels decide what is supported."
 )
-def inspect(path: str, as_json: bool, board: str) -> None:
-    """Show inputs, outputs, layers, MACs, weights and memory of a model (or a firmware's manifest).
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="Signed images: check the signature against this public (or private) key PEM.",
+)
+def inspect(path: str, as_json: bool, board: str, key: str | None) -> None:
+    """Show inputs, outputs, layers, MACs, weights and memory of a model (or a firmware's manifest,
+    or a signed image's version, hash, key id and signature).
 
-    Example: tinyforge inspect kws_ref_model.tflite
+    
+    Examples: tinyforge inspect kws_ref_model.tflite
+              tinyforge inspect out/kws/firmware.signed.bin --key pub.pem
     """
     from tinyforge import api
 
+    if _is_signed_image(path):
+        info = api.inspect_image(path, key=key)
+        if as_json:
+            echo_json(info)
+        else:
+            _print_signed(info)
+        if key is not None and not info["verified"]:
+            raise SystemExit(1)
+        return
+    if key is not None:
+        raise click.UsageError("--key applies to signed images (firmware.signed.bin) only")
     if path.endswith(".elf"):
         manifest = api.inspect_firmware(path)
         if as_json:
@@ -98,3 +119,36 @@ def inspect(path: str, as_json: bool, board: str) -> None:
         click.echo("unsupported ops: none")
     if rep.get("problem"):
         click.echo(f"cannot compile: {rep['problem']}")
+
+
+def _is_signed_image(path: str) -> bool:
+    from pathlib import Path
+
+    from tinyforge.secureboot.mcuboot import is_mcuboot
+
+    p = Path(path)
+    if not p.is_file() or p.suffix in (".tflite", ".elf"):
+        return False
+    with open(p, "rb") as f:
+        return is_mcuboot(f.read(4))
+
+
+def _print_signed(info: dict[str, Any]) -> None:
+    hash_state = (
+        "matches the image" if info["hash_ok"] else "DOES NOT MATCH the image (modified after signing)"
+    )
+    click.echo(
+        f"image: {info['image']}  (MCUboot, {info['size']} bytes, flags {' '.join(info['flags']) or '-'})"
+    )
+    click.echo(f"version: {info['version']}")
+    click.echo(f"sha256: {info['sha256']}  ({hash_state})")
+    click.echo(f"key id: {info['key_id'] or '- (unsigned)'}  signature: {info['signature'] or 'none'}")
+    click.echo(f"board: {info['board'] or '-'}  model sha256: {info['model_sha256'] or '-'}")
+    click.echo(
+        f"load address: {info['load_address']}  header {info['header_size']} B  TLVs: {', '.join(info['tlvs'])}"
+    )
+    if "verified" in info:
+        if info["verified"]:
+            click.echo(f"signature: valid for key {info['verified_with']}")
+        else:
+            click.echo(f"signature: NOT valid for key {info['verified_with']}")

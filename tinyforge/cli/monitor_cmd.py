@@ -77,6 +77,11 @@ from tinyforge.cli.common import table
     metavar="S",
     help="Print live inference statistics every S seconds (0: off).",
 )
+@click.option(
+    "--metrics",
+    metavar="[127.0.0.1]:PORT",
+    help="Serve live statistics as Prometheus metrics at http://127.0.0.1:PORT/metrics.",
+)
 def monitor(
     port: str,
     baud: int,
@@ -94,6 +99,7 @@ def monitor(
     wait: bool,
     eol: str,
     stats_interval: float,
+    metrics: str | None,
 ) -> None:
     """Show what a device prints; with --expect/--fail/--timeout, decide a CI run.
 
@@ -105,6 +111,7 @@ def monitor(
     Examples:
       tinyforge monitor --port /dev/ttyACM0 --board nucleo-f446re --timestamps --log run.log
       tinyforge monitor --port socket://127.0.0.1:4000 --expect PASS --fail FAIL --timeout 30
+      tinyforge monitor --port socket://127.0.0.1:4000 --board mps2-an386 --metrics :9464
     """
     from tinyforge import api
 
@@ -125,6 +132,7 @@ def monitor(
         eol=eol,
         stats_interval=stats_interval,
         labels=labels,
+        metrics=metrics,
     )
     if as_json:
         click.echo(jsonlib.dumps(report.to_dict(), separators=(",", ":"), default=str))

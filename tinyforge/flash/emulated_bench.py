@@ -53,8 +53,12 @@ def bootloader_settings(board: BoardProfile) -> dict[str, object]:
     return dict(method.settings)
 
 
-def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
-    """bootloader.elf for `board`, built once per source/board change into the cache."""
+def build_bootloader(
+    board: BoardProfile, out_dir: Path | None = None, *, key: str | Path | None = None
+) -> Path:
+    """bootloader.elf for `board`, built once per source/board/key change into the cache. With
+    `key` (an Ed25519 public or private key PEM; only its public half is compiled in), the secure
+    variant: two MCUboot image slots, images checked before they start (tinyforge/secureboot/)."""
     from tinyforge.flash.image import load_image
     from tinyforge.toolchain.bsp import bsp_headers, bsp_sources
     from tinyforge.toolchain.firmware import symbol_address
@@ -63,37 +67,54 @@ def build_bootloader(board: BoardProfile, out_dir: Path | None = None) -> Path:
     settings = bootloader_settings(board)
     app_offset = int(settings.get("app_offset", 0x10000))  # type: ignore[call-overload]
     src = bootloader_dir()
-    files = [src / f for f in (*BOOTLOADER_SOURCES, *BOOTLOADER_HEADERS)] + [
-        *bsp_sources(board),
-        *bsp_headers(),
-    ]
+    sources = [src / f for f in BOOTLOADER_SOURCES]
+    headers = [src / f for f in BOOTLOADER_HEADERS]
     defines = _bootloader_defines(board, app_offset)
+    include_dirs = [src]
+    key_header = None
+    limit = board.flash.origin + app_offset
+    if key is not None:
+        from tinyforge.secureboot.bootloader import secure_parts
+
+        parts = secure_parts(board, key)
+        sources += list(parts.sources)
+        headers += list(parts.headers)
+        defines += list(parts.defines)
+        include_dirs += list(parts.include_dirs)
+        key_header = parts.key_header
+        limit = parts.code_limit
+    files = [*sources, *headers, *bsp_sources(board), *bsp_headers()]
     h = hashlib.sha256(json.dumps([board.to_dict(), defines], sort_keys=True).encode())
     for f in files:
         if f.is_file():
             h.update(f.read_bytes())
-    key = h.hexdigest()[:16]
-    out = Path(out_dir) if out_dir else cache_dir() / f"bootloader-{board.name}-{key}"
+    if key_header is not None:
+        h.update(key_header.encode())
+    key_id = h.hexdigest()[:16]
+    variant = "secure-" if key is not None else ""
+    out = Path(out_dir) if out_dir else cache_dir() / f"bootloader-{variant}{board.name}-{key_id}"
     elf = out / "bootloader.elf"
     if elf.is_file():
         return elf
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".bootloader-", dir=out.parent))
     try:
+        if key_header is not None:
+            (tmp / "bl_key.h").write_text(key_header)
         build_program(
             board,
-            [src / f for f in BOOTLOADER_SOURCES],
+            sources,
             tmp,
-            include_dirs=[src],
+            include_dirs=include_dirs,
             name="bootloader",
             opt="size",
             defines=defines,
         )
         img = load_image(tmp / "bootloader.elf")
-        limit = board.flash.origin + app_offset
         if img.end > limit:
             raise BuildError(
-                f"the bootloader ends at 0x{img.end:08x}, past the application offset 0x{limit:08x}",
+                f"the bootloader ends at 0x{img.end:08x}, past 0x{limit:08x} (its space before the application"
+                + (" and its status block)" if key is not None else ")"),
                 hint="raise app_offset in the board profile",
             )
         top = symbol_address(tmp / "bootloader.elf", "__tf_stack_top")
@@ -286,11 +307,15 @@ def start_emulator(
     ready_timeout: float = 10.0,
     hold: bool = False,
     app_offset: int = 0,
+    machine_options: str = "",
+    extra_args: tuple[str, ...] = (),
 ) -> Emulator:
     """Start QEMU for `board` running `kernel`, console UART on TCP or a pty; returns once the
     port can be opened. `hold` (TCP only): the CPU runs only while a client is attached, from
     the first instruction, so nothing the board prints is missed (serial_relay.py). `app_offset`:
-    `kernel` is linked that far into the flash (after a bootloader) and boots from there."""
+    `kernel` is linked that far into the flash (after a bootloader) and boots from there.
+    `machine_options` and `extra_args`: more QEMU options (the secure bench's flash file and
+    BOOT0 strap, tinyforge/secureboot/bootloader.py)."""
     from tinyforge.flash.qmp import wait_for_unix_socket
     from tinyforge.flash.serial_relay import SerialRelay, listen
 
@@ -333,8 +358,9 @@ def start_emulator(
             icount=False,
             no_reboot=False,
             blobs=blobs,
-            extra=["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+            extra=["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off", *extra_args],
             app_offset=app_offset,
+            machine_options=machine_options,
         )
         p = proc.start_tool(argv, stdout=proc.PIPE, stderr=proc.STDOUT)
         started = p

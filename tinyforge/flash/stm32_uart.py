@@ -163,6 +163,8 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
         bl = An3155(port, where=port_name, stream=settings.get("bootloader") == "tinyforge")
         bl.sync(attempts=_setting_int(settings, "sync_attempts", 3))
         info = bl.info()
+        if settings.get("bootloader") == "tinyforge" and settings.get("image_slots"):
+            _refuse_unsigned(bl, settings, port_name)  # a bootloader with slots takes signed images only
         chip = CHIPS.get(info.pid)
         progress.note(
             f"bootloader v{info.version_text} on {port_name}: chip id 0x{info.pid:03x}"
@@ -230,6 +232,18 @@ def flash(request: FlashRequest, image: FlashImage, progress: Progress) -> Flash
         },
         output=output,
     )
+
+
+def _refuse_unsigned(bl: An3155, settings: dict[str, Any], port: str) -> None:
+    """An unsigned image sent to the bench bootloader: if it is the secure one (its status block
+    answers), say so before anything is erased (flash/ab_update.py takes signed images)."""
+    from tinyforge.secureboot.status import SIZE, parse_status
+
+    if parse_status(bl.read_memory(int(settings["image_slots"]["shared"]), SIZE)) is not None:
+        raise FlashError(
+            f"{port}: the bootloader only starts signed images (A/B slots); this image is not signed",
+            hint="build it with `tinyforge build MODEL --sign KEY.pem --version X.Y.Z` and flash that directory",
+        )
 
 
 def _plan_for(request: FlashRequest, image: FlashImage, chip: ChipInfo | None, app_offset: int) -> FlashPlan:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tinyforge.errors import UsageError
 from tinyforge.monitor.core import FaultDecoder, MonitorCore, MonitorReport
@@ -19,6 +19,9 @@ from tinyforge.monitor.keys import RawKeyboard
 from tinyforge.monitor.session import PortEvent, PortSession, Received
 from tinyforge.monitor.table import ResultTable
 from tinyforge.monitor.views import JsonView, LogFile, TextView, View
+
+if TYPE_CHECKING:
+    from tinyforge.monitor.metrics import MetricsView
 
 POLL = 0.02  # seconds between keyboard / deadline checks when the port is quiet
 
@@ -41,6 +44,7 @@ class MonitorOptions:
     stats_interval: float = 5.0
     color: bool = False
     table: ResultTable | None = None  # the build's labels: results as table rows
+    metrics: str | None = None  # serve Prometheus metrics on 127.0.0.1:PORT (tinyforge/monitor/metrics.py)
 
 
 def run_monitor(
@@ -50,6 +54,25 @@ def run_monitor(
     fault_decoder: FaultDecoder | None = None,
 ) -> MonitorReport:
     expectations = Expectations(opts.expect, opts.fail)  # bad patterns fail before the port opens
+    metrics = None
+    if opts.metrics is not None:
+        from tinyforge.monitor.metrics import MetricsView, parse_address
+
+        metrics = MetricsView(parse_address(opts.metrics), opts.tick_hz)
+    try:
+        return _run(opts, out, expectations, metrics, fault_decoder)
+    finally:
+        if metrics is not None:
+            metrics.close()
+
+
+def _run(
+    opts: MonitorOptions,
+    out: TextIO,
+    expectations: Expectations,
+    metrics: MetricsView | None,
+    fault_decoder: FaultDecoder | None,
+) -> MonitorReport:
     session = PortSession(opts.port, opts.baud, reconnect=opts.reconnect)
     started = time.monotonic()
     deadline = started + opts.timeout if opts.timeout is not None else None
@@ -70,6 +93,8 @@ def run_monitor(
         ) from None
     if log is not None:
         views.append(log)
+    if metrics is not None:
+        views.append(metrics)
     core = MonitorCore(
         views,
         expectations,
@@ -81,6 +106,8 @@ def run_monitor(
     now = time.time()
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
     core.port_event("open", f"monitor on {session.device} at {opts.baud} baud, {when}{hint}", now)
+    if metrics is not None:
+        core.port_event("info", f"metrics on {metrics.url}", now)
     try:
         session.start()
         with _keyboard(opts) as keyboard:

@@ -169,6 +169,10 @@ def record_dict(
         d = {"type": "log", "text": record.text}
     elif isinstance(record, protocol.Done):
         d = {"type": "done", "status": record.status, "count": record.count}
+    elif isinstance(record, protocol.Boot):
+        d = {"type": "boot", "slot": record.slot, "version": record.version, "image": record.image}
+        if record.note:
+            d["note"] = record.note
     else:
         d = {"type": "line", "text": text}
     return {"type": d.pop("type"), **base, **d}

@@ -6,6 +6,9 @@ real board over serial) prints the same machine-readable lines, parsed here for 
     TF FAULT kind=<HardFault|MemManage|BusFault|UsageFault> pc=0x.. lr=0x.. xpsr=0x.. cfsr=0x.. hfsr=0x.. mmfar=0x.. bfar=0x.. sp=0x..
     TF LOG <free text>
     TF DONE status=<pass|fail> count=<n>        (the one sentinel: the run is over)
+    TF BOOT slot=<n|none> [version=<a.b.c+d> image=<pending|confirmed> sequence=<n>]
+            [fallback="<why the other slot was not started>" | reason="<why nothing started>"]
+                                                (the secure bench bootloader, before the image runs)
 
 After TF DONE the firmware exits, or, built to serve `tinyforge test --port`, answers the framed
 host link (serial/frames.py) until a new run starts with TF BEGIN.
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 PREFIX = "TF "
 SENTINEL_RE = re.compile(r"^TF DONE status=(pass|fail)\b")
 _KV = re.compile(r"(\w+)=(\S*)")
+_KV_QUOTED = re.compile(r'(\w+)=(?:"([^"]*)"|(\S*))')
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,24 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Boot:
+    """What the secure bench bootloader started (slot None: nothing), and why not the other slot."""
+
+    slot: int | None
+    version: str | None = None
+    image: str | None = None  # "pending" (first start, not yet confirmed) | "confirmed"
+    sequence: int = 0
+    note: str | None = None  # fallback / reason text
+
+
+@dataclass(frozen=True)
 class Plain:
     """A line that is not part of the protocol."""
 
     text: str
 
 
-Record = Begin | Result | Fault | Log | Done | Plain
+Record = Begin | Result | Fault | Log | Done | Boot | Plain
 
 
 def _kv(text: str) -> dict[str, str]:
@@ -115,6 +130,16 @@ def parse_line(line: str) -> Record:
         if word == "DONE":
             kv = _kv(rest)
             return Done(kv.get("status", "fail"), _int(kv.get("count")))
+        if word == "BOOT":
+            q = {k: a if a or not b else b for k, a, b in _KV_QUOTED.findall(rest)}
+            slot = q["slot"]
+            return Boot(
+                None if slot == "none" else int(slot),
+                q.get("version"),
+                q.get("image"),
+                _int(q.get("sequence")),
+                q.get("fallback") or q.get("reason"),
+            )
     except (KeyError, ValueError):
         return Plain(line)
     return Plain(line)

@@ -25,8 +25,18 @@ CONSOLE_DRIVERS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "stm32-lpuart": ("uart_stm32.c", (("BSP_STM32_LPUART", "1"),)),
 }
 COMMON_SOURCES = ("startup.c", "fault.c", "bsp.c")
-HEADERS = ("bsp.h", "bsp_internal.h", "cortexm.h", "tf_profile.h", "tf_dump.h", "tf_link.h")
+HEADERS = (
+    "bsp.h",
+    "bsp_internal.h",
+    "cortexm.h",
+    "tf_profile.h",
+    "tf_dump.h",
+    "tf_link.h",
+    "tf_boot.h",
+    "tf_image.h",
+)
 LINK_SOURCE = "tf_link.c"  # the host link (framed messages), only in firmware that serves it
+IMAGE_SOURCE = "tf_image.c"  # the running image's slot/confirm API, for builds made for image slots
 DEFAULT_NUM_IRQS = 96
 
 
@@ -107,8 +117,8 @@ def bsp_defines(board: BoardProfile) -> list[tuple[str, str]]:
     ]
 
 
-def render_bsp_config(board: BoardProfile) -> str:
-    return render("bsp_config.h.j2", board_name=board.name, defines=bsp_defines(board))
+def render_bsp_config(board: BoardProfile, extra: Sequence[tuple[str, str]] = ()) -> str:
+    return render("bsp_config.h.j2", board_name=board.name, defines=[*bsp_defines(board), *extra])
 
 
 def vector_table_align(board: BoardProfile) -> int:

@@ -71,6 +71,7 @@ def build(
     force: bool = False,
     profile_layers: bool = False,
     calib: str | Path | None = None,
+    mcuboot: bool = False,
 ) -> BuildResult:
     """Compile a model to C and build firmware for a board into a directory.
 
@@ -85,11 +86,13 @@ def build(
     no records in (a firmware only for that). `labels` (a text file, one class per line, or a
     list) name the classes of the output, for the result tables of `flash --follow` and `monitor`.
     `optimize` ("size", "balanced", "speed") is what kernel selection may spend flash on.
+    `mcuboot`: for the board's signed-image slots (linked after the image header at the RAM-load
+    address, the harness confirms the image; sign it with tinyforge/secureboot/sign.py).
     """
     b = board
     bsp_mod.console_driver(b)  # the host board stops here with a clear message
     check_optimize(optimize)
-    layout = app_layout(b, method, app_offset)
+    layout = _mcuboot_layout(b, method, app_offset) if mcuboot else app_layout(b, method, app_offset)
     if serve is None:
         serve = layout.method is not None
     if inputs < 0 or (inputs == 0 and input_file is None and not serve):
@@ -126,7 +129,21 @@ def build(
         platformio=platformio,
         force=force,
         profile_layers=profile_layers,
+        mcuboot=mcuboot,
     )
+
+
+def _mcuboot_layout(b: BoardProfile, method: str | None, app_offset: int | None) -> AppLayout:
+    from tinyforge.secureboot.layout import require_layout
+
+    slots = require_layout(b)
+    layout = slots.app_layout(b)
+    if (app_offset is not None and app_offset != layout.app_offset) or method not in (None, layout.method):
+        raise UsageError(
+            f"a signed image for {b.name} is laid out by its image slots ({layout.describe()})",
+            hint="drop --app-offset and --method",
+        )
+    return layout
 
 
 def build_firmware(
@@ -145,11 +162,21 @@ def build_firmware(
     force: bool = False,
     profile_layers: bool = False,
     dump_layers: bool = False,
+    mcuboot: bool = False,
 ) -> BuildResult:
     """Build firmware for an already compiled model and explicit input records (each record is
     every model input back to back; none for a firmware that only serves the host link). See
     `build`; `layout` (else `app_offset`) says where the image goes."""
     b = board
+    slots = None
+    if mcuboot:
+        from tinyforge.secureboot.layout import require_layout
+
+        slots = require_layout(b)
+        if layout is None:
+            layout = _mcuboot_layout(b, None, None)
+        if layout.app_offset != slots.app_layout(b).app_offset:
+            raise UsageError(f"a signed image for {b.name} goes at {slots.app_layout(b).describe()}")
     if layout is None:
         layout = app_layout(b, app_offset=app_offset)
     app_offset = layout.app_offset
@@ -185,6 +212,7 @@ def build_firmware(
         serve=serve,
         labels=labels,
         flash_method=layout.method,
+        image_shared=slots.shared if slots is not None else None,
     )
     extra: dict[str, bytes] = {}
     if platformio:
@@ -244,10 +272,32 @@ def build_firmware(
     }
     if compiled.source.conversion is not None:
         report["conversion"] = compiled.source.conversion.to_dict()
+    if slots is not None:
+        from tinyforge.secureboot.sign import image_settings
+
+        report["image"] = {"format": "mcuboot", **image_settings(slots)}
+        _check_slot_fit(image.bin, slots)
     (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return BuildResult(
         directory, b.name, image.elf, image.bin, image.hex, image.sizes.to_dict(), regions, report, compiled
     )
+
+
+def _check_slot_fit(binary: Path | None, slots: Any) -> None:
+    """The image, its header and TLVs and the slot trailer must fit one slot (imgtool checks
+    again when signing)."""
+    from tinyforge.errors import BuildError
+
+    if binary is None:
+        return
+    room = slots.size - slots.header_size - 1024 - 2048  # TLVs; trailer with imgtool's swap status
+    size = binary.stat().st_size
+    if size > room:
+        raise BuildError(
+            f"{binary}: {size} bytes do not fit an image slot of {slots.board} ({room} bytes for the firmware "
+            f"in a {slots.size // 1024} KiB slot)",
+            hint="make it smaller (--optimize size, --opt size, fewer --inputs)",
+        )
 
 
 def check_labels(labels: Sequence[str], compiled: CompiledModel) -> None:

@@ -139,10 +139,13 @@ def assemble(
     serve: bool = False,
     labels: Sequence[str] | None = None,
     flash_method: str | None = None,
+    image_shared: int | None = None,
 ) -> FirmwareProject:
     """Every file of the build directory, in memory (nothing is written here). `serve`: the
     harness answers the host link (firmware/bsp/tf_link.c) after its run; then `records` may be
-    empty. `labels` go into the manifest (and labels.txt)."""
+    empty. `labels` go into the manifest (and labels.txt). `image_shared`: the firmware runs from
+    a signed image slot; the harness confirms the image on its first passing TF DONE through
+    tf_image.c, which finds the bootloader's status block at this address."""
     from tinyforge.toolchain.qemu_cmd import TRUSTZONE_CPUS, qemu_argv
 
     if not records and not serve:
@@ -168,7 +171,11 @@ def assemble(
     for inc in compiled.project.include_dirs:
         if inc.resolve() != kroot.resolve():
             _lib_path(inc / "x")  # raises for an include dir we cannot reproduce
-    bsp_files = [*bsp_mod.bsp_sources(board), *((bsp_mod.link_source(),) if serve else ())]
+    bsp_files = [
+        *bsp_mod.bsp_sources(board),
+        *((bsp_mod.link_source(),) if serve else ()),
+        *((bsp_mod.bsp_dir() / bsp_mod.IMAGE_SOURCE,) if image_shared is not None else ()),
+    ]
     bsp_srcs = [_lib_path(p) for p in bsp_files]
     for p, rel in zip(bsp_files, bsp_srcs, strict=True):
         files[rel] = p.read_bytes()
@@ -198,6 +205,8 @@ def assemble(
     if labels is not None:
         manifest["labels"] = list(labels)
         files["labels.txt"] = "".join(f"{label}\n" for label in labels).encode()
+    if image_shared is not None:
+        manifest["image"] = "mcuboot"
     ios = [
         {"i": i, "offset": sum(s.nbytes for s in compiled.inputs[:i])} for i in range(len(compiled.inputs))
     ]
@@ -210,6 +219,7 @@ def assemble(
         inputs=ios,
         outputs=outs,
         serve=serve,
+        image_confirm=image_shared is not None,
     ).encode()
     files["src/inputs.h"] = render("inputs.h.j2", count=len(records), record_bytes=record_bytes).encode()
     files["src/inputs.S"] = render(
@@ -217,7 +227,8 @@ def assemble(
     ).encode()
     files["src/inputs.bin"] = b"".join(records)
     files["src/manifest.c"] = render("manifest.c.j2", manifest_json=manifest_json(manifest)).encode()
-    files["src/bsp_config.h"] = bsp_mod.render_bsp_config(board).encode()
+    image_defines = [("TF_BOOT_SHARED_ADDR", f"0x{image_shared:08X}u")] if image_shared is not None else []
+    files["src/bsp_config.h"] = bsp_mod.render_bsp_config(board, image_defines).encode()
     files["linker.ld"] = bsp_mod.render_linker(
         board, app_offset=app_offset, arena_region=arena_region
     ).encode()
@@ -302,6 +313,15 @@ def check_directory(directory: Path, *, force: bool = False) -> None:
             f"{directory} holds files tinyforge did not write ({shown}); refusing to overwrite them",
             hint="choose an empty or new -o DIR, or pass --force to write over it",
         )
+
+
+def add_owned_file(directory: Path, rel: str) -> None:
+    """Record a file another step (e.g. `tinyforge sign`) wrote into a build directory, so a later
+    build may replace or remove it."""
+    listing = directory / LISTING
+    owned = owned_files(directory) or set()
+    owned.add(rel)
+    listing.write_text(json.dumps({"tinyforge": __version__, "files": sorted(owned)}, indent=1) + "\n")
 
 
 def write_project(project: FirmwareProject, extra: Mapping[str, bytes] | None = None) -> list[Path]:

@@ -36,13 +36,15 @@ def qemu_argv(
     blobs: Sequence[tuple[Path, int]] = (),
     extra: Sequence[str] = (),
     app_offset: int = 0,
+    machine_options: str = "",
 ) -> list[str]:
     """The QEMU command line that runs `elf` on `board`.
 
     `icount`: the virtual clock advances 1 ns per instruction (instruction counts; off for the
     real-time flashing bench). `no_reboot`: a reset ends QEMU. `blobs`: raw files preloaded at an
     address (an application already in the flash). `app_offset`: `elf` is linked that far into
-    the flash; the core boots from there."""
+    the flash; the core boots from there. `machine_options` are appended to the machine name
+    (",memory-backend=..." for the secure bench's flash file)."""
     if board.emulator.qemu_machine is None:
         raise RunError(
             f"board {board.name} has no QEMU machine",
@@ -50,7 +52,7 @@ def qemu_argv(
             + ", ".join(_emulated_boards())
             + "; or flash the real board with `tinyforge flash`",
         )
-    argv = [QEMU, "-M", board.emulator.qemu_machine]
+    argv = [QEMU, "-M", board.emulator.qemu_machine + machine_options]
     if board.emulator.qemu_cpu:
         argv += ["-cpu", board.emulator.qemu_cpu]
     argv += ["-nographic", "-monitor", "none", "-serial", serial]

@@ -126,6 +126,7 @@ int main(int argc, char **argv)
     cfg.idle_timeout_ms = (uint32_t)timeout_ms;
     cfg.tx = sim_tx;
     cfg.go = sim_go;
+    cfg.go_raw = NULL;
     cfg.ctx = NULL;
     an3155_init(&bl, &cfg);
 

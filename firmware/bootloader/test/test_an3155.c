@@ -73,6 +73,7 @@ static void setup(uint8_t erase_cmd)
     g_cfg.idle_timeout_ms = 1000u;
     g_cfg.tx = t_tx;
     g_cfg.go = t_go;
+    g_cfg.go_raw = NULL;
     g_cfg.ctx = NULL;
     an3155_init(&g_bl, &g_cfg);
     g_go_calls = 0;
