@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tinyforge.cli.common import echo_json
+from tinyforge.cli.common import echo_json, place_options
 
 
 def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -57,6 +57,7 @@ def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int |
     help="Seconds --follow waits for TF DONE.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (no progress output).")
+@place_options
 def flash(
     target: str,
     board: str | None,
@@ -70,6 +71,8 @@ def flash(
     follow: bool,
     follow_timeout: float,
     as_json: bool,
+    place: str | None,
+    coordinator: str | None,
 ) -> None:
     """Flash DIR (a `tinyforge build` output) or IMAGE (.elf/.hex/.bin) to a board.
 
@@ -77,6 +80,7 @@ def flash(
     Examples:
       tinyforge flash out/kws --port /dev/ttyUSB0
       tinyforge flash out/kws --port socket://127.0.0.1:4000 --follow   # the emulated bench
+      tinyforge flash out/kws --place bench-1                            # a labgrid place
     """
     from tinyforge import api
     from tinyforge.flash.progress import make_progress
@@ -98,6 +102,8 @@ def flash(
         follow=follow,
         follow_timeout=follow_timeout,
         progress=progress,
+        place=place,
+        coordinator=coordinator,
     )
     if as_json:
         echo_json(result.to_dict())

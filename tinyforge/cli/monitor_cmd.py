@@ -8,14 +8,13 @@ import sys
 
 import click
 
-from tinyforge.cli.common import table
+from tinyforge.cli.common import place_options, table
 
 
 @click.command("monitor")
 @click.option(
     "--port",
-    required=True,
-    help="Device path, `auto` (needs --board), or a pyserial URL (socket://, rfc2217://).",
+    help="Device path, `auto` (needs --board), or a pyserial URL (socket://, rfc2217://); or --place.",
 )
 @click.option("--baud", default=115200, show_default=True, type=click.IntRange(min=1))
 @click.option(
@@ -77,8 +76,9 @@ from tinyforge.cli.common import table
     metavar="S",
     help="Print live inference statistics every S seconds (0: off).",
 )
+@place_options
 def monitor(
-    port: str,
+    port: str | None,
     baud: int,
     board: str | None,
     tick_hz: int | None,
@@ -94,6 +94,8 @@ def monitor(
     wait: bool,
     eol: str,
     stats_interval: float,
+    place: str | None,
+    coordinator: str | None,
 ) -> None:
     """Show what a device prints; with --expect/--fail/--timeout, decide a CI run.
 
@@ -105,6 +107,7 @@ def monitor(
     Examples:
       tinyforge monitor --port /dev/ttyACM0 --board nucleo-f446re --timestamps --log run.log
       tinyforge monitor --port socket://127.0.0.1:4000 --expect PASS --fail FAIL --timeout 30
+      tinyforge monitor --place bench-1 --expect "TF DONE" --timeout 30
     """
     from tinyforge import api
 
@@ -125,6 +128,8 @@ def monitor(
         eol=eol,
         stats_interval=stats_interval,
         labels=labels,
+        place=place,
+        coordinator=coordinator,
     )
     if as_json:
         click.echo(jsonlib.dumps(report.to_dict(), separators=(",", ":"), default=str))
