@@ -1028,8 +1028,14 @@ def _placed(name: str, coordinator: str | None, port: str | None) -> Iterator[Pl
         from tinyforge.errors import UsageError
 
         raise UsageError("give --port or --place, not both", hint="a place brings its own port")
+    from tinyforge.errors import TinyforgeError
+
     with place(name, coordinator) as held:
-        yield held
+        try:
+            yield held
+        except TinyforgeError as exc:
+            exc.message = f"place {name}: {exc.message}"  # which bench, when several run at once
+            raise
 
 
 def places(coordinator: str | None = None) -> list[PlaceStatus]:

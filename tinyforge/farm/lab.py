@@ -63,6 +63,7 @@ class LabState:
     places: tuple[LabPlace, ...]
     exporter_pid: int | None
     ready: bool
+    pids: tuple[int, ...] = ()  # every process of the lab: supervisor, coordinator, QEMUs, ser2nets, exporter
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +77,7 @@ class LabState:
             places=tuple(LabPlace(**p) for p in d["places"]),
             exporter_pid=d.get("exporter_pid"),
             ready=bool(d.get("ready")),
+            pids=tuple(int(p) for p in d.get("pids", ())),
         )
 
 
@@ -154,7 +156,7 @@ def ser2net_argv(device: str, port: int, speed: int = 115200) -> list[str]:
         "-Y",
         "  options:",
         "-Y",
-        "    max-connections: 1",
+        "    max-connections: 10",  # a console may watch while another connection flashes
     ]
 
 
@@ -287,6 +289,11 @@ class _Lab:
             tuple(self.places()),
             self.exporter.pid if self.exporter is not None else None,
             ready,
+            (
+                os.getpid(),
+                *(p.pid for p in [self.coordinator_proc, self.exporter, *self.ser2nets] if p is not None),
+                *(emu.process.pid for emu in self.benches if emu is not None),
+            ),
         )
 
     def check(self) -> bool:
