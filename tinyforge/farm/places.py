@@ -9,7 +9,7 @@ or `socket://host:port`), reads the board from the place's `tinyforge.board` tag
 on the way out only what it acquired itself, whatever ends the block.
 
 This talks to the coordinator through labgrid's own Python client (`labgrid.remote.client`,
-gRPC on asyncio), one short session per step, each on a private event loop: no session stays
+gRPC on asyncio), one short session per step, on a loop of its own (not the caller's): no session stays
 open while tinyforge flashes or tests, so nothing needs the loop to run meanwhile.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,8 +81,22 @@ class _QuietLabgrid(logging.Filter):
         return "labgrid" not in record.pathname
 
 
+_loops = threading.local()
+
+
+def _thread_loop() -> Any:
+    """This thread's event loop for labgrid sessions, made once and never closed: grpc.aio's
+    completion poller keeps calling the loop a channel was made on, even after it is closed."""
+    import asyncio
+
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop
+
+
 class _Session:
-    """One labgrid client session on its own event loop."""
+    """One labgrid client session (on this thread's labgrid event loop)."""
 
     def __init__(self, address: str) -> None:
         import asyncio
@@ -90,7 +105,7 @@ class _Session:
         import grpc
 
         self.address = address
-        self.loop = asyncio.new_event_loop()
+        self.loop = _thread_loop()
         asyncio.set_event_loop(self.loop)  # grpc.aio binds the channel to the current loop
         self.pb2 = client.labgrid_coordinator_pb2
         self.grpc_error: type[BaseException] = grpc.aio.AioRpcError
@@ -138,8 +153,7 @@ class _Session:
         finally:
             import asyncio
 
-            self.loop.close()
-            asyncio.set_event_loop(None)
+            asyncio.set_event_loop(None)  # the loop stays open: grpc's poller may still call it
 
 
 @contextmanager
