@@ -178,7 +178,13 @@ def start_tool(
     return _spawn(_resolve(argv), cwd, stdin, stdout, stderr, here=False)
 
 
-def start_detached(argv: Sequence[str | os.PathLike[str]], *, log: Path, cwd: Path | None = None) -> int:
+def start_detached(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
     """Start a program meant to outlive tinyforge (the emulated lab's supervisor, `lab up`): the
     leader of its own session and process group, no parent-death signal, not in the registry (so
     neither `supervise()` nor `atexit` stops it), stdin from /dev/null, stdout and stderr appended
@@ -187,7 +193,9 @@ def start_detached(argv: Sequence[str | os.PathLike[str]], *, log: Path, cwd: Pa
     if _stopping is not None:
         raise ToolError(f"not starting {Path(args[0]).name}: tinyforge is stopping")
     with open(log, "ab") as out:
-        p = subprocess.Popen(args, cwd=cwd, stdin=DEVNULL, stdout=out, stderr=STDOUT, start_new_session=True)
+        p = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=DEVNULL, stdout=out, stderr=STDOUT, start_new_session=True
+        )
     # reaped in the background, so a detached child that ends does not linger as a zombie (whose
     # group would still look alive) while this process runs on
     threading.Thread(target=p.wait, name=f"reap-{p.pid}", daemon=True).start()

@@ -382,10 +382,14 @@ def up(directory: str | Path, count: int, board: str, timeout: float = START_TIM
     (d / STATE_FILE).unlink(missing_ok=True)
     log = d / LOG_FILE
     start = log.stat().st_size if log.exists() else 0
+    # the supervisor runs this very tinyforge, wherever it was imported from
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
     pid = proc.start_detached(
         [sys.executable, "-m", "tinyforge", "lab", "serve", str(count), "--dir", str(d), "--board", board],
         log=log,
         cwd=d,
+        env={**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")},
     )
     deadline = time.monotonic() + timeout
     while True:
