@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,16 +225,24 @@ def test_an_exporter_killed_mid_run_fails_clearly_releases_and_the_rerun_passes(
     args = ("test", str(kws_serving), "--place", "bench-1", "--inputs", "4", "--seed", "5", "--json")
     state = api.lab_status(Path(lab.directory))
     assert state is not None and state.exporter_pid is not None
-    p = start_cli(lab, *args)
+    p = start_cli(lab, *args[:-1])  # not --json: the progress lines say when the flash is under way
+    err_lines: list[str] = []
+    reader = threading.Thread(target=lambda: err_lines.extend(iter(p.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
-        wait_until(lambda: holder(lab, "bench-1") is not None, 30, "test to acquire bench-1")
-        time.sleep(1.5)  # flashing
+        # kill the exporter once the image is being written (not before the link is up: a run that
+        # connects after the lab restarted its exporter host would simply pass)
+        wait_until(
+            lambda: any(ln.startswith("write: 25%") for ln in err_lines), 60, "the flash to be under way"
+        )
         os.kill(state.exporter_pid, signal.SIGKILL)
-        code, _, err = finish(p)
+        code = p.wait(RUN_TIMEOUT)
+        reader.join(10)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+    err = "".join(err_lines)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert lines[-1].startswith("error: place bench-1: ") and "connection dropped" in lines[-1]
