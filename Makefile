@@ -8,9 +8,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stm32flash cmake
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stm32flash cmake ser2net
 # tool that proves each package is there, in the same order as APT_PKGS
-APT_TOOLS := arm-none-eabi-gcc /usr/lib/arm-none-eabi/include/stdlib.h qemu-system-arm stm32flash cmake
+APT_TOOLS := arm-none-eabi-gcc /usr/lib/arm-none-eabi/include/stdlib.h qemu-system-arm stm32flash cmake /usr/sbin/ser2net
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2  # pytest-xdist: two workers, as many as the CI machine has cores
 

@@ -10,7 +10,8 @@ Each section below belongs to one stage; add functions to your stage's section.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -20,6 +21,8 @@ from tinyforge.boards import DEFAULT_BOARD, BoardProfile
 if TYPE_CHECKING:
     from tinyforge.codegen.inputs import InputSet
     from tinyforge.compiler import CompiledModel
+    from tinyforge.farm.lab import LabState
+    from tinyforge.farm.places import PlaceLease, PlaceStatus
     from tinyforge.flash.registry import FlashResult
     from tinyforge.kernels.registry import Target
     from tinyforge.model.quantize import ConvertResult
@@ -564,15 +567,36 @@ def test(
     progress: Any = None,
     calib: str | Path | None = None,
     optimize: str | None = None,
+    place: str | None = None,
+    coordinator: str | None = None,
 ) -> TestReport:
     """`tinyforge test`: run MODEL (a model file or a build directory) and compare every output
     byte with the TFLM reference; one entry point for every place it can run:
     with `port`, on the board at that port (`test_target`); else on the host board
     (`test_host`); else in the emulator (`test_emulator`). Without a board: a build directory's
     own board; else the host for a model file (the default board with `port`). `optimize`
-    ("size", "balanced", "speed"; None: "balanced", or a build directory's mode): see `compile`."""
+    ("size", "balanced", "speed"; None: "balanced", or a build directory's mode): see `compile`.
+    `place`: a labgrid place instead of `port` (see `place()`); the board defaults to its tag."""
     from tinyforge.run import testing
 
+    if place is not None:
+        with _placed(place, coordinator, port) as held:
+            return test(
+                model,
+                board if board is not None else held.board,
+                port=held.port,
+                inputs=inputs,
+                seed=seed,
+                input_file=input_file,
+                flash=flash,
+                flash_port=flash_port,
+                baud=baud,
+                timeout=timeout,
+                workdir=workdir,
+                progress=progress,
+                calib=calib,
+                optimize=optimize,
+            )
     if port is not None:
         return test_target(
             model,
@@ -741,6 +765,8 @@ def flash(
     follow_timeout: float = 60.0,
     progress: Any = None,
     allow_downgrade: bool = False,
+    place: str | None = None,
+    coordinator: str | None = None,
 ) -> FlashResult:
     """Flash a build directory or an image (.elf/.hex/.bin) to a board; returns a FlashResult.
 
@@ -752,11 +778,42 @@ def flash(
     inactive A/B slot of the bench bootloader (tinyforge/flash/ab_update.py): written, verified,
     marked pending, then the board resets into it. An image older than the running one is refused
     unless `allow_downgrade`.
+    `place`: a labgrid place instead of `port` (see `place()`); a build for another board than
+    the place's `tinyforge.board` tag is refused unless `board` is given.
     """
     from tinyforge.errors import UsageError
     from tinyforge.flash import ab_update as update
     from tinyforge.flash import request
 
+    if place is not None:
+        with _placed(place, coordinator, None if port == "auto" else port) as held:
+            if board is None and held.board is not None:
+                from tinyforge.errors import PlaceError, TinyforgeError
+
+                try:
+                    built: str | None = request.built_for(target)
+                except TinyforgeError:
+                    built = None  # the flash itself says what is wrong with the target
+                if built is not None and built != held.board:
+                    raise PlaceError(
+                        f"{target} is built for {built} but place {place} holds a {held.board}",
+                        hint="build for the place's board, or give --board to flash anyway",
+                    )
+            return flash(
+                target,
+                board=board if board is not None else held.board,
+                port=held.port,
+                method=method,
+                baud=baud,
+                verify=verify,
+                address=address,
+                erase_all=erase_all,
+                start=start,
+                follow=follow,
+                follow_timeout=follow_timeout,
+                progress=progress,
+                allow_downgrade=allow_downgrade,
+            )
     signed = update.signed_target(Path(target))
     if signed is not None:
         profile = _board(board) if board is not None else _board(update.built_for(signed))
@@ -882,7 +939,7 @@ if TYPE_CHECKING:
 
 
 def monitor(
-    port: str,
+    port: str | None = None,
     *,
     baud: int = 115200,
     board: BoardArg | None = None,
@@ -902,6 +959,8 @@ def monitor(
     labels: str | Path | list[str] | None = None,
     out: Any = None,
     metrics: str | None = None,
+    place: str | None = None,
+    coordinator: str | None = None,
 ) -> MonitorReport:
     """Stream a serial port (device path, `auto`, or pyserial URL) to `out` (default stdout) until
     the expectations are met, a --fail pattern or the timeout ends it, or the user quits.
@@ -914,8 +973,37 @@ def monitor(
     `metrics` (":PORT" or "127.0.0.1:PORT"): serve the statistics as Prometheus metrics on
     127.0.0.1 while the monitor runs (tinyforge/monitor/metrics.py).
     Example: api.monitor("socket://127.0.0.1:4000", expect=["TF DONE status=pass"], timeout=30)
+    `place`: a labgrid place instead of `port` (see `place()`), held while the monitor runs.
     """
     import sys
+
+    if place is not None:
+        with _placed(place, coordinator, port) as held:
+            return monitor(
+                held.port,
+                baud=baud,
+                board=board if board is not None else held.board,
+                timestamps=timestamps,
+                log=log,
+                expect=expect,
+                fail=fail,
+                timeout=timeout,
+                elf=elf,
+                tick_hz=tick_hz,
+                json=json,
+                reconnect=reconnect,
+                wait=wait,
+                interactive=interactive,
+                eol=eol,
+                stats_interval=stats_interval,
+                labels=labels,
+                out=out,
+                metrics=metrics,
+            )
+    if port is None:
+        from tinyforge.errors import UsageError
+
+        raise UsageError("which port? give --port or --place", hint="e.g. --port /dev/ttyACM0")
 
     from tinyforge.errors import UsageError
     from tinyforge.monitor.core import decoder_for
@@ -1031,3 +1119,86 @@ def bench(
         workdir=Path(workdir) if workdir else None,
         timeout=timeout,
     )
+
+
+# ==== farm ====================================================================
+# farm/places.py (the one module that imports labgrid): a labgrid place -> its serial port as a
+# pyserial URL + the board its `tinyforge.board` tag names; farm/lab.py: the emulated lab.
+
+
+def place(name: str, coordinator: str | None = None) -> Any:
+    """A context manager holding labgrid place `name` (acquired, or used as it is when this
+    host/user holds it already), yielding a `PlaceLease` (`.port`: a pyserial URL, `.board`: its
+    `tinyforge.board` tag or None); on the way out it releases what it acquired, also on an error
+    or SIGTERM. `coordinator`: HOST:PORT, else LG_COORDINATOR, else 127.0.0.1:20408.
+    Example: with api.place("bench-1") as p: api.flash("out/kws", port=p.port)"""
+    from tinyforge.farm.places import lease
+
+    return lease(name, coordinator)
+
+
+@contextmanager
+def _placed(name: str, coordinator: str | None, port: str | None) -> Iterator[PlaceLease]:
+    if port is not None:
+        from tinyforge.errors import UsageError
+
+        raise UsageError("give --port or --place, not both", hint="a place brings its own port")
+    from tinyforge.errors import TinyforgeError
+
+    with place(name, coordinator) as held:
+        try:
+            yield held
+        except TinyforgeError as exc:
+            exc.message = f"place {name}: {exc.message}"  # which bench, when several run at once
+            raise
+
+
+def places(coordinator: str | None = None) -> list[PlaceStatus]:
+    """Every place of a labgrid coordinator: holder, board tag, whether its serial port is up."""
+    from tinyforge.farm.places import status
+
+    return status(coordinator)
+
+
+def _lab_board(board: BoardArg) -> tuple[BoardProfile, str]:
+    """The lab's board, checked and its bootloader built here (in the foreground, once)."""
+    from tinyforge.flash.emulated_bench import build_bootloader as _build
+
+    profile = _board(board)
+    _build(profile)  # a board without the bench bootloader fails here, with the reason
+    return profile, profile.name if isinstance(board, BoardProfile) else str(board)
+
+
+def lab_up(
+    count: int = 2, directory: str | Path = "out/lab", board: BoardArg = DEFAULT_BOARD, timeout: float = 60.0
+) -> LabState:
+    """Start an emulated lab of `count` places in the background (farm/lab.py): emulated benches
+    on `board`, a labgrid coordinator and exporter, places bench-1..N tagged with the board, all
+    on 127.0.0.1; returns once it is ready (its state is DIR/lab.json). A lab already up there
+    with the same places is returned as it is. `lab_down` stops it."""
+    from tinyforge.farm import lab
+
+    _, name = _lab_board(board)
+    return lab.up(directory, count, name, timeout=timeout)
+
+
+def lab_serve(count: int = 2, directory: str | Path = "out/lab", board: BoardArg = DEFAULT_BOARD) -> None:
+    """The emulated lab in the foreground until SIGTERM or Ctrl-C (what `lab_up` runs detached)."""
+    from tinyforge.farm import lab
+
+    profile, _ = _lab_board(board)
+    lab.serve(directory, [profile] * count)
+
+
+def lab_down(directory: str | Path = "out/lab") -> bool:
+    """Stop the emulated lab in `directory`; False when none was running."""
+    from tinyforge.farm import lab
+
+    return lab.down(directory)
+
+
+def lab_status(directory: str | Path = "out/lab") -> LabState | None:
+    """The state of the emulated lab in `directory` (None: no lab there)."""
+    from tinyforge.farm import lab
+
+    return lab.read_state(directory)

@@ -68,3 +68,8 @@ class FlashError(TinyforgeError):
 
 class SerialPortError(TinyforgeError):
     """A serial port could not be opened or was lost."""
+
+
+class PlaceError(TinyforgeError):
+    """A board-farm place could not be used: it does not exist, someone else holds it, it has no
+    serial port, or the labgrid coordinator cannot be reached."""

@@ -178,6 +178,65 @@ def start_tool(
     return _spawn(_resolve(argv), cwd, stdin, stdout, stderr, here=False)
 
 
+def start_detached(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """Start a program meant to outlive tinyforge (the emulated lab's supervisor, `lab up`): the
+    leader of its own session and process group, no parent-death signal, not in the registry (so
+    neither `supervise()` nor `atexit` stops it), stdin from /dev/null, stdout and stderr appended
+    to `log`. Returns its pid, which is also its process group id: end it with `stop_group`."""
+    args = _resolve(argv)
+    if _stopping is not None:
+        raise ToolError(f"not starting {Path(args[0]).name}: tinyforge is stopping")
+    with open(log, "ab") as out:
+        p = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=DEVNULL, stdout=out, stderr=STDOUT, start_new_session=True
+        )
+    # reaped in the background, so a detached child that ends does not linger as a zombie (whose
+    # group would still look alive) while this process runs on
+    threading.Thread(target=p.wait, name=f"reap-{p.pid}", daemon=True).start()
+    return p.pid
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of process group `pgid` is still there."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_group(pgid: int, grace: float = STOP_GRACE) -> bool:
+    """End a detached process group (`start_detached`): SIGTERM, up to `grace` s, then SIGKILL.
+    Returns whether something was there to stop."""
+    if not group_alive(pgid):
+        return False
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return True
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 5.0
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True
+
+
 # ---- the registry of live children -----------------------------------------------------------
 
 _live: dict[int, Process] = {}  # pid -> child not yet known to be reaped

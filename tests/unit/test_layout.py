@@ -45,10 +45,12 @@ LAYERS: dict[str, int] = {
     "toolchain": 5,
     "secureboot": 5,
     # 6: what takes a FirmwareImage somewhere: run (host, QEMU, Renode; test, verify, bench),
-    #    flash (images, runners, the emulated bench), monitor (serial records and views)
+    #    flash (images, runners, the emulated bench), monitor (serial records and views), farm
+    #    (labgrid places as serial ports, the emulated lab)
     "run": 6,
     "flash": 6,
     "monitor": 6,
+    "farm": 6,  # labgrid places (the one labgrid importer) and the emulated lab
     # 7: the scriptable surface; 8: its faces (the only importers of api)
     "api": 7,
     "cli": 8,

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "emulate": ("emulate_cmd", "emulate", "Start a board in QEMU with its UART on TCP or a pty."),
     "flash": ("flash_cmd", "flash", "Flash a build over a serial bootloader, esptool or UF2."),
     "monitor": ("monitor_cmd", "monitor", "Serial monitor with timestamps, CI expectations and stats."),
+    "lab": ("lab_cmd", "lab", "An emulated board farm (labgrid places on QEMU benches): up, down, status."),
 }
 
 

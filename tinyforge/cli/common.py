@@ -8,6 +8,18 @@ from typing import Any
 
 import click
 
+PLACE_HELP = (
+    "A labgrid place instead of --port: acquired for the run (or used if you hold it), its serial "
+    "port and its `tinyforge.board` tag used, released afterwards."
+)
+COORDINATOR_HELP = "The labgrid coordinator, HOST:PORT [default: $LG_COORDINATOR, else 127.0.0.1:20408]."
+
+
+def place_options(fn: Any) -> Any:
+    """--place NAME and --coordinator HOST:PORT (tinyforge/farm/places.py)."""
+    fn = click.option("--coordinator", metavar="HOST:PORT", help=COORDINATOR_HELP)(fn)
+    return click.option("--place", metavar="NAME", help=PLACE_HELP)(fn)
+
 
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tinyforge.cli.common import echo_json
+from tinyforge.cli.common import echo_json, place_options
 
 
 def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -62,6 +62,7 @@ def _int(ctx: click.Context, param: click.Parameter, value: str | None) -> int |
     help="Signed images: install one older than the running image (refused otherwise).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (no progress output).")
+@place_options
 def flash(
     target: str,
     board: str | None,
@@ -76,6 +77,8 @@ def flash(
     follow_timeout: float,
     allow_downgrade: bool,
     as_json: bool,
+    place: str | None,
+    coordinator: str | None,
 ) -> None:
     """Flash DIR (a `tinyforge build` output) or IMAGE (.elf/.hex/.bin) to a board.
 
@@ -86,6 +89,7 @@ def flash(
     Examples:
       tinyforge flash out/kws --port /dev/ttyUSB0
       tinyforge flash out/kws --port socket://127.0.0.1:4000 --follow   # the emulated bench
+      tinyforge flash out/kws --place bench-1                            # a labgrid place
     """
     from tinyforge import api
     from tinyforge.flash.progress import make_progress
@@ -108,6 +112,8 @@ def flash(
         follow_timeout=follow_timeout,
         progress=progress,
         allow_downgrade=allow_downgrade,
+        place=place,
+        coordinator=coordinator,
     )
     if as_json:
         echo_json(result.to_dict())

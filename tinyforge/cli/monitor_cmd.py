@@ -8,14 +8,13 @@ import sys
 
 import click
 
-from tinyforge.cli.common import table
+from tinyforge.cli.common import place_options, table
 
 
 @click.command("monitor")
 @click.option(
     "--port",
-    required=True,
-    help="Device path, `auto` (needs --board), or a pyserial URL (socket://, rfc2217://).",
+    help="Device path, `auto` (needs --board), or a pyserial URL (socket://, rfc2217://); or --place.",
 )
 @click.option("--baud", default=115200, show_default=True, type=click.IntRange(min=1))
 @click.option(
@@ -82,8 +81,9 @@ from tinyforge.cli.common import table
     metavar="[127.0.0.1]:PORT",
     help="Serve live statistics as Prometheus metrics at http://127.0.0.1:PORT/metrics.",
 )
+@place_options
 def monitor(
-    port: str,
+    port: str | None,
     baud: int,
     board: str | None,
     tick_hz: int | None,
@@ -100,6 +100,8 @@ def monitor(
     eol: str,
     stats_interval: float,
     metrics: str | None,
+    place: str | None,
+    coordinator: str | None,
 ) -> None:
     """Show what a device prints; with --expect/--fail/--timeout, decide a CI run.
 
@@ -112,6 +114,7 @@ def monitor(
       tinyforge monitor --port /dev/ttyACM0 --board nucleo-f446re --timestamps --log run.log
       tinyforge monitor --port socket://127.0.0.1:4000 --expect PASS --fail FAIL --timeout 30
       tinyforge monitor --port socket://127.0.0.1:4000 --board mps2-an386 --metrics :9464
+      tinyforge monitor --place bench-1 --expect "TF DONE" --timeout 30
     """
     from tinyforge import api
 
@@ -133,6 +136,8 @@ def monitor(
         stats_interval=stats_interval,
         labels=labels,
         metrics=metrics,
+        place=place,
+        coordinator=coordinator,
     )
     if as_json:
         click.echo(jsonlib.dumps(report.to_dict(), separators=(",", ":"), default=str))

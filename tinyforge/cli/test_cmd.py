@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tinyforge.cli.common import dump_ir_to_stderr, echo_json
+from tinyforge.cli.common import dump_ir_to_stderr, echo_json, place_options
 
 
 @click.command("test")
@@ -72,6 +72,7 @@ from tinyforge.cli.common import dump_ir_to_stderr, echo_json
     type=click.Path(file_okay=False, path_type=str),
     help="Matrix: one build folder per pair, OUT/<model>-<board>.",
 )
+@place_options
 def test(
     models: tuple[str, ...],
     board: str | None,
@@ -92,6 +93,8 @@ def test(
     baud: int | None,
     jobs: int,
     out_dir: str,
+    place: str | None,
+    coordinator: str | None,
 ) -> None:
     """Run MODEL (a model file or a `tinyforge build` directory) on BOARD and compare every output
     byte with the tflite_micro reference: on the host, in QEMU, or with --port on the board itself.
@@ -102,6 +105,7 @@ def test(
       tinyforge test kws.tflite --board host --inputs 20
       tinyforge test kws.tflite --board mps2-an386 --inputs 20 --json       # QEMU
       tinyforge test out/kws --port socket://127.0.0.1:4000 --inputs 20     # on the target
+      tinyforge test out/kws --place bench-1 --inputs 20                    # on a labgrid place
       tinyforge test kws.tflite ad01.tflite --board mps2-an386,mps3-an547 --jobs 2 --junit r.xml
     """
     from tinyforge import api
@@ -109,10 +113,11 @@ def test(
 
     boards = [b.strip() for b in (board or "host").split(",") if b.strip()]
     if len(models) > 1 or len(boards) > 1:
-        if port is not None:
+        if port is not None or place is not None:
             from tinyforge.errors import UsageError
 
-            raise UsageError("--port validates one model on one board", hint="run the pairs one by one")
+            flag = "--port" if port is not None else "--place"
+            raise UsageError(f"{flag} validates one model on one board", hint="run the pairs one by one")
         _matrix(
             models,
             boards,
@@ -152,7 +157,9 @@ def test(
         dump_ir=dump_ir_to_stderr if dump_ir else None,
         calib=calib,
         optimize=optimize,
-        progress=make_progress(quiet=as_json) if port is not None else None,
+        progress=make_progress(quiet=as_json) if port is not None or place is not None else None,
+        place=place,
+        coordinator=coordinator,
     )
     conversion = report.extra.get("conversion")
     if conversion:
