@@ -2,11 +2,14 @@
 compiles the Helium matrix core (firmware/kernels/mve/tf_mve_gemm.c) with
 -DTF_MVE_GEMM_VARIANTS=<the instances its layers use>, so only those are linked; the define is
 given to that file alone (the object cache keys only it by the model) and the generated Makefile
-gives it the same way (tests/toolchain/test_firmware_build.py rebuilds an M55 binary with it). The emulator tier runs such builds bit-exact
+gives it the same way (tests/toolchain/test_firmware_build.py rebuilds an M55 binary with it).
+The 3x3 depthwise kernel (tf_mve_depthwise.c) does the same with -DTF_MVE_DW_VARIANTS (its copy
+with or without per-channel left shifts, its direct 3x3 paths per channel count). The emulator tier runs such builds bit-exact
 (tests/emulator/test_mve_kernels.py); a variant left out would leave the layer's output unwritten."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from tinyforge import api
 
 BOARD = "mps3-an547"
 GEMM = "lib/kernels/mve/tf_mve_gemm.c"
+DW = "lib/kernels/mve/tf_mve_depthwise.c"
+KWS = Path(__file__).parents[1] / "data" / "mlperf-tiny" / "kws_ref_model.tflite"
 
 
 def _symbol_size(elf: Path, name: str) -> int:
@@ -51,3 +56,23 @@ def test_two_models_link_different_instances(builds: dict[int, api.BuildResult])
     """The cached object of one model is not reused for the other's variant."""
     sizes = {k: _symbol_size(b.elf, "tf_mve_gemm_s8") for k, b in builds.items()}
     assert sizes[64] != sizes[40]
+
+
+def test_the_depthwise_kernel_links_one_copy_for_kws(tmp_path: Path) -> None:
+    """KWS's 3x3 depthwise layers (64 channels, no left shifts) link one copy of the kernel with one
+    direct path (11.6 KB with everything compiled in)."""
+    b = api.build(KWS, BOARD, tmp_path / "kws", inputs=1)
+    lines = [
+        line for line in (b.directory / "Makefile").read_text().splitlines() if "TF_MVE_DW_VARIANTS" in line
+    ]
+    assert len(lines) == 1 and lines[0].startswith(f"build/{DW}.o: CFLAGS += -DTF_MVE_DW_VARIANTS=0x")
+    assert lines[0].rsplit("=", 1)[1] == "0x21"  # no left shifts, 64 channels: the direct path of 64 alone
+    assert _symbol_size(b.elf, "tf_mve_depthwise_conv2d_s8") < 5000
+    # the generated Makefile passes the same define: it rebuilds the same binary
+    copy = tmp_path / "copy"
+    shutil.copytree(b.directory, copy, ignore=shutil.ignore_patterns("build", "firmware.*"))
+    res = subprocess.run(
+        ["make", "-s", "-C", str(copy), "firmware.bin"], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert (copy / "firmware.bin").read_bytes() == b.bin.read_bytes()  # type: ignore[union-attr]

@@ -68,6 +68,17 @@ def test_gemm_variant_is_the_shape_of_the_dot_products_and_the_left_shift() -> N
     assert bit(64, 2) == 1 << 11 and bit(8, 1) == 1 << 12
 
 
+def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
+    w = np.ones((8, 9))
+    right = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 8)
+    left = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 7 + [(1 << 30, 1)])
+    assert pack.dw_variant(right, 7) == ("TF_MVE_DW_VARIANTS", 1)
+    assert pack.dw_variant(left, 7) == ("TF_MVE_DW_VARIANTS", 2)
+    # the direct 3x3 path of 8/16/32/64 channels
+    assert [pack.dw_variant(right, c)[1] for c in (8, 16, 32, 64, 24)] == [0x5, 0x9, 0x11, 0x21, 0x1]
+    assert pack.dw_variant(left, 64)[1] == 0x22
+
+
 def test_variant_defines_or_the_bits_of_every_call_per_macro() -> None:
     from tinyforge.kernels.registry import KernelCall, variant_defines
 

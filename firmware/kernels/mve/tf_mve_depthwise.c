@@ -3,6 +3,14 @@
 
 #include "tf_mve_common.h"
 
+/* TF_MVE_DW_VARIANTS: bit 0 the copy of tf_mve_depthwise_conv2d_s8 without per-channel left shifts,
+ * bit 1 the copy with them; bits 2-5 its direct 3x3 paths for 8, 16, 32, 64 channels (other counts,
+ * and these when left out, take the gathered path). The build sets the bits a model's layers use
+ * (-D, tinyforge/kernels/ops/mve/pack.py dw_variant); without the define everything compiles. */
+#ifndef TF_MVE_DW_VARIANTS
+#define TF_MVE_DW_VARIANTS 0x3F
+#endif
+
 /* acc_even/acc_odd += the int16 lanes of s widened. */
 #define TF_MVE_DW_WIDEN(s)                                                                                        \
     do {                                                                                                          \
@@ -143,12 +151,14 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
-    int32_t c;
+    /* with no direct path compiled in (TF_MVE_DW_VARIANTS) nothing reads them */
+    (void)m0, (void)m1, (void)m2, (void)step, (void)count, (void)weights, (void)qparams, (void)out, (void)o;
+    (void)left_shifts;
 #define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
     for (; count > 0; --count) {                                                                                  \
         const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8, *w = weights;                                      \
         const int32_t *q = qparams;                                                                               \
-        for (c = 0; c < n; c += 8) {                                                                              \
+        for (int32_t c = 0; c < n; c += 8) {                                                                      \
             int16x8_t res;                                                                                        \
             if (left_shifts) {                                                                                    \
                 TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                          \
@@ -162,26 +172,37 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
         out += n;                                                                                                 \
     }
     switch (channels) {
+#if TF_MVE_DW_VARIANTS & 0x4
     case 8:
         TF_MVE_DW_DIRECT_LOOP(8)
         break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x8
     case 16:
         TF_MVE_DW_DIRECT_LOOP(16)
         break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x10
     case 32:
         TF_MVE_DW_DIRECT_LOOP(32)
         break;
-    default: /* 64 */
+#endif
+#if TF_MVE_DW_VARIANTS & 0x20
+    case 64:
         TF_MVE_DW_DIRECT_LOOP(64)
+        break;
+#endif
+    default: /* not a direct count (tf_mve_dw3x3_direct_channels) */
         break;
     }
 #undef TF_MVE_DW_DIRECT_LOOP
 }
 
-/* The channel counts tf_mve_dw3x3_direct takes. */
+/* The channel counts tf_mve_dw3x3_direct takes (those compiled in). */
 TF_MVE_INLINE int tf_mve_dw3x3_direct_channels(int32_t channels)
 {
-    return channels == 8 || channels == 16 || channels == 32 || channels == 64;
+    return (channels == 8 && (TF_MVE_DW_VARIANTS & 0x4)) || (channels == 16 && (TF_MVE_DW_VARIANTS & 0x8)) ||
+           (channels == 32 && (TF_MVE_DW_VARIANTS & 0x10)) || (channels == 64 && (TF_MVE_DW_VARIANTS & 0x20));
 }
 
 /* im2col of one pixel for the 3x3 path, `groups` full groups of 16 channels: block g (144 bytes
@@ -394,11 +415,14 @@ void tf_mve_depthwise_conv2d_s8(const tf_mve_depthwise_conv2d_s8_params_t *p, co
     const int32_t zp_bytes = 3 * p->in_c;
     int8_t *buf = scratch + ((zp_bytes + 15) & ~15);
     tf_mve_fill(scratch, vdupq_n_s8((int8_t)p->input_zp), zp_bytes);
-    if (p->left_shifts) {
+#if TF_MVE_DW_VARIANTS & 2
+    /* the copy with left shifts also runs layers without them (a shift by 0), when it is the only one */
+    if (p->left_shifts || !(TF_MVE_DW_VARIANTS & 1)) {
         tf_mve_dw(p, input, output, scratch, buf, 1);
-    } else {
-        tf_mve_dw(p, input, output, scratch, buf, 0);
+        return;
     }
+#endif
+    tf_mve_dw(p, input, output, scratch, buf, 0);
 }
 
 /* ---- any shape, one input channel at a time in an int8 plane (tf_mve_dw_plane_s8) ---- */

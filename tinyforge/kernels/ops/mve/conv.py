@@ -62,12 +62,13 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pack.requant_fields(pk.zero_point(c.y), c.act, dw),
         *pack.weight_fields(op, dw),
     )
-    return c.call(
+    call = c.call(
         "tf_mve_depthwise_conv2d_s8",
         params,
         c.describe() + " mve",
         scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
     )
+    return replace(call, variants=(pack.dw_variant(dw, c.in_c),))
 
 
 # below the 3x3 kernel above (whose direct paths read the input in place), above the DSP kernels

@@ -97,6 +97,18 @@ def gemm_variant(g: GemmPack) -> tuple[str, int]:
     return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts)
 
 
+DW_VARIANTS = "TF_MVE_DW_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_depthwise.c
+
+
+DW_DIRECT_BITS = {8: 0x4, 16: 0x8, 32: 0x10, 64: 0x20}  # its direct 3x3 paths by channel count
+
+
+def dw_variant(d: DepthwisePack, channels: int) -> tuple[str, int]:
+    """The parts of the 3x3 depthwise kernel a layer runs: bit 0 its copy without left shifts, bit 1
+    the one with them, bits 2-5 the direct path for 8/16/32/64 channels (other counts gather)."""
+    return DW_VARIANTS, (2 if d.left_shifts else 1) | DW_DIRECT_BITS.get(channels, 0)
+
+
 IM2COL_BYTES = 4096  # scratch budget of the convolution's im2col rows
 
 
