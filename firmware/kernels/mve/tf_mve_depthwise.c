@@ -5,10 +5,12 @@
 
 /* TF_MVE_DW_VARIANTS: bit 0 the copy of tf_mve_depthwise_conv2d_s8 without per-channel left shifts,
  * bit 1 the copy with them; bits 2-5 its direct 3x3 paths for 8, 16, 32, 64 channels (other counts,
- * and these when left out, take the gathered path). The build sets the bits a model's layers use
- * (-D, tinyforge/kernels/ops/mve/pack.py dw_variant); without the define everything compiles. */
+ * and these when left out, take the gathered path). tf_mve_dw_plane_s8: bit 6 its segment path,
+ * bits 8 + t - 1 its lanes path for t = 1..6 taps. The build sets the bits a model's layers use
+ * (-D, tinyforge/kernels/ops/mve/pack.py dw_variant, plane_variant); without the define everything
+ * compiles. */
 #ifndef TF_MVE_DW_VARIANTS
-#define TF_MVE_DW_VARIANTS 0x3F
+#define TF_MVE_DW_VARIANTS 0x3F7F
 #endif
 
 /* acc_even/acc_odd += the int16 lanes of s widened. */
@@ -427,18 +429,21 @@ void tf_mve_depthwise_conv2d_s8(const tf_mve_depthwise_conv2d_s8_params_t *p, co
 
 /* ---- any shape, one input channel at a time in an int8 plane (tf_mve_dw_plane_s8) ---- */
 
-/* `count` bytes read `step` bytes apart from src, to consecutive bytes at dst. */
+/* `count` > 0 bytes read `step` bytes apart from src, to consecutive bytes at dst: eight per
+ * VLDRB.U16 gather in a tail-predicated loop (the last lanes read nothing past the input). */
 static void tf_mve_dwp_gather(int8_t *dst, const int8_t *src, int32_t count, int32_t step)
 {
     if (step <= 9000) { /* 16-bit offsets: 7 * step fits */
         const uint16x8_t offs = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)step);
-        while (count > 0) {
-            const mve_pred16_t lanes = vctp16q((uint32_t)count);
-            vstrbq_p_u16((uint8_t *)dst, vldrbq_gather_offset_z_u16((const uint8_t *)src, offs, lanes), lanes);
-            src += 8 * step;
-            dst += 8;
-            count -= 8;
-        }
+        __asm__ volatile("dlstp.16 lr, %[n]\n"
+                         "1:\n\t"
+                         "vldrb.u16 q0, [%[s], %q[o]]\n\t"
+                         "vstrb.16 q0, [%[d]], #8\n\t"
+                         "add %[s], %[s8]\n\t"
+                         "letp lr, 1b"
+                         : [s] "+r"(src), [d] "+l"(dst)
+                         : [n] "r"(count), [o] "w"(offs), [s8] "r"(8 * step)
+                         : "q0", "lr", "memory");
         return;
     }
     for (; count > 0; --count) {
@@ -515,6 +520,7 @@ TF_MVE_INLINE void tf_mve_dwp_rowk(const tf_mve_dwp_t *d, const int8_t *x, int32
 #define TF_MVE_DWP_LD(p) vldrbq_s8(p)
 #define TF_MVE_DWP_LDG(p) vldrbq_gather_offset_s8((p), doff)
 
+#if TF_MVE_DW_VARIANTS & 0x40
 /* One plane row of outputs, one segment with its weights in a register (1 x k rows of taps). */
 static void tf_mve_dwp_row1(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, int32_t cs, int8_t *out, int32_t os,
                             int left)
@@ -534,6 +540,159 @@ static void tf_mve_dwp_row1(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, i
     }
     tf_mve_dwp_rowk(d, x, n, cs, out, os);
 }
+#endif
+
+/* ---- the lanes path of tf_mve_dw_plane_s8: four outputs along a plane row per vector ---- */
+
+/* One output channel of the lanes path. */
+typedef struct {
+    int32_t off[TF_MVE_DWL_MAX_TAPS]; /* plane offset of each tap (phase-split rows) */
+    int32_t w[TF_MVE_DWL_MAX_TAPS];   /* the taps' weights */
+    int32_t bias;
+    int32_t mult;
+    int32x4_t rsh;                    /* -right shift (< 0) */
+    uint32x4_t ooff;                  /* byte offsets of four outputs */
+    tf_mve_out_t o;
+    int32_t rows, cols;               /* outputs */
+    int32_t row_step, out_step_r, out_step4;
+} tf_mve_dwl_t;
+
+/* acc (four outputs: bias + sum of the taps) -> requantized (right shift only), clamped int32. */
+TF_MVE_INLINE int32x4_t tf_mve_dwl_requant(int32x4_t acc, int32_t mult, int32x4_t rsh, int32_t zp, int32x4_t lo,
+                                           int32x4_t hi)
+{
+    acc = vqrdmulhq_n_s32(acc, mult);
+    acc = vrshlq_s32(vqaddq_s32(acc, vshrq_n_s32(acc, 31)), rsh); /* every rsh < 0: no mask */
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(acc, zp), lo), hi);
+}
+
+/* Four plane bytes at *x sign-extended, *x advanced past them (one VLDRB.S32 with writeback). */
+TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
+{
+    int32x4_t v;
+    __asm__("vldrb.s32 %q[v], [%[x]], #4" : [v] "=w"(v), [x] "+l"(*x) : "m"(*(const int8_t(*)[4]) * x));
+    return v;
+}
+
+/* Four outputs of T taps (x0..x5, w1..w5; the first tap's VMLAS adds the bias). Named variables,
+ * not arrays, so that the pointers stay in registers. */
+#define TF_MVE_DWL_TAP(k)                                                                                         \
+    if (T > k) {                                                                                                  \
+        acc = vmlaq_n_s32(acc, tf_mve_dwl_load(&x##k), w##k);                                                     \
+    }
+#define TF_MVE_DWL_ACC()                                                                                          \
+    int32x4_t acc = vmlasq_n_s32(tf_mve_dwl_load(&x0), w0, bias);                                                 \
+    TF_MVE_DWL_TAP(1)                                                                                             \
+    TF_MVE_DWL_TAP(2)                                                                                             \
+    TF_MVE_DWL_TAP(3)                                                                                             \
+    TF_MVE_DWL_TAP(4)                                                                                             \
+    TF_MVE_DWL_TAP(5)                                                                                             \
+    acc = tf_mve_dwl_requant(acc, mult, rsh, zp, lo, hi)
+
+/* Every output of one channel, T taps (a constant). */
+TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out, const int32_t T)
+{
+    const int32x4_t w0 = vdupq_n_s32(d->w[0]);
+    const int32_t w1 = d->w[1], w2 = d->w[2], w3 = d->w[3], w4 = d->w[4], w5 = d->w[5];
+    const int32_t bias = d->bias, zp = d->o.zp, step4 = d->out_step4, mult = d->mult;
+    const int32x4_t rsh = d->rsh, lo = d->o.lo, hi = d->o.hi;
+    const uint32x4_t ooff = d->ooff;
+    int32_t r, n;
+    for (r = 0; r < d->rows; ++r) {
+        const int8_t *x0 = plane + d->off[0], *x1 = plane + d->off[1], *x2 = plane + d->off[2];
+        const int8_t *x3 = plane + d->off[3], *x4 = plane + d->off[4], *x5 = plane + d->off[5];
+        int8_t *o = out;
+        for (n = d->cols; n >= 4; n -= 4) {
+            TF_MVE_DWL_ACC();
+            vstrbq_scatter_offset_s32(o, ooff, acc);
+            o += step4;
+        }
+        if (n > 0) {
+            TF_MVE_DWL_ACC();
+            vstrbq_scatter_offset_p_s32(o, ooff, acc, vctp32q((uint32_t)n));
+        }
+        plane += d->row_step;
+        out += d->out_step_r;
+    }
+}
+
+#define TF_MVE_DWL_FN(T)                                                                                          \
+    static void tf_mve_dwl_##T(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out)                           \
+    {                                                                                                             \
+        tf_mve_dwl_run(d, plane, out, T);                                                                         \
+    }
+#if TF_MVE_DW_VARIANTS & 0x100
+TF_MVE_DWL_FN(1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x200
+TF_MVE_DWL_FN(2)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x400
+TF_MVE_DWL_FN(3)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x800
+TF_MVE_DWL_FN(4)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x1000
+TF_MVE_DWL_FN(5)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x2000
+TF_MVE_DWL_FN(6)
+#endif
+
+/* One output channel through the lanes function of its tap count (those compiled in). */
+static void tf_mve_dwl(const tf_mve_dwl_t *d, int32_t taps, const int8_t *plane, int8_t *out)
+{
+    (void)d, (void)plane, (void)out;
+    switch (taps) {
+#if TF_MVE_DW_VARIANTS & 0x100
+    case 1:
+        tf_mve_dwl_1(d, plane, out);
+        break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x200
+    case 2:
+        tf_mve_dwl_2(d, plane, out);
+        break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x400
+    case 3:
+        tf_mve_dwl_3(d, plane, out);
+        break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x800
+    case 4:
+        tf_mve_dwl_4(d, plane, out);
+        break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x1000
+    case 5:
+        tf_mve_dwl_5(d, plane, out);
+        break;
+#endif
+#if TF_MVE_DW_VARIANTS & 0x2000
+    case 6:
+        tf_mve_dwl_6(d, plane, out);
+        break;
+#endif
+    default: /* not compiled in: the build sets the bit of every layer's tap count */
+        break;
+    }
+}
+
+/* The lanes path's constants of output channel oc (weights [out_c][taps] with lanes). */
+TF_MVE_INLINE void tf_mve_dwl_channel(tf_mve_dwl_t *d, const tf_mve_dw_plane_s8_params_t *p, int32_t oc)
+{
+    const int8_t *w = p->weights + p->lanes * oc;
+    const int32_t *q = p->qparams + 4 * oc;
+    int32_t t;
+    for (t = 0; t < p->lanes; ++t) {
+        d->w[t] = w[t];
+    }
+    d->bias = q[0];
+    d->mult = q[1];
+    d->rsh = vdupq_n_s32(q[3]);
+}
 
 void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
@@ -550,12 +709,18 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
     const int32_t PW = p->plane_w, PH = p->plane_h;
     const int32_t r_lo = pad_r > 0 ? 0 : -pad_r, c_lo = pad_c > 0 ? 0 : -pad_c;
     const int32_t r_hi = TF_MIN_I32(ext_r, PH - pad_r), c_hi = TF_MIN_I32(ext_c, PW - pad_c);
+    /* with lanes the rows are split into `phases` (the stride along them) of PP bytes each */
+    const int32_t phases = p->lanes ? sw : 1; /* <= TF_MVE_DWL_MAX_PHASES */
+    const int32_t PP = (PW + phases - 1) / phases, RP = phases * PP;
+    const int32_t cs = c_lo + pad_c, ce = c_hi + pad_c; /* the plane columns of the input */
     int8_t *const plane = scratch;
     tf_mve_dwp_t d;
-    int32_t b, ic, m, r, i;
+    tf_mve_dwl_t dl;
+    int32_t g_n[TF_MVE_DWL_MAX_PHASES], g_dst[TF_MVE_DWL_MAX_PHASES], g_src[TF_MVE_DWL_MAX_PHASES];
+    int32_t b, ic, m, r, i, f;
     d.segs = kh * p->chunks;
     d.dil = dw > 1 && kw > 1;
-    for (i = 0; i < d.segs; ++i) {
+    for (i = 0; i < d.segs && i < TF_MVE_DWP_MAX_SEGS; ++i) {
         d.seg_off[i] = (i / p->chunks) * dh * PW + (i % p->chunks) * 16 * dw;
     }
     {
@@ -567,15 +732,35 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
     }
     d.ooff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_step_c);
     d.o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
-    tf_mve_fill(plane, vdupq_n_s8((int8_t)p->input_zp), PH * PW + 16 * dw + 16);
+    for (i = 0; i < TF_MVE_DWL_MAX_TAPS; ++i) {
+        const int32_t col = (i % kw) * dw;
+        dl.off[i] = i < kh * kw ? (i / kw) * dh * RP + (col % phases) * PP + col / phases : 0;
+    }
+    dl.ooff = d.ooff;
+    dl.o = d.o;
+    dl.rows = oh;
+    dl.cols = ow;
+    dl.row_step = sh * RP;
+    dl.out_step_r = out_step_r;
+    dl.out_step4 = 4 * out_step_c;
+    /* phase f: the input's plane columns c = f (mod phases), from the first at or after cs */
+    for (f = 0; f < phases && f < TF_MVE_DWL_MAX_PHASES; ++f) {
+        const int32_t c0 = cs + ((f - cs % phases) + phases) % phases;
+        g_n[f] = c0 < ce ? (ce - c0 + phases - 1) / phases : 0;
+        g_dst[f] = pad_r * RP + f * PP + c0 / phases;
+        g_src[f] = (c0 - pad_c) * in_step_c;
+    }
+    tf_mve_fill(plane, vdupq_n_s8((int8_t)p->input_zp), PH * RP + 16 * dw + 16);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * OC;
         for (ic = 0; ic < C; ++ic) {
-            if (c_hi > c_lo) {
-                for (r = r_lo; r < r_hi; ++r) {
-                    tf_mve_dwp_gather(plane + (r + pad_r) * PW + c_lo + pad_c, in_b + ic + r * in_step_r + c_lo * in_step_c,
-                                      c_hi - c_lo, in_step_c);
+            for (r = r_lo; r < r_hi; ++r) {
+                for (f = 0; f < phases; ++f) {
+                    if (g_n[f] > 0) {
+                        tf_mve_dwp_gather(plane + r * RP + g_dst[f], in_b + ic + r * in_step_r + g_src[f], g_n[f],
+                                          phases * in_step_c);
+                    }
                 }
             }
             for (m = 0; m < dm; ++m) {
@@ -583,6 +768,12 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
                 const int32_t *q = p->qparams + 4 * oc;
                 int8_t *out = out_b + oc;
                 const int8_t *x = plane;
+                if (p->lanes) {
+                    tf_mve_dwl_channel(&dl, p, oc);
+                    tf_mve_dwl(&dl, p->lanes, plane, out);
+                    continue;
+                }
+#if TF_MVE_DW_VARIANTS & 0x40
                 d.w = p->weights + 16 * d.segs * oc;
                 d.bias = q[0];
                 d.mult = vdupq_n_s32(q[1]);
@@ -597,6 +788,9 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
                     x += sh * PW;
                     out += out_step_r;
                 }
+#else
+                (void)q, (void)x, (void)out;
+#endif
             }
         }
     }

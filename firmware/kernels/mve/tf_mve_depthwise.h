@@ -60,14 +60,29 @@ typedef struct {
     int32_t transpose;        /* 1: plane rows are input columns */
     int32_t plane_h, plane_w; /* the plane's rows and columns */
     int32_t chunks;           /* segments per kernel row (16 taps each); kernel rows * chunks <= 64 */
+    int32_t lanes;            /* 0, or the taps (<= TF_MVE_DWL_MAX_TAPS): the lanes path below */
     int32_t input_zp;
     int32_t output_offset;
     int32_t act_min, act_max;
-    const int8_t *weights;   /* [out_c][kernel rows][chunks][16] in plane coordinates, zero padded */
+    const int8_t *weights;   /* [out_c][kernel rows][chunks][16] in plane coordinates, zero padded;
+                                with lanes [out_c][kernel rows][kernel columns] */
     const int32_t *qparams;  /* [out_c][bias', multiplier, left shift, -right shift] */
 } tf_mve_dw_plane_s8_params_t;
 
-/* scratch: the plane, plane_h * plane_w + 16 * (dilation along plane rows) + 16 bytes */
+/*
+ * The lanes path (lanes != 0, for kernels of few taps whose channels all shift right only): four
+ * outputs along a plane row in the four int32 lanes of a vector; per tap one VLDRB.S32 of four
+ * plane bytes and one VMLA.S32 by the tap's weight (a general register), then the four outputs are
+ * requantized together and scatter-stored. The plane rows are split by the stride along them into
+ * `stride` phases of ceil(plane_w / stride) bytes (phase f holds columns f, f + stride, ...), so that
+ * the four inputs of a tap are adjacent at any stride. `weights` is then [out_c][taps] (plane
+ * coordinates, row by row).
+ */
+#define TF_MVE_DWL_MAX_TAPS 6
+#define TF_MVE_DWL_MAX_PHASES 4 /* the stride along plane rows */
+
+/* scratch: the plane, plane_h * plane_w + 16 * (dilation along plane rows) + 16 bytes; with lanes,
+ * plane_h * stride * ceil(plane_w / stride) + 16 bytes if more */
 void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch);
 
 #endif /* TF_MVE_DEPTHWISE_H */

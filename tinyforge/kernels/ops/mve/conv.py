@@ -91,17 +91,19 @@ def mve_depthwise_plane_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("plane_h", pp.plane_h),
         ("plane_w", pp.plane_w),
         ("chunks", pp.chunks),
+        ("lanes", pp.lanes),
         ("input_zp", pk.zero_point(c.x)),
         *pack.requant_fields(pk.zero_point(c.y), c.act, pp)[:3],
         *pack.weight_fields(op, pp),
     )
     dil_rows = c.dilation[0] if pp.transpose else c.dilation[1]
-    return c.call(
+    call = c.call(
         "tf_mve_dw_plane_s8",
         params,
-        c.describe() + " mve" + (" T" if pp.transpose else ""),
+        c.describe() + " mve" + (" T" if pp.transpose else "") + (" lanes" if pp.lanes else ""),
         scratch_bytes=pp.scratch_bytes(dil_rows),
         # one input channel's plane is gathered before any output of its channels is written, and
         # with depth multiplier 1 outputs land only on their own channel's positions: in place is safe
         in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 else (),
     )
+    return replace(call, variants=(pack.plane_variant(pp),))

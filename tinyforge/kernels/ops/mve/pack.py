@@ -204,13 +204,39 @@ class PlanePack:
     plane_h: int
     plane_w: int
     chunks: int  # segments per kernel row
-    weights: np.ndarray  # int8 [out_c][kernel rows][chunks][16]
+    weights: np.ndarray  # int8 [out_c][kernel rows][chunks][16]; with lanes [out_c][taps]
     qparams: np.ndarray  # int32 [out_c][bias', multiplier, left shift, -right shift]
     left_shifts: int
+    lanes: int = 0  # 0, or the taps of the lanes path (plane rows split into `phases`)
+    phases: int = 1  # the stride along plane rows with lanes, else 1
 
     def scratch_bytes(self, dil_along_rows: int) -> int:
-        """The plane and the 16-byte loads (dilated) that may read past its last row."""
-        return -(-(self.plane_h * self.plane_w + 16 * dil_along_rows + 16) // 16) * 16
+        """The plane (its rows split into phases of ceil(plane_w / phases) bytes) and the 16-byte
+        loads (dilated) that may read past its last row."""
+        row = self.phases * -(-self.plane_w // self.phases)
+        return -(-(self.plane_h * row + 16 * dil_along_rows + 16) // 16) * 16
+
+
+DWL_MAX_TAPS = 6  # TF_MVE_DWL_MAX_TAPS
+DW_PLANE_SEGMENTS = 0x40  # TF_MVE_DW_VARIANTS bit of tf_mve_dw_plane_s8's segment path
+
+
+def plane_variant(pp: PlanePack) -> tuple[str, int]:
+    """The path of tf_mve_dw_plane_s8 a layer runs: bit 6 the segments, bit 8 + t - 1 the lanes
+    path of t taps."""
+    return DW_VARIANTS, (1 << (7 + pp.lanes)) if pp.lanes else DW_PLANE_SEGMENTS
+
+
+DWL_MAX_PHASES = 4  # TF_MVE_DWL_MAX_PHASES: the largest stride along plane rows of the lanes path
+
+
+def lanes_taps(taps: int, stride: int, pairs: Sequence[tuple[int, int]]) -> int:
+    """The taps of the lanes path if a layer takes it, else 0: at most DWL_MAX_TAPS taps (beyond,
+    the tap pointers and weights no longer fit the registers and a VMLADAVA per output wins) and
+    every channel shifting right (its requantization has no left shift and no mask); `stride`
+    along plane rows at most DWL_MAX_PHASES."""
+    ok = taps <= DWL_MAX_TAPS and stride <= DWL_MAX_PHASES and all(s < 0 for _, s in pairs)
+    return taps if ok else 0
 
 
 def plane_reason(kernel: tuple[int, int], dilation: tuple[int, int]) -> str | None:
@@ -249,7 +275,19 @@ def pack_plane(
     plane_h = (oh - 1) * s_h + (k_h - 1) * d_h + 1
     plane_w = (ow - 1) * s_w + (k_w - 1) * d_w + 1
     q = qparams(w, bias, input_offset, pairs, 1).reshape(out_c, 4)
-    return PlanePack(transpose, plane_h, plane_w, chunks, np.ascontiguousarray(seg), q, _left(pairs))
+    lanes = lanes_taps(k_h * k_w, s_w, pairs)
+    packed = taps.reshape(out_c, k_h * k_w).astype(np.int8) if lanes else seg
+    return PlanePack(
+        transpose,
+        plane_h,
+        plane_w,
+        chunks,
+        np.ascontiguousarray(packed),
+        q,
+        _left(pairs),
+        lanes,
+        s_w if lanes else 1,
+    )
 
 
 def requant_fields(
