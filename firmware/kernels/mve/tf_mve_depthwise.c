@@ -5,13 +5,16 @@
 
 /* TF_MVE_DW_VARIANTS: bit 0 the copy of tf_mve_depthwise_conv2d_s8 without per-channel left shifts,
  * bit 1 the copy with them; bits 2-5 its direct 3x3 paths for 8, 16, 32, 64 channels (other counts,
- * and these when left out, take the gathered path). tf_mve_dw_plane_s8: bit 6 its segment path,
- * bits 8 + t - 1 its lanes path for t = 1..6 taps. The build sets the bits a model's layers use
- * (-D, tinyforge/kernels/ops/mve/pack.py dw_variant, plane_variant); without the define everything
- * compiles. */
+ * and these when left out, take the gathered path); bit 7 the gathered path's last partial group
+ * of 16 channels; bit 16 its filters other than 3x3 (the packer sends those to the plane kernel).
+ * tf_mve_dw_plane_s8: bit 6 its segment path, bits 8 + t - 1 its lanes path for t = 1..6 taps. The
+ * build sets the bits a model's layers use (-D, tinyforge/kernels/ops/mve/pack.py dw_variant,
+ * plane_variant); without the define everything compiles. */
 #ifndef TF_MVE_DW_VARIANTS
-#define TF_MVE_DW_VARIANTS 0x3F7F
+#define TF_MVE_DW_VARIANTS 0x13FFF
 #endif
+#define TF_MVE_DW_TAIL16 (TF_MVE_DW_VARIANTS & 0x80)
+#define TF_MVE_DW_ANY (TF_MVE_DW_VARIANTS & 0x10000)
 
 /* acc_even/acc_odd += the int16 lanes of s widened. */
 #define TF_MVE_DW_WIDEN(s)                                                                                        \
@@ -39,6 +42,7 @@ TF_MVE_INLINE int16x8_t tf_mve_dw_out(int32x4_t acc_e, int32x4_t acc_o, const in
 #define TF_MIN_8(n) ((n) < 8 ? (n) : 8)
 #define TF_MIN_I32(a, b) ((a) < (b) ? (a) : (b))
 
+#if TF_MVE_DW_ANY
 /* One group of `count` <= 8 channels, any number of taps (intrinsics; the 3x3 path's partial
  * last group and other filter sizes). */
 static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, int32_t count, const int8_t *w,
@@ -55,6 +59,7 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     }
     vstrbq_p_s16(out, tf_mve_dw_out(acc_e, acc_o, q, o, left_shifts), lanes);
 }
+#endif
 
 /* Two taps of 8 channels: s = xa*wa + xb*wb in int16, then acc_e/acc_o (q0/q1) += widened s.
  * xa and xb are the taps' int8 addresses (asm operands); the weights follow each other at w. */
@@ -148,8 +153,9 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
             : TF_MVE_DW_CLOBBERS)
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
- * middle column of the three filter rows; the next pixel's are `step` bytes further. */
-TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
+ * middle column of the three filter rows; the next pixel's are `step` bytes further. Not inlined:
+ * the interior runs and the border pixels share one copy. */
+__attribute__((noinline)) static void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
@@ -260,7 +266,7 @@ TF_MVE_INLINE void tf_mve_dw3x3_pixel(const int8_t *const *taps, int32_t channel
     if (groups > 0) {
         tf_mve_dw3x3_gather(taps, groups, buf);
     }
-    if (channels & 15) {
+    if (TF_MVE_DW_TAIL16 && (channels & 15)) {
         const mve_pred16_t lanes = vctp8q((uint32_t)(channels & 15));
         for (t = 0; t < 9; ++t) {
             vstrbq_s8(buf + 144 * groups + 16 * t, vldrbq_z_s8(taps[t] + 16 * groups, lanes));
@@ -273,7 +279,7 @@ TF_MVE_INLINE void tf_mve_dw3x3_pixel(const int8_t *const *taps, int32_t channel
         q += 64;
         out += 16;
     }
-    if (channels & 15) {
+    if (TF_MVE_DW_TAIL16 && (channels & 15)) {
         const int32_t left = channels & 15;
         vstrbq_p_s16(out, tf_mve_dw3x3_half(buf + 64, &w, q, o, left_shifts), vctp16q((uint32_t)left));
         if (left > 8) {
@@ -283,6 +289,7 @@ TF_MVE_INLINE void tf_mve_dw3x3_pixel(const int8_t *const *taps, int32_t channel
     }
 }
 
+#if TF_MVE_DW_ANY
 /* Any filter size: the tap pointers stay in an array. */
 TF_MVE_INLINE void tf_mve_dw_any_pixel(const int8_t *const *taps, int32_t n_taps, int32_t channels, const int8_t *w,
                                        const int32_t *q, int8_t *out, const tf_mve_out_t *o, int left_shifts)
@@ -298,6 +305,7 @@ TF_MVE_INLINE void tf_mve_dw_any_pixel(const int8_t *const *taps, int32_t n_taps
         q += 32;
     }
 }
+#endif
 
 /* One output pixel through the tap pointers (any filter, any padding). rows[ky]: the input row
  * of filter row ky, NULL in the padding. */
@@ -329,7 +337,11 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
             taps[t++] = (rows[ky] && ix >= 0 && ix < p->in_w) ? rows[ky] + ix * channels : zp_row;
         }
     }
+#if TF_MVE_DW_ANY
     tf_mve_dw_any_pixel(taps, t, channels, p->weights, p->qparams, output, &o, left_shifts);
+#else
+    (void)t;
+#endif
 }
 
 /* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: a filter row in the

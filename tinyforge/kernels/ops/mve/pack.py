@@ -103,10 +103,20 @@ DW_VARIANTS = "TF_MVE_DW_VARIANTS"  # the variant macro of firmware/kernels/mve/
 DW_DIRECT_BITS = {8: 0x4, 16: 0x8, 32: 0x10, 64: 0x20}  # its direct 3x3 paths by channel count
 
 
-def dw_variant(d: DepthwisePack, channels: int) -> tuple[str, int]:
+DW_TAIL16 = 0x80  # the gathered path's last partial group of 16 channels
+DW_ANY_FILTER = 0x10000  # filters other than 3x3 (this packer sends them to the plane kernel)
+
+
+def dw_variant(d: DepthwisePack, channels: int, kernel: tuple[int, int] = (3, 3)) -> tuple[str, int]:
     """The parts of the 3x3 depthwise kernel a layer runs: bit 0 its copy without left shifts, bit 1
-    the one with them, bits 2-5 the direct path for 8/16/32/64 channels (other counts gather)."""
-    return DW_VARIANTS, (2 if d.left_shifts else 1) | DW_DIRECT_BITS.get(channels, 0)
+    the one with them, bits 2-5 the direct path for 8/16/32/64 channels (other counts gather), bit 7
+    the gathered path's partial last group (a count not a multiple of 16), bit 16 other filters."""
+    bits = (2 if d.left_shifts else 1) | DW_DIRECT_BITS.get(channels, 0)
+    if channels not in DW_DIRECT_BITS and channels % 16:
+        bits |= DW_TAIL16
+    if kernel != (3, 3):
+        bits |= DW_ANY_FILTER
+    return DW_VARIANTS, bits
 
 
 IM2COL_BYTES = 4096  # scratch budget of the convolution's im2col rows
