@@ -255,6 +255,43 @@ def depthwise_model(path: Path) -> Path:
     return g.write(path)
 
 
+# (input name, kernel, stride, dilation, padding, depth multiplier, lanes taps): every layer takes
+# the plane kernel's lanes path (tf_mve_depthwise.c) but the last two
+LANES_LAYERS = (
+    ("t", (3, 1), (1, 1), (1, 1), SAME, 1, 3),  # a time filter: transposed plane, one row
+    ("t", (3, 1), (2, 1), (1, 1), SAME, 1, 3),  # stride 2: two phases
+    ("t", (5, 1), (3, 1), (1, 1), VALID, 1, 5),  # stride 3, VALID
+    ("t", (4, 1), (1, 1), (2, 1), SAME, 1, 4),  # dilation
+    ("t", (3, 1), (4, 1), (3, 1), SAME, 2, 3),  # stride 4 with dilation 3, depth multiplier 2
+    ("t", (1, 1), (1, 1), (1, 1), VALID, 1, 1),  # one tap
+    ("t", (6, 1), (2, 1), (1, 1), SAME, 1, 6),  # six taps
+    ("img", (1, 3), (1, 2), (1, 1), SAME, 1, 3),  # rows of an image, stride 2 along them
+    ("img", (2, 2), (2, 1), (1, 1), VALID, 3, 4),  # two kernel rows, depth multiplier 3
+    ("img", (3, 2), (1, 1), (2, 2), SAME, 1, 6),  # 3x2 transposed, dilated both ways
+    ("img", (2, 3), (1, 3), (1, 1), SAME, 1, 6),  # stride 3 along rows of 9 columns
+    ("one", (1, 2), (1, 1), (1, 1), SAME, 2, 2),  # a single pixel: one tap reads padding
+    ("tiny", (2, 1), (2, 1), (1, 1), SAME, 1, 2),  # 3 rows x 1 column, stride 2
+    ("t", (7, 1), (1, 1), (1, 1), SAME, 1, 0),  # seven taps: the segment path
+    ("t", (5, 1), (5, 1), (1, 1), VALID, 1, 0),  # stride 5: the segment path
+)
+
+
+def lanes_model(path: Path) -> Path:
+    """The lanes path of tf_mve_dw_plane_s8 (LANES_LAYERS): time series and image rows, strides 1-4
+    along plane rows (phases), dilation, depth multipliers, SAME/VALID, odd channel counts (13, 5),
+    a single pixel and a map of 3 x 1."""
+    g = Gauntlet(seed=12)
+    g.input("t", (1, 23, 1, 13), 0.05, -128)  # 23 steps: a partial last group of four outputs
+    g.input("img", (1, 7, 9, 5), 0.04, 3)
+    g.input("one", (1, 1, 1, 3), 0.04, -2)
+    g.input("tiny", (1, 3, 1, 2), 0.04, 11)
+    for x, (kh, kw), stride, dil, pad, dm, _ in LANES_LAYERS:
+        act = "RELU" if kh % 2 else "RELU6" if dm > 1 else "NONE"
+        g.depthwise(x, kh, kw, stride=stride, dil=dil, pad=pad, act=act, depth_mult=dm)
+    g.depthwise("img", 1, 3, mult=1.5, wmax=1)  # a left shift: the segment path
+    return g.write(path)
+
+
 def dense_model(path: Path) -> Path:
     g = Gauntlet(seed=3)
     g.input("b1", (1, 5), 0.05, 3)  # k < 16

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _mve_models import Gauntlet, add_model, conv_model, dense_model, depthwise_model, options, pool_model
+from _mve_models import (
+    LANES_LAYERS,
+    Gauntlet,
+    add_model,
+    conv_model,
+    dense_model,
+    depthwise_model,
+    lanes_model,
+    options,
+    pool_model,
+)
 
 from tinyforge import api
 from tinyforge.boards import load_board
@@ -113,3 +123,20 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
     assert "tf_mve_dw_plane_s8" in functions
     rep = api.test_emulator(model, BOARD, inputs=3, workdir=tmp_path / "b", timeout=120)
     assert rep.bit_exact, rep.first_mismatch
+
+
+@pytest.mark.parametrize("opt", ["speed", "size"])
+def test_the_plane_kernels_lanes_path_runs_bit_exact(opt: str, tmp_path: Path) -> None:
+    """Kernels of up to 6 taps take the lanes path (four outputs per vector, the plane rows split
+    into phases by the stride): every stride 1-4, dilation, depth multiplier, padding and tiny map of
+    tests/emulator/_mve_models.py LANES_LAYERS runs bit-exact; 7 taps, stride 5 and left shifts
+    keep the segment path in the same firmware."""
+    model = lanes_model(tmp_path / "lanes.tflite")
+    compiled = api.compile(api.load_int8_model(model), BOARD)
+    lanes = [dict(lay.call.params)["lanes"] for lay in compiled.layers]
+    assert lanes == [taps for *_, taps in LANES_LAYERS] + [0]
+    data = random_inputs(compiled.inputs, 3, seed=4)
+    res = api.build_firmware(compiled, BOARD, tmp_path / "build", data.records(), opt=opt)
+    run = run_qemu(load_board(BOARD), res.elf, timeout=60)
+    cmp = compare(compiled, data, [r.outputs for r in run.results])
+    assert cmp.bit_exact and cmp.inputs == 3, cmp

@@ -4,7 +4,9 @@ compiles the Helium matrix core (firmware/kernels/mve/tf_mve_gemm.c) with
 given to that file alone (the object cache keys only it by the model) and the generated Makefile
 gives it the same way (tests/toolchain/test_firmware_build.py rebuilds an M55 binary with it).
 The 3x3 depthwise kernel (tf_mve_depthwise.c) does the same with -DTF_MVE_DW_VARIANTS (its copy
-with or without per-channel left shifts, its direct 3x3 paths per channel count). The emulator tier runs such builds bit-exact
+with or without per-channel left shifts, its direct 3x3 paths per channel count, the gathered
+path's partial group), and so does the plane kernel of the same file (its segment path, its lanes
+path per tap count). The emulator tier runs such builds bit-exact
 (tests/emulator/test_mve_kernels.py); a variant left out would leave the layer's output unwritten."""
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+
+import sys
 
 import pytest
 from _fw_models import dense
@@ -76,3 +80,28 @@ def test_the_depthwise_kernel_links_one_copy_for_kws(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert (copy / "firmware.bin").read_bytes() == b.bin.read_bytes()  # type: ignore[union-attr]
+
+
+def _time_filters(path: Path, taps: tuple[int, ...]) -> Path:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "emulator"))
+    from _mve_models import Gauntlet
+
+    g = Gauntlet(seed=3)
+    g.input("t", (1, 20, 1, 8), 0.05, -128)
+    for k in taps:
+        g.depthwise("t", k, 1, act="RELU")
+    return g.write(path)
+
+
+def test_the_plane_kernel_links_only_the_paths_of_its_layers(tmp_path: Path) -> None:
+    """3x1 time filters take the lanes path of 3 taps alone (bit 8 + 3 - 1); a 9x1 one adds the
+    segment path (bit 6)."""
+    sizes = {}
+    for taps, bits in (((3,), "0x400"), ((3, 9), "0x440")):
+        name = "_".join(map(str, taps))
+        b = api.build(_time_filters(tmp_path / f"t{name}.tflite", taps), BOARD, tmp_path / name, inputs=1)
+        makefile = (b.directory / "Makefile").read_text()
+        lines = [line for line in makefile.splitlines() if "TF_MVE_DW_VARIANTS" in line]
+        assert lines == [f"build/{DW}.o: CFLAGS += -DTF_MVE_DW_VARIANTS={bits}"]
+        sizes[bits] = _symbol_size(b.elf, "tf_mve_dw_plane_s8")
+    assert sizes["0x400"] < sizes["0x440"] < 3000

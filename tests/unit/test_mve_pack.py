@@ -72,11 +72,47 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     w = np.ones((8, 9))
     right = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 8)
     left = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 7 + [(1 << 30, 1)])
-    assert pack.dw_variant(right, 7) == ("TF_MVE_DW_VARIANTS", 1)
-    assert pack.dw_variant(left, 7) == ("TF_MVE_DW_VARIANTS", 2)
+    assert pack.dw_variant(right, 48) == ("TF_MVE_DW_VARIANTS", 1)
+    assert pack.dw_variant(left, 128) == ("TF_MVE_DW_VARIANTS", 2)
     # the direct 3x3 path of 8/16/32/64 channels
-    assert [pack.dw_variant(right, c)[1] for c in (8, 16, 32, 64, 24)] == [0x5, 0x9, 0x11, 0x21, 0x1]
+    assert [pack.dw_variant(right, c)[1] for c in (8, 16, 32, 64, 48)] == [0x5, 0x9, 0x11, 0x21, 0x1]
     assert pack.dw_variant(left, 64)[1] == 0x22
+    # other counts not a multiple of 16: the gathered path's partial last group (bit 7)
+    assert [pack.dw_variant(right, c)[1] for c in (7, 24, 33)] == [0x81] * 3
+    assert pack.dw_variant(left, 7)[1] == 0x82
+    # other filter sizes (not sent to this kernel by the packer): bit 16
+    assert pack.dw_variant(right, 48, (5, 5))[1] == 0x10001
+
+
+def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) -> pack.PlanePack:
+    k_h, k_w = kernel
+    w = np.arange(4 * k_h * k_w).reshape(4, k_h * k_w) % 200 - 100
+    return pack.pack_plane(w, None, 5, [(1 << 30, shift)], (6, 5), kernel, stride, (1, 1))
+
+
+def test_plane_lanes_path_takes_few_taps_small_strides_and_right_shifts() -> None:
+    assert pack.lanes_taps(3, 1, [(1 << 30, -1)] * 4) == 3
+    assert pack.lanes_taps(6, 4, [(1 << 30, -1)]) == 6
+    assert pack.lanes_taps(7, 1, [(1 << 30, -1)]) == 0  # too many taps for the registers
+    assert pack.lanes_taps(3, 5, [(1 << 30, -1)]) == 0  # more phases than the kernel keeps
+    assert pack.lanes_taps(3, 1, [(1 << 30, -1), (1 << 30, 0)]) == 0  # a shift of 0: no rounding mask
+    assert pack.lanes_taps(3, 1, [(1 << 30, 2)]) == 0  # a left shift
+    # a 3x1 kernel is transposed: 5 plane rows (output columns) of 6 outputs, 3 taps along them;
+    # stride 2 along them: two phases
+    pp = _plane((3, 1), (2, 1))
+    assert (pp.transpose, pp.lanes, pp.phases, pp.plane_h, pp.plane_w) == (True, 3, 2, 5, 13)
+    assert pp.weights.shape == (4, 3)  # [out_c][taps], plane coordinates
+    # rows of two phases of ceil(13 / 2) = 7 bytes; the (dilated) 16-byte loads' slack
+    assert pp.scratch_bytes(1) == 112 == -(-(5 * 14 + 16 + 16) // 16) * 16
+    assert pack.plane_variant(pp) == ("TF_MVE_DW_VARIANTS", 1 << (8 + 3 - 1))
+    wide = _plane((3, 3), (1, 1))  # 9 taps: segments of 16
+    assert (wide.lanes, wide.phases, wide.weights.shape) == (0, 1, (4, 3, 16))
+    assert pack.plane_variant(wide) == ("TF_MVE_DW_VARIANTS", 0x40)
+    assert _plane((2, 3), (1, 1), shift=1).lanes == 0
+    # lanes weights: the taps row by row in plane coordinates (transposed for 3x2)
+    w = np.arange(24).reshape(4, 6) % 200 - 100
+    assert (_plane((2, 3), (1, 1)).weights == w).all()
+    assert (_plane((3, 2), (1, 1)).weights == w.reshape(4, 3, 2).transpose(0, 2, 1).reshape(4, 6)).all()
 
 
 def test_variant_defines_or_the_bits_of_every_call_per_macro() -> None:
