@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import pytest
 from _fw_models import dense
