@@ -72,16 +72,18 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     w = np.ones((8, 9))
     right = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 8)
     left = pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 7 + [(1 << 30, 1)])
-    assert pack.dw_variant(right, 48) == ("TF_MVE_DW_VARIANTS", 1)
-    assert pack.dw_variant(left, 128) == ("TF_MVE_DW_VARIANTS", 2)
     # the direct 3x3 path of 8/16/32/64 channels
-    assert [pack.dw_variant(right, c)[1] for c in (8, 16, 32, 64, 48)] == [0x5, 0x9, 0x11, 0x21, 0x1]
+    assert pack.dw_variant(right, 8) == ("TF_MVE_DW_VARIANTS", 0x5)
+    assert [pack.dw_variant(right, c)[1] for c in (16, 32, 64)] == [0x9, 0x11, 0x21]
     assert pack.dw_variant(left, 64)[1] == 0x22
-    # other counts not a multiple of 16: the gathered path's partial last group (bit 7)
-    assert [pack.dw_variant(right, c)[1] for c in (7, 24, 33)] == [0x81] * 3
-    assert pack.dw_variant(left, 7)[1] == 0x82
+    # other counts and dilation along rows: the gathered path (bit 17), with its partial last
+    # group (bit 7) for counts not a multiple of 16
+    assert [pack.dw_variant(right, c)[1] for c in (48, 128)] == [0x20001] * 2
+    assert pack.dw_variant(left, 128)[1] == 0x20002
+    assert [pack.dw_variant(right, c)[1] for c in (7, 24, 33)] == [0x20081] * 3
+    assert pack.dw_variant(right, 64, dil_w=2)[1] == 0x20001
     # other filter sizes (not sent to this kernel by the packer): bit 16
-    assert pack.dw_variant(right, 48, (5, 5))[1] == 0x10001
+    assert pack.dw_variant(right, 48, (5, 5))[1] == 0x30001
 
 
 def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) -> pack.PlanePack:

@@ -5,14 +5,16 @@
 
 /* TF_MVE_DW_VARIANTS: bit 0 the copy of tf_mve_depthwise_conv2d_s8 without per-channel left shifts,
  * bit 1 the copy with them; bits 2-5 its direct 3x3 paths for 8, 16, 32, 64 channels (other counts,
- * and these when left out, take the gathered path); bit 7 the gathered path's last partial group
- * of 16 channels; bit 16 its filters other than 3x3 (the packer sends those to the plane kernel).
+ * and these when left out, take the gathered path); bit 17 the gathered path, bit 7 its last
+ * partial group of 16 channels; bit 16 its filters other than 3x3 (the packer sends those to the
+ * plane kernel).
  * tf_mve_dw_plane_s8: bit 6 its segment path, bits 8 + t - 1 its lanes path for t = 1..6 taps. The
  * build sets the bits a model's layers use (-D, tinyforge/kernels/ops/mve/pack.py dw_variant,
  * plane_variant); without the define everything compiles. */
 #ifndef TF_MVE_DW_VARIANTS
-#define TF_MVE_DW_VARIANTS 0x13FFF
+#define TF_MVE_DW_VARIANTS 0x33FFF
 #endif
+#define TF_MVE_DW_GATHERED (TF_MVE_DW_VARIANTS & 0x30000) /* other filters take it too */
 #define TF_MVE_DW_TAIL16 (TF_MVE_DW_VARIANTS & 0x80)
 #define TF_MVE_DW_ANY (TF_MVE_DW_VARIANTS & 0x10000)
 
@@ -153,9 +155,9 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
             : TF_MVE_DW_CLOBBERS)
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
- * middle column of the three filter rows; the next pixel's are `step` bytes further. Not inlined:
- * the interior runs and the border pixels share one copy. */
-__attribute__((noinline)) static void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
+ * middle column of the three filter rows; the next pixel's are `step` bytes further. Inlined at one
+ * call site (tf_mve_dw): the interior runs and the border pixels share that copy. */
+TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
@@ -344,18 +346,18 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
 #endif
 }
 
-/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: a filter row in the
- * padding reads zp_row (3 C bytes of the input zero point); a row cut by the left or right edge
- * is copied to `patch` (3 C bytes per row) with the zero point in the missing column. */
+/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: mid[ky] for
+ * tf_mve_dw3x3_direct. A filter row in the padding reads zp_row (3 C bytes of the input zero
+ * point); a row cut by the left or right edge is copied to `patch` (3 C bytes per row) with the
+ * zero point in the missing column. */
 TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
-                                       int32_t ox, int8x16_t zp, const int8_t *zp_row, int8_t *patch, int8_t *output,
-                                       tf_mve_out_t o, int left_shifts)
+                                       int32_t ox, int8x16_t zp, const int8_t *zp_row, int8_t *patch,
+                                       const int8_t **mid)
 {
     const int32_t channels = p->in_c;
     const int32_t x0 = ox * p->stride_w - p->pad_w;
     const int32_t lo = x0 < 0 ? -x0 : 0; /* first filter column inside the image */
     const int32_t hi = TF_MIN_I32(3, p->in_w - x0); /* one past the last */
-    const int8_t *mid[3];
     int32_t ky;
     for (ky = 0; ky < 3; ++ky) {
         if (!rows[ky]) {
@@ -371,7 +373,6 @@ TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t
             mid[ky] = dst + channels;
         }
     }
-    tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], 0, 1, channels, p->weights, p->qparams, output, o, left_shifts);
 }
 
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
@@ -398,25 +399,29 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
                 rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
                 rows_ok = rows_ok && rows[ky];
             }
-            if (!direct) {
+            if (TF_MVE_DW_GATHERED && !direct) {
                 for (ox = 0; ox < out_w; ++ox) {
                     tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
                     output += channels;
                 }
                 continue;
             }
-            for (ox = 0; ox < out_w; ++ox) {
+            /* the interior run (all three filter rows and columns inside), or one border pixel */
+            for (ox = 0; ox < out_w;) {
+                const int8_t *mid[3];
+                int32_t step = 0, count = 1;
                 if (rows_ok && ox == ox_a && ox_a < ox_b) {
-                    const int32_t step = stride_w * channels;
-                    const int32_t mid = (ox_a * stride_w - pad_w + 1) * channels;
-                    tf_mve_dw3x3_direct(rows[0] + mid, rows[1] + mid, rows[2] + mid, step, ox_b - ox_a, channels,
-                                        p->weights, p->qparams, output, o, left_shifts);
-                    output += (ox_b - ox_a) * channels;
-                    ox = ox_b - 1;
-                    continue;
+                    const int32_t m = (ox_a * stride_w - pad_w + 1) * channels;
+                    mid[0] = rows[0] + m, mid[1] = rows[1] + m, mid[2] = rows[2] + m;
+                    step = stride_w * channels;
+                    count = ox_b - ox_a;
+                } else {
+                    tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, mid);
                 }
-                tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, output, o, left_shifts);
-                output += channels;
+                tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], step, count, channels, p->weights, p->qparams, output, o,
+                                    left_shifts);
+                output += count * channels;
+                ox += count;
             }
         }
     }

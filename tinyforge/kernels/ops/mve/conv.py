@@ -68,7 +68,7 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         c.describe() + " mve",
         scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
     )
-    return replace(call, variants=(pack.dw_variant(dw, c.in_c, c.kernel),))
+    return replace(call, variants=(pack.dw_variant(dw, c.in_c, c.kernel, c.dilation[1]),))
 
 
 # below the 3x3 kernel above (whose direct paths read the input in place), above the DSP kernels

@@ -105,15 +105,21 @@ DW_DIRECT_BITS = {8: 0x4, 16: 0x8, 32: 0x10, 64: 0x20}  # its direct 3x3 paths b
 
 DW_TAIL16 = 0x80  # the gathered path's last partial group of 16 channels
 DW_ANY_FILTER = 0x10000  # filters other than 3x3 (this packer sends them to the plane kernel)
+DW_GATHERED = 0x20000  # the gathered 3x3 path
 
 
-def dw_variant(d: DepthwisePack, channels: int, kernel: tuple[int, int] = (3, 3)) -> tuple[str, int]:
+def dw_variant(
+    d: DepthwisePack, channels: int, kernel: tuple[int, int] = (3, 3), dil_w: int = 1
+) -> tuple[str, int]:
     """The parts of the 3x3 depthwise kernel a layer runs: bit 0 its copy without left shifts, bit 1
-    the one with them, bits 2-5 the direct path for 8/16/32/64 channels (other counts gather), bit 7
-    the gathered path's partial last group (a count not a multiple of 16), bit 16 other filters."""
-    bits = (2 if d.left_shifts else 1) | DW_DIRECT_BITS.get(channels, 0)
-    if channels not in DW_DIRECT_BITS and channels % 16:
-        bits |= DW_TAIL16
+    the one with them, bits 2-5 the direct path for 8/16/32/64 channels, bit 17 the gathered path
+    (other counts, dilation along rows) and bit 7 its partial last group (a count not a multiple of
+    16), bit 16 other filters."""
+    bits = 2 if d.left_shifts else 1
+    if channels in DW_DIRECT_BITS and dil_w == 1 and kernel == (3, 3):
+        bits |= DW_DIRECT_BITS[channels]
+    else:
+        bits |= DW_GATHERED | (DW_TAIL16 if channels % 16 else 0)
     if kernel != (3, 3):
         bits |= DW_ANY_FILTER
     return DW_VARIANTS, bits
