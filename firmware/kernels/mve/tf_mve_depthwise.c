@@ -564,7 +564,7 @@ static void tf_mve_dwp_row1(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, i
 /* One output channel of the lanes path. */
 typedef struct {
     int32_t off[TF_MVE_DWL_MAX_TAPS]; /* plane offset of each tap (phase-split rows) */
-    int32_t w[TF_MVE_DWL_MAX_TAPS];   /* the taps' weights */
+    const int8_t *w;                  /* the taps' weights */
     int32_t bias;
     int32_t mult;
     int32x4_t rsh;                    /* -right shift (< 0) */
@@ -609,8 +609,10 @@ TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
 /* Every output of one channel, T taps (a constant). */
 TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out, const int32_t T)
 {
-    const int32x4_t w0 = vdupq_n_s32(d->w[0]);
-    const int32_t w1 = d->w[1], w2 = d->w[2], w3 = d->w[3], w4 = d->w[4], w5 = d->w[5];
+    const int8_t *w = d->w; /* T int8 weights */
+    const int32x4_t w0 = vdupq_n_s32(w[0]);
+    const int32_t w1 = T > 1 ? w[1] : 0, w2 = T > 2 ? w[2] : 0, w3 = T > 3 ? w[3] : 0;
+    const int32_t w4 = T > 4 ? w[4] : 0, w5 = T > 5 ? w[5] : 0;
     const int32_t bias = d->bias, zp = d->o.zp, step4 = d->out_step4, mult = d->mult;
     const int32x4_t rsh = d->rsh, lo = d->o.lo, hi = d->o.hi;
     const uint32x4_t ooff = d->ooff;
@@ -658,7 +660,7 @@ TF_MVE_DWL_FN(6)
 #endif
 
 /* One output channel through the lanes function of its tap count (those compiled in). */
-static void tf_mve_dwl(const tf_mve_dwl_t *d, int32_t taps, const int8_t *plane, int8_t *out)
+TF_MVE_INLINE void tf_mve_dwl(const tf_mve_dwl_t *d, int32_t taps, const int8_t *plane, int8_t *out)
 {
     (void)d, (void)plane, (void)out;
     switch (taps) {
@@ -700,18 +702,17 @@ static void tf_mve_dwl(const tf_mve_dwl_t *d, int32_t taps, const int8_t *plane,
 /* The lanes path's constants of output channel oc (weights [out_c][taps] with lanes). */
 TF_MVE_INLINE void tf_mve_dwl_channel(tf_mve_dwl_t *d, const tf_mve_dw_plane_s8_params_t *p, int32_t oc)
 {
-    const int8_t *w = p->weights + p->lanes * oc;
     const int32_t *q = p->qparams + 4 * oc;
-    int32_t t;
-    for (t = 0; t < p->lanes; ++t) {
-        d->w[t] = w[t];
-    }
+    d->w = p->weights + p->lanes * oc;
     d->bias = q[0];
     d->mult = q[1];
     d->rsh = vdupq_n_s32(q[3]);
 }
 
-void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
+/* The layer with the lanes path (`lanes`, a constant) or the segment path: two copies, so that
+ * each path's loops get the registers to themselves. */
+TF_MVE_INLINE void tf_mve_dw_plane(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output,
+                                   int8_t *scratch, const int lanes)
 {
     const int32_t tr = p->transpose;
     const int32_t kh = tr ? p->k_w : p->k_h, kw = tr ? p->k_h : p->k_w;
@@ -727,7 +728,7 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
     const int32_t r_lo = pad_r > 0 ? 0 : -pad_r, c_lo = pad_c > 0 ? 0 : -pad_c;
     const int32_t r_hi = TF_MIN_I32(ext_r, PH - pad_r), c_hi = TF_MIN_I32(ext_c, PW - pad_c);
     /* with lanes the rows are split into `phases` (the stride along them) of PP bytes each */
-    const int32_t phases = p->lanes ? sw : 1; /* <= TF_MVE_DWL_MAX_PHASES */
+    const int32_t phases = lanes ? sw : 1; /* <= TF_MVE_DWL_MAX_PHASES */
     const int32_t PP = (PW + phases - 1) / phases, RP = phases * PP;
     const int32_t cs = c_lo + pad_c, ce = c_hi + pad_c; /* the plane columns of the input */
     int8_t *const plane = scratch;
@@ -785,7 +786,7 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
                 const int32_t *q = p->qparams + 4 * oc;
                 int8_t *out = out_b + oc;
                 const int8_t *x = plane;
-                if (p->lanes) {
+                if (lanes) {
                     tf_mve_dwl_channel(&dl, p, oc);
                     tf_mve_dwl(&dl, p->lanes, plane, out);
                     continue;
@@ -811,4 +812,18 @@ void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *inpu
             }
         }
     }
+}
+
+void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    (void)p, (void)input, (void)output, (void)scratch; /* with neither path compiled in */
+#if TF_MVE_DW_VARIANTS & 0x3F00
+    if (p->lanes) {
+        tf_mve_dw_plane(p, input, output, scratch, 1);
+        return;
+    }
+#endif
+#if TF_MVE_DW_VARIANTS & 0x40
+    tf_mve_dw_plane(p, input, output, scratch, 0);
+#endif
 }
