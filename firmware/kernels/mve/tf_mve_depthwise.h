@@ -81,8 +81,8 @@ typedef struct {
 #define TF_MVE_DWL_MAX_TAPS 6
 #define TF_MVE_DWL_MAX_PHASES 4 /* the stride along plane rows */
 
-/* scratch: the plane, plane_h * plane_w + 16 * (dilation along plane rows) + 16 bytes; with lanes,
- * plane_h * stride * ceil(plane_w / stride) + 16 bytes if more */
+/* scratch: the plane, plane_h * plane_w + 16 * (dilation along plane rows) + 16 bytes; with lanes
+ * its rows are stride * ceil(plane_w / stride) bytes (the stride along plane rows) */
 void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch);
 
 #endif /* TF_MVE_DEPTHWISE_H */
