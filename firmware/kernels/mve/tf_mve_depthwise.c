@@ -606,9 +606,64 @@ TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
     TF_MVE_DWL_TAP(5)                                                                                             \
     acc = tf_mve_dwl_requant(acc, mult, rsh, zp, lo, hi)
 
+/* A row of `n` outputs of up to 3 taps in one tail-predicated loop (DLSTP/LETP: the last lanes
+ * past n load and store nothing): TAPS the taps after the first, X their pointers, W their weights
+ * (asm operands). */
+#define TF_MVE_DWL_TAP_ASM(k) "vldrb.s32 q1, [%[x" #k "]], #4\n\tvmla.s32 q0, q1, %[w" #k "]\n\t"
+#define TF_MVE_DWL_X1 [x0] "+l"(x0)
+#define TF_MVE_DWL_X2 TF_MVE_DWL_X1, [x1] "+l"(x1)
+#define TF_MVE_DWL_X3 TF_MVE_DWL_X2, [x2] "+l"(x2)
+#define TF_MVE_DWL_W1
+#define TF_MVE_DWL_W2 , [w1] "r"(w1)
+#define TF_MVE_DWL_W3 TF_MVE_DWL_W2, [w2] "r"(w2)
+#define TF_MVE_DWL_LOOP(TAPS, X, W)                                                                               \
+    __asm__ volatile("dlstp.32 lr, lr\n"                                                                          \
+                     "1:\n\t"                                                                                     \
+                     "vldrb.s32 q0, [%[x0]], #4\n\t"                                                              \
+                     "vmlas.s32 q0, %q[w0], %[bias]\n\t" TAPS "vqrdmulh.s32 q0, q0, %q[mult]\n\t"                 \
+                     "vshr.s32 q1, q0, #31\n\t"                                                                   \
+                     "vqadd.s32 q0, q0, q1\n\t"                                                                   \
+                     "vrshl.s32 q0, q0, %q[rsh]\n\t"                                                              \
+                     "vadd.i32 q0, q0, %[zp]\n\t"                                                                 \
+                     "vmax.s32 q0, q0, %q[lo]\n\t"                                                                \
+                     "vmin.s32 q0, q0, %q[hi]\n\t"                                                                \
+                     "vstrb.32 q0, [%[o], %q[ooff]]\n\t"                                                          \
+                     "add %[o], %[step4]\n\t"                                                                     \
+                     "letp lr, 1b"                                                                                \
+                     : [o] "+r"(o), [n] "+r"(n), X                                                                \
+                     : [w0] "w"(w0), [bias] "r"(bias), [mult] "w"(multv), [rsh] "w"(rsh), [zp] "r"(zp),         \
+                       [lo] "w"(lo), [hi] "w"(hi), [ooff] "w"(ooff), [step4] "r"(step4) W                        \
+                     : "q0", "q1", "memory")
+
 /* Every output of one channel, T taps (a constant). */
 TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out, const int32_t T)
 {
+    if (T <= 3) { /* four taps need more registers than the asm operands get */
+        const int8_t *w = d->w; /* T int8 weights */
+        const int32x4_t w0 = vdupq_n_s32(w[0]), multv = vdupq_n_s32(d->mult);
+        const int32_t w1 = T > 1 ? w[1] : 0, w2 = T > 2 ? w[2] : 0;
+        const int32_t bias = d->bias, zp = d->o.zp, step4 = d->out_step4;
+        const int32x4_t rsh = d->rsh, lo = d->o.lo, hi = d->o.hi;
+        const uint32x4_t ooff = d->ooff;
+        int32_t r;
+        for (r = 0; r < d->rows; ++r) {
+            const int8_t *x0 = plane + d->off[0], *x1 = plane + d->off[1], *x2 = plane + d->off[2];
+            int8_t *o = out;
+            register int32_t n __asm__("lr") = d->cols; /* the loop count, in LR for DLSTP */
+            if (T == 1) {
+                TF_MVE_DWL_LOOP("", TF_MVE_DWL_X1, TF_MVE_DWL_W1);
+            } else if (T == 2) {
+                TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1), TF_MVE_DWL_X2, TF_MVE_DWL_W2);
+            } else {
+                TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1) TF_MVE_DWL_TAP_ASM(2), TF_MVE_DWL_X3, TF_MVE_DWL_W3);
+            }
+            (void)x1, (void)x2, (void)w1, (void)w2;
+            plane += d->row_step;
+            out += d->out_step_r;
+        }
+        return;
+    }
+
     const int8_t *w = d->w; /* T int8 weights */
     const int32x4_t w0 = vdupq_n_s32(w[0]);
     const int32_t w1 = T > 1 ? w[1] : 0, w2 = T > 2 ? w[2] : 0, w3 = T > 3 ? w[3] : 0;
