@@ -96,7 +96,7 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
     int32_t b, oy, ox;
     g.k = k;
     g.out_c = out_c;
-    g.left_shifts = p->left_shifts;
+    g.general = p->left_shifts;
     g.output_offset = p->output_offset;
     g.act_min = p->act_min;
     g.act_max = p->act_max;

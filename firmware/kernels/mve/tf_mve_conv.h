@@ -23,7 +23,7 @@ typedef struct {
     int32_t input_zp; /* the value of padding */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    int32_t left_shifts; /* 1 if some channel's multiplier has a left shift */
+    int32_t left_shifts; /* 1 if some channel's shift is >= 0: the general requantization (tf_mve_gemm.h) */
     int32_t im2col; /* 0: 1x1 without padding, rows read in place; else pixels per im2col batch */
     const int8_t *weights; /* packed, see tf_mve_gemm.h; k = k_h * k_w * in_c */
     const int32_t *qparams; /* packed bias' / multiplier / shifts, see tf_mve_gemm.h */

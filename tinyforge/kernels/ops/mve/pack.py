@@ -64,8 +64,10 @@ class GemmPack:
     k: int  # dot product length
     out_c: int
     weights: np.ndarray  # int8 [ceil(out_c/4)][ceil(k/16)][4][16]
-    qparams: np.ndarray  # int32 [ceil(out_c/4)][4][4]: bias', multiplier, left shift, -right shift
-    left_shifts: int  # 1 if some channel shifts left
+    # int32 [ceil(out_c/4)][4][4]: bias', multiplier, left shift, -right shift; without
+    # left_shifts [ceil(out_c/4)][3][4]: bias', multiplier, -right shift
+    qparams: np.ndarray
+    left_shifts: int  # 1 if some channel's shift is >= 0 (a left shift or none): the general path
 
 
 def pack_gemm(
@@ -82,19 +84,22 @@ def pack_gemm(
     padded = np.zeros((blocks * BLOCK, chunks * CHUNK), dtype=np.int8)
     padded[:out_c, :k] = w.astype(np.int8)
     packed = padded.reshape(blocks, BLOCK, chunks, CHUNK).transpose(0, 2, 1, 3)
-    return GemmPack(
-        k, out_c, np.ascontiguousarray(packed), qparams(w, bias, input_offset, pairs), _left(pairs)
-    )
+    general = 1 if any(s >= 0 for _, s in pairs) else 0
+    q = qparams(w, bias, input_offset, pairs)
+    if not general:  # every channel shifts right: no left shifts to keep
+        q = np.ascontiguousarray(q[:, [0, 1, 3]])
+    return GemmPack(k, out_c, np.ascontiguousarray(packed), q, general)
 
 
 GEMM_VARIANTS = "TF_MVE_GEMM_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_gemm.c
 
 
 def gemm_variant(g: GemmPack) -> tuple[str, int]:
-    """The instance of the matrix core a layer runs: bit (shape | 8 * left shifts), shape as
-    tf_mve_shape(k): 1 a first full chunk of 16, 2 more full chunks, 4 a partial last chunk."""
+    """The instance of the matrix core a layer runs: bit (shape | 8 * general | 16 * partial),
+    shape as tf_mve_shape(k): 1 a first full chunk of 16, 2 more full chunks, 4 a partial last
+    chunk; general: some channel's shift is >= 0; partial: out_c is not a multiple of 4."""
     shape = (1 if g.k >= CHUNK else 0) | (2 if g.k >= 2 * CHUNK else 0) | (4 if g.k % CHUNK else 0)
-    return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts)
+    return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts | (16 if g.out_c % BLOCK else 0))
 
 
 DW_VARIANTS = "TF_MVE_DW_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_depthwise.c
