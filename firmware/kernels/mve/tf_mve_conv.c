@@ -12,8 +12,9 @@ typedef struct {
     int32_t line; /* in_w * in_c */
 } tf_mve_geom_t;
 
-/* `rows` rows of n bytes, `step` bytes apart in src, to dst one after the other. */
-TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows, int32_t n, int32_t step)
+/* `rows` rows of n bytes, `step` bytes apart in src, to rows `dstep` bytes apart in dst. */
+TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows, int32_t n, int32_t step,
+                                    int32_t dstep)
 {
     if (n <= 16) {
         /* one predicated load and store per row, in a low-overhead loop */
@@ -24,10 +25,10 @@ TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows
                          "vldrbt.u8 q0, [%[s]]\n\t"
                          "vstrbt.8 q0, [%[d]]\n\t"
                          "add %[s], %[step]\n\t"
-                         "add %[d], %[n]\n\t"
+                         "add %[d], %[dstep]\n\t"
                          "le lr, 1b"
                          : [s] "+r"(src), [d] "+r"(dst)
-                         : [rows] "r"(rows), [n] "r"(n), [step] "r"(step)
+                         : [rows] "r"(rows), [n] "r"(n), [step] "r"(step), [dstep] "r"(dstep)
                          : "q0", "p0", "lr", "memory");
         return;
     }
@@ -42,11 +43,11 @@ TF_MVE_INLINE void tf_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t rows
                      "letp lr, 2b\n"
                      "3:\n\t"
                      "add %[s], %[step]\n\t"
-                     "add %[d], %[n]\n\t"
+                     "add %[d], %[dstep]\n\t"
                      "subs %[rows], #1\n\t"
                      "bne 1b"
                      : [s] "+r"(src), [d] "+r"(dst), [rows] "+r"(rows)
-                     : [n] "r"(n), [step] "r"(step)
+                     : [n] "r"(n), [step] "r"(step), [dstep] "r"(dstep)
                      : "r1", "r2", "q0", "lr", "cc", "memory");
 }
 
@@ -61,25 +62,71 @@ TF_MVE_INLINE void tf_mve_im2col(const tf_mve_geom_t *g, const int8_t *in_b, int
     int32_t ky, kx;
     if (g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w && y0 >= 0 && y_end < g->in_h) {
         /* inside the image: k_h contiguous rows */
-        tf_mve_copy_rows(dst, in_b + y0 * g->line + x0 * g->in_c, g->k_h, g->row_bytes, g->dil_h * g->line);
+        tf_mve_copy_rows(dst, in_b + y0 * g->line + x0 * g->in_c, g->k_h, g->row_bytes, g->dil_h * g->line,
+                         g->row_bytes);
         return;
     }
-    for (ky = 0; ky < g->k_h; ++ky) {
-        const int32_t iy = y0 + ky * g->dil_h;
-        if (iy < 0 || iy >= g->in_h) {
-            tf_mve_fill(dst, zp, g->row_bytes);
-        } else {
-            const int8_t *row = in_b + iy * g->line;
-            for (kx = 0; kx < g->k_w; ++kx) {
-                const int32_t ix = x0 + kx * g->dil_w;
-                if (ix < 0 || ix >= g->in_w) {
-                    tf_mve_fill(dst + kx * g->in_c, zp, g->in_c);
-                } else {
-                    tf_mve_copy(dst + kx * g->in_c, row + ix * g->in_c, g->in_c);
+    /* at an edge: the zero point everywhere, then the taps inside the image (without dilation
+     * along x, one run of columns kx0..kx1 per row) */
+    tf_mve_fill(dst, zp, g->k_h * g->row_bytes);
+    {
+        int32_t kx0 = 0, kx1 = g->k_w;
+        while (kx0 < kx1 && x0 + kx0 * g->dil_w < 0) {
+            ++kx0;
+        }
+        while (kx1 > kx0 && x0 + (kx1 - 1) * g->dil_w >= g->in_w) {
+            --kx1;
+        }
+        for (ky = 0; ky < g->k_h; ++ky, dst += g->row_bytes) {
+            const int32_t iy = y0 + ky * g->dil_h;
+            const int8_t *row;
+            if (iy < 0 || iy >= g->in_h || kx0 >= kx1) {
+                continue;
+            }
+            row = in_b + iy * g->line + x0 * g->in_c;
+            if (g->dil_w == 1) {
+                tf_mve_copy(dst + kx0 * g->in_c, row + kx0 * g->in_c, (kx1 - kx0) * g->in_c);
+            } else {
+                for (kx = kx0; kx < kx1; ++kx) {
+                    tf_mve_copy(dst + kx * g->in_c, row + kx * g->dil_w * g->in_c, g->in_c);
                 }
             }
         }
-        dst += g->row_bytes;
+    }
+}
+
+/* n bytes of v at `rows` places `dstep` bytes apart (rows >= 1). */
+TF_MVE_INLINE void tf_mve_fill_rows(int8_t *dst, int8x16_t v, int32_t rows, int32_t n, int32_t dstep)
+{
+    do {
+        tf_mve_fill(dst, v, n);
+        dst += dstep;
+    } while (--rows);
+}
+
+/* The column buffer of input columns x0 .. x0 + cols - 1 for output row oy: column j holds the
+ * k_h taps of input column x0 + j, (ky, channel) order (k_h * in_c bytes); padding is the zero
+ * point. Pixel ox's receptive field in (kx, ky, channel) order is then contiguous. */
+TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, int32_t oy, int32_t x0, int32_t cols,
+                                  int8x16_t zp, int8_t *dst)
+{
+    const int32_t cb = g->k_h * g->in_c;
+    const int32_t xa = x0 < 0 ? 0 : x0; /* first and end input columns inside the image */
+    const int32_t xb = x0 + cols > g->in_w ? g->in_w : x0 + cols;
+    int32_t ky;
+    for (ky = 0; ky < g->k_h; ++ky, dst += g->in_c) {
+        const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
+        if (iy < 0 || iy >= g->in_h || xa >= xb) {
+            tf_mve_fill_rows(dst, zp, cols, g->in_c, cb);
+            continue;
+        }
+        if (xa > x0) {
+            tf_mve_fill_rows(dst, zp, xa - x0, g->in_c, cb);
+        }
+        tf_mve_copy_rows(dst + (xa - x0) * cb, in_b + iy * g->line + xa * g->in_c, xb - xa, g->in_c, g->in_c, cb);
+        if (xb < x0 + cols) {
+            tf_mve_fill_rows(dst + (xb - x0) * cb, zp, x0 + cols - xb, g->in_c, cb);
+        }
     }
 }
 
@@ -130,6 +177,23 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
     geo.pad_w = p->pad_w;
     geo.row_bytes = p->k_w * p->in_c;
     geo.line = p->in_w * p->in_c;
+    if (p->columns) {
+        /* output rows in runs of `columns` pixels from a column buffer, no im2col rows */
+        const int32_t cb = p->k_h * p->in_c;
+        for (b = 0; b < batches; ++b) {
+            const int8_t *in_b = input + b * image;
+            for (oy = 0; oy < out_h; ++oy) {
+                for (ox = 0; ox < out_w; ox += p->columns) {
+                    const int32_t n = out_w - ox < p->columns ? out_w - ox : p->columns;
+                    tf_mve_columns(&geo, in_b, oy, ox * p->stride_w - p->pad_w, (n - 1) * p->stride_w + p->k_w, zp,
+                                   scratch);
+                    tf_mve_gemm_s8(&g, scratch, p->stride_w * cb, n, output);
+                    output += n * out_c;
+                }
+            }
+        }
+        return;
+    }
     for (b = 0; b < batches; ++b) {
         const int8_t *in_b = input + b * image;
         int8_t *dst = scratch;

@@ -124,6 +124,14 @@ def im2col_rows(k: int) -> int:
     return max(2, min(8, IM2COL_BYTES // row) & ~1)
 
 
+def column_pixels(out_w: int, stride_w: int, k_w: int, col_bytes: int, budget: int) -> int:
+    """Pixels of an output row per column buffer of tf_mve_conv2d_s8: the most whose columns
+    ((n - 1) * stride_w + k_w of col_bytes each) fit in `budget` bytes, even unless the whole row;
+    at least 1."""
+    n = max(1, min(out_w, (budget // col_bytes - k_w) // stride_w + 1))
+    return n if n == out_w or n == 1 else n & ~1
+
+
 def qparams(
     weights: np.ndarray,
     bias: np.ndarray | None,
