@@ -12,15 +12,17 @@
 
 #include "tf_mve_common.h"
 
-/* Which pieces a layer's dot products have (constant per layer, so every variant is inlined). */
-enum { TF_MVE_FULL = 1, TF_MVE_LOOP = 2, TF_MVE_TAIL = 4 };
+/* Which pieces a layer's dot products have (constant per layer, so every variant is inlined):
+ * a first full chunk, then the k / 16 - 1 further full chunks as one chunk if their number is odd
+ * and a loop over pairs of chunks if there are 2 or more, then a partial last chunk. */
+enum { TF_MVE_FULL = 1, TF_MVE_ODD = 2, TF_MVE_PAIRS = 4, TF_MVE_TAIL = 8 };
 
 /* ---- the pair routine ----------------------------------------------------------------------- */
 
 /* Its arguments; the first 10 words become the frame at sp (offsets below). */
 typedef struct {
     const int8_t *x0, *x1; /* rows of the current pair */
-    int32_t loops; /* full chunks after the first */
+    int32_t loops; /* pairs of full chunks after the first (and the odd one) */
     int32_t tail; /* bytes of the partial last chunk */
     const int8_t *w;
     const int32_t *q;
@@ -45,7 +47,8 @@ typedef struct {
 #define TF_MVE_X2_TAIL "ldr r7, [sp, #12]\n\tvctp.8 r7\n\tvpstt\n\tvldrbt.u8 q0, [r3]\n\tvldrbt.u8 q1, [r5]\n\t"
 
 #define TF_MVE_P_FIRST TF_MVE_X2 TF_MVE_MACS("vmlav.s8")
-#define TF_MVE_P_LOOP "1:\n\t" TF_MVE_X2 TF_MVE_MACS("vmlava.s8") "subs r7, #1\n\tbne 1b\n\t"
+#define TF_MVE_P_ODD TF_MVE_X2 TF_MVE_MACS("vmlava.s8")
+#define TF_MVE_P_LOOP "1:\n\t" TF_MVE_X2 TF_MVE_MACS("vmlava.s8") TF_MVE_X2 TF_MVE_MACS("vmlava.s8") "subs r7, #1\n\tbne 1b\n\t"
 #define TF_MVE_P_TAIL TF_MVE_X2_TAIL TF_MVE_MACS("vmlava.s8")
 #define TF_MVE_P_TAIL_ONLY TF_MVE_X2_TAIL TF_MVE_MACS("vmlav.s8")
 
@@ -151,20 +154,26 @@ typedef struct {
                      : "r0", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "q0",         \
                        "q1", "q2", "q3", "q4", "q5", "q6", "q7", "p0", "cc", "memory")
 
-#define TF_MVE_P_DOT(shape)                                                                                           \
-    ((shape) == TF_MVE_FULL                                 ? 0                                                       \
-     : (shape) == (TF_MVE_FULL | TF_MVE_LOOP)               ? 1                                                       \
-     : (shape) == (TF_MVE_FULL | TF_MVE_TAIL)               ? 2                                                       \
-     : (shape) == (TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL) ? 3                                                       \
-                                                            : 4)
-
-#define TF_MVE_P_DOTS(req, dup, store)                                                                                \
-    switch (TF_MVE_P_DOT(shape)) {                                                                                    \
-    case 0: TF_MVE_P_ASM(TF_MVE_P_FIRST, req, dup, store); break;                                                     \
-    case 1: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_LOOP, req, dup, store); break;                                       \
-    case 2: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_TAIL, req, dup, store); break;                                       \
-    case 3: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_LOOP TF_MVE_P_TAIL, req, dup, store); break;                         \
-    default: TF_MVE_P_ASM(TF_MVE_P_TAIL_ONLY, req, dup, store); break;                                                \
+/* the dot product of each shape (FULL | ODD | PAIRS | TAIL bits; TAIL alone for k < 16) */
+#define TF_MVE_P_DOTS(req, dup, store)                                                                            \
+    switch (shape) {                                                                                              \
+    case TF_MVE_FULL: TF_MVE_P_ASM(TF_MVE_P_FIRST, req, dup, store); break;                                      \
+    case TF_MVE_FULL | TF_MVE_ODD: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_ODD, req, dup, store); break;           \
+    case TF_MVE_FULL | TF_MVE_PAIRS: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_LOOP, req, dup, store); break;        \
+    case TF_MVE_FULL | TF_MVE_ODD | TF_MVE_PAIRS:                                                                 \
+        TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_ODD TF_MVE_P_LOOP, req, dup, store);                                 \
+        break;                                                                                                    \
+    case TF_MVE_FULL | TF_MVE_TAIL: TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_TAIL, req, dup, store); break;         \
+    case TF_MVE_FULL | TF_MVE_ODD | TF_MVE_TAIL:                                                                  \
+        TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_ODD TF_MVE_P_TAIL, req, dup, store);                                 \
+        break;                                                                                                    \
+    case TF_MVE_FULL | TF_MVE_PAIRS | TF_MVE_TAIL:                                                                \
+        TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_LOOP TF_MVE_P_TAIL, req, dup, store);                                \
+        break;                                                                                                    \
+    case TF_MVE_FULL | TF_MVE_ODD | TF_MVE_PAIRS | TF_MVE_TAIL:                                                   \
+        TF_MVE_P_ASM(TF_MVE_P_FIRST TF_MVE_P_ODD TF_MVE_P_LOOP TF_MVE_P_TAIL, req, dup, store);                   \
+        break;                                                                                                    \
+    default: TF_MVE_P_ASM(TF_MVE_P_TAIL_ONLY, req, dup, store); break;                                            \
     }
 
 TF_MVE_INLINE void tf_mve_pairs(const tf_mve_pair_args_t *args, int shape, int general, int part)
@@ -211,7 +220,7 @@ TF_MVE_INLINE int32x4_t tf_mve_dot1x4(const int8_t *p0, const int8_t **wp, int32
                          : TF_MVE_OUT_1X4("=&r"), [x0] "+r"(p0), [wp] "+r"(w)
                          :
                          : "q0", "q1", "memory");
-        if (shape & TF_MVE_LOOP) {
+        if (shape & (TF_MVE_ODD | TF_MVE_PAIRS)) {
             __asm__ volatile("dls lr, %[cnt]\n"
                              "1:\n\t"
                              "vldrb.u8 q0, [%[x0]], #16\n\t" TF_MVE_MACS_1X4("vmlava.s8") "le lr, 1b"
@@ -267,7 +276,7 @@ TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t 
         int32_t i;
         a.x0 = x;
         a.x1 = x + x_stride;
-        a.loops = (g->k >> 4) - 1;
+        a.loops = ((g->k >> 4) - 1) >> 1;
         a.tail = g->k & 15;
         a.w = g->weights;
         a.q = g->qparams;
@@ -292,32 +301,39 @@ TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t 
 
 TF_MVE_INLINE int tf_mve_shape(int32_t k)
 {
-    return ((k >= 16) ? TF_MVE_FULL : 0) | ((k >= 32) ? TF_MVE_LOOP : 0) | ((k & 15) ? TF_MVE_TAIL : 0);
+    const int32_t more = (k >> 4) - 1; /* full chunks after the first */
+    return ((k >= 16) ? TF_MVE_FULL : 0) | ((more > 0 && (more & 1)) ? TF_MVE_ODD : 0) |
+           ((more >= 2) ? TF_MVE_PAIRS : 0) | ((k & 15) ? TF_MVE_TAIL : 0);
 }
 
 /* One instance per (shape, general requantization, partial last block): the layer decides it
- * once per call. TF_MVE_GEMM_VARIANTS has bit (shape | 8 * general | 16 * partial) set for each
+ * once per call. TF_MVE_GEMM_VARIANTS has bit (shape | 16 * general | 32 * partial) set for each
  * a model's layers use: tinyforge passes it per model (tinyforge/kernels/ops/mve/pack.py
  * gemm_variant), so a firmware links only those instances; without it every one is compiled. */
 #ifndef TF_MVE_GEMM_VARIANTS
-#define TF_MVE_GEMM_VARIANTS 0xFFFFFFFFu
+#define TF_MVE_GEMM_VARIANTS 0xFFFFFFFFFFFFFFFFull
 #endif
-#define TF_MVE_CASE(shape, gen, part)                                                                                 \
-    case (shape) | ((gen) ? 8 : 0) | ((part) ? 16 : 0):                                                               \
-        if (((TF_MVE_GEMM_VARIANTS) >> ((shape) | ((gen) ? 8 : 0) | ((part) ? 16 : 0))) & 1u) {                       \
-            tf_mve_rows(g, x, x_stride, rows, y, shape, gen, part);                                                   \
-        }                                                                                                             \
+#define TF_MVE_BIT(shape, gen, part) ((shape) | ((gen) ? 16 : 0) | ((part) ? 32 : 0))
+#define TF_MVE_CASE(shape, gen, part)                                                                             \
+    case TF_MVE_BIT(shape, gen, part):                                                                            \
+        if (((unsigned long long)(TF_MVE_GEMM_VARIANTS) >> TF_MVE_BIT(shape, gen, part)) & 1u) {                  \
+            tf_mve_rows(g, x, x_stride, rows, y, shape, gen, part);                                               \
+        }                                                                                                         \
         break;
-#define TF_MVE_CASES(gen, part)                                                                                       \
-    TF_MVE_CASE(TF_MVE_FULL, gen, part)                                                                               \
-    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_LOOP, gen, part)                                                                 \
-    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_TAIL, gen, part)                                                                 \
-    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_LOOP | TF_MVE_TAIL, gen, part)                                                   \
+#define TF_MVE_CASES(gen, part)                                                                                   \
+    TF_MVE_CASE(TF_MVE_FULL, gen, part)                                                                           \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_ODD, gen, part)                                                              \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_PAIRS, gen, part)                                                            \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_ODD | TF_MVE_PAIRS, gen, part)                                               \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_TAIL, gen, part)                                                             \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_ODD | TF_MVE_TAIL, gen, part)                                                \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_PAIRS | TF_MVE_TAIL, gen, part)                                              \
+    TF_MVE_CASE(TF_MVE_FULL | TF_MVE_ODD | TF_MVE_PAIRS | TF_MVE_TAIL, gen, part)                                 \
     TF_MVE_CASE(TF_MVE_TAIL, gen, part)
 
 void tf_mve_gemm_s8(const tf_mve_gemm_t *g, const int8_t *x, int32_t x_stride, int32_t rows, int8_t *y)
 {
-    switch (tf_mve_shape(g->k) | (g->general ? 8 : 0) | ((g->out_c & 3) ? 16 : 0)) {
+    switch (TF_MVE_BIT(tf_mve_shape(g->k), g->general, g->out_c & 3)) {
         TF_MVE_CASES(0, 0)
         TF_MVE_CASES(1, 0)
         TF_MVE_CASES(0, 1)

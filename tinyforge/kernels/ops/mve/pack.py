@@ -95,11 +95,18 @@ GEMM_VARIANTS = "TF_MVE_GEMM_VARIANTS"  # the variant macro of firmware/kernels/
 
 
 def gemm_variant(g: GemmPack) -> tuple[str, int]:
-    """The instance of the matrix core a layer runs: bit (shape | 8 * general | 16 * partial),
-    shape as tf_mve_shape(k): 1 a first full chunk of 16, 2 more full chunks, 4 a partial last
-    chunk; general: some channel's shift is >= 0; partial: out_c is not a multiple of 4."""
-    shape = (1 if g.k >= CHUNK else 0) | (2 if g.k >= 2 * CHUNK else 0) | (4 if g.k % CHUNK else 0)
-    return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts | (16 if g.out_c % BLOCK else 0))
+    """The instance of the matrix core a layer runs: bit (shape | 16 * general | 32 * partial),
+    shape as tf_mve_shape(k): 1 a first full chunk of 16, 2 an odd number of full chunks after it,
+    4 two or more after it (a loop over pairs), 8 a partial last chunk; general: some channel's
+    shift is >= 0; partial: out_c is not a multiple of 4."""
+    more = g.k // CHUNK - 1
+    shape = (
+        (1 if g.k >= CHUNK else 0)
+        | (2 if more > 0 and more % 2 else 0)
+        | (4 if more >= 2 else 0)
+        | (8 if g.k % CHUNK else 0)
+    )
+    return GEMM_VARIANTS, 1 << (shape | 16 * g.left_shifts | (32 if g.out_c % BLOCK else 0))
 
 
 DW_VARIANTS = "TF_MVE_DW_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_depthwise.c
