@@ -194,76 +194,111 @@ TF_MVE_INLINE void tf_mve_pairs(const tf_mve_pair_args_t *args, int shape, int g
     }
 }
 
-/* ---- a single row: 1 x 4 blocks in C ------------------------------------------------------- */
+/* ---- a single row: 1 x 4 blocks ------------------------------------------------------------- */
 
-#define TF_MVE_PINNED_1X4                                                                                             \
-    register int32_t a0 __asm__("r0");                                                                                \
-    register int32_t a1 __asm__("r2");                                                                                \
-    register int32_t a2 __asm__("r4");                                                                                \
-    register int32_t a3 __asm__("r6")
+/* Its arguments, in the order of the registers they are loaded into. */
+typedef struct {
+    int32_t zp, lo, hi; /* r0, r2, r4: to q3, q4, q5 */
+    const int32_t *q; /* r5 */
+    int8_t *y; /* r7 */
+    const int8_t *x; /* r8 */
+    int32_t loops; /* r9: full chunks after the first */
+    int32_t tail; /* r10 */
+    int8_t *yend; /* r11 */
+    const int8_t *w; /* r12, then r1 */
+} tf_mve_row_args_t;
 
-#define TF_MVE_OUT_1X4(m) [b0] m(a0), [b1] m(a1), [b2] m(a2), [b3] m(a3)
+/* accumulators r0, r2, r4, r6; x in r3, LR counts the chunks */
+#define TF_MVE_R_MACS(op)                                                                                         \
+    "vldrb.u8 q2, [r1], #16\n\t" op " r0, q0, q2\n\t"                                                           \
+    "vldrb.u8 q2, [r1], #16\n\t" op " r2, q0, q2\n\t"                                                           \
+    "vldrb.u8 q2, [r1], #16\n\t" op " r4, q0, q2\n\t"                                                           \
+    "vldrb.u8 q2, [r1], #16\n\t" op " r6, q0, q2\n\t"
+#define TF_MVE_R_FIRST "vldrb.u8 q0, [r3], #16\n\t" TF_MVE_R_MACS("vmlav.s8")
+#define TF_MVE_R_LOOP "dls lr, r9\n1:\n\tvldrb.u8 q0, [r3], #16\n\t" TF_MVE_R_MACS("vmlava.s8") "le lr, 1b\n\t"
+#define TF_MVE_R_X_TAIL "vctp.8 r10\n\tvpst\n\tvldrbt.u8 q0, [r3]\n\t"
+#define TF_MVE_R_TAIL TF_MVE_R_X_TAIL TF_MVE_R_MACS("vmlava.s8")
+#define TF_MVE_R_TAIL_ONLY TF_MVE_R_X_TAIL TF_MVE_R_MACS("vmlav.s8")
+#define TF_MVE_R_GATHER                                                                                           \
+    "vmov q0[2], q0[0], r0, r4\n\t"                                                                               \
+    "vmov q0[3], q0[1], r2, r6\n\t"                                                                               \
+    "vldrw.u32 q2, [r5], #16\n\t"                                                                                 \
+    "vadd.i32 q0, q0, q2\n\t"                                                                                     \
+    "vldrw.u32 q2, [r5], #16\n\t"
+#define TF_MVE_R_REQ_FAST                                                                                         \
+    TF_MVE_R_GATHER "vqrdmulh.s32 q0, q0, q2\n\t"                                                                 \
+                    "vldrw.u32 q2, [r5], #16\n\t"                                                                 \
+                    "vshr.s32 q7, q0, #31\n\t"
+#define TF_MVE_R_REQ_GENERAL                                                                                      \
+    TF_MVE_R_GATHER "vldrw.u32 q7, [r5], #16\n\t"                                                                 \
+                    "vshl.s32 q0, q0, q7\n\t"                                                                     \
+                    "vqrdmulh.s32 q0, q0, q2\n\t"                                                                 \
+                    "vldrw.u32 q2, [r5], #16\n\t"                                                                 \
+                    "vand q7, q0, q2\n\t"                                                                         \
+                    "vshr.s32 q7, q7, #31\n\t"
+#define TF_MVE_R_OUT                                                                                              \
+    "vqadd.s32 q0, q0, q7\n\t"                                                                                    \
+    "vrshl.s32 q0, q0, q2\n\t"                                                                                    \
+    "vadd.i32 q0, q0, q3\n\t"                                                                                     \
+    "vmax.s32 q0, q0, q4\n\t"                                                                                     \
+    "vmin.s32 q0, q0, q5\n\t"
+#define TF_MVE_R_STORE "vstrb.32 q0, [r7], #4\n\t"
+#define TF_MVE_R_STORE_PART "subs r12, r11, r7\n\tvctp.32 r12\n\tvpst\n\tvstrbt.32 q0, [r7], #4\n\t"
 
-#define TF_MVE_MACS_1X4(op)                                                                                           \
-    "vldrb.u8 q1, [%[wp]], #16\n\t" op " %[b0], q0, q1\n\t"                                                           \
-    "vldrb.u8 q1, [%[wp]], #16\n\t" op " %[b1], q0, q1\n\t"                                                           \
-    "vldrb.u8 q1, [%[wp]], #16\n\t" op " %[b2], q0, q1\n\t"                                                           \
-    "vldrb.u8 q1, [%[wp]], #16\n\t" op " %[b3], q0, q1\n\t"
+#define TF_MVE_R_ASM(dot, req, store)                                                                             \
+    __asm__ volatile("ldm r1, {r0, r2, r4, r5, r7, r8, r9, r10, r11, r12}\n\t"                                    \
+                     "vdup.32 q3, r0\n\t"                                                                         \
+                     "vdup.32 q4, r2\n\t"                                                                         \
+                     "vdup.32 q5, r4\n\t"                                                                         \
+                     "mov r1, r12\n"                                                                               \
+                     "2:\n\t"                                                                                     \
+                     "mov r3, r8\n\t" dot req TF_MVE_R_OUT store "cmp r7, r11\n\t"                                \
+                     "blo 2b"                                                                                     \
+                     : "+r"(a)                                                                                    \
+                     :                                                                                            \
+                     : "r0", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "q0",     \
+                       "q1", "q2", "q3", "q4", "q5", "q6", "q7", "p0", "cc", "memory")
 
-/* Four filters for one row (a low-overhead loop: LR counts the chunks). */
-TF_MVE_INLINE int32x4_t tf_mve_dot1x4(const int8_t *p0, const int8_t **wp, int32_t loops, int32_t tail, int shape)
+#define TF_MVE_R_DOTS(req, store)                                                                                 \
+    switch (shape) {                                                                                              \
+    case TF_MVE_FULL: TF_MVE_R_ASM(TF_MVE_R_FIRST, req, store); break;                                            \
+    case TF_MVE_FULL | TF_MVE_TAIL: TF_MVE_R_ASM(TF_MVE_R_FIRST TF_MVE_R_TAIL, req, store); break;                \
+    case TF_MVE_TAIL: TF_MVE_R_ASM(TF_MVE_R_TAIL_ONLY, req, store); break;                                        \
+    default:                                                                                                      \
+        if (shape & TF_MVE_TAIL) {                                                                                \
+            TF_MVE_R_ASM(TF_MVE_R_FIRST TF_MVE_R_LOOP TF_MVE_R_TAIL, req, store);                                 \
+        } else {                                                                                                  \
+            TF_MVE_R_ASM(TF_MVE_R_FIRST TF_MVE_R_LOOP, req, store);                                               \
+        }                                                                                                         \
+        break;                                                                                                    \
+    }
+
+TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x, int8_t *y, int shape, int general, int part)
 {
-    const int8_t *w = *wp;
-    TF_MVE_PINNED_1X4;
-    if (shape & TF_MVE_FULL) {
-        __asm__ volatile("vldrb.u8 q0, [%[x0]], #16\n\t" TF_MVE_MACS_1X4("vmlav.s8")
-                         : TF_MVE_OUT_1X4("=&r"), [x0] "+r"(p0), [wp] "+r"(w)
-                         :
-                         : "q0", "q1", "memory");
-        if (shape & (TF_MVE_ODD | TF_MVE_PAIRS)) {
-            __asm__ volatile("dls lr, %[cnt]\n"
-                             "1:\n\t"
-                             "vldrb.u8 q0, [%[x0]], #16\n\t" TF_MVE_MACS_1X4("vmlava.s8") "le lr, 1b"
-                             : TF_MVE_OUT_1X4("+r"), [x0] "+r"(p0), [wp] "+r"(w)
-                             : [cnt] "r"(loops)
-                             : "q0", "q1", "lr", "memory");
-        }
-        if (shape & TF_MVE_TAIL) {
-            __asm__ volatile("vctp.8 %[t]\n\tvpst\n\tvldrbt.u8 q0, [%[x0]]\n\t" TF_MVE_MACS_1X4("vmlava.s8")
-                             : TF_MVE_OUT_1X4("+r"), [wp] "+r"(w)
-                             : [x0] "r"(p0), [t] "r"(tail)
-                             : "q0", "q1", "p0", "memory");
+    tf_mve_row_args_t args;
+    register const tf_mve_row_args_t *a __asm__("r1") = &args;
+    args.zp = g->output_offset;
+    args.lo = g->act_min;
+    args.hi = g->act_max;
+    args.q = g->qparams;
+    args.y = y;
+    args.x = x;
+    args.loops = (g->k >> 4) - 1;
+    args.tail = g->k & 15;
+    args.yend = y + g->out_c;
+    args.w = g->weights;
+    if (general) {
+        if (part) {
+            TF_MVE_R_DOTS(TF_MVE_R_REQ_GENERAL, TF_MVE_R_STORE_PART)
+        } else {
+            TF_MVE_R_DOTS(TF_MVE_R_REQ_GENERAL, TF_MVE_R_STORE)
         }
     } else {
-        __asm__ volatile("vctp.8 %[t]\n\tvpst\n\tvldrbt.u8 q0, [%[x0]]\n\t" TF_MVE_MACS_1X4("vmlav.s8")
-                         : TF_MVE_OUT_1X4("=&r"), [wp] "+r"(w)
-                         : [x0] "r"(p0), [t] "r"(tail)
-                         : "q0", "q1", "p0", "memory");
-    }
-    *wp = w;
-    return tf_mve_vec4(a0, a1, a2, a3);
-}
-
-/* One row: every block requantized by the general sequence (right for both q params layouts). */
-TF_MVE_INLINE void tf_mve_row(const tf_mve_gemm_t *g, const int8_t *x0, int8_t *y0, int shape, int general)
-{
-    const int8_t *w = g->weights;
-    const int32_t *q = g->qparams;
-    const int32_t loops = (g->k >> 4) - 1, tail = g->k & 15;
-    const tf_mve_out_t o = tf_mve_out(g->output_offset, g->act_min, g->act_max);
-    int32_t c;
-    for (c = 0; c < g->out_c; c += 4) {
-        const int32x4_t acc = vaddq_s32(tf_mve_dot1x4(x0, &w, loops, tail, shape), vldrwq_s32(q));
-        int32x4_t v;
-        if (general) {
-            v = tf_mve_mul_by_quantized_multiplier(acc, vldrwq_s32(q + 4), vldrwq_s32(q + 8), vldrwq_s32(q + 12));
-            q += 16;
+        if (part) {
+            TF_MVE_R_DOTS(TF_MVE_R_REQ_FAST, TF_MVE_R_STORE_PART)
         } else {
-            v = tf_mve_mul_by_quantized_multiplier_r(acc, vldrwq_s32(q + 4), vldrwq_s32(q + 8));
-            q += 12;
+            TF_MVE_R_DOTS(TF_MVE_R_REQ_FAST, TF_MVE_R_STORE)
         }
-        v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, o.zp), o.lo), o.hi);
-        vstrbq_p_s32(y0 + c, v, vctp32q((uint32_t)(g->out_c - c)));
     }
 }
 
@@ -295,7 +330,7 @@ TF_MVE_INLINE void tf_mve_rows(const tf_mve_gemm_t *g, const int8_t *x, int32_t 
     }
     if (rows & 1) {
         const int32_t last = rows - 1;
-        tf_mve_row(g, x + last * x_stride, y + last * g->out_c, shape, general);
+        tf_mve_row(g, x + last * x_stride, y + last * g->out_c, shape, general, part);
     }
 }
 
