@@ -114,6 +114,29 @@ TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, in
     const int32_t xa = x0 < 0 ? 0 : x0; /* first and end input columns inside the image */
     const int32_t xb = x0 + cols > g->in_w ? g->in_w : x0 + cols;
     int32_t ky;
+    if (g->in_c == 1 && g->k_h <= 17) {
+        /* one channel: each input row's run of columns is one contiguous load, scattered to its
+         * column slots (byte offsets j * k_h, 16 columns per store); the rest is the zero point */
+        const uint8x16_t offs = vmulq_n_u8(vidupq_n_u8(0, 1), (uint8_t)cb);
+        int32_t j;
+        tf_mve_fill(dst, zp, cols * cb);
+        if (xa >= xb) {
+            return;
+        }
+        for (ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
+            if (iy < 0 || iy >= g->in_h) {
+                continue;
+            }
+            for (j = xa - x0; j < xb - x0; j += 16) {
+                const int32_t n = xb - x0 - j < 16 ? xb - x0 - j : 16;
+                const mve_pred16_t p = vctp8q((uint32_t)n);
+                vstrbq_scatter_offset_p_s8(dst + j * cb + ky, offs,
+                                           vldrbq_z_s8(in_b + iy * g->line + x0 + j, p), p);
+            }
+        }
+        return;
+    }
     for (ky = 0; ky < g->k_h; ++ky, dst += g->in_c) {
         const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
         if (iy < 0 || iy >= g->in_h || xa >= xb) {
