@@ -104,20 +104,39 @@ TF_MVE_INLINE void tf_mve_fill_rows(int8_t *dst, int8x16_t v, int32_t rows, int3
     } while (--rows);
 }
 
+/* Whether tf_mve_columns scatters input rows: fewer than 16 channels, offsets within a byte. */
+TF_MVE_INLINE int tf_mve_scatters(const tf_mve_geom_t *g)
+{
+    return g->in_c < 16 && (16 / g->in_c - 1) * g->k_h * g->in_c + g->in_c <= 256;
+}
+
+/* Byte i of a 16-byte load of an input row (in_c channels per column) goes to column i / in_c,
+ * channel i % in_c of the column buffer. */
+static uint8x16_t tf_mve_column_offsets(const tf_mve_geom_t *g)
+{
+    uint8_t o[16];
+    int32_t i;
+    for (i = 0; i < 16; ++i) {
+        o[i] = (uint8_t)((i / g->in_c) * g->k_h * g->in_c + i % g->in_c);
+    }
+    return vldrbq_u8(o);
+}
+
 /* The column buffer of input columns x0 .. x0 + cols - 1 for output row oy: column j holds the
  * k_h taps of input column x0 + j, (ky, channel) order (k_h * in_c bytes); padding is the zero
  * point. Pixel ox's receptive field in (kx, ky, channel) order is then contiguous. */
 TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, int32_t oy, int32_t x0, int32_t cols,
-                                  int8x16_t zp, int8_t *dst)
+                                  int8x16_t zp, uint8x16_t offs, int8_t *dst)
 {
     const int32_t cb = g->k_h * g->in_c;
     const int32_t xa = x0 < 0 ? 0 : x0; /* first and end input columns inside the image */
     const int32_t xb = x0 + cols > g->in_w ? g->in_w : x0 + cols;
     int32_t ky;
-    if (g->in_c == 1 && g->k_h <= 17) {
-        /* one channel: each input row's run of columns is one contiguous load, scattered to its
-         * column slots (byte offsets j * k_h, 16 columns per store); the rest is the zero point */
-        const uint8x16_t offs = vmulq_n_u8(vidupq_n_u8(0, 1), (uint8_t)cb);
+    if (tf_mve_scatters(g)) {
+        /* few channels: each input row's run of columns is loaded m = 16 / in_c columns at a time
+         * and scattered to their slots (offs, tf_mve_column_offsets); the rest of the buffer is
+         * the zero point */
+        const int32_t m = 16 / g->in_c;
         int32_t j;
         tf_mve_fill(dst, zp, cols * cb);
         if (xa >= xb) {
@@ -125,14 +144,15 @@ TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, in
         }
         for (ky = 0; ky < g->k_h; ++ky) {
             const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
+            const int8_t *src;
             if (iy < 0 || iy >= g->in_h) {
                 continue;
             }
-            for (j = xa - x0; j < xb - x0; j += 16) {
-                const int32_t n = xb - x0 - j < 16 ? xb - x0 - j : 16;
-                const mve_pred16_t p = vctp8q((uint32_t)n);
-                vstrbq_scatter_offset_p_s8(dst + j * cb + ky, offs,
-                                           vldrbq_z_s8(in_b + iy * g->line + x0 + j, p), p);
+            src = in_b + iy * g->line + xa * g->in_c;
+            for (j = xa - x0; j < xb - x0; j += m, src += m * g->in_c) {
+                const int32_t n = xb - x0 - j < m ? xb - x0 - j : m;
+                const mve_pred16_t p = vctp8q((uint32_t)(n * g->in_c));
+                vstrbq_scatter_offset_p_s8(dst + j * cb + ky * g->in_c, offs, vldrbq_z_s8(src, p), p);
             }
         }
         return;
@@ -203,13 +223,14 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
     if (p->columns) {
         /* output rows in runs of `columns` pixels from a column buffer, no im2col rows */
         const int32_t cb = p->k_h * p->in_c;
+        const uint8x16_t offs = tf_mve_scatters(&geo) ? tf_mve_column_offsets(&geo) : vdupq_n_u8(0);
         for (b = 0; b < batches; ++b) {
             const int8_t *in_b = input + b * image;
             for (oy = 0; oy < out_h; ++oy) {
                 for (ox = 0; ox < out_w; ox += p->columns) {
                     const int32_t n = out_w - ox < p->columns ? out_w - ox : p->columns;
                     tf_mve_columns(&geo, in_b, oy, ox * p->stride_w - p->pad_w, (n - 1) * p->stride_w + p->k_w, zp,
-                                   scratch);
+                                   offs, scratch);
                     tf_mve_gemm_s8(&g, scratch, p->stride_w * cb, n, output);
                     output += n * out_c;
                 }

@@ -38,11 +38,12 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     im2col = 0 if (*c.kernel, c.pad.pad_h, c.pad.pad_w) == (1, 1, 0, 0) else pack.im2col_rows(c.taps)
     scratch = im2col * pack.CHUNK * -(-c.taps // pack.CHUNK)
     # without dilation along x, runs of an output row's pixels read a column buffer (taps in
-    # (kx, ky, channel) order), within the scratch the im2col rows would take; one input channel
-    # scatters its rows into the columns (byte offsets up to 15 * k_h)
+    # (kx, ky, channel) order), within the scratch the im2col rows would take or COLUMN_BYTES;
+    # one input channel scatters its rows into the columns (byte offsets up to 15 * k_h)
     columns = 0
     if im2col and c.dilation[1] == 1 and c.stride[1] <= k_w and (in_c > 1 or k_h <= 17):
-        columns = pack.column_pixels(c.y.shape[2], c.stride[1], k_w, k_h * in_c, scratch)
+        budget = max(scratch, pack.COLUMN_BYTES)
+        columns = pack.column_pixels(c.y.shape[2], c.stride[1], k_w, k_h * in_c, budget)
         scratch = ((columns - 1) * c.stride[1] + k_w) * k_h * in_c
     w = c.weights_by_channel()
     if columns:

@@ -131,6 +131,9 @@ def im2col_rows(k: int) -> int:
     return max(2, min(8, IM2COL_BYTES // row) & ~1)
 
 
+COLUMN_BYTES = 1024  # the least scratch a column buffer may take (fewer, longer runs of pixels)
+
+
 def column_pixels(out_w: int, stride_w: int, k_w: int, col_bytes: int, budget: int) -> int:
     """Pixels of an output row per column buffer of tf_mve_conv2d_s8: the most whose columns
     ((n - 1) * stride_w + k_w of col_bytes each) fit in `budget` bytes, even unless the whole row;
