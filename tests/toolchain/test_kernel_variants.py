@@ -76,3 +76,15 @@ def test_the_depthwise_kernel_links_one_copy_for_kws(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert (copy / "firmware.bin").read_bytes() == b.bin.read_bytes()  # type: ignore[union-attr]
+
+
+def test_the_convolution_links_the_way_kws_reads_its_first_layer(tmp_path: Path) -> None:
+    """KWS's first layer (1 input channel, 10x4 at stride 2) builds column buffers by scatter stores
+    (TF_MVE_CONV_VARIANTS bit 2); its 1x1 layers read in place: neither the im2col rows nor the
+    copying column buffer are linked."""
+    b = api.build(KWS, BOARD, tmp_path / "kws", inputs=1)
+    lines = [
+        line for line in (b.directory / "Makefile").read_text().splitlines() if "TF_MVE_CONV_VARIANTS" in line
+    ]
+    assert lines == ["build/lib/kernels/mve/tf_mve_conv.c.o: CFLAGS += -DTF_MVE_CONV_VARIANTS=0x4"]
+    assert _symbol_size(b.elf, "tf_mve_conv2d_s8") < 1500

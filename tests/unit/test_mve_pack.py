@@ -102,3 +102,11 @@ def test_column_pixels_fill_the_budget_with_an_even_run_or_the_whole_row() -> No
     assert pack.column_pixels(20, 1, 3, 96, 2304) == 20  # the whole row fits
     assert pack.column_pixels(40, 2, 3, 96, 2304) == 10  # (n - 1) * 2 + 3 <= 24 -> 11, even
     assert pack.column_pixels(40, 1, 3, 96, 100) == 1  # never none
+
+
+def test_conv_variant_names_how_the_convolution_reads_its_receptive_fields() -> None:
+    assert pack.conv_variant(0, 0, 1, 64) == ("TF_MVE_CONV_VARIANTS", 0)  # unpadded 1x1: in place
+    assert pack.conv_variant(8, 0, 3, 3)[1] == 1  # im2col rows
+    assert pack.conv_variant(8, 10, 3, 16)[1] == 2  # column buffer by copies
+    assert [pack.conv_variant(8, 10, kh, c)[1] for kh, c in ((10, 1), (3, 3), (3, 12))] == [4, 4, 4]
+    assert pack.conv_variant(8, 10, 18, 1)[1] == 2  # 1 channel, 18 rows: offsets past 255

@@ -4,6 +4,14 @@
 #include "tf_mve_common.h"
 #include "tf_mve_gemm.h"
 
+/* The ways of reading receptive fields a model's layers use (tinyforge/kernels/ops/mve/pack.py
+ * conv_variant passes them): bit 0 im2col rows, bit 1 the column buffer by copies, bit 2 the
+ * column buffer by scatter stores (under 16 channels); an unpadded 1x1 reads in place. Without
+ * the define every way is compiled. */
+#ifndef TF_MVE_CONV_VARIANTS
+#define TF_MVE_CONV_VARIANTS 7
+#endif
+
 /* The layer's geometry in locals (the im2col stores could alias the params struct). */
 typedef struct {
     int32_t in_h, in_w, in_c, k_h, k_w;
@@ -132,7 +140,7 @@ TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, in
     const int32_t xa = x0 < 0 ? 0 : x0; /* first and end input columns inside the image */
     const int32_t xb = x0 + cols > g->in_w ? g->in_w : x0 + cols;
     int32_t ky;
-    if (tf_mve_scatters(g)) {
+    if ((TF_MVE_CONV_VARIANTS & 4) && tf_mve_scatters(g)) {
         /* few channels: each input row's run of columns is loaded m = 16 / in_c columns at a time
          * and scattered to their slots (offs, tf_mve_column_offsets); the rest of the buffer is
          * the zero point */
@@ -155,6 +163,9 @@ TF_MVE_INLINE void tf_mve_columns(const tf_mve_geom_t *g, const int8_t *in_b, in
                 vstrbq_scatter_offset_p_s8(dst + j * cb + ky * g->in_c, offs, vldrbq_z_s8(src, p), p);
             }
         }
+        return;
+    }
+    if (!(TF_MVE_CONV_VARIANTS & 2)) {
         return;
     }
     for (ky = 0; ky < g->k_h; ++ky, dst += g->in_c) {
@@ -220,7 +231,7 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
     geo.pad_w = p->pad_w;
     geo.row_bytes = p->k_w * p->in_c;
     geo.line = p->in_w * p->in_c;
-    if (p->columns) {
+    if ((TF_MVE_CONV_VARIANTS & 6) && p->columns) {
         /* output rows in runs of `columns` pixels from a column buffer, no im2col rows */
         const int32_t cb = p->k_h * p->in_c;
         const uint8x16_t offs = tf_mve_scatters(&geo) ? tf_mve_column_offsets(&geo) : vdupq_n_u8(0);
@@ -236,6 +247,9 @@ void tf_mve_conv2d_s8(const tf_mve_conv2d_s8_params_t *p, const int8_t *input, i
                 }
             }
         }
+        return;
+    }
+    if (!(TF_MVE_CONV_VARIANTS & 1)) {
         return;
     }
     for (b = 0; b < batches; ++b) {

@@ -58,7 +58,7 @@ def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *pack.weight_fields(op, gemm),
     )
     call = c.call("tf_mve_conv2d_s8", params, c.describe() + " mve", scratch_bytes=scratch)
-    return replace(call, variants=(pack.gemm_variant(gemm),))
+    return replace(call, variants=(pack.gemm_variant(gemm), pack.conv_variant(im2col, columns, k_h, in_c)))
 
 
 @mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_s8", pk.narrowed(ref.accepts_depthwise, _depthwise_reason))

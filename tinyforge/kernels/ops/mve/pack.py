@@ -131,6 +131,19 @@ def im2col_rows(k: int) -> int:
     return max(2, min(8, IM2COL_BYTES // row) & ~1)
 
 
+CONV_VARIANTS = "TF_MVE_CONV_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_conv.c
+
+
+def conv_variant(im2col: int, columns: int, k_h: int, in_c: int) -> tuple[str, int]:
+    """How tf_mve_conv2d_s8 reads a layer's receptive fields: bit 0 im2col rows, bit 1 the column
+    buffer by copies, bit 2 by scatter stores (tf_mve_scatters: under 16 channels, 16 / in_c
+    columns per store within byte offsets); none for an unpadded 1x1 (read in place)."""
+    if columns:
+        scatters = in_c < CHUNK and (CHUNK // in_c - 1) * k_h * in_c + in_c <= 256
+        return CONV_VARIANTS, 4 if scatters else 2
+    return CONV_VARIANTS, 1 if im2col else 0
+
+
 COLUMN_BYTES = 1024  # the least scratch a column buffer may take (fewer, longer runs of pixels)
 
 
