@@ -7,7 +7,13 @@
  * there and written by one scatter store (VSTRB.16 with the offsets {0, out_c, 1, out_c + 1, ...}).
  * The layer's constants stay in q3..q6 and on a frame the routine pushes, so every register is
  * free for the loops. A row's dot product is [full 16-byte chunks][a predicated tail chunk of
- * k % 16 bytes]; the weights are zero padded. A last single row runs the 1x4 C code below. */
+ * k % 16 bytes]; the weights are zero padded. A last single row runs a 1 x 4 routine (tf_mve_row).
+ *
+ * Narrowing before the output zero point and the clamp is exact: with every channel shifting
+ * right (the fast requantization) a result is within +-2^30, so int16 saturation then a
+ * saturating int16 add of the zero point and the clamp to [act_min, act_max] (inside int8) give
+ * what the int32 add and clamp give; the general requantization (a shift >= 0 reaches the int32
+ * limits) adds the zero point in int32, wrapping like TFLM's int32 add, before narrowing. */
 #include "tf_mve_gemm.h"
 
 #include "tf_mve_common.h"
@@ -34,9 +40,6 @@ typedef struct {
     uint16_t offs[8]; /* scatter offsets of the narrowed outputs */
 } tf_mve_pair_args_t;
 
-#define TF_MVE_S(x) #x
-#define TF_MVE_STR(x) TF_MVE_S(x)
-
 /* accumulators: row 0 filters 0..3 in r0, r2, r4, r6; row 1 in r8, r10, r12, lr */
 #define TF_MVE_MACS(op)                                                                                               \
     "vldrb.u8 q2, [r1], #16\n\t" op " r0, q0, q2\n\t" op " r8, q1, q2\n\t"                                            \
@@ -48,7 +51,8 @@ typedef struct {
 
 #define TF_MVE_P_FIRST TF_MVE_X2 TF_MVE_MACS("vmlav.s8")
 #define TF_MVE_P_ODD TF_MVE_X2 TF_MVE_MACS("vmlava.s8")
-#define TF_MVE_P_LOOP "1:\n\t" TF_MVE_X2 TF_MVE_MACS("vmlava.s8") TF_MVE_X2 TF_MVE_MACS("vmlava.s8") "subs r7, #1\n\tbne 1b\n\t"
+#define TF_MVE_P_LOOP                                                                                                 \
+    "1:\n\t" TF_MVE_X2 TF_MVE_MACS("vmlava.s8") TF_MVE_X2 TF_MVE_MACS("vmlava.s8") "subs r7, #1\n\tbne 1b\n\t"
 #define TF_MVE_P_TAIL TF_MVE_X2_TAIL TF_MVE_MACS("vmlava.s8")
 #define TF_MVE_P_TAIL_ONLY TF_MVE_X2_TAIL TF_MVE_MACS("vmlav.s8")
 
