@@ -223,6 +223,43 @@ def conv_model(path: Path) -> Path:
     return g.write(path)
 
 
+def conv_paths_model(path: Path) -> Path:
+    """The matrix core's dot-product shapes without a tail (k = 16, 32, 48, 64, 144: the first
+    chunk, an odd chunk, the loop over pairs), the general requantization (a shift of 0, a left
+    shift) with a partial last block of filters, and the column buffer: 1, 3, 5, 12, 16 and 32 input
+    channels (under 16: rows scattered into the columns, 16 / channels columns at a time; 1
+    channel's 39-column rows in three stores), padding on every side, stride 2,
+    row dilation, output rows split into runs; and the im2col rows it leaves (filters taller than
+    17 on 1 channel, stride wider than the filter)."""
+    g = Gauntlet(seed=6)
+    g.input("c16", (1, 6, 7, 16), 0.04, 3)  # 42 pixels
+    g.input("c1", (1, 12, 7, 1), 0.05, -9)
+    g.input("c3", (1, 5, 9, 3), 0.03, 17)
+    g.input("wide", (1, 3, 40, 32), 0.02, -100)  # 288-byte taps: a row in two runs of columns
+    g.input("c1w", (1, 20, 37, 1), 0.05, 40)  # 1 channel, 39 columns: three scatter stores a row
+    g.input("c5", (1, 4, 11, 5), 0.03, -60)  # 3 columns of 5 channels per scatter store
+    g.input("c12", (1, 5, 6, 12), 0.03, 0)  # 1 column of 12 channels per scatter store
+    g.conv("c16", 12, 1, 1)  # k 16: one chunk
+    g.conv("c16", 8, 2, 1, act="RELU")  # k 32: the first and an odd chunk, column buffer
+    g.conv("c16", 7, 3, 1, mult=0.7)  # k 48: a pair of chunks; a shift of 0: general, 3 filters left
+    g.conv("c16", 6, 2, 2, mult=1.3, wmax=1, nonzero=2)  # k 64: odd + pairs, left shifts, 2 left
+    g.conv("c16", 16, 3, 3, stride=(2, 2), act="RELU6")  # k 144 at stride 2 from columns
+    g.conv("c16", 5, 3, 3, pad=VALID)
+    g.conv("c1", 9, 10, 4, stride=(2, 2))  # 1 channel at stride 2 (KWS's first layer)
+    g.conv("c1", 4, 3, 3, act="RELU")  # 1 channel at stride 1: columns of 3 bytes
+    g.conv("c1", 8, 3, 2, dil=(2, 1))  # row dilation in the column buffer
+    g.conv("c3", 8, 3, 3, stride=(2, 2))
+    g.conv("c3", 5, 2, 2, stride=(3, 3))  # stride wider than the filter: im2col rows
+    g.conv("c3", 4, 5, 5, mult=0.7)  # padding of 2 on every side
+    g.conv("wide", 8, 3, 3)
+    g.conv("wide", 4, 1, 3, stride=(1, 2), pad=VALID)
+    g.conv("c1w", 6, 3, 3, act="RELU")
+    g.conv("c1w", 5, 18, 2, stride=(1, 2))  # 18 rows: im2col
+    g.conv("c5", 7, 3, 3, act="RELU")
+    g.conv("c12", 4, 2, 2, stride=(2, 2))
+    return g.write(path)
+
+
 def depthwise_model(path: Path) -> Path:
     g = Gauntlet(seed=2)
     sizes = {

@@ -16,6 +16,7 @@ from _mve_models import (
     Gauntlet,
     add_model,
     conv_model,
+    conv_paths_model,
     dense_model,
     depthwise_model,
     lanes_model,
@@ -52,6 +53,7 @@ def test_vector_requantization_equals_the_scalar_code(tmp_path: Path) -> None:
 
 MODELS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "conv": (conv_model, "tf_mve_conv2d_s8"),
+    "conv_paths": (conv_paths_model, "tf_mve_conv2d_s8"),
     "depthwise": (depthwise_model, "tf_mve_depthwise_conv2d_s8 tf_mve_dw_plane_s8"),
     "dense": (dense_model, "tf_mve_fully_connected_s8"),
     "add": (add_model, "tf_mve_add_s8"),

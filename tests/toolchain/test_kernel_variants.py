@@ -38,20 +38,20 @@ def _symbol_size(elf: Path, name: str) -> int:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, api.BuildResult]:
-    """One FULLY_CONNECTED layer whose dot products are 64 long (two full chunks of 16: variant
-    bit 3) and 40 long (two full chunks and a tail: bit 7)."""
+    """One FULLY_CONNECTED layer whose dot products are 64 long (four full chunks of 16: the first,
+    an odd one and a pair, variant bit 7) and 40 long (two full chunks and a tail: bit 11)."""
     d = tmp_path_factory.mktemp("variants")
     return {k: api.build(dense(d / f"dense{k}.tflite", k, 8), BOARD, d / f"b{k}", inputs=1) for k in (64, 40)}
 
 
-@pytest.mark.parametrize(("k", "bits"), [(64, "0x8"), (40, "0x80")])
+@pytest.mark.parametrize(("k", "bits"), [(64, "0x80"), (40, "0x800")])
 def test_the_matrix_core_gets_the_models_variants_alone(
     builds: dict[int, api.BuildResult], k: int, bits: str
 ) -> None:
     makefile = (builds[k].directory / "Makefile").read_text()
     lines = [line for line in makefile.splitlines() if "TF_MVE_GEMM_VARIANTS" in line]
     assert lines == [f"build/{GEMM}.o: CFLAGS += -DTF_MVE_GEMM_VARIANTS={bits}"]
-    # one instance of the ten (about 11 KB together)
+    # one instance of the 36
     assert _symbol_size(builds[k].elf, "tf_mve_gemm_s8") < 2500
 
 
@@ -104,3 +104,15 @@ def test_the_plane_kernel_links_only_the_paths_of_its_layers(tmp_path: Path) -> 
         assert lines == [f"build/{DW}.o: CFLAGS += -DTF_MVE_DW_VARIANTS={bits}"]
         sizes[bits] = _symbol_size(b.elf, "tf_mve_dw_plane_s8")
     assert sizes["0x400"] < 1600 < sizes["0x440"] < 4000  # everything: 4.6 KB
+
+
+def test_the_convolution_links_the_way_kws_reads_its_first_layer(tmp_path: Path) -> None:
+    """KWS's first layer (1 input channel, 10x4 at stride 2) builds column buffers by scatter stores
+    (TF_MVE_CONV_VARIANTS bit 2); its 1x1 layers read in place: neither the im2col rows nor the
+    copying column buffer are linked."""
+    b = api.build(KWS, BOARD, tmp_path / "kws", inputs=1)
+    lines = [
+        line for line in (b.directory / "Makefile").read_text().splitlines() if "TF_MVE_CONV_VARIANTS" in line
+    ]
+    assert lines == ["build/lib/kernels/mve/tf_mve_conv.c.o: CFLAGS += -DTF_MVE_CONV_VARIANTS=0x4"]
+    assert _symbol_size(b.elf, "tf_mve_conv2d_s8") < 1500

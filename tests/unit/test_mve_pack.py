@@ -37,8 +37,12 @@ def test_qparams_hold_bias_multiplier_and_split_shifts_per_block() -> None:
     assert q[0, 0].tolist() == [0 - 6, 1 - 6, 2 - 6, 3 - 6] and q[1, 0].tolist() == [4 - 6, 0, 0, 0]
     assert q[0, 2].tolist() == [2, 0, 0, 0] and q[0, 3].tolist() == [0, 0, -1, -31]
     assert q[1, 2, 0] == 5 and q[1, 1].tolist() == [1 << 30, 0, 0, 0]
+    # every channel shifting right: no left shift table, the fast requantization
     per_tensor = pack.pack_gemm(w, None, 0, [(1 << 30, -4)])
-    assert per_tensor.qparams[:, 3].reshape(-1)[:5].tolist() == [-4] * 5 and per_tensor.left_shifts == 0
+    assert per_tensor.qparams.shape == (2, 3, 4) and per_tensor.left_shifts == 0
+    assert per_tensor.qparams[:, 2].reshape(-1)[:5].tolist() == [-4] * 5
+    # a shift of 0 needs the general one (its rounding fix-up only where the right shift is not 0)
+    assert pack.pack_gemm(w, None, 0, [(1 << 30, 0)]).left_shifts == 1
 
 
 def test_depthwise_constants_follow_the_even_odd_lane_order() -> None:
@@ -57,15 +61,17 @@ def test_depthwise_reasons() -> None:
     assert "taps" in (pack.depthwise_reason(np.array([[1]]), 65) or "")
 
 
-def test_gemm_variant_is_the_shape_of_the_dot_products_and_the_left_shift() -> None:
-    def bit(k: int, shift: int = -3) -> int:
-        macro, bits = pack.gemm_variant(pack.pack_gemm(np.ones((4, k)), None, 0, [(1 << 30, shift)]))
+def test_gemm_variant_is_the_shape_of_the_dot_products_the_requantization_and_the_last_block() -> None:
+    def bit(k: int, shift: int = -3, out_c: int = 4) -> int:
+        macro, bits = pack.gemm_variant(pack.pack_gemm(np.ones((out_c, k)), None, 0, [(1 << 30, shift)]))
         assert macro == "TF_MVE_GEMM_VARIANTS"
         return bits
 
-    # tf_mve_shape: 1 a first full chunk of 16, 2 more full chunks, 4 a partial last chunk; 8 left shifts
-    assert [bit(k) for k in (8, 16, 21, 32, 40, 64)] == [1 << 4, 1 << 1, 1 << 5, 1 << 3, 1 << 7, 1 << 3]
-    assert bit(64, 2) == 1 << 11 and bit(8, 1) == 1 << 12
+    # tf_mve_shape: 1 a first full chunk of 16, 2 an odd number of full chunks after it, 4 two or
+    # more after it (pairs), 8 a partial last chunk; 16 the general requantization; 32 out_c % 4
+    ks = (8, 16, 21, 32, 40, 48, 64, 72, 144)
+    assert [bit(k) for k in ks] == [1 << s for s in (8, 1, 9, 3, 11, 5, 7, 15, 5)]
+    assert bit(64, 2) == 1 << 23 and bit(8, 0) == 1 << 24 and bit(16, -1, 6) == 1 << 33
 
 
 def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
@@ -126,3 +132,19 @@ def test_variant_defines_or_the_bits_of_every_call_per_macro() -> None:
     calls = [call(("TF_B", 8)), call(("TF_A", 1)), call(), call(("TF_B", 0x80), ("TF_A", 1))]
     assert variant_defines(calls) == ("TF_A=0x1", "TF_B=0x88")
     assert variant_defines([call()]) == ()
+
+
+def test_column_pixels_fill_the_budget_with_an_even_run_or_the_whole_row() -> None:
+    # 3x3 over 32 channels (96-byte columns) in 2,304 bytes: 24 columns, 22 pixels at stride 1
+    assert pack.column_pixels(40, 1, 3, 96, 2304) == 22
+    assert pack.column_pixels(20, 1, 3, 96, 2304) == 20  # the whole row fits
+    assert pack.column_pixels(40, 2, 3, 96, 2304) == 10  # (n - 1) * 2 + 3 <= 24 -> 11, even
+    assert pack.column_pixels(40, 1, 3, 96, 100) == 1  # never none
+
+
+def test_conv_variant_names_how_the_convolution_reads_its_receptive_fields() -> None:
+    assert pack.conv_variant(0, 0, 1, 64) == ("TF_MVE_CONV_VARIANTS", 0)  # unpadded 1x1: in place
+    assert pack.conv_variant(8, 0, 3, 3)[1] == 1  # im2col rows
+    assert pack.conv_variant(8, 10, 3, 16)[1] == 2  # column buffer by copies
+    assert [pack.conv_variant(8, 10, kh, c)[1] for kh, c in ((10, 1), (3, 3), (3, 12))] == [4, 4, 4]
+    assert pack.conv_variant(8, 10, 18, 1)[1] == 2  # 1 channel, 18 rows: offsets past 255

@@ -3,9 +3,13 @@
  * expanded) requantization, groups == 1. Bit-exact with TFLite Micro's reference ConvPerChannel.
  *
  * Every output pixel is one row of the Helium matrix core (tf_mve_gemm.h): a 1x1 convolution
- * without padding reads its rows in place; any other shape copies the receptive fields of `im2col`
- * pixels at a time into `scratch` (im2col x round_up(k, 16) bytes), padding with the input zero
- * point, which contributes nothing once the input offset is folded into the bias.
+ * without padding reads its rows in place. Without dilation along x (and stride_w <= k_w), a run
+ * of `columns` pixels of an output row reads a column buffer in `scratch`: the input columns it
+ * covers, each with its k_h taps stacked ((ky, channel) order, k_h * in_c bytes), so a pixel's
+ * receptive field in (kx, ky, channel) order is contiguous and columns are copied once per output
+ * row instead of k_w times per pixel. Otherwise the receptive fields of `im2col` pixels at a time
+ * are copied into `scratch` (im2col x round_up(k, 16) bytes). Padding is the input zero point,
+ * which contributes nothing once the input offset is folded into the bias.
  */
 #ifndef TF_MVE_CONV_H
 #define TF_MVE_CONV_H
@@ -23,8 +27,9 @@ typedef struct {
     int32_t input_zp; /* the value of padding */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    int32_t left_shifts; /* 1 if some channel's multiplier has a left shift */
+    int32_t left_shifts; /* 1 if some channel's shift is >= 0: the general requantization (tf_mve_gemm.h) */
     int32_t im2col; /* 0: 1x1 without padding, rows read in place; else pixels per im2col batch */
+    int32_t columns; /* > 0: pixels per column buffer (weights in (kx, ky, channel) order); 0: im2col */
     const int8_t *weights; /* packed, see tf_mve_gemm.h; k = k_h * k_w * in_c */
     const int32_t *qparams; /* packed bias' / multiplier / shifts, see tf_mve_gemm.h */
 } tf_mve_conv2d_s8_params_t;

@@ -8,7 +8,7 @@ void tf_mve_fully_connected_s8(const tf_mve_fully_connected_s8_params_t *p, cons
     tf_mve_gemm_t g;
     g.k = p->accum_depth;
     g.out_c = p->out_depth;
-    g.left_shifts = p->left_shifts;
+    g.general = p->left_shifts;
     g.output_offset = p->output_offset;
     g.act_min = p->act_min;
     g.act_max = p->act_max;

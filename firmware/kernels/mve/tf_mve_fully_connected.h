@@ -15,7 +15,7 @@ typedef struct {
     int32_t out_depth;
     int32_t output_offset;
     int32_t act_min, act_max;
-    int32_t left_shifts; /* 1 if some multiplier has a left shift */
+    int32_t left_shifts; /* 1 if some channel's shift is >= 0: the general requantization (tf_mve_gemm.h) */
     const int8_t *weights; /* packed, see tf_mve_gemm.h; k = accum_depth */
     const int32_t *qparams; /* packed bias' / multiplier / shifts, see tf_mve_gemm.h */
 } tf_mve_fully_connected_s8_params_t;

@@ -4,9 +4,11 @@
  *
  * The input offset is folded into the bias at build time (bias' = bias + input_offset * sum(w)),
  * so the inner loop is a plain int8 dot product: VMLADAVA.S8, 16 MACs per instruction, on 2 rows
- * x 4 filters at a time. Packed layouts (tinyforge/kernels/ops/conv_mve.py writes them):
+ * x 4 filters at a time. Packed layouts (tinyforge/kernels/ops/mve/pack.py writes them):
  *   weights  [ceil(out_c/4)][ceil(k/16)][4][16] int8, zero padded
- *   qparams  [ceil(out_c/4)][4][4] int32: bias'[4], multiplier[4], left shift[4], -right shift[4]
+ *   qparams  general: [ceil(out_c/4)][4][4] int32: bias'[4], multiplier[4], left shift[4],
+ *            -right shift[4]; otherwise (every channel shifts right) [ceil(out_c/4)][3][4]:
+ *            bias'[4], multiplier[4], -right shift[4]
  */
 #ifndef TF_MVE_GEMM_H
 #define TF_MVE_GEMM_H
@@ -16,7 +18,8 @@
 typedef struct {
     int32_t k; /* dot product length */
     int32_t out_c; /* outputs per row */
-    int32_t left_shifts; /* 1 if some multiplier has a left shift */
+    int32_t general; /* 1 if some channel's shift is >= 0 (a left shift or none): the general
+                        requantization and q params layout */
     int32_t output_offset;
     int32_t act_min, act_max;
     const int8_t *weights;

@@ -33,23 +33,32 @@ def _plane_reason(graph: Graph, op: Op) -> str | None:
 @mve_kernel("CONV_2D", "mve_conv_s8", pk.narrowed(ref.accepts_conv, _conv_reason))
 def mve_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
-    gemm = pack.pack_gemm(c.weights_by_channel(), c.bias(), -pk.zero_point(c.x), c.pairs)
+    (k_h, k_w), in_c = c.kernel, c.in_c
     # 1x1 filters without padding read the input pixels themselves, at any stride
     im2col = 0 if (*c.kernel, c.pad.pad_h, c.pad.pad_w) == (1, 1, 0, 0) else pack.im2col_rows(c.taps)
+    scratch = im2col * pack.CHUNK * -(-c.taps // pack.CHUNK)
+    # without dilation along x, runs of an output row's pixels read a column buffer (taps in
+    # (kx, ky, channel) order), within the scratch the im2col rows would take or COLUMN_BYTES;
+    # one input channel scatters its rows into the columns (byte offsets up to 15 * k_h)
+    columns = 0
+    if im2col and c.dilation[1] == 1 and c.stride[1] <= k_w and (in_c > 1 or k_h <= 17):
+        budget = max(scratch, pack.COLUMN_BYTES)
+        columns = pack.column_pixels(c.y.shape[2], c.stride[1], k_w, k_h * in_c, budget)
+        scratch = ((columns - 1) * c.stride[1] + k_w) * k_h * in_c
+    w = c.weights_by_channel()
+    if columns:
+        w = w.reshape(-1, k_h, k_w, in_c).transpose(0, 2, 1, 3).reshape(w.shape[0], -1)
+    gemm = pack.pack_gemm(w, c.bias(), -pk.zero_point(c.x), c.pairs)
     params = (
         *c.fields(),
         ("input_zp", pk.zero_point(c.x)),
         *pack.requant_fields(pk.zero_point(c.y), c.act, gemm),
         ("im2col", im2col),
+        ("columns", columns),
         *pack.weight_fields(op, gemm),
     )
-    call = c.call(
-        "tf_mve_conv2d_s8",
-        params,
-        c.describe() + " mve",
-        scratch_bytes=im2col * pack.CHUNK * -(-c.taps // pack.CHUNK),
-    )
-    return replace(call, variants=(pack.gemm_variant(gemm),))
+    call = c.call("tf_mve_conv2d_s8", params, c.describe() + " mve", scratch_bytes=scratch)
+    return replace(call, variants=(pack.gemm_variant(gemm), pack.conv_variant(im2col, columns, k_h, in_c)))
 
 
 @mve_kernel("DEPTHWISE_CONV_2D", "mve_depthwise_s8", pk.narrowed(ref.accepts_depthwise, _depthwise_reason))

@@ -64,8 +64,10 @@ class GemmPack:
     k: int  # dot product length
     out_c: int
     weights: np.ndarray  # int8 [ceil(out_c/4)][ceil(k/16)][4][16]
-    qparams: np.ndarray  # int32 [ceil(out_c/4)][4][4]: bias', multiplier, left shift, -right shift
-    left_shifts: int  # 1 if some channel shifts left
+    # int32 [ceil(out_c/4)][4][4]: bias', multiplier, left shift, -right shift; without
+    # left_shifts [ceil(out_c/4)][3][4]: bias', multiplier, -right shift
+    qparams: np.ndarray
+    left_shifts: int  # 1 if some channel's shift is >= 0 (a left shift or none): the general path
 
 
 def pack_gemm(
@@ -82,19 +84,29 @@ def pack_gemm(
     padded = np.zeros((blocks * BLOCK, chunks * CHUNK), dtype=np.int8)
     padded[:out_c, :k] = w.astype(np.int8)
     packed = padded.reshape(blocks, BLOCK, chunks, CHUNK).transpose(0, 2, 1, 3)
-    return GemmPack(
-        k, out_c, np.ascontiguousarray(packed), qparams(w, bias, input_offset, pairs), _left(pairs)
-    )
+    general = 1 if any(s >= 0 for _, s in pairs) else 0
+    q = qparams(w, bias, input_offset, pairs)
+    if not general:  # every channel shifts right: no left shifts to keep
+        q = np.ascontiguousarray(q[:, [0, 1, 3]])
+    return GemmPack(k, out_c, np.ascontiguousarray(packed), q, general)
 
 
 GEMM_VARIANTS = "TF_MVE_GEMM_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_gemm.c
 
 
 def gemm_variant(g: GemmPack) -> tuple[str, int]:
-    """The instance of the matrix core a layer runs: bit (shape | 8 * left shifts), shape as
-    tf_mve_shape(k): 1 a first full chunk of 16, 2 more full chunks, 4 a partial last chunk."""
-    shape = (1 if g.k >= CHUNK else 0) | (2 if g.k >= 2 * CHUNK else 0) | (4 if g.k % CHUNK else 0)
-    return GEMM_VARIANTS, 1 << (shape | 8 * g.left_shifts)
+    """The instance of the matrix core a layer runs: bit (shape | 16 * general | 32 * partial),
+    shape as tf_mve_shape(k): 1 a first full chunk of 16, 2 an odd number of full chunks after it,
+    4 two or more after it (a loop over pairs), 8 a partial last chunk; general: some channel's
+    shift is >= 0; partial: out_c is not a multiple of 4."""
+    more = g.k // CHUNK - 1
+    shape = (
+        (1 if g.k >= CHUNK else 0)
+        | (2 if more > 0 and more % 2 else 0)
+        | (4 if more >= 2 else 0)
+        | (8 if g.k % CHUNK else 0)
+    )
+    return GEMM_VARIANTS, 1 << (shape | 16 * g.left_shifts | (32 if g.out_c % BLOCK else 0))
 
 
 DW_VARIANTS = "TF_MVE_DW_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_depthwise.c
@@ -133,6 +145,30 @@ def im2col_rows(k: int) -> int:
     that keeps their im2col rows (k rounded up to 16 bytes each) within IM2COL_BYTES."""
     row = -(-k // CHUNK) * CHUNK
     return max(2, min(8, IM2COL_BYTES // row) & ~1)
+
+
+CONV_VARIANTS = "TF_MVE_CONV_VARIANTS"  # the variant macro of firmware/kernels/mve/tf_mve_conv.c
+
+
+def conv_variant(im2col: int, columns: int, k_h: int, in_c: int) -> tuple[str, int]:
+    """How tf_mve_conv2d_s8 reads a layer's receptive fields: bit 0 im2col rows, bit 1 the column
+    buffer by copies, bit 2 by scatter stores (tf_mve_scatters: under 16 channels, 16 / in_c
+    columns per store within byte offsets); none for an unpadded 1x1 (read in place)."""
+    if columns:
+        scatters = in_c < CHUNK and (CHUNK // in_c - 1) * k_h * in_c + in_c <= 256
+        return CONV_VARIANTS, 4 if scatters else 2
+    return CONV_VARIANTS, 1 if im2col else 0
+
+
+COLUMN_BYTES = 1024  # the least scratch a column buffer may take (fewer, longer runs of pixels)
+
+
+def column_pixels(out_w: int, stride_w: int, k_w: int, col_bytes: int, budget: int) -> int:
+    """Pixels of an output row per column buffer of tf_mve_conv2d_s8: the most whose columns
+    ((n - 1) * stride_w + k_w of col_bytes each) fit in `budget` bytes, even unless the whole row;
+    at least 1."""
+    n = max(1, min(out_w, (budget // col_bytes - k_w) // stride_w + 1))
+    return n if n == out_w or n == 1 else n & ~1
 
 
 def qparams(
