@@ -325,7 +325,51 @@ def lanes_model(path: Path) -> Path:
     for x, (kh, kw), stride, dil, pad, dm, _ in LANES_LAYERS:
         act = "RELU" if kh % 2 else "RELU6" if dm > 1 else "NONE"
         g.depthwise(x, kh, kw, stride=stride, dil=dil, pad=pad, act=act, depth_mult=dm)
-    g.depthwise("img", 1, 3, mult=1.5, wmax=1)  # a left shift: the segment path
+    return g.write(path)
+
+
+# (input name, kernel, stride, dilation, padding, depth multiplier, multiplier, per channel, lanes
+# taps): the lanes path with channels that do not shift right. With `mult` the largest channel's
+# real multiplier in_scale * w_scale / out_scale is `mult` and the others spread down to a tenth of
+# it (weights scales 0.002-0.02): 1.5 gives right shifts (< 0.5), shifts of 0 ([0.5, 1)) and left
+# shifts (>= 1) side by side; per tensor every channel has the same shift.
+LANES_SHIFT_LAYERS = (
+    ("t", (3, 1), (1, 1), (1, 1), SAME, 1, 1.5, True, 3),  # mixed: right, 0 and left in one layer
+    ("t", (3, 1), (2, 1), (1, 1), SAME, 1, 1.5, True, 3),  # mixed, stride 2 (two phases)
+    ("t", (5, 1), (2, 1), (1, 1), SAME, 1, 0.9, True, 5),  # shifts of 0 and right shifts, 5 taps
+    ("t", (1, 1), (1, 1), (1, 1), VALID, 1, 6.0, False, 1),  # per tensor: every channel left 3
+    ("t", (2, 1), (3, 1), (1, 1), SAME, 2, 0.7, False, 2),  # per tensor shift 0, stride 3, dm 2
+    ("t", (4, 1), (1, 1), (2, 1), SAME, 1, 2.5, True, 4),  # dilation, shifts -1 to 2
+    ("t", (6, 1), (4, 1), (1, 1), SAME, 1, 1.2, True, 6),  # six taps, stride 4
+    ("img", (2, 3), (1, 3), (1, 1), SAME, 1, 1.5, True, 6),  # image rows, stride 3: all left 1
+    ("img", (1, 3), (1, 2), (1, 1), VALID, 3, 0.8, True, 3),  # depth multiplier 3
+    ("img", (3, 2), (1, 1), (2, 2), SAME, 1, 40.0, True, 6),  # left shifts of 4-6, transposed
+    ("t", (7, 1), (1, 1), (1, 1), SAME, 1, 1.5, True, 0),  # seven taps: the segment path
+)
+
+
+def lanes_shift_model(path: Path) -> Path:
+    """The lanes path of tf_mve_dw_plane_s8 with channels that shift left or not at all
+    (LANES_SHIFT_LAYERS), mixed with right-shifting ones in a layer or alone: 1-6 taps, strides
+    1-4, dilation, depth multipliers. Small weights and biases keep many outputs inside int8."""
+    g = Gauntlet(seed=14)
+    g.input("t", (1, 23, 1, 13), 0.05, 7)
+    g.input("img", (1, 7, 9, 5), 0.04, -3)
+    for x, (kh, kw), stride, dil, pad, dm, mult, per_channel, _ in LANES_SHIFT_LAYERS:
+        act = "RELU6" if dm > 1 else "NONE"
+        g.depthwise(
+            x,
+            kh,
+            kw,
+            stride=stride,
+            dil=dil,
+            pad=pad,
+            act=act,
+            depth_mult=dm,
+            mult=mult,
+            per_channel=per_channel,
+            wmax=1 if mult >= 1 else 3,
+        )
     return g.write(path)
 
 

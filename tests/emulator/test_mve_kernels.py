@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from _mve_models import (
     LANES_LAYERS,
+    LANES_SHIFT_LAYERS,
     Gauntlet,
     add_model,
     conv_model,
@@ -20,6 +21,7 @@ from _mve_models import (
     dense_model,
     depthwise_model,
     lanes_model,
+    lanes_shift_model,
     options,
     pool_model,
 )
@@ -131,13 +133,37 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
 def test_the_plane_kernels_lanes_path_runs_bit_exact(opt: str, tmp_path: Path) -> None:
     """Kernels of up to 6 taps take the lanes path (four outputs per vector, the plane rows split
     into phases by the stride): every stride 1-4, dilation, depth multiplier, padding and tiny map of
-    tests/emulator/_mve_models.py LANES_LAYERS runs bit-exact; 7 taps, stride 5 and left shifts
-    keep the segment path in the same firmware."""
+    tests/emulator/_mve_models.py LANES_LAYERS runs bit-exact; 7 taps and stride 5 keep the segment
+    path in the same firmware."""
     model = lanes_model(tmp_path / "lanes.tflite")
     compiled = api.compile(api.load_int8_model(model), BOARD)
     lanes = [dict(lay.call.params)["lanes"] for lay in compiled.layers]
-    assert lanes == [taps for *_, taps in LANES_LAYERS] + [0]
+    assert lanes == [taps for *_, taps in LANES_LAYERS]
     data = random_inputs(compiled.inputs, 3, seed=4)
+    res = api.build_firmware(compiled, BOARD, tmp_path / "build", data.records(), opt=opt)
+    run = run_qemu(load_board(BOARD), res.elf, timeout=60)
+    cmp = compare(compiled, data, [r.outputs for r in run.results])
+    assert cmp.bit_exact and cmp.inputs == 3, cmp
+
+
+@pytest.mark.parametrize("opt", ["speed", "size"])
+def test_the_lanes_path_runs_channels_without_right_shifts_bit_exact(opt: str, tmp_path: Path) -> None:
+    """Channels with a left shift or a shift of 0 take the lanes path's copy without the rounding
+    step (weights and bias shifted left once per channel), beside right-shifting channels of the
+    same layer: every layer of tests/emulator/_mve_models.py LANES_SHIFT_LAYERS (1-6 taps, strides
+    1-4, dilation, depth multipliers, per-tensor shifts) runs bit-exact; 7 taps keep the segment
+    path. The 1- and 2-tap layers have no right-shifting channel: the firmware links their copy
+    without rounding alone."""
+    model = lanes_shift_model(tmp_path / "shifts.tflite")
+    compiled = api.compile(api.load_int8_model(model), BOARD)
+    lanes = [dict(lay.call.params)["lanes"] for lay in compiled.layers]
+    assert lanes == [taps for *_, taps in LANES_SHIFT_LAYERS]
+    bits = [dict(lay.call.variants)["TF_MVE_DW_VARIANTS"] for lay in compiled.layers]
+    right, left = (lambda t: 1 << (8 + t - 1)), (lambda t: 1 << (18 + t - 1))
+    assert bits[0] == bits[1] == right(3) | left(3)  # mixed channels
+    assert bits[2] == right(5) | left(5) and bits[3] == left(1) and bits[4] == left(2)
+    assert bits[7] == bits[9] == left(6)  # every channel shifts left
+    data = random_inputs(compiled.inputs, 3, seed=6)
     res = api.build_firmware(compiled, BOARD, tmp_path / "build", data.records(), opt=opt)
     run = run_qemu(load_board(BOARD), res.elf, timeout=60)
     cmp = compare(compiled, data, [r.outputs for r in run.results])

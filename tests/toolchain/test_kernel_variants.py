@@ -6,7 +6,7 @@ gives it the same way (tests/toolchain/test_firmware_build.py rebuilds an M55 bi
 The 3x3 depthwise kernel (tf_mve_depthwise.c) does the same with -DTF_MVE_DW_VARIANTS (its copy
 with or without per-channel left shifts, its direct 3x3 paths per channel count, the gathered
 path's partial group), and so does the plane kernel of the same file (its segment path, its lanes
-path per tap count). The emulator tier runs such builds bit-exact
+path per tap count, with and without the rounding of right shifts). The emulator tier runs such builds bit-exact
 (tests/emulator/test_mve_kernels.py); a variant left out would leave the layer's output unwritten."""
 
 from __future__ import annotations
@@ -81,15 +81,25 @@ def test_the_depthwise_kernel_links_one_copy_for_kws(tmp_path: Path) -> None:
     assert (copy / "firmware.bin").read_bytes() == b.bin.read_bytes()  # type: ignore[union-attr]
 
 
-def _time_filters(path: Path, taps: tuple[int, ...]) -> Path:
+def _time_filters(
+    path: Path, taps: tuple[int, ...], mult: float | None = None, per_channel: bool = True
+) -> Path:
     sys.path.insert(0, str(Path(__file__).parents[1] / "emulator"))
     from _mve_models import Gauntlet
 
     g = Gauntlet(seed=3)
     g.input("t", (1, 20, 1, 8), 0.05, -128)
     for k in taps:
-        g.depthwise("t", k, 1, act="RELU")
+        g.depthwise("t", k, 1, act="RELU", mult=mult, per_channel=per_channel, wmax=1 if mult else 127)
     return g.write(path)
+
+
+def _plane_build(path: Path, d: Path, bits: str) -> int:
+    b = api.build(path, BOARD, d, inputs=1)
+    makefile = (b.directory / "Makefile").read_text()
+    lines = [line for line in makefile.splitlines() if "TF_MVE_DW_VARIANTS" in line]
+    assert lines == [f"build/{DW}.o: CFLAGS += -DTF_MVE_DW_VARIANTS={bits}"]
+    return _symbol_size(b.elf, "tf_mve_dw_plane_s8")
 
 
 def test_the_plane_kernel_links_only_the_paths_of_its_layers(tmp_path: Path) -> None:
@@ -98,11 +108,7 @@ def test_the_plane_kernel_links_only_the_paths_of_its_layers(tmp_path: Path) -> 
     sizes = {}
     for taps, bits in (((3,), "0x400"), ((3, 9), "0x440")):
         name = "_".join(map(str, taps))
-        b = api.build(_time_filters(tmp_path / f"t{name}.tflite", taps), BOARD, tmp_path / name, inputs=1)
-        makefile = (b.directory / "Makefile").read_text()
-        lines = [line for line in makefile.splitlines() if "TF_MVE_DW_VARIANTS" in line]
-        assert lines == [f"build/{DW}.o: CFLAGS += -DTF_MVE_DW_VARIANTS={bits}"]
-        sizes[bits] = _symbol_size(b.elf, "tf_mve_dw_plane_s8")
+        sizes[bits] = _plane_build(_time_filters(tmp_path / f"t{name}.tflite", taps), tmp_path / name, bits)
     assert sizes["0x400"] < 1600 < sizes["0x440"] < 4000  # everything: 4.6 KB
 
 
@@ -116,3 +122,14 @@ def test_the_convolution_links_the_way_kws_reads_its_first_layer(tmp_path: Path)
     ]
     assert lines == ["build/lib/kernels/mve/tf_mve_conv.c.o: CFLAGS += -DTF_MVE_CONV_VARIANTS=0x4"]
     assert _symbol_size(b.elf, "tf_mve_conv2d_s8") < 1500
+
+
+def test_channels_without_right_shifts_link_the_lanes_copy_without_rounding(tmp_path: Path) -> None:
+    """A 3x1 layer whose channels shift left or not at all links the lanes path's copy without
+    rounding (bit 18 + 3 - 1) alone; mixed with right-shifting channels, both copies."""
+    sizes = {}
+    for name, mult, per_channel, bits in (("left", 3.0, False, "0x100000"), ("mixed", 1.5, True, "0x100400")):
+        model = _time_filters(tmp_path / f"{name}.tflite", (3,), mult, per_channel)
+        sizes[name] = _plane_build(model, tmp_path / name, bits)
+    # each copy about 1.3 KB with the layer loop and the gather; both 1.5 KB
+    assert sizes["left"] < sizes["mixed"] < 1600

@@ -98,13 +98,16 @@ def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) ->
     return pack.pack_plane(w, None, 5, [(1 << 30, shift)], (6, 5), kernel, stride, (1, 1))
 
 
-def test_plane_lanes_path_takes_few_taps_small_strides_and_right_shifts() -> None:
+def test_plane_lanes_path_takes_few_taps_small_strides_and_any_shift() -> None:
     assert pack.lanes_taps(3, 1, [(1 << 30, -1)] * 4) == 3
     assert pack.lanes_taps(6, 4, [(1 << 30, -1)]) == 6
     assert pack.lanes_taps(7, 1, [(1 << 30, -1)]) == 0  # too many taps for the registers
     assert pack.lanes_taps(3, 5, [(1 << 30, -1)]) == 0  # more phases than the kernel keeps
-    assert pack.lanes_taps(3, 1, [(1 << 30, -1), (1 << 30, 0)]) == 0  # a shift of 0: no rounding mask
-    assert pack.lanes_taps(3, 1, [(1 << 30, 2)]) == 0  # a left shift
+    # channels without a right shift (a shift of 0, a left shift) take the loop without rounding
+    assert pack.lanes_taps(3, 1, [(1 << 30, -1), (1 << 30, 0)]) == 3
+    assert pack.lanes_taps(3, 1, [(1 << 30, 2)]) == 3
+    assert pack.lanes_taps(3, 1, [(1 << 30, 31)]) == 3
+    assert pack.lanes_taps(3, 1, [(1 << 30, 32)]) == 0  # weights and bias shift as uint32
     # a 3x1 kernel is transposed: 5 plane rows (output columns) of 6 outputs, 3 taps along them;
     # stride 2 along them: two phases
     pp = _plane((3, 1), (2, 1))
@@ -116,7 +119,7 @@ def test_plane_lanes_path_takes_few_taps_small_strides_and_right_shifts() -> Non
     wide = _plane((3, 3), (1, 1))  # 9 taps: segments of 16
     assert (wide.lanes, wide.phases, wide.weights.shape) == (0, 1, (4, 3, 16))
     assert pack.plane_variant(wide) == ("TF_MVE_DW_VARIANTS", 0x40)
-    assert _plane((2, 3), (1, 1), shift=1).lanes == 0
+    assert _plane((2, 3), (1, 1), shift=1).lanes == 6
     # lanes weights: the taps row by row in plane coordinates (transposed for 3x2)
     w = np.arange(24).reshape(4, 6) % 200 - 100
     assert (_plane((2, 3), (1, 1)).weights == w).all()
@@ -148,3 +151,29 @@ def test_conv_variant_names_how_the_convolution_reads_its_receptive_fields() -> 
     assert pack.conv_variant(8, 10, 3, 16)[1] == 2  # column buffer by copies
     assert [pack.conv_variant(8, 10, kh, c)[1] for kh, c in ((10, 1), (3, 3), (3, 12))] == [4, 4, 4]
     assert pack.conv_variant(8, 10, 18, 1)[1] == 2  # 1 channel, 18 rows: offsets past 255
+
+
+def _lanes(shifts: list[int], kernel: tuple[int, int] = (3, 1)) -> pack.PlanePack:
+    k_h, k_w = kernel
+    w = np.arange(len(shifts) * k_h * k_w).reshape(len(shifts), k_h * k_w) % 200 - 100
+    pairs = [(1 << 30, s) for s in shifts]
+    return pack.pack_plane(w, None, 5, pairs, (6, 5), kernel, (1, 1), (1, 1))
+
+
+def test_plane_variant_of_the_lanes_path_is_the_kinds_of_shift_its_channels_have() -> None:
+    """Bit 8 + t - 1: some channel shifts right; bit 18 + t - 1: some channel does not (a shift of 0
+    or a left shift: weights and bias shifted once, no rounding step). Models without such channels
+    do not link that copy."""
+    right, left = 1 << (8 + 3 - 1), 1 << (18 + 3 - 1)
+    assert pack.plane_variant(_lanes([-1, -5, -31])) == ("TF_MVE_DW_VARIANTS", right)
+    assert pack.plane_variant(_lanes([0, 3]))[1] == left
+    assert pack.plane_variant(_lanes([-2, 0]))[1] == right | left
+    assert pack.plane_variant(_lanes([1, -2, 2]))[1] == right | left
+    six = _lanes([4, -1], (2, 3))
+    assert six.lanes == 6 and pack.plane_variant(six)[1] == (1 << 13) | (1 << 23)
+    one = _lanes([0], (1, 1))
+    assert one.lanes == 1 and pack.plane_variant(one)[1] == 1 << 18
+    # the table keeps the split shifts: the kernel picks each channel's loop by its right shift
+    pp = _lanes([2, -3, 0])
+    assert pp.qparams[:, 2].tolist() == [2, 0, 0] and pp.qparams[:, 3].tolist() == [0, -3, 0]
+    assert pp.left_shifts == 1 and _lanes([0, -1]).left_shifts == 0

@@ -8,12 +8,16 @@
  * and these when left out, take the gathered path); bit 17 the gathered path, bit 7 its last
  * partial group of 16 channels; bit 16 its filters other than 3x3 (the packer sends those to the
  * plane kernel).
- * tf_mve_dw_plane_s8: bit 6 its segment path, bits 8 + t - 1 its lanes path for t = 1..6 taps. The
- * build sets the bits a model's layers use (-D, tinyforge/kernels/ops/mve/pack.py dw_variant,
- * plane_variant); without the define everything compiles. */
+ * tf_mve_dw_plane_s8: bit 6 its segment path, bits 8 + t - 1 its lanes path for t = 1..6 taps (the
+ * channels that shift right), bits 18 + t - 1 the lanes path's copy for the channels that do not
+ * (a left shift or none). The build sets the bits a model's layers use (-D,
+ * tinyforge/kernels/ops/mve/pack.py dw_variant, plane_variant); without the define everything
+ * compiles. */
 #ifndef TF_MVE_DW_VARIANTS
-#define TF_MVE_DW_VARIANTS 0x33FFF
+#define TF_MVE_DW_VARIANTS 0xFF3FFF
 #endif
+#define TF_MVE_DWL_RIGHT_BITS (TF_MVE_DW_VARIANTS & 0x3F00)
+#define TF_MVE_DWL_LEFT_BITS (TF_MVE_DW_VARIANTS & 0xFC0000)
 #define TF_MVE_DW_GATHERED (TF_MVE_DW_VARIANTS & 0x30000) /* other filters take it too */
 #define TF_MVE_DW_TAIL16 (TF_MVE_DW_VARIANTS & 0x80)
 #define TF_MVE_DW_ANY (TF_MVE_DW_VARIANTS & 0x10000)
@@ -561,25 +565,39 @@ static void tf_mve_dwp_row1(const tf_mve_dwp_t *d, const int8_t *x, int32_t n, i
 
 /* ---- the lanes path of tf_mve_dw_plane_s8: four outputs along a plane row per vector ---- */
 
-/* One output channel of the lanes path. */
+/* One output channel of the lanes path. A channel without a right shift (a left shift l >= 0) runs
+ * the functions without the rounding step: (acc << l) wraps like TFLM's x * (1 << l), and so does
+ * bias << l plus the sum of (w << l) * x (int32 products and sums wrap modulo 2^32), so its
+ * weights and bias are shifted once per channel and the loop is VQRDMULH alone. */
 typedef struct {
     int32_t off[TF_MVE_DWL_MAX_TAPS]; /* plane offset of each tap (phase-split rows) */
     const int8_t *w;                  /* the taps' weights */
     int32_t bias;
     int32_t mult;
-    int32x4_t rsh;                    /* -right shift (< 0) */
+    int32x4_t rsh;                    /* -right shift (< 0 unless `left`) */
+    int32_t lsh;                      /* left shift (>= 0) */
+    int left;                         /* no right shift: the functions without rounding */
     uint32x4_t ooff;                  /* byte offsets of four outputs */
     tf_mve_out_t o;
     int32_t rows, cols;               /* outputs */
     int32_t row_step, out_step_r, out_step4;
 } tf_mve_dwl_t;
 
-/* acc (four outputs: bias + sum of the taps) -> requantized (right shift only), clamped int32. */
+/* x << l modulo 2^32 (0 <= l <= 31), as the scalar requantization's left shift. */
+TF_MVE_INLINE int32_t tf_mve_dwl_shl(int32_t x, int32_t l)
+{
+    return (int32_t)((uint32_t)x << l);
+}
+
+/* acc (four outputs: bias + sum of the taps) -> requantized, clamped int32: with `left` (the
+ * shift already in acc) VQRDMULH alone, else VQRDMULH and the rounding right shift. */
 TF_MVE_INLINE int32x4_t tf_mve_dwl_requant(int32x4_t acc, int32_t mult, int32x4_t rsh, int32_t zp, int32x4_t lo,
-                                           int32x4_t hi)
+                                           int32x4_t hi, const int left)
 {
     acc = vqrdmulhq_n_s32(acc, mult);
-    acc = vrshlq_s32(vqaddq_s32(acc, vshrq_n_s32(acc, 31)), rsh); /* every rsh < 0: no mask */
+    if (!left) {
+        acc = vrshlq_s32(vqaddq_s32(acc, vshrq_n_s32(acc, 31)), rsh); /* every rsh < 0: no mask */
+    }
     return vminq_s32(vmaxq_s32(vaddq_n_s32(acc, zp), lo), hi);
 }
 
@@ -604,11 +622,11 @@ TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
     TF_MVE_DWL_TAP(3)                                                                                             \
     TF_MVE_DWL_TAP(4)                                                                                             \
     TF_MVE_DWL_TAP(5)                                                                                             \
-    acc = tf_mve_dwl_requant(acc, mult, rsh, zp, lo, hi)
+    acc = tf_mve_dwl_requant(acc, mult, rsh, zp, lo, hi, left)
 
 /* A row of `n` outputs of up to 3 taps in one tail-predicated loop (DLSTP/LETP: the last lanes
  * past n load and store nothing): TAPS the taps after the first, X their pointers, W their weights
- * (asm operands). */
+ * (asm operands), ROUND the rounding right shift and R() its operand (both empty with `left`). */
 #define TF_MVE_DWL_TAP_ASM(k) "vldrb.s32 q1, [%[x" #k "]], #4\n\tvmla.s32 q0, q1, %[w" #k "]\n\t"
 #define TF_MVE_DWL_X1 [x0] "+l"(x0)
 #define TF_MVE_DWL_X2 TF_MVE_DWL_X1, [x1] "+l"(x1)
@@ -616,14 +634,17 @@ TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
 #define TF_MVE_DWL_W1
 #define TF_MVE_DWL_W2 , [w1] "r"(w1)
 #define TF_MVE_DWL_W3 TF_MVE_DWL_W2, [w2] "r"(w2)
-#define TF_MVE_DWL_LOOP(TAPS, X, W)                                                                               \
+#define TF_MVE_DWL_ROUND                                                                                          \
+    "vshr.s32 q1, q0, #31\n\t"                                                                                    \
+    "vqadd.s32 q0, q0, q1\n\t"                                                                                    \
+    "vrshl.s32 q0, q0, %q[rsh]\n\t"
+#define TF_MVE_DWL_R() , [rsh] "w"(rsh)
+#define TF_MVE_DWL_NO_R()
+#define TF_MVE_DWL_LOOP(TAPS, X, W, ROUND, R)                                                                     \
     __asm__ volatile("dlstp.32 lr, lr\n"                                                                          \
                      "1:\n\t"                                                                                     \
                      "vldrb.s32 q0, [%[x0]], #4\n\t"                                                              \
-                     "vmlas.s32 q0, %q[w0], %[bias]\n\t" TAPS "vqrdmulh.s32 q0, q0, %q[mult]\n\t"                 \
-                     "vshr.s32 q1, q0, #31\n\t"                                                                   \
-                     "vqadd.s32 q0, q0, q1\n\t"                                                                   \
-                     "vrshl.s32 q0, q0, %q[rsh]\n\t"                                                              \
+                     "vmlas.s32 q0, %q[w0], %[bias]\n\t" TAPS "vqrdmulh.s32 q0, q0, %q[mult]\n\t" ROUND           \
                      "vadd.i32 q0, q0, %[zp]\n\t"                                                                 \
                      "vmax.s32 q0, q0, %q[lo]\n\t"                                                                \
                      "vmin.s32 q0, q0, %q[hi]\n\t"                                                                \
@@ -631,18 +652,30 @@ TF_MVE_INLINE int32x4_t tf_mve_dwl_load(const int8_t **x)
                      "add %[o], %[step4]\n\t"                                                                     \
                      "letp lr, 1b"                                                                                \
                      : [o] "+r"(o), [n] "+r"(n), X                                                                \
-                     : [w0] "w"(w0), [bias] "r"(bias), [mult] "w"(multv), [rsh] "w"(rsh), [zp] "r"(zp),         \
-                       [lo] "w"(lo), [hi] "w"(hi), [ooff] "w"(ooff), [step4] "r"(step4) W                        \
+                     : [w0] "w"(w0), [bias] "r"(bias), [mult] "w"(multv), [zp] "r"(zp), [lo] "w"(lo),           \
+                       [hi] "w"(hi), [ooff] "w"(ooff), [step4] "r"(step4) W R()                                  \
                      : "q0", "q1", "memory")
+#define TF_MVE_DWL_LOOP_T(ROUND, R)                                                                               \
+    if (T == 1) {                                                                                                 \
+        TF_MVE_DWL_LOOP("", TF_MVE_DWL_X1, TF_MVE_DWL_W1, ROUND, R);                                              \
+    } else if (T == 2) {                                                                                          \
+        TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1), TF_MVE_DWL_X2, TF_MVE_DWL_W2, ROUND, R);                           \
+    } else {                                                                                                      \
+        TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1) TF_MVE_DWL_TAP_ASM(2), TF_MVE_DWL_X3, TF_MVE_DWL_W3, ROUND, R);     \
+    }
 
-/* Every output of one channel, T taps (a constant). */
-TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out, const int32_t T)
+/* Every output of one channel, T taps (a constant); `left` (a constant): the channel has no right
+ * shift, its weights and bias are shifted left by d->lsh and the loop has no rounding step. */
+TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out, const int32_t T,
+                                  const int left)
 {
+    const int32_t l = left ? d->lsh : 0;
+#define TF_MVE_DWL_W(k) (T > k ? (left ? tf_mve_dwl_shl(w[k], l) : w[k]) : 0)
     if (T <= 3) { /* four taps need more registers than the asm operands get */
         const int8_t *w = d->w; /* T int8 weights */
-        const int32x4_t w0 = vdupq_n_s32(w[0]), multv = vdupq_n_s32(d->mult);
-        const int32_t w1 = T > 1 ? w[1] : 0, w2 = T > 2 ? w[2] : 0;
-        const int32_t bias = d->bias, zp = d->o.zp, step4 = d->out_step4;
+        const int32x4_t w0 = vdupq_n_s32(TF_MVE_DWL_W(0)), multv = vdupq_n_s32(d->mult);
+        const int32_t w1 = TF_MVE_DWL_W(1), w2 = TF_MVE_DWL_W(2);
+        const int32_t bias = left ? tf_mve_dwl_shl(d->bias, l) : d->bias, zp = d->o.zp, step4 = d->out_step4;
         const int32x4_t rsh = d->rsh, lo = d->o.lo, hi = d->o.hi;
         const uint32x4_t ooff = d->ooff;
         int32_t r;
@@ -650,14 +683,12 @@ TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, in
             const int8_t *x0 = plane + d->off[0], *x1 = plane + d->off[1], *x2 = plane + d->off[2];
             int8_t *o = out;
             register int32_t n __asm__("lr") = d->cols; /* the loop count, in LR for DLSTP */
-            if (T == 1) {
-                TF_MVE_DWL_LOOP("", TF_MVE_DWL_X1, TF_MVE_DWL_W1);
-            } else if (T == 2) {
-                TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1), TF_MVE_DWL_X2, TF_MVE_DWL_W2);
+            if (left) {
+                TF_MVE_DWL_LOOP_T(, TF_MVE_DWL_NO_R)
             } else {
-                TF_MVE_DWL_LOOP(TF_MVE_DWL_TAP_ASM(1) TF_MVE_DWL_TAP_ASM(2), TF_MVE_DWL_X3, TF_MVE_DWL_W3);
+                TF_MVE_DWL_LOOP_T(TF_MVE_DWL_ROUND, TF_MVE_DWL_R)
             }
-            (void)x1, (void)x2, (void)w1, (void)w2;
+            (void)x1, (void)x2, (void)w1, (void)w2, (void)rsh;
             plane += d->row_step;
             out += d->out_step_r;
         }
@@ -665,13 +696,15 @@ TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, in
     }
 
     const int8_t *w = d->w; /* T int8 weights */
-    const int32x4_t w0 = vdupq_n_s32(w[0]);
-    const int32_t w1 = T > 1 ? w[1] : 0, w2 = T > 2 ? w[2] : 0, w3 = T > 3 ? w[3] : 0;
-    const int32_t w4 = T > 4 ? w[4] : 0, w5 = T > 5 ? w[5] : 0;
-    const int32_t bias = d->bias, zp = d->o.zp, step4 = d->out_step4, mult = d->mult;
+    const int32x4_t w0 = vdupq_n_s32(TF_MVE_DWL_W(0));
+    const int32_t w1 = TF_MVE_DWL_W(1), w2 = TF_MVE_DWL_W(2), w3 = TF_MVE_DWL_W(3);
+    const int32_t w4 = TF_MVE_DWL_W(4), w5 = TF_MVE_DWL_W(5);
+    const int32_t bias = left ? tf_mve_dwl_shl(d->bias, l) : d->bias, zp = d->o.zp, step4 = d->out_step4;
+    const int32_t mult = d->mult;
     const int32x4_t rsh = d->rsh, lo = d->o.lo, hi = d->o.hi;
     const uint32x4_t ooff = d->ooff;
     int32_t r, n;
+#undef TF_MVE_DWL_W
     for (r = 0; r < d->rows; ++r) {
         const int8_t *x0 = plane + d->off[0], *x1 = plane + d->off[1], *x2 = plane + d->off[2];
         const int8_t *x3 = plane + d->off[3], *x4 = plane + d->off[4], *x5 = plane + d->off[5];
@@ -690,68 +723,109 @@ TF_MVE_INLINE void tf_mve_dwl_run(const tf_mve_dwl_t *d, const int8_t *plane, in
     }
 }
 
-#define TF_MVE_DWL_FN(T)                                                                                          \
-    static void tf_mve_dwl_##T(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out)                           \
+/* tf_mve_dwl_T: the channels that shift right; tf_mve_dwl_T_l: those that do not. */
+#define TF_MVE_DWL_FN(T, SUFFIX, LEFT)                                                                            \
+    static void tf_mve_dwl_##T##SUFFIX(const tf_mve_dwl_t *d, const int8_t *plane, int8_t *out)                   \
     {                                                                                                             \
-        tf_mve_dwl_run(d, plane, out, T);                                                                         \
+        tf_mve_dwl_run(d, plane, out, T, LEFT);                                                                   \
     }
+#define TF_MVE_DWL_CALL(T, SUFFIX)                                                                                \
+    case T:                                                                                                       \
+        tf_mve_dwl_##T##SUFFIX(d, plane, out);                                                                    \
+        break;
 #if TF_MVE_DW_VARIANTS & 0x100
-TF_MVE_DWL_FN(1)
+TF_MVE_DWL_FN(1, , 0)
 #endif
 #if TF_MVE_DW_VARIANTS & 0x200
-TF_MVE_DWL_FN(2)
+TF_MVE_DWL_FN(2, , 0)
 #endif
 #if TF_MVE_DW_VARIANTS & 0x400
-TF_MVE_DWL_FN(3)
+TF_MVE_DWL_FN(3, , 0)
 #endif
 #if TF_MVE_DW_VARIANTS & 0x800
-TF_MVE_DWL_FN(4)
+TF_MVE_DWL_FN(4, , 0)
 #endif
 #if TF_MVE_DW_VARIANTS & 0x1000
-TF_MVE_DWL_FN(5)
+TF_MVE_DWL_FN(5, , 0)
 #endif
 #if TF_MVE_DW_VARIANTS & 0x2000
-TF_MVE_DWL_FN(6)
+TF_MVE_DWL_FN(6, , 0)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x40000
+TF_MVE_DWL_FN(1, _l, 1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x80000
+TF_MVE_DWL_FN(2, _l, 1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x100000
+TF_MVE_DWL_FN(3, _l, 1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x200000
+TF_MVE_DWL_FN(4, _l, 1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x400000
+TF_MVE_DWL_FN(5, _l, 1)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x800000
+TF_MVE_DWL_FN(6, _l, 1)
 #endif
 
-/* One output channel through the lanes function of its tap count (those compiled in). */
+/* One output channel through the lanes function of its tap count and shift (those compiled in:
+ * the build sets the bits of every layer's tap count and shifts). */
 TF_MVE_INLINE void tf_mve_dwl(const tf_mve_dwl_t *d, int32_t taps, const int8_t *plane, int8_t *out)
 {
-    (void)d, (void)plane, (void)out;
+    (void)d, (void)taps, (void)plane, (void)out;
+#if TF_MVE_DWL_LEFT_BITS
+    if (d->left) {
+        switch (taps) {
+#if TF_MVE_DW_VARIANTS & 0x40000
+            TF_MVE_DWL_CALL(1, _l)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x80000
+            TF_MVE_DWL_CALL(2, _l)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x100000
+            TF_MVE_DWL_CALL(3, _l)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x200000
+            TF_MVE_DWL_CALL(4, _l)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x400000
+            TF_MVE_DWL_CALL(5, _l)
+#endif
+#if TF_MVE_DW_VARIANTS & 0x800000
+            TF_MVE_DWL_CALL(6, _l)
+#endif
+        default:
+            break;
+        }
+        return;
+    }
+#endif
+#if TF_MVE_DWL_RIGHT_BITS
     switch (taps) {
 #if TF_MVE_DW_VARIANTS & 0x100
-    case 1:
-        tf_mve_dwl_1(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(1, )
 #endif
 #if TF_MVE_DW_VARIANTS & 0x200
-    case 2:
-        tf_mve_dwl_2(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(2, )
 #endif
 #if TF_MVE_DW_VARIANTS & 0x400
-    case 3:
-        tf_mve_dwl_3(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(3, )
 #endif
 #if TF_MVE_DW_VARIANTS & 0x800
-    case 4:
-        tf_mve_dwl_4(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(4, )
 #endif
 #if TF_MVE_DW_VARIANTS & 0x1000
-    case 5:
-        tf_mve_dwl_5(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(5, )
 #endif
 #if TF_MVE_DW_VARIANTS & 0x2000
-    case 6:
-        tf_mve_dwl_6(d, plane, out);
-        break;
+        TF_MVE_DWL_CALL(6, )
 #endif
-    default: /* not compiled in: the build sets the bit of every layer's tap count */
+    default:
         break;
     }
+#endif
 }
 
 /* The lanes path's constants of output channel oc (weights [out_c][taps] with lanes). */
@@ -762,6 +836,10 @@ TF_MVE_INLINE void tf_mve_dwl_channel(tf_mve_dwl_t *d, const tf_mve_dw_plane_s8_
     d->bias = q[0];
     d->mult = q[1];
     d->rsh = vdupq_n_s32(q[3]);
+#if TF_MVE_DWL_LEFT_BITS
+    d->lsh = q[2];
+    d->left = q[3] == 0;
+#endif
 }
 
 /* The layer with the lanes path (`lanes`, a constant) or the segment path: two copies, so that
@@ -872,7 +950,7 @@ TF_MVE_INLINE void tf_mve_dw_plane(const tf_mve_dw_plane_s8_params_t *p, const i
 void tf_mve_dw_plane_s8(const tf_mve_dw_plane_s8_params_t *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     (void)p, (void)input, (void)output, (void)scratch; /* with neither path compiled in */
-#if TF_MVE_DW_VARIANTS & 0x3F00
+#if TF_MVE_DWL_RIGHT_BITS || TF_MVE_DWL_LEFT_BITS
     if (p->lanes) {
         tf_mve_dw_plane(p, input, output, scratch, 1);
         return;

@@ -70,10 +70,12 @@ typedef struct {
 } tf_mve_dw_plane_s8_params_t;
 
 /*
- * The lanes path (lanes != 0, for kernels of few taps whose channels all shift right only): four
- * outputs along a plane row in the four int32 lanes of a vector; per tap one VLDRB.S32 of four
- * plane bytes and one VMLA.S32 by the tap's weight (a general register), then the four outputs are
- * requantized together and scatter-stored. The plane rows are split by the stride along them into
+ * The lanes path (lanes != 0, for kernels of few taps): four outputs along a plane row in the four
+ * int32 lanes of a vector; per tap one VLDRB.S32 of four plane bytes and one VMLA.S32 by the tap's
+ * weight (a general register), then the four outputs are requantized together and scatter-stored.
+ * A channel that shifts right rounds (VQRDMULH, the fix-up, VRSHL); one with a left shift or none
+ * has its weights and bias shifted left instead (the same int32 accumulator modulo 2^32) and
+ * takes VQRDMULH alone. The plane rows are split by the stride along them into
  * `stride` phases of ceil(plane_w / stride) bytes (phase f holds columns f, f + stride, ...), so that
  * the four inputs of a tap are adjacent at any stride. `weights` is then [out_c][taps] (plane
  * coordinates, row by row).

@@ -271,23 +271,32 @@ class PlanePack:
 
 DWL_MAX_TAPS = 6  # TF_MVE_DWL_MAX_TAPS
 DW_PLANE_SEGMENTS = 0x40  # TF_MVE_DW_VARIANTS bit of tf_mve_dw_plane_s8's segment path
+DWL_RIGHT = 8  # TF_MVE_DW_VARIANTS bit 8 + t - 1: the lanes path of t taps, channels that shift right
+DWL_LEFT = 18  # bit 18 + t - 1: its copy for channels that do not (a left shift or none)
 
 
 def plane_variant(pp: PlanePack) -> tuple[str, int]:
-    """The path of tf_mve_dw_plane_s8 a layer runs: bit 6 the segments, bit 8 + t - 1 the lanes
-    path of t taps."""
-    return DW_VARIANTS, (1 << (7 + pp.lanes)) if pp.lanes else DW_PLANE_SEGMENTS
+    """The paths of tf_mve_dw_plane_s8 a layer runs: bit 6 the segments; with lanes of t taps bit
+    8 + t - 1 if some channel shifts right, bit 18 + t - 1 if some channel does not (its loop has
+    no rounding step)."""
+    if not pp.lanes:
+        return DW_VARIANTS, DW_PLANE_SEGMENTS
+    rsh = np.asarray(pp.qparams).reshape(-1, 4)[:, 3]
+    right = (1 << (DWL_RIGHT + pp.lanes - 1)) if (rsh < 0).any() else 0
+    left = (1 << (DWL_LEFT + pp.lanes - 1)) if (rsh == 0).any() else 0
+    return DW_VARIANTS, right | left
 
 
 DWL_MAX_PHASES = 4  # TF_MVE_DWL_MAX_PHASES: the largest stride along plane rows of the lanes path
+DWL_MAX_LEFT = 31  # the lanes path shifts weights and bias left as uint32
 
 
 def lanes_taps(taps: int, stride: int, pairs: Sequence[tuple[int, int]]) -> int:
     """The taps of the lanes path if a layer takes it, else 0: at most DWL_MAX_TAPS taps (beyond,
-    the tap pointers and weights no longer fit the registers and a VMLADAVA per output wins) and
-    every channel shifting right (its requantization has no left shift and no mask); `stride`
-    along plane rows at most DWL_MAX_PHASES."""
-    ok = taps <= DWL_MAX_TAPS and stride <= DWL_MAX_PHASES and all(s < 0 for _, s in pairs)
+    the tap pointers and weights no longer fit the registers and a VMLADAVA per output wins),
+    `stride` along plane rows at most DWL_MAX_PHASES, left shifts at most DWL_MAX_LEFT. Channels
+    may shift right, left or not at all (each runs the loop of its kind)."""
+    ok = taps <= DWL_MAX_TAPS and stride <= DWL_MAX_PHASES and all(s <= DWL_MAX_LEFT for _, s in pairs)
     return taps if ok else 0
 
 
