@@ -525,21 +525,30 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     int32_t *xbuf = (int32_t *)scratch;
     int8_t *row = (int8_t *)(xbuf + p->kpad);
     int32_t *qbuf = xbuf + p->kpad + ((p->in_c & 3) ? (p->kpad >> 2) : 0);
+    const int32_t oc2 = (p->out_c + 1) & ~1;
+    int32_t *wbuf = qbuf + 4 * oc2; /* wexpand: the int16 weights */
     const int32_t npix = p->out_h * p->out_w;
     const int32_t pairs = p->kpad >> 3;
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
-    const int xdbl = !p->wide && p->xdouble;
+    const int wexp = !p->wide && p->wexpand;
+    const int w16 = p->wide || wexp; /* the int16-weight blocks */
+    const int32_t *weights = wexp ? wbuf : p->weights;
+    const int xdbl = !p->wide && !wexp && p->xdouble;
     tf_dsp_blocks_t blk;
     int32_t b, pix;
     if (!p->wide) {
         tf_dsp_conv_decode(p, qbuf);
     }
+    if (wexp) {
+        /* [pair][chunk][channel][1 word of 4 int8] -> [pair][chunk][channel][2 words of int16 pairs] */
+        (void)tf_dsp_expand_x((const int8_t *)p->weights, oc2 * (p->kpad >> 2), wbuf, 2, 1);
+    }
     blk.x = xbuf;
     blk.pairs = pairs;
     blk.blocks = p->out_c >> 1;
-    blk.flags = (!p->wide && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
+    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = output + b * npix * p->out_c;
@@ -552,13 +561,13 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row, xdbl);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
             }
-            blk.w = p->weights;
+            blk.w = weights;
             blk.q = p->wide ? p->bias : qbuf;
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
 #if TF_DSP_NATIVE
             if (full) {
-                if (p->wide) {
+                if (w16) {
                     tf_dsp_conv_blocks_w16(&blk);
                 } else {
                     tf_dsp_conv_blocks_w8(&blk);
@@ -566,7 +575,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 continue;
             }
 #endif
-            tf_dsp_conv_blocks_c(&blk, p->out_c, p->wide, !full, p->act_min, p->act_max);
+            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, !full, p->act_min, p->act_max);
         }
     }
 }
