@@ -220,20 +220,29 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".type " #name ", %function\n\t"                                                                  \
             ".thumb_func\n" #name ":\n\t"                                                                     \
             "push {r4-r11, lr}\n\t"                                                                           \
-            "sub sp, sp, #8\n\t"                                                                              \
+            "sub sp, sp, #16\n\t"                                                                             \
             "str r0, [sp]\n\t"                                                                                \
             "ldr r1, [r0, #24]\n\t"                                                                           \
             "str r1, [sp, #4]\n\t"                                                                            \
+            "ldr r1, [r0, #20]\n\t"                                                                           \
+            "adr r2, 2f\n\t"                                                                                  \
+            "lsrs r1, r1, #1\n\t"                                                                             \
+            "bcc 7f\n\t"                                                                                      \
+            "adds r1, r1, #1\n\t"                                                                             \
+            "adr r2, 6f\n"                                                                                    \
+            "7:\n\t"                                                                                          \
+            "orr r2, r2, #1\n\t"                                                                              \
+            "strd r2, r1, [sp, #8]\n\t"                                                                       \
             "ldr r12, [r0, #4]\n"                                                                             \
             "1:\n\t"                                                                                          \
             "ldr r0, [sp]\n\t"                                                                                \
             "ldr r11, [r0, #0]\n\t"                                                                           \
-            "ldr lr, [r0, #20]\n\t"                                                                           \
+            "ldr lr, [sp, #12]\n\t"                                                                           \
             "ldr r8, [r0, #8]\n\t"                                                                            \
             "ldrd r0, r1, [r8]\n\t"                                                                           \
-            "mov r2, r0\n\t"                                                                                  \
-            "mov r3, r1\n"                                                                                    \
-            "2:\n\t" chunk chunk "subs lr, lr, #1\n\t"                                                        \
+            "ldrd r2, r3, [r8]\n\t"                                                                           \
+            "ldr pc, [sp, #8]\n"                                                                              \
+            "2:\n\t" chunk chunk "6:\n\t" chunk chunk "subs lr, lr, #1\n\t"                                   \
             "bne 2b\n\t"                                                                                      \
             "ldr r4, [sp]\n\t"                                                                                \
             "ldr r5, [r4, #28]\n\t"                                                                           \
@@ -283,7 +292,7 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "subs r5, r5, #1\n\t"                                                                             \
             "str r5, [sp, #4]\n\t"                                                                            \
             "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #8\n\t"                                                                              \
+            "add sp, sp, #16\n\t"                                                                              \
             "pop {r4-r11, pc}\n\t"                                                                            \
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
