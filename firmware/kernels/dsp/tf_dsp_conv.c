@@ -350,9 +350,18 @@ TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, i
     }
 }
 
+/* tf_dsp_expand_x4 out of line, for the rarer rows (dilated, at the border) */
+TF_NOINLINE int32_t *tf_dsp_conv_expand(const int8_t *src, int32_t words, int32_t *dst, int dbl)
+{
+    return tf_dsp_expand_x4(src, words, dst, dbl);
+}
+
 /* 8 int8 at a time (kpad is a multiple of 8) into the [chunk][pixel][2 words] buffer; `dbl`: doubled */
 TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst, int dbl)
 {
+#if TF_DSP_NATIVE
+    (void)tf_dsp_expand_x4(src, 2 * n, dst, dbl);
+#else
     if (dbl) {
         do {
             const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
@@ -374,6 +383,7 @@ TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst, i
             src += 8;
         } while (--n);
     }
+#endif
 }
 
 TF_INLINE void tf_dsp_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
@@ -433,11 +443,11 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             const int32_t row_step = p->dil_h * p->in_w * in_c;
             for (ky = p->k_h; ky > 0; --ky) {
                 if (p->dil_w == 1) {
-                    dst = tf_dsp_expand_x(src, words * p->k_w, dst, 4, dbl);
+                    dst = tf_dsp_expand_x4(src, words * p->k_w, dst, dbl);
                 } else {
                     const int8_t *s = src;
                     for (kx = p->k_w; kx > 0; --kx) {
-                        dst = tf_dsp_expand_x(s, words, dst, 4, dbl);
+                        dst = tf_dsp_conv_expand(s, words, dst, dbl);
                         s += p->dil_w * in_c;
                     }
                 }
@@ -449,7 +459,7 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
                 for (kx = 0; kx < p->k_w; ++kx) {
                     const int32_t ix = x0 + kx * p->dil_w;
                     if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                        dst = tf_dsp_expand_x(in_b + (iy * p->in_w + ix) * in_c, words, dst, 4, dbl);
+                        dst = tf_dsp_conv_expand(in_b + (iy * p->in_w + ix) * in_c, words, dst, dbl);
                     } else {
                         for (i = 0; i < words; ++i) {
                             dst[0] = pad_pair;
