@@ -222,17 +222,20 @@ def trim_scratch(graph: Graph, layers: tuple[Layer, ...]) -> tuple[tuple[Layer, 
                 best = (trial, tg, tplan)
         if best is None:
             # no single swap helps when several layers share the peak (e.g. the same scratch in
-            # each of a chain's layers): take the largest scratch saving that does not grow the
-            # arena and go on
-            saving = [
-                (lay.call.scratch_bytes - lay.call.leaner.scratch_bytes, pos)
-                for pos, lay in enumerate(layers)
-                if lay.call.leaner is not None and lay.call.leaner.scratch_bytes < lay.call.scratch_bytes
-            ]
-            for _, pos in sorted(saving, reverse=True):
-                trial = layers[:pos] + (Layer(layers[pos].op, layers[pos].call.leaner),) + layers[pos + 1 :]
+            # each of a chain's layers): the fewest of the largest savings that do, together
+            saving = sorted(
+                (
+                    (lay.call.scratch_bytes - lay.call.leaner.scratch_bytes, pos)
+                    for pos, lay in enumerate(layers)
+                    if lay.call.leaner is not None and lay.call.leaner.scratch_bytes < lay.call.scratch_bytes
+                ),
+                reverse=True,
+            )
+            trial = layers
+            for _, pos in saving:
+                trial = trial[:pos] + (Layer(trial[pos].op, trial[pos].call.leaner),) + trial[pos + 1 :]
                 tg, tplan = planned(trial)
-                if tplan.arena_bytes <= plan.arena_bytes:
+                if tplan.arena_bytes < plan.arena_bytes:
                     best = (trial, tg, tplan)
                     break
         if best is None:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 
 from _dsp_models import (  # noqa: E402
     dsp_add_model,
+    dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_model,
@@ -81,6 +82,7 @@ def test_dsp_path_is_sanitizer_clean(shared_models: dict[str, Path], tmp_path: P
 
 EDGE_MODELS = {
     "dsp": dsp_model,
+    "dsp_conv": dsp_conv_model,
     "dsp_dense": dsp_dense_model,
     "dsp_add": dsp_add_model,
     "mve_conv": conv_model,
@@ -111,6 +113,23 @@ def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
     assert funcs.count("tf_dsp_avg_pool_s8") == 3, funcs
     comments = " | ".join(lay.call.comment for lay in compiled.layers)
     assert "x2" in comments  # the depth multiplier
+
+
+def test_conv_model_reaches_the_expanded_weights(tmp_path: Path) -> None:
+    """With int8 weights, convolutions with room in the arena expand them to int16 in the scratch
+    (wexpand): the conv edge model reaches that path with odd and even chunk pairs (the blocks'
+    mid-loop entry), odd out_c and clamps; the layer at the arena's peak keeps the int8 kernel."""
+    path = dsp_conv_model(tmp_path / "conv.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    convs = [lay.call for lay in compiled.layers if lay.call.function == "tf_dsp_conv_s8"]
+    expanded = [dict(c.params) for c in convs if dict(c.params)["wexpand"]]
+    assert len(expanded) >= 10, [c.comment for c in convs]
+    assert {p["kpad"] // 8 % 2 for p in expanded} == {0, 1}
+    assert any(p["out_c"] % 2 for p in expanded) and any(p["act_max"] < 127 for p in expanded)
+    assert all(" x16" in c.comment for c in convs if dict(c.params)["wexpand"])
+    assert compiled.stats.arena_bytes <= compiled.stats.liveness_bound + 128
+    speed = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("speed"))
+    assert not any(dict(lay.call.params).get("wexpand") for lay in speed.layers)
 
 
 def test_unfoldable_layers_keep_the_portable_kernel(tmp_path: Path) -> None:

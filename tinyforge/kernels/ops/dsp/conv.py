@@ -178,7 +178,10 @@ def _pack_conv(graph: Graph, op: Op, target: Target, wexpand: bool) -> KernelCal
         c.describe() + (" dsp w16" if wide else " dsp x16" if wexpand else " dsp"),
         # the im2col of two pixels, the int8 row of small in_c, (int8 weights) the decoded
         # constants and (wexpand) the weights expanded to int16
-        scratch_bytes=4 * kpad + (kpad if c.in_c % 4 else 0) + (0 if wide else 16 * oc2) + (2 * oc2 * kpad if wexpand else 0),
+        scratch_bytes=4 * kpad
+        + (kpad if c.in_c % 4 else 0)
+        + (0 if wide else 16 * oc2)
+        + (2 * oc2 * kpad if wexpand else 0),
     )
     return dataclasses.replace(call, overlap=overlap, widened=wide)
 
