@@ -181,38 +181,82 @@ void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
 void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
 
 /* The MAC of a block: int8 weights (LDM of both pixels' 4 taps, LDRD of both channels' 4 taps,
- * SXTB16 / ROR #8) or int16 weights (LDM, two LDRD); two chunks per iteration. */
-#define TF_DSP_MAC_W8_CHUNK                                                                                       \
-    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "sxtb16 r10, r8\n\t"                                                                                        \
-    "sxtb16 r8, r8, ror #8\n\t"                                                                                 \
-    "smlad r0, r4, r10, r0\n\t"                                                                                 \
-    "smlad r0, r5, r8, r0\n\t"                                                                                  \
-    "smlad r2, r6, r10, r2\n\t"                                                                                 \
-    "smlad r2, r7, r8, r2\n\t"                                                                                  \
-    "sxtb16 r10, r9\n\t"                                                                                        \
-    "sxtb16 r9, r9, ror #8\n\t"                                                                                 \
-    "smlad r1, r4, r10, r1\n\t"                                                                                 \
-    "smlad r1, r5, r9, r1\n\t"                                                                                  \
-    "smlad r3, r6, r10, r3\n\t"                                                                                 \
+ * SXTB16 / ROR #8) or int16 weights (LDM of both pixels', LDM of both channels' 4 taps). */
+#define TF_DSP_MAC_W8_CHUNK                                                                                   \
+    "ldmia r11!, {r4-r7}\n\t"                                                                                 \
+    "ldrd r8, r9, [r12], #8\n\t"                                                                              \
+    "sxtb16 r10, r8\n\t"                                                                                      \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                               \
+    "smlad r0, r4, r10, r0\n\t"                                                                               \
+    "smlad r0, r5, r8, r0\n\t"                                                                                \
+    "smlad r2, r6, r10, r2\n\t"                                                                               \
+    "smlad r2, r7, r8, r2\n\t"                                                                                \
+    "sxtb16 r10, r9\n\t"                                                                                      \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                               \
+    "smlad r1, r4, r10, r1\n\t"                                                                               \
+    "smlad r1, r5, r9, r1\n\t"                                                                                \
+    "smlad r3, r6, r10, r3\n\t"                                                                               \
     "smlad r3, r7, r9, r3\n\t"
-#define TF_DSP_MAC_W16_CHUNK                                                                                      \
-    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "smlad r0, r4, r8, r0\n\t"                                                                                  \
-    "smlad r0, r5, r9, r0\n\t"                                                                                  \
-    "smlad r2, r6, r8, r2\n\t"                                                                                  \
-    "smlad r2, r7, r9, r2\n\t"                                                                                  \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "smlad r1, r4, r8, r1\n\t"                                                                                  \
-    "smlad r1, r5, r9, r1\n\t"                                                                                  \
-    "smlad r3, r6, r8, r3\n\t"                                                                                  \
-    "smlad r3, r7, r9, r3\n\t"
+#define TF_DSP_MAC_W16_CHUNK                                                                                  \
+    "ldmia lr!, {r4-r7}\n\t"                                                                                  \
+    "ldmia r12!, {r8-r11}\n\t"                                                                                \
+    "smlad r0, r4, r8, r0\n\t"                                                                                \
+    "smlad r0, r5, r9, r0\n\t"                                                                                \
+    "smlad r2, r6, r8, r2\n\t"                                                                                \
+    "smlad r2, r7, r9, r2\n\t"                                                                                \
+    "smlad r1, r4, r10, r1\n\t"                                                                               \
+    "smlad r1, r5, r11, r1\n\t"                                                                               \
+    "smlad r3, r6, r10, r3\n\t"                                                                               \
+    "smlad r3, r7, r11, r3\n\t"
 
-/* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block */
-#define TF_DSP_BLOCKS(name, chunk)                                                                                \
-    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                                 \
+#define TF_DSP_W8_ENTRY                                                                                       \
+    "adr r2, 2f\n\t"                                                                                          \
+    "lsrs r1, r1, #1\n\t"                                                                                     \
+    "bcc 7f\n\t"                                                                                              \
+    "adds r1, r1, #1\n\t"                                                                                     \
+    "adr r2, 6f\n"                                                                                            \
+    "7:\n\t"                                                                                                  \
+    "orr r2, r2, #1\n\t"                                                                                      \
+    "strd r2, r1, [sp, #8]\n\t"
+#define TF_DSP_W8_START                                                                                       \
+    "ldr r11, [r0, #0]\n\t"                                                                                   \
+    "ldr lr, [sp, #12]\n\t"
+#define TF_DSP_W8_LOOP                                                                                        \
+    "2:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK "6:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK         \
+    "subs lr, lr, #1\n\t"                                                                                     \
+    "bne 2b\n\t"
+#define TF_DSP_W16_ENTRY                                                                                      \
+    "adds r2, r1, #3\n\t"                                                                                     \
+    "lsrs r2, r2, #2\n\t"                                                                                     \
+    "negs r1, r1\n\t"                                                                                         \
+    "and r1, r1, #3\n\t"                                                                                      \
+    "movs r3, #80\n\t"                                                                                        \
+    "adr r4, 2f\n\t"                                                                                          \
+    "mla r4, r1, r3, r4\n\t"                                                                                  \
+    "orr r4, r4, #1\n\t"                                                                                      \
+    "strd r4, r2, [sp, #8]\n\t"
+#define TF_DSP_W16_START                                                                                      \
+    "ldr lr, [r0, #0]\n\t"                                                                                    \
+    "ldr r4, [sp, #12]\n\t"                                                                                   \
+    "str r4, [sp, #16]\n\t"
+#define TF_DSP_W16_LOOP                                                                                       \
+    "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
+    ".ifne (8b - 2b) - 320\n\t"                                                                               \
+    ".error \"tf_dsp_conv_blocks_w16: a chunk is not 40 bytes\"\n\t"                                          \
+    ".endif\n\t"                                                                                              \
+    "ldr r4, [sp, #16]\n\t"                                                                                   \
+    "subs r4, r4, #1\n\t"                                                                                     \
+    "str r4, [sp, #16]\n\t"                                                                                   \
+    "bne 2b\n\t"
+
+/* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block. int8 weights:
+ * 4 chunks per loop iteration (LDM x, LDRD w), odd chunk pairs entering mid-loop; int16 weights: 8
+ * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr and
+ * the loop count kept in the frame (a dead x register counts), entered at a per-call address that
+ * skips the chunks beyond kpad. Frame: [sp] b, +4 blocks left, +8 entry, +12 iterations, +16 count. */
+#define TF_DSP_BLOCKS(name, entry, start, loop)                                                               \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
             ".syntax unified\n\t"                                                                             \
             ".thumb\n\t"                                                                                      \
             ".p2align 2\n\t"                                                                                  \
@@ -220,30 +264,17 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".type " #name ", %function\n\t"                                                                  \
             ".thumb_func\n" #name ":\n\t"                                                                     \
             "push {r4-r11, lr}\n\t"                                                                           \
-            "sub sp, sp, #16\n\t"                                                                             \
+            "sub sp, sp, #24\n\t"                                                                             \
             "str r0, [sp]\n\t"                                                                                \
             "ldr r1, [r0, #24]\n\t"                                                                           \
             "str r1, [sp, #4]\n\t"                                                                            \
             "ldr r1, [r0, #20]\n\t"                                                                           \
-            "adr r2, 2f\n\t"                                                                                  \
-            "lsrs r1, r1, #1\n\t"                                                                             \
-            "bcc 7f\n\t"                                                                                      \
-            "adds r1, r1, #1\n\t"                                                                             \
-            "adr r2, 6f\n"                                                                                    \
-            "7:\n\t"                                                                                          \
-            "orr r2, r2, #1\n\t"                                                                              \
-            "strd r2, r1, [sp, #8]\n\t"                                                                       \
-            "ldr r12, [r0, #4]\n"                                                                             \
+            entry "ldr r12, [r0, #4]\n"                                                                       \
             "1:\n\t"                                                                                          \
-            "ldr r0, [sp]\n\t"                                                                                \
-            "ldr r11, [r0, #0]\n\t"                                                                           \
-            "ldr lr, [sp, #12]\n\t"                                                                           \
-            "ldr r8, [r0, #8]\n\t"                                                                            \
+            "ldr r0, [sp]\n\t" start "ldr r8, [r0, #8]\n\t"                                                   \
             "ldrd r0, r1, [r8]\n\t"                                                                           \
             "ldrd r2, r3, [r8]\n\t"                                                                           \
-            "ldr pc, [sp, #8]\n"                                                                              \
-            "2:\n\t" chunk chunk "6:\n\t" chunk chunk "subs lr, lr, #1\n\t"                                   \
-            "bne 2b\n\t"                                                                                      \
+            "ldr pc, [sp, #8]\n" loop                                                                         \
             "ldr r4, [sp]\n\t"                                                                                \
             "ldr r5, [r4, #28]\n\t"                                                                           \
             "tst r5, #1\n\t"                                                                                  \
@@ -292,13 +323,13 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "subs r5, r5, #1\n\t"                                                                             \
             "str r5, [sp, #4]\n\t"                                                                            \
             "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #16\n\t"                                                                              \
+            "add sp, sp, #24\n\t"                                                                             \
             "pop {r4-r11, pc}\n\t"                                                                            \
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_MAC_W8_CHUNK);
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_MAC_W16_CHUNK);
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP);
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP);
 #endif
 
 /* A block's four outputs (the portable form of the assembly, and the clamp / odd out_c path). */
