@@ -165,8 +165,8 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2_w8(const int32_t *x, const int32_t *w, i
 typedef struct {
     const int32_t *x; /* 0: the im2col of the two pixels, [chunk][pixel][2 words] */
     const int32_t *w; /* 4: the weights */
-    const int32_t *q; /* 8: the constants (advanced by the assembly) */
-    int8_t *o0;       /* 12: the outputs of pixel 0 / 1 (advanced by the assembly) */
+    const int32_t *q; /* 8: the constants */
+    int8_t *o0;       /* 12: the outputs of pixel 0 / 1 */
     int8_t *o1;       /* 16 */
     int32_t pairs;    /* 20: chunk pairs, kpad / 8 */
     int32_t blocks;   /* 24: out_c / 2 */
@@ -219,7 +219,7 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "orr r2, r2, #1\n\t"                                                                                      \
     "strd r2, r1, [sp, #8]\n\t"
 #define TF_DSP_W8_START                                                                                       \
-    "ldr r11, [r0, #0]\n\t"                                                                                   \
+    "ldr r11, [sp, #0]\n\t"                                                                                   \
     "ldr lr, [sp, #12]\n\t"
 #define TF_DSP_W8_LOOP                                                                                        \
     "2:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK "6:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK         \
@@ -236,7 +236,7 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "orr r4, r4, #1\n\t"                                                                                      \
     "strd r4, r2, [sp, #8]\n\t"
 #define TF_DSP_W16_START                                                                                      \
-    "ldr lr, [r0, #0]\n\t"                                                                                    \
+    "ldr lr, [sp, #0]\n\t"                                                                                    \
     "ldr r4, [sp, #12]\n\t"                                                                                   \
     "str r4, [sp, #16]\n\t"
 #define TF_DSP_W16_LOOP                                                                                       \
@@ -250,12 +250,25 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "str r4, [sp, #16]\n\t"                                                                                   \
     "bne 2b\n\t"
 
+#define TF_DSP_W8_DSUM                                                                                        \
+    "ldr r5, [sp, #4]\n\t"                                                                                    \
+    "tst r5, #1\n\t"                                                                                          \
+    "beq 3f\n\t"                                                                                              \
+    "add r0, r0, r0\n\t"                                                                                      \
+    "add r1, r1, r1\n\t"                                                                                      \
+    "add r2, r2, r2\n\t"                                                                                      \
+    "add r3, r3, r3\n"                                                                                        \
+    "3:\n\t"
+#define TF_DSP_W16_DSUM ""
+
 /* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block. int8 weights:
  * 4 chunks per loop iteration (LDM x, LDRD w), odd chunk pairs entering mid-loop; int16 weights: 8
  * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr and
  * the loop count kept in the frame (a dead x register counts), entered at a per-call address that
- * skips the chunks beyond kpad. Frame: [sp] b, +4 blocks left, +8 entry, +12 iterations, +16 count. */
-#define TF_DSP_BLOCKS(name, entry, start, loop)                                                               \
+ * skips the chunks beyond kpad. The block's state lives in the frame: [sp] x, +4 flags, +8 loop entry,
+ * +12 iterations, +16 count, +20 q, +24 o0, +28 o1, +32 o0's end, +36 the requantization's address
+ * (SMMLAR only, or with the rounding correction). */
+#define TF_DSP_BLOCKS(name, entry, start, loop, dsum)                                                         \
     __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
             ".syntax unified\n\t"                                                                             \
             ".thumb\n\t"                                                                                      \
@@ -264,38 +277,39 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".type " #name ", %function\n\t"                                                                  \
             ".thumb_func\n" #name ":\n\t"                                                                     \
             "push {r4-r11, lr}\n\t"                                                                           \
-            "sub sp, sp, #24\n\t"                                                                             \
-            "str r0, [sp]\n\t"                                                                                \
-            "ldr r1, [r0, #24]\n\t"                                                                           \
-            "str r1, [sp, #4]\n\t"                                                                            \
-            "ldr r1, [r0, #20]\n\t"                                                                           \
-            entry "ldr r12, [r0, #4]\n"                                                                       \
-            "1:\n\t"                                                                                          \
-            "ldr r0, [sp]\n\t" start "ldr r8, [r0, #8]\n\t"                                                   \
+            "sub sp, sp, #40\n\t"                                                                             \
+            "ldmia r0, {r1-r8}\n\t"                                                                           \
+            "str r1, [sp, #0]\n\t"                                                                            \
+            "str r8, [sp, #4]\n\t"                                                                            \
+            "add r7, r4, r7, lsl #1\n\t"                                                                      \
+            "strd r3, r4, [sp, #20]\n\t"                                                                      \
+            "strd r5, r7, [sp, #28]\n\t"                                                                      \
+            "adr r9, 10f\n\t"                                                                                 \
+            "tst r8, #2\n\t"                                                                                  \
+            "beq 9f\n\t"                                                                                      \
+            "adr r9, 11f\n"                                                                                   \
+            "9:\n\t"                                                                                          \
+            "orr r9, r9, #1\n\t"                                                                              \
+            "str r9, [sp, #36]\n\t"                                                                           \
+            "mov r12, r2\n\t"                                                                                 \
+            "mov r1, r6\n\t"                                                                                  \
+            entry "1:\n\t" start                                                                              \
+            "ldr r8, [sp, #20]\n\t"                                                                           \
             "ldrd r0, r1, [r8]\n\t"                                                                           \
             "ldrd r2, r3, [r8]\n\t"                                                                           \
-            "ldr pc, [sp, #8]\n" loop                                                                         \
-            "ldr r4, [sp]\n\t"                                                                                \
-            "ldr r5, [r4, #28]\n\t"                                                                           \
-            "tst r5, #1\n\t"                                                                                  \
-            "beq 3f\n\t"                                                                                      \
-            "add r0, r0, r0\n\t"                                                                              \
-            "add r1, r1, r1\n\t"                                                                              \
-            "add r2, r2, r2\n\t"                                                                              \
-            "add r3, r3, r3\n"                                                                                \
-            "3:\n\t"                                                                                          \
-            "ldr r6, [r4, #8]\n\t"                                                                            \
+            "ldr pc, [sp, #8]\n" loop dsum                                                                    \
+            "ldr r6, [sp, #20]\n\t"                                                                           \
             "adds r6, r6, #8\n\t"                                                                             \
             "ldmia r6!, {r7-r11, lr}\n\t"                                                                     \
-            "str r6, [r4, #8]\n\t"                                                                            \
-            "tst r5, #2\n\t"                                                                                  \
-            "bne 4f\n\t"                                                                                      \
+            "str r6, [sp, #20]\n\t"                                                                           \
+            "ldr pc, [sp, #36]\n"                                                                             \
+            "10:\n\t"                                                                                         \
             "smmlar r0, r0, r7, r9\n\t"                                                                       \
             "smmlar r2, r2, r7, r9\n\t"                                                                       \
             "smmlar r1, r1, r8, r10\n\t"                                                                      \
             "smmlar r3, r3, r8, r10\n\t"                                                                      \
             "b 5f\n"                                                                                          \
-            "4:\n\t"                                                                                          \
+            "11:\n\t"                                                                                         \
             "smmlar r5, r0, r7, r9\n\t"                                                                       \
             "add r0, r5, r0, asr #31\n\t"                                                                     \
             "smmlar r5, r2, r7, r9\n\t"                                                                       \
@@ -313,23 +327,22 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "ssat r1, #8, r1\n\t"                                                                             \
             "ssat r2, #8, r2\n\t"                                                                             \
             "ssat r3, #8, r3\n\t"                                                                             \
-            "ldrd r5, r6, [r4, #12]\n\t"                                                                      \
+            "ldrd r5, r6, [sp, #24]\n\t"                                                                      \
             "strb r1, [r5, #1]\n\t"                                                                           \
             "strb r0, [r5], #2\n\t"                                                                           \
             "strb r3, [r6, #1]\n\t"                                                                           \
             "strb r2, [r6], #2\n\t"                                                                           \
-            "strd r5, r6, [r4, #12]\n\t"                                                                      \
-            "ldr r5, [sp, #4]\n\t"                                                                            \
-            "subs r5, r5, #1\n\t"                                                                             \
-            "str r5, [sp, #4]\n\t"                                                                            \
+            "strd r5, r6, [sp, #24]\n\t"                                                                      \
+            "ldr r7, [sp, #32]\n\t"                                                                           \
+            "cmp r5, r7\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #24\n\t"                                                                             \
+            "add sp, sp, #40\n\t"                                                                             \
             "pop {r4-r11, pc}\n\t"                                                                            \
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP);
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP);
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP, TF_DSP_W8_DSUM);
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP, TF_DSP_W16_DSUM);
 #endif
 
 /* A block's four outputs (the portable form of the assembly, and the clamp / odd out_c path). */
