@@ -566,6 +566,37 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
     }
 }
 
+/* One pixel's im2col (values not doubled) when in_c is a multiple of 4 and the columns are not
+ * dilated: a window inside the image is k_h runs of whole words, then the padded chunks; one at the
+ * border goes through tf_dsp_conv_fill. */
+typedef struct {
+    int32_t y_last, x_last; /* the last window origins inside the image (>= 0) */
+    int32_t k_h, row_words, row_step, pad_chunks, pad_pair;
+} tf_dsp_rows4_t;
+
+TF_NOINLINE void tf_dsp_conv_px4(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *d,
+                                 int8_t *row, const tf_dsp_rows4_t *g)
+{
+    const int32_t oy = pix / p->out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = (pix - oy * p->out_w) * p->stride_w - p->pad_w;
+    const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
+    int32_t ky, i;
+    if ((uint32_t)y0 > (uint32_t)g->y_last || (uint32_t)x0 > (uint32_t)g->x_last) {
+        tf_dsp_conv_fill(p, in_b, pix, d, row, 0);
+        return;
+    }
+    for (ky = g->k_h; ky > 0; --ky) {
+        d = tf_dsp_expand_x4(src, g->row_words, d, 0);
+        src += g->row_step;
+    }
+    for (i = g->pad_chunks; i > 0; --i) {
+        d[0] = g->pad_pair;
+        d[1] = g->pad_pair;
+        d += 4;
+    }
+}
+
 /* int8 weights: the packed per-channel constants decoded into the [pair][8] layout of the blocks */
 static void tf_dsp_conv_decode(const tf_dsp_conv_s8_params_t *p, int32_t *q)
 {
@@ -600,7 +631,18 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int32_t *weights = wexp ? wbuf : p->weights;
     const int xdbl = !p->wide && !wexp && p->xdouble;
     tf_dsp_blocks_t blk;
+    /* the inside-the-image fast path of in_c multiple of 4 (rows4) */
+    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 && p->in_h >= (p->k_h - 1) * p->dil_h + 1 &&
+                      p->in_w >= p->k_w;
+    tf_dsp_rows4_t rows;
     int32_t b, pix;
+    rows.y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
+    rows.x_last = p->in_w - p->k_w;
+    rows.k_h = p->k_h;
+    rows.row_words = p->k_w * (p->in_c >> 2);
+    rows.row_step = p->dil_h * p->in_w * p->in_c;
+    rows.pad_chunks = (p->kpad >> 2) - p->k_h * rows.row_words;
+    rows.pad_pair = tf_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
     if (!p->wide) {
         tf_dsp_conv_decode(p, qbuf);
     }
@@ -620,6 +662,10 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
             if (direct) {
                 tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
                 tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
+            } else if (rows4) {
+                /* in_c a multiple of 4, no column dilation, values not doubled */
+                tf_dsp_conv_px4(p, in_b, pix, xbuf, row, &rows);
+                tf_dsp_conv_px4(p, in_b, pix1, xbuf + 2, row, &rows);
             } else {
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row, xdbl);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
