@@ -4,6 +4,14 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
+/* TF_DSP_CONV_VARIANTS (tinyforge/kernels/ops/dsp/conv.py variant_bits): the paths a model's layers
+ * use, so that the firmware links only those: bit 0 the int8-weight blocks, bit 1 the int16-weight
+ * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
+ * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill). Without the macro: all of them. */
+#ifndef TF_DSP_CONV_VARIANTS
+#define TF_DSP_CONV_VARIANTS 0xF
+#endif
+
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
  * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). Per chunk one LDM (both pixels),
  * two LDRD (one per channel) and 8 SMLAD: 11 instructions for 16 MACs. */
@@ -341,8 +349,12 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
+#if TF_DSP_CONV_VARIANTS & 0x1
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP, TF_DSP_W8_DSUM);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x2
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP, TF_DSP_W16_DSUM);
+#endif
 #endif
 
 /* A block's four outputs (the portable form of the assembly, and the clamp / odd out_c path). */
@@ -562,6 +574,23 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             r += run;
         }
         tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
+        if ((TF_DSP_CONV_VARIANTS & 0x8) && p->few) {
+            /* the packer's tap order: each row's whole words, then the rows' leftover bytes */
+            const int32_t main = run & ~3, lo = run & 3;
+            int8_t left[4];
+            int32_t n = 0;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                for (i = 0; i < lo; ++i) {
+                    left[n++] = row[ky * run + main + i];
+                }
+            }
+            for (ky = 1; ky < p->k_h; ++ky) {
+                memmove(row + ky * main, row + ky * run, (size_t)main);
+            }
+            for (i = 0; i < n; ++i) {
+                row[p->k_h * main + i] = left[i];
+            }
+        }
         tf_dsp_expand_pairs(row, p->kpad >> 3, dst, dbl);
     }
 }
@@ -574,6 +603,7 @@ typedef struct {
     int32_t k_h, row_words, row_step, pad_chunks, pad_pair;
 } tf_dsp_rows4_t;
 
+#if TF_DSP_CONV_VARIANTS & 0x4
 TF_NOINLINE void tf_dsp_conv_px4(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *d,
                                  int8_t *row, const tf_dsp_rows4_t *g)
 {
@@ -596,6 +626,53 @@ TF_NOINLINE void tf_dsp_conv_px4(const tf_dsp_conv_s8_params_t *p, const int8_t 
         d += 4;
     }
 }
+
+#endif
+
+#if TF_DSP_CONV_VARIANTS & 0x8
+/* One pixel's im2col (values not doubled) of a 3x3 kernel over 3 input channels (a `few` layer:
+ * VWW's and ResNet-8's first layers): a window inside the image is each kernel row's first 8 bytes
+ * as two chunks, the rows' 9th bytes in one chunk, and a padded chunk (kpad 32), straight-line;
+ * one at the border goes through tf_dsp_conv_fill (which reorders its int8 row the same way). */
+TF_NOINLINE void tf_dsp_conv_px3(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *d,
+                                 int8_t *row, const tf_dsp_rows4_t *g)
+{
+    const int32_t oy = pix / p->out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = (pix - oy * p->out_w) * p->stride_w - p->pad_w;
+    const int8_t *s0 = in_b + (y0 * p->in_w + x0) * 3;
+    const int8_t *s1 = s0 + g->row_step;
+    const int8_t *s2 = s1 + g->row_step;
+    uint32_t v;
+    if ((uint32_t)y0 > (uint32_t)g->y_last || (uint32_t)x0 > (uint32_t)g->x_last) {
+        tf_dsp_conv_fill(p, in_b, pix, d, row, 0);
+        return;
+    }
+    v = (uint32_t)tf_ld32(s0);
+    d[0] = tf_sxtb16(v);
+    d[1] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s0 + 4);
+    d[4] = tf_sxtb16(v);
+    d[5] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s1);
+    d[8] = tf_sxtb16(v);
+    d[9] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s1 + 4);
+    d[12] = tf_sxtb16(v);
+    d[13] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s2);
+    d[16] = tf_sxtb16(v);
+    d[17] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s2 + 4);
+    d[20] = tf_sxtb16(v);
+    d[21] = tf_sxtb16_ror8(v);
+    d[24] = (int32_t)(((uint32_t)s0[8] & 0xFFFFu) | ((uint32_t)s2[8] << 16));
+    d[25] = (int32_t)(((uint32_t)s1[8] & 0xFFFFu) | ((uint32_t)g->pad_pair & 0xFFFF0000u));
+    d[28] = g->pad_pair;
+    d[29] = g->pad_pair;
+}
+
+#endif
 
 /* int8 weights: the packed per-channel constants decoded into the [pair][8] layout of the blocks */
 static void tf_dsp_conv_decode(const tf_dsp_conv_s8_params_t *p, int32_t *q)
@@ -635,7 +712,12 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 && p->in_h >= (p->k_h - 1) * p->dil_h + 1 &&
                       p->in_w >= p->k_w;
     tf_dsp_rows4_t rows;
+    /* the straight-line im2col of 3x3 kernels over 3 channels (`few`: kpad 32) */
+    const int px3 = p->few && !xdbl && p->in_c == 3 && p->k_h == 3 && p->k_w == 3 && p->in_h >= 2 * p->dil_h + 1 &&
+                    p->in_w >= 3;
     int32_t b, pix;
+    (void)rows4; /* unused when TF_DSP_CONV_VARIANTS leaves their paths out */
+    (void)px3;
     rows.y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     rows.x_last = p->in_w - p->k_w;
     rows.k_h = p->k_h;
@@ -662,10 +744,17 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
             if (direct) {
                 tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
                 tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
+#if TF_DSP_CONV_VARIANTS & 0x8
+            } else if (px3) {
+                tf_dsp_conv_px3(p, in_b, pix, xbuf, row, &rows);
+                tf_dsp_conv_px3(p, in_b, pix1, xbuf + 2, row, &rows);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x4
             } else if (rows4) {
                 /* in_c a multiple of 4, no column dilation, values not doubled */
                 tf_dsp_conv_px4(p, in_b, pix, xbuf, row, &rows);
                 tf_dsp_conv_px4(p, in_b, pix1, xbuf + 2, row, &rows);
+#endif
             } else {
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row, xdbl);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
@@ -674,13 +763,15 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
             blk.q = p->wide ? p->bias : qbuf;
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
-#if TF_DSP_NATIVE
-            if (full) {
-                if (w16) {
-                    tf_dsp_conv_blocks_w16(&blk);
-                } else {
-                    tf_dsp_conv_blocks_w8(&blk);
-                }
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x2)
+            if (full && w16) {
+                tf_dsp_conv_blocks_w16(&blk);
+                continue;
+            }
+#endif
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x1)
+            if (full && !w16) {
+                tf_dsp_conv_blocks_w8(&blk);
                 continue;
             }
 #endif

@@ -30,6 +30,9 @@ typedef struct {
     int32_t xdouble;     /* int8 weights: 1 doubles the im2col values, 0 doubles the sums */
     int32_t wexpand;     /* int8 weights: 1 expands them (doubled) to int16 in the scratch once per
                           * call and runs the int16-weight blocks (neither values nor sums doubled) */
+    int32_t few; /* in_c not a multiple of 4, no column dilation, 0 < k_w * in_c % 4 and k_h * that <= 4: the
+                  * taps in the order each kernel row's whole words, then the rows' leftover bytes in
+                  * one chunk (dsp/conv.py tap_order) */
     int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
     const int32_t *weights; /* int8: [out_c/2][kpad/4][2 channels][1 word]; wide: int16 pairs
                              * [out_c/2][kpad/4][2 channels][2 words]; see dsp_conv.py */
