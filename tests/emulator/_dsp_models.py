@@ -105,6 +105,7 @@ def dsp_model(path: Path) -> Path:
     g.conv("mono", 3, 3, 3, dil=(2, 1))  # byte rows, dilated columns
     g.conv("rgb", 8, 3, 3, stride=(2, 2), act="RELU")  # VWW conv0
     g.conv("rgb", 5, 3, 3, pad=VALID)  # odd out_c, NONE
+    g.conv("rgb", 20, 3, 3, act="RELU")  # `few` with int8 weights and doubled values (at the peak)
     g.conv("px", 10, 1, 1, act="RELU")  # pointwise
     g.conv("px", 7, 1, 1)
     g.conv("px", 12, 3, 3, act="RELU6", per_channel=False)
@@ -140,6 +141,10 @@ def dsp_conv_model(path: Path) -> Path:
     g.conv("odd", 9, 1, 3, stride=(1, 2), act="RELU6")  # zero point 3: the rounding correction
     g.conv("kws", 16, 1, 1, act="RELU")  # 125 pixels: a last single pixel
     g.conv("kws", 24, 3, 3, act="RELU")  # 72 taps: 9 chunk pairs
+    g.input("duo", (1, 7, 8, 2), 0.03, 9)
+    g.conv("mono", 4, 4, 5, act="RELU")  # `few`: rows of 5 bytes, 4 leftovers in one chunk
+    g.conv("duo", 6, 2, 3, stride=(1, 2), act="RELU6")  # `few`: rows of 6 bytes, 2 x 2 leftovers
+    g.conv("rgb", 7, 3, 3, stride=(2, 1))  # the straight-line 3x3x3 im2col, odd out_c
     _avg_pool(g, "big", (2, 2), (2, 2), VALID)  # last: the arena's peak, all outputs live
     return g.write(path)
 

@@ -118,7 +118,8 @@ def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
 def test_conv_model_reaches_the_expanded_weights(tmp_path: Path) -> None:
     """With int8 weights, convolutions with room in the arena expand them to int16 in the scratch
     (wexpand): the conv edge model reaches that path with odd and even chunk pairs (the blocks'
-    mid-loop entry), odd out_c and clamps; the layer at the arena's peak keeps the int8 kernel."""
+    mid-loop entry), odd out_c, clamps and few input channels (`few` tap order); the layer at the
+    arena's peak keeps the int8 kernel."""
     path = dsp_conv_model(tmp_path / "conv.tflite")
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
     convs = [lay.call for lay in compiled.layers if lay.call.function == "tf_dsp_conv_s8"]
@@ -127,6 +128,10 @@ def test_conv_model_reaches_the_expanded_weights(tmp_path: Path) -> None:
     assert {p["kpad"] // 8 % 2 for p in expanded} == {0, 1}
     assert any(p["out_c"] % 2 for p in expanded) and any(p["act_max"] < 127 for p in expanded)
     assert all(" x16" in c.comment for c in convs if dict(c.params)["wexpand"])
+    # few input channels: the packer's tap order, 3x3 over 3 (straight-line im2col) and others
+    few = [p for p in expanded if p["few"]]
+    assert any(p["in_c"] == 3 and p["k_h"] == p["k_w"] == 3 for p in few)
+    assert any(p["in_c"] != 3 for p in few)
     assert compiled.stats.arena_bytes <= compiled.stats.liveness_bound + 128
     speed = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("speed"))
     assert not any(dict(lay.call.params).get("wexpand") for lay in speed.layers)
