@@ -234,19 +234,18 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "subs lr, lr, #1\n\t"                                                                                     \
     "bne 2b\n\t"
 #define TF_DSP_W16_ENTRY                                                                                      \
-    "adds r2, r1, #3\n\t"                                                                                     \
-    "lsrs r2, r2, #2\n\t"                                                                                     \
+    "ldr r3, [sp, #0]\n\t"                                                                                    \
+    "add r3, r3, r1, lsl #5\n\t"                                                                              \
+    "str r3, [sp, #16]\n\t"                                                                                   \
     "negs r1, r1\n\t"                                                                                         \
     "and r1, r1, #3\n\t"                                                                                      \
     "movs r3, #80\n\t"                                                                                        \
     "adr r4, 2f\n\t"                                                                                          \
     "mla r4, r1, r3, r4\n\t"                                                                                  \
     "orr r4, r4, #1\n\t"                                                                                      \
-    "strd r4, r2, [sp, #8]\n\t"
+    "str r4, [sp, #8]\n\t"
 #define TF_DSP_W16_START                                                                                      \
-    "ldr lr, [sp, #0]\n\t"                                                                                    \
-    "ldr r4, [sp, #12]\n\t"                                                                                   \
-    "str r4, [sp, #16]\n\t"
+    "ldr lr, [sp, #0]\n\t"
 #define TF_DSP_W16_LOOP                                                                                       \
     "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
     TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
@@ -254,8 +253,7 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     ".error \"tf_dsp_conv_blocks_w16: a chunk is not 40 bytes\"\n\t"                                          \
     ".endif\n\t"                                                                                              \
     "ldr r4, [sp, #16]\n\t"                                                                                   \
-    "subs r4, r4, #1\n\t"                                                                                     \
-    "str r4, [sp, #16]\n\t"                                                                                   \
+    "cmp lr, r4\n\t"                                                                                          \
     "bne 2b\n\t"
 
 #define TF_DSP_W8_DSUM                                                                                        \
@@ -271,10 +269,11 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
 
 /* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block. int8 weights:
  * 4 chunks per loop iteration (LDM x, LDRD w), odd chunk pairs entering mid-loop; int16 weights: 8
- * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr and
- * the loop count kept in the frame (a dead x register counts), entered at a per-call address that
- * skips the chunks beyond kpad. The block's state lives in the frame: [sp] x, +4 flags, +8 loop entry,
- * +12 iterations, +16 count, +20 q, +24 o0, +28 o1, +32 o0's end, +36 the requantization's address
+ * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr
+ * and the loop ended when it reaches the im2col's end (kept in the frame, compared through a dead x
+ * register), entered at a per-call address that skips the chunks beyond kpad. The block's state
+ * lives in the frame: [sp] x, +4 flags, +8 loop entry, +12 iterations (int8), +16 the im2col's end
+ * (int16), +20 q, +24 o0, +28 o1, +32 o0's end, +36 the requantization's address
  * (SMMLAR only, or with the rounding correction). */
 #define TF_DSP_BLOCKS(name, entry, start, loop, dsum)                                                         \
     __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
@@ -307,16 +306,9 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "ldrd r2, r3, [r8]\n\t"                                                                           \
             "ldr pc, [sp, #8]\n" loop dsum                                                                    \
             "ldr r6, [sp, #20]\n\t"                                                                           \
-            "adds r6, r6, #8\n\t"                                                                             \
-            "ldmia r6!, {r7-r11, lr}\n\t"                                                                     \
+            "ldmia r6!, {r4, r5, r7-r11, lr}\n\t"                                                             \
             "str r6, [sp, #20]\n\t"                                                                           \
             "ldr pc, [sp, #36]\n"                                                                             \
-            "10:\n\t"                                                                                         \
-            "smmlar r0, r0, r7, r9\n\t"                                                                       \
-            "smmlar r2, r2, r7, r9\n\t"                                                                       \
-            "smmlar r1, r1, r8, r10\n\t"                                                                      \
-            "smmlar r3, r3, r8, r10\n\t"                                                                      \
-            "b 5f\n"                                                                                          \
             "11:\n\t"                                                                                         \
             "smmlar r5, r0, r7, r9\n\t"                                                                       \
             "add r0, r5, r0, asr #31\n\t"                                                                     \
@@ -325,7 +317,13 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "smmlar r5, r1, r8, r10\n\t"                                                                      \
             "add r1, r5, r1, asr #31\n\t"                                                                     \
             "smmlar r5, r3, r8, r10\n\t"                                                                      \
-            "add r3, r5, r3, asr #31\n"                                                                       \
+            "add r3, r5, r3, asr #31\n\t"                                                                     \
+            "b 5f\n"                                                                                          \
+            "10:\n\t"                                                                                         \
+            "smmlar r0, r0, r7, r9\n\t"                                                                       \
+            "smmlar r2, r2, r7, r9\n\t"                                                                       \
+            "smmlar r1, r1, r8, r10\n\t"                                                                      \
+            "smmlar r3, r3, r8, r10\n"                                                                        \
             "5:\n\t"                                                                                          \
             "asr r0, r0, r11\n\t"                                                                             \
             "asr r2, r2, r11\n\t"                                                                             \
