@@ -227,16 +227,16 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "orr r2, r2, #1\n\t"                                                                                      \
     "strd r2, r1, [sp, #8]\n\t"
 #define TF_DSP_W8_START                                                                                       \
-    "ldr r11, [sp, #0]\n\t"                                                                                   \
+    "ldrd r11, r8, [sp, #16]\n\t"                                                                             \
     "ldr lr, [sp, #12]\n\t"
 #define TF_DSP_W8_LOOP                                                                                        \
     "2:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK "6:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK         \
     "subs lr, lr, #1\n\t"                                                                                     \
     "bne 2b\n\t"
 #define TF_DSP_W16_ENTRY                                                                                      \
-    "ldr r3, [sp, #0]\n\t"                                                                                    \
+    "ldr r3, [sp, #16]\n\t"                                                                                   \
     "add r3, r3, r1, lsl #5\n\t"                                                                              \
-    "str r3, [sp, #16]\n\t"                                                                                   \
+    "str r3, [sp, #0]\n\t"                                                                                   \
     "negs r1, r1\n\t"                                                                                         \
     "and r1, r1, #3\n\t"                                                                                      \
     "movs r3, #80\n\t"                                                                                        \
@@ -245,14 +245,14 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
     "orr r4, r4, #1\n\t"                                                                                      \
     "str r4, [sp, #8]\n\t"
 #define TF_DSP_W16_START                                                                                      \
-    "ldr lr, [sp, #0]\n\t"
+    "ldrd lr, r8, [sp, #16]\n\t"
 #define TF_DSP_W16_LOOP                                                                                       \
     "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
     TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
     ".ifne (8b - 2b) - 320\n\t"                                                                               \
     ".error \"tf_dsp_conv_blocks_w16: a chunk is not 40 bytes\"\n\t"                                          \
     ".endif\n\t"                                                                                              \
-    "ldr r4, [sp, #16]\n\t"                                                                                   \
+    "ldr r4, [sp, #0]\n\t"                                                                                    \
     "cmp lr, r4\n\t"                                                                                          \
     "bne 2b\n\t"
 
@@ -272,9 +272,10 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
  * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr
  * and the loop ended when it reaches the im2col's end (kept in the frame, compared through a dead x
  * register), entered at a per-call address that skips the chunks beyond kpad. The block's state
- * lives in the frame: [sp] x, +4 flags, +8 loop entry, +12 iterations (int8), +16 the im2col's end
- * (int16), +20 q, +24 o0, +28 o1, +32 o0's end, +36 the requantization's address
- * (SMMLAR only, or with the rounding correction). */
+ * lives in the frame: [sp] the im2col's end (int16), +4 flags, +8 loop entry, +12 iterations (int8),
+ * +16 x and +20 q (one LDRD at each block's start), +24 o0, +28 o1, +32 o0's end, +36 the
+ * requantization's address (SMMLAR only, or with the rounding correction). The constants' LDM also
+ * loads the starts into dead registers (no add to skip them). */
 #define TF_DSP_BLOCKS(name, entry, start, loop, dsum)                                                         \
     __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
             ".syntax unified\n\t"                                                                             \
@@ -286,7 +287,7 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "push {r4-r11, lr}\n\t"                                                                           \
             "sub sp, sp, #40\n\t"                                                                             \
             "ldmia r0, {r1-r8}\n\t"                                                                           \
-            "str r1, [sp, #0]\n\t"                                                                            \
+            "str r1, [sp, #16]\n\t"                                                                            \
             "str r8, [sp, #4]\n\t"                                                                            \
             "add r7, r4, r7, lsl #1\n\t"                                                                      \
             "strd r3, r4, [sp, #20]\n\t"                                                                      \
@@ -301,7 +302,6 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "mov r12, r2\n\t"                                                                                 \
             "mov r1, r6\n\t"                                                                                  \
             entry "1:\n\t" start                                                                              \
-            "ldr r8, [sp, #20]\n\t"                                                                           \
             "ldrd r0, r1, [r8]\n\t"                                                                           \
             "ldrd r2, r3, [r8]\n\t"                                                                           \
             "ldr pc, [sp, #8]\n" loop dsum                                                                    \
@@ -707,8 +707,8 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int xdbl = !p->wide && !wexp && p->xdouble;
     tf_dsp_blocks_t blk;
     /* the inside-the-image fast path of in_c multiple of 4 (rows4) */
-    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 && p->in_h >= (p->k_h - 1) * p->dil_h + 1 &&
-                      p->in_w >= p->k_w;
+    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 &&
+                      p->in_h >= (p->k_h - 1) * p->dil_h + 1 && p->in_w >= p->k_w;
     tf_dsp_rows4_t rows;
     /* the straight-line im2col of 3x3 kernels over 3 channels (`few`: kpad 32) */
     const int px3 = p->few && !xdbl && p->in_c == 3 && p->k_h == 3 && p->k_w == 3 && p->in_h >= 2 * p->dil_h + 1 &&
