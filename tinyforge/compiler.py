@@ -221,6 +221,24 @@ def trim_scratch(graph: Graph, layers: tuple[Layer, ...]) -> tuple[tuple[Layer, 
             if tplan.arena_bytes < (best[2] if best else plan).arena_bytes:
                 best = (trial, tg, tplan)
         if best is None:
+            # no single swap helps when several layers share the peak (e.g. the same scratch in
+            # each of a chain's layers): the fewest of the largest savings that do, together
+            saving = sorted(
+                (
+                    (lay.call.scratch_bytes - lay.call.leaner.scratch_bytes, pos)
+                    for pos, lay in enumerate(layers)
+                    if lay.call.leaner is not None and lay.call.leaner.scratch_bytes < lay.call.scratch_bytes
+                ),
+                reverse=True,
+            )
+            trial = layers
+            for _, pos in saving:
+                trial = trial[:pos] + (Layer(trial[pos].op, trial[pos].call.leaner),) + trial[pos + 1 :]
+                tg, tplan = planned(trial)
+                if tplan.arena_bytes < plan.arena_bytes:
+                    best = (trial, tg, tplan)
+                    break
+        if best is None:
             break
         layers, g, plan = best
     return layers, g, plan

@@ -105,6 +105,7 @@ def dsp_model(path: Path) -> Path:
     g.conv("mono", 3, 3, 3, dil=(2, 1))  # byte rows, dilated columns
     g.conv("rgb", 8, 3, 3, stride=(2, 2), act="RELU")  # VWW conv0
     g.conv("rgb", 5, 3, 3, pad=VALID)  # odd out_c, NONE
+    g.conv("rgb", 20, 3, 3, act="RELU")  # `few` with int8 weights and doubled values (at the peak)
     g.conv("px", 10, 1, 1, act="RELU")  # pointwise
     g.conv("px", 7, 1, 1)
     g.conv("px", 12, 3, 3, act="RELU6", per_channel=False)
@@ -114,6 +115,37 @@ def dsp_model(path: Path) -> Path:
     _avg_pool(g, "kws", (25, 5), (25, 5), VALID)  # KWS's global pool
     _avg_pool(g, "odd", (3, 3), (2, 2), SAME, act="RELU6")  # clipped windows, a clamp
     _avg_pool(g, "px", (2, 3), (1, 2), VALID)
+    return g.write(path)
+
+
+def dsp_conv_model(path: Path) -> Path:
+    """Convolutions away from the arena's peak (a large input pooled last sets it), so that with int8
+    weights each keeps its weights expanded to int16 in the scratch (wexpand): odd and even chunk
+    pairs (the mid-loop entry), odd out_c, clamps, per-tensor weights, 1 and 3 input channels."""
+    g = Gauntlet(seed=15)
+    g.input("big", (1, 40, 40, 16), 0.05, -128)
+    g.input("mono", (1, 13, 10, 1), 0.03, -5)
+    g.input("rgb", (1, 11, 9, 3), 0.02, -1)
+    g.input("px", (1, 6, 6, 16), 0.02, -128)
+    g.input("odd", (1, 9, 7, 4), 0.04, 3)
+    g.input("kws", (1, 25, 5, 8), 0.05, -128)
+    g.conv("mono", 8, 10, 4, stride=(2, 2), act="RELU")  # 40 taps: 5 chunk pairs (odd)
+    g.conv("mono", 3, 3, 3, dil=(2, 1))  # 2 chunk pairs, odd out_c
+    g.conv("rgb", 8, 3, 3, stride=(2, 2), act="RELU")  # VWW conv0: 4 chunk pairs
+    g.conv("rgb", 5, 3, 3, pad=VALID)  # odd out_c, NONE
+    g.conv("rgb", 4, 5, 5, act="RELU6")  # 75 taps: 10 chunk pairs, a clamp
+    g.conv("px", 10, 1, 1, act="RELU")  # 1 chunk pair
+    g.conv("px", 12, 3, 3, act="RELU6", per_channel=False)  # 18 chunk pairs, per-tensor
+    g.conv("px", 24, 3, 3, stride=(2, 2), act="RELU")
+    g.conv("odd", 6, 3, 3, stride=(2, 2), act="RELU")  # in_c 4, 36 taps: 5 chunk pairs
+    g.conv("odd", 9, 1, 3, stride=(1, 2), act="RELU6")  # zero point 3: the rounding correction
+    g.conv("kws", 16, 1, 1, act="RELU")  # 125 pixels: a last single pixel
+    g.conv("kws", 24, 3, 3, act="RELU")  # 72 taps: 9 chunk pairs
+    g.input("duo", (1, 7, 8, 2), 0.03, 9)
+    g.conv("mono", 4, 4, 5, act="RELU")  # `few`: rows of 5 bytes, 4 leftovers in one chunk
+    g.conv("duo", 6, 2, 3, stride=(1, 2), act="RELU6")  # `few`: rows of 6 bytes, 2 x 2 leftovers
+    g.conv("rgb", 7, 3, 3, stride=(2, 1))  # the straight-line 3x3x3 im2col, odd out_c
+    _avg_pool(g, "big", (2, 2), (2, 2), VALID)  # last: the arena's peak, all outputs live
     return g.write(path)
 
 

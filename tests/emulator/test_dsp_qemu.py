@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _dsp_models import (  # noqa: E402
     dsp_add_model,
+    dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_model,
@@ -43,7 +44,7 @@ def test_mlperf_model_bit_exact(
 @pytest.mark.parametrize("optimize", ["size", "speed"])
 @pytest.mark.parametrize(
     "builder",
-    [dsp_model, dsp_dense_model, dsp_add_model, dsp_depthwise_shapes_model],
+    [dsp_model, dsp_conv_model, dsp_dense_model, dsp_add_model, dsp_depthwise_shapes_model],
     ids=lambda f: f.__name__,
 )
 def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) -> None:  # noqa: ANN001

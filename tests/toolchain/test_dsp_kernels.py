@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 
 from _dsp_models import (  # noqa: E402
     dsp_add_model,
+    dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_model,
@@ -81,6 +82,7 @@ def test_dsp_path_is_sanitizer_clean(shared_models: dict[str, Path], tmp_path: P
 
 EDGE_MODELS = {
     "dsp": dsp_model,
+    "dsp_conv": dsp_conv_model,
     "dsp_dense": dsp_dense_model,
     "dsp_add": dsp_add_model,
     "mve_conv": conv_model,
@@ -107,10 +109,32 @@ def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
     funcs = [lay.call.function for lay in compiled.layers]
     assert funcs.count("tf_dsp_depthwise_s8") == 8, funcs
-    assert funcs.count("tf_dsp_conv_s8") == 10, funcs
+    assert funcs.count("tf_dsp_conv_s8") == 11, funcs
     assert funcs.count("tf_dsp_avg_pool_s8") == 3, funcs
     comments = " | ".join(lay.call.comment for lay in compiled.layers)
     assert "x2" in comments  # the depth multiplier
+
+
+def test_conv_model_reaches_the_expanded_weights(tmp_path: Path) -> None:
+    """With int8 weights, convolutions with room in the arena expand them to int16 in the scratch
+    (wexpand): the conv edge model reaches that path with odd and even chunk pairs (the blocks'
+    mid-loop entry), odd out_c, clamps and few input channels (`few` tap order); the layer at the
+    arena's peak keeps the int8 kernel."""
+    path = dsp_conv_model(tmp_path / "conv.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
+    convs = [lay.call for lay in compiled.layers if lay.call.function == "tf_dsp_conv_s8"]
+    expanded = [dict(c.params) for c in convs if dict(c.params)["wexpand"]]
+    assert len(expanded) >= 10, [c.comment for c in convs]
+    assert {p["kpad"] // 8 % 2 for p in expanded} == {0, 1}
+    assert any(p["out_c"] % 2 for p in expanded) and any(p["act_max"] < 127 for p in expanded)
+    assert all(" x16" in c.comment for c in convs if dict(c.params)["wexpand"])
+    # few input channels: the packer's tap order, 3x3 over 3 (straight-line im2col) and others
+    few = [p for p in expanded if p["few"]]
+    assert any(p["in_c"] == 3 and p["k_h"] == p["k_w"] == 3 for p in few)
+    assert any(p["in_c"] != 3 for p in few)
+    assert compiled.stats.arena_bytes <= compiled.stats.liveness_bound + 128
+    speed = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("speed"))
+    assert not any(dict(lay.call.params).get("wexpand") for lay in speed.layers)
 
 
 def test_unfoldable_layers_keep_the_portable_kernel(tmp_path: Path) -> None:

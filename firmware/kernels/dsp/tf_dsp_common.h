@@ -137,6 +137,61 @@ TF_INLINE int32_t *tf_dsp_expand_x(const int8_t *src, int32_t words, int32_t *ds
 #endif
 }
 
+/* tf_dsp_expand_x with stride 4 (the convolution's two-pixel im2col): two words per iteration,
+ * the destination advanced by the stores (5 instead of 7 instructions per word, 7 doubled). */
+TF_INLINE int32_t *tf_dsp_expand_x4(const int8_t *src, int32_t words, int32_t *dst, int dbl)
+{
+#if TF_DSP_NATIVE
+    int32_t v, a, b;
+    if (words & 1) {
+        dst = tf_dsp_expand_x(src, 1, dst, 4, dbl);
+        src += 4;
+    }
+    words >>= 1;
+    if (words <= 0) {
+        return dst;
+    }
+    if (dbl) {
+        __asm__ volatile("1:\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "sxtab16 %[a], %[a], %[v]\n\t"
+                         "sxtab16 %[b], %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "sxtab16 %[a], %[a], %[v]\n\t"
+                         "sxtab16 %[b], %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b), [s] "+r"(src), [d] "+r"(dst), [n] "+r"(words)
+                         :
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("1:\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "ldr %[v], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[v]\n\t"
+                         "sxtb16 %[b], %[v], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b), [s] "+r"(src), [d] "+r"(dst), [n] "+r"(words)
+                         :
+                         : "cc", "memory");
+    }
+    return dst;
+#else
+    return tf_dsp_expand_x(src, words, dst, 4, dbl);
+#endif
+}
+
 TF_INLINE int32_t *tf_dsp_expand(const int8_t *src, int32_t words, int32_t *dst, int32_t stride)
 {
     return tf_dsp_expand_x(src, words, dst, stride, 0);

@@ -4,6 +4,14 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
+/* TF_DSP_CONV_VARIANTS (tinyforge/kernels/ops/dsp/conv.py variant_bits): the paths a model's layers
+ * use, so that the firmware links only those: bit 0 the int8-weight blocks, bit 1 the int16-weight
+ * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
+ * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill). Without the macro: all of them. */
+#ifndef TF_DSP_CONV_VARIANTS
+#define TF_DSP_CONV_VARIANTS 0xF
+#endif
+
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
  * words], a chunk being 4 taps as int16 lanes (k0, k2), (k1, k3). Per chunk one LDM (both pixels),
  * two LDRD (one per channel) and 8 SMLAD: 11 instructions for 16 MACs. */
@@ -165,8 +173,8 @@ TF_INLINE const int32_t *tf_dsp_mac_2x2_w8(const int32_t *x, const int32_t *w, i
 typedef struct {
     const int32_t *x; /* 0: the im2col of the two pixels, [chunk][pixel][2 words] */
     const int32_t *w; /* 4: the weights */
-    const int32_t *q; /* 8: the constants (advanced by the assembly) */
-    int8_t *o0;       /* 12: the outputs of pixel 0 / 1 (advanced by the assembly) */
+    const int32_t *q; /* 8: the constants */
+    int8_t *o0;       /* 12: the outputs of pixel 0 / 1 */
     int8_t *o1;       /* 16 */
     int32_t pairs;    /* 20: chunk pairs, kpad / 8 */
     int32_t blocks;   /* 24: out_c / 2 */
@@ -181,38 +189,95 @@ void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
 void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
 
 /* The MAC of a block: int8 weights (LDM of both pixels' 4 taps, LDRD of both channels' 4 taps,
- * SXTB16 / ROR #8) or int16 weights (LDM, two LDRD); two chunks per iteration. */
-#define TF_DSP_MAC_W8_CHUNK                                                                                       \
-    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "sxtb16 r10, r8\n\t"                                                                                        \
-    "sxtb16 r8, r8, ror #8\n\t"                                                                                 \
-    "smlad r0, r4, r10, r0\n\t"                                                                                 \
-    "smlad r0, r5, r8, r0\n\t"                                                                                  \
-    "smlad r2, r6, r10, r2\n\t"                                                                                 \
-    "smlad r2, r7, r8, r2\n\t"                                                                                  \
-    "sxtb16 r10, r9\n\t"                                                                                        \
-    "sxtb16 r9, r9, ror #8\n\t"                                                                                 \
-    "smlad r1, r4, r10, r1\n\t"                                                                                 \
-    "smlad r1, r5, r9, r1\n\t"                                                                                  \
-    "smlad r3, r6, r10, r3\n\t"                                                                                 \
+ * SXTB16 / ROR #8) or int16 weights (LDM of both pixels', LDM of both channels' 4 taps). */
+#define TF_DSP_MAC_W8_CHUNK                                                                                   \
+    "ldmia r11!, {r4-r7}\n\t"                                                                                 \
+    "ldrd r8, r9, [r12], #8\n\t"                                                                              \
+    "sxtb16 r10, r8\n\t"                                                                                      \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                               \
+    "smlad r0, r4, r10, r0\n\t"                                                                               \
+    "smlad r0, r5, r8, r0\n\t"                                                                                \
+    "smlad r2, r6, r10, r2\n\t"                                                                               \
+    "smlad r2, r7, r8, r2\n\t"                                                                                \
+    "sxtb16 r10, r9\n\t"                                                                                      \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                               \
+    "smlad r1, r4, r10, r1\n\t"                                                                               \
+    "smlad r1, r5, r9, r1\n\t"                                                                                \
+    "smlad r3, r6, r10, r3\n\t"                                                                               \
     "smlad r3, r7, r9, r3\n\t"
-#define TF_DSP_MAC_W16_CHUNK                                                                                      \
-    "ldmia r11!, {r4-r7}\n\t"                                                                                   \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "smlad r0, r4, r8, r0\n\t"                                                                                  \
-    "smlad r0, r5, r9, r0\n\t"                                                                                  \
-    "smlad r2, r6, r8, r2\n\t"                                                                                  \
-    "smlad r2, r7, r9, r2\n\t"                                                                                  \
-    "ldrd r8, r9, [r12], #8\n\t"                                                                                \
-    "smlad r1, r4, r8, r1\n\t"                                                                                  \
-    "smlad r1, r5, r9, r1\n\t"                                                                                  \
-    "smlad r3, r6, r8, r3\n\t"                                                                                  \
-    "smlad r3, r7, r9, r3\n\t"
+#define TF_DSP_MAC_W16_CHUNK                                                                                  \
+    "ldmia lr!, {r4-r7}\n\t"                                                                                  \
+    "ldmia r12!, {r8-r11}\n\t"                                                                                \
+    "smlad r0, r4, r8, r0\n\t"                                                                                \
+    "smlad r0, r5, r9, r0\n\t"                                                                                \
+    "smlad r2, r6, r8, r2\n\t"                                                                                \
+    "smlad r2, r7, r9, r2\n\t"                                                                                \
+    "smlad r1, r4, r10, r1\n\t"                                                                               \
+    "smlad r1, r5, r11, r1\n\t"                                                                               \
+    "smlad r3, r6, r10, r3\n\t"                                                                               \
+    "smlad r3, r7, r11, r3\n\t"
 
-/* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block */
-#define TF_DSP_BLOCKS(name, chunk)                                                                                \
-    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                                 \
+#define TF_DSP_W8_ENTRY                                                                                       \
+    "adr r2, 2f\n\t"                                                                                          \
+    "lsrs r1, r1, #1\n\t"                                                                                     \
+    "bcc 7f\n\t"                                                                                              \
+    "adds r1, r1, #1\n\t"                                                                                     \
+    "adr r2, 6f\n"                                                                                            \
+    "7:\n\t"                                                                                                  \
+    "orr r2, r2, #1\n\t"                                                                                      \
+    "strd r2, r1, [sp, #8]\n\t"
+#define TF_DSP_W8_START                                                                                       \
+    "ldrd r11, r8, [sp, #16]\n\t"                                                                             \
+    "ldr lr, [sp, #12]\n\t"
+#define TF_DSP_W8_LOOP                                                                                        \
+    "2:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK "6:\n\t" TF_DSP_MAC_W8_CHUNK TF_DSP_MAC_W8_CHUNK         \
+    "subs lr, lr, #1\n\t"                                                                                     \
+    "bne 2b\n\t"
+#define TF_DSP_W16_ENTRY                                                                                      \
+    "ldr r3, [sp, #16]\n\t"                                                                                   \
+    "add r3, r3, r1, lsl #5\n\t"                                                                              \
+    "str r3, [sp, #0]\n\t"                                                                                   \
+    "negs r1, r1\n\t"                                                                                         \
+    "and r1, r1, #3\n\t"                                                                                      \
+    "movs r3, #80\n\t"                                                                                        \
+    "adr r4, 2f\n\t"                                                                                          \
+    "mla r4, r1, r3, r4\n\t"                                                                                  \
+    "orr r4, r4, #1\n\t"                                                                                      \
+    "str r4, [sp, #8]\n\t"
+#define TF_DSP_W16_START                                                                                      \
+    "ldrd lr, r8, [sp, #16]\n\t"
+#define TF_DSP_W16_LOOP                                                                                       \
+    "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
+    ".ifne (8b - 2b) - 320\n\t"                                                                               \
+    ".error \"tf_dsp_conv_blocks_w16: a chunk is not 40 bytes\"\n\t"                                          \
+    ".endif\n\t"                                                                                              \
+    "ldr r4, [sp, #0]\n\t"                                                                                    \
+    "cmp lr, r4\n\t"                                                                                          \
+    "bne 2b\n\t"
+
+#define TF_DSP_W8_DSUM                                                                                        \
+    "ldr r5, [sp, #4]\n\t"                                                                                    \
+    "tst r5, #1\n\t"                                                                                          \
+    "beq 3f\n\t"                                                                                              \
+    "add r0, r0, r0\n\t"                                                                                      \
+    "add r1, r1, r1\n\t"                                                                                      \
+    "add r2, r2, r2\n\t"                                                                                      \
+    "add r3, r3, r3\n"                                                                                        \
+    "3:\n\t"
+#define TF_DSP_W16_DSUM ""
+
+/* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block. int8 weights:
+ * 4 chunks per loop iteration (LDM x, LDRD w), odd chunk pairs entering mid-loop; int16 weights: 8
+ * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr
+ * and the loop ended when it reaches the im2col's end (kept in the frame, compared through a dead x
+ * register), entered at a per-call address that skips the chunks beyond kpad. The block's state
+ * lives in the frame: [sp] the im2col's end (int16), +4 flags, +8 loop entry, +12 iterations (int8),
+ * +16 x and +20 q (one LDRD at each block's start), +24 o0, +28 o1, +32 o0's end, +36 the
+ * requantization's address (SMMLAR only, or with the rounding correction). The constants' LDM also
+ * loads the starts into dead registers (no add to skip them). */
+#define TF_DSP_BLOCKS(name, entry, start, loop, dsum)                                                         \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
             ".syntax unified\n\t"                                                                             \
             ".thumb\n\t"                                                                                      \
             ".p2align 2\n\t"                                                                                  \
@@ -220,42 +285,31 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".type " #name ", %function\n\t"                                                                  \
             ".thumb_func\n" #name ":\n\t"                                                                     \
             "push {r4-r11, lr}\n\t"                                                                           \
-            "sub sp, sp, #8\n\t"                                                                              \
-            "str r0, [sp]\n\t"                                                                                \
-            "ldr r1, [r0, #24]\n\t"                                                                           \
-            "str r1, [sp, #4]\n\t"                                                                            \
-            "ldr r12, [r0, #4]\n"                                                                             \
-            "1:\n\t"                                                                                          \
-            "ldr r0, [sp]\n\t"                                                                                \
-            "ldr r11, [r0, #0]\n\t"                                                                           \
-            "ldr lr, [r0, #20]\n\t"                                                                           \
-            "ldr r8, [r0, #8]\n\t"                                                                            \
+            "sub sp, sp, #40\n\t"                                                                             \
+            "ldmia r0, {r1-r8}\n\t"                                                                           \
+            "str r1, [sp, #16]\n\t"                                                                            \
+            "str r8, [sp, #4]\n\t"                                                                            \
+            "add r7, r4, r7, lsl #1\n\t"                                                                      \
+            "strd r3, r4, [sp, #20]\n\t"                                                                      \
+            "strd r5, r7, [sp, #28]\n\t"                                                                      \
+            "adr r9, 10f\n\t"                                                                                 \
+            "tst r8, #2\n\t"                                                                                  \
+            "beq 9f\n\t"                                                                                      \
+            "adr r9, 11f\n"                                                                                   \
+            "9:\n\t"                                                                                          \
+            "orr r9, r9, #1\n\t"                                                                              \
+            "str r9, [sp, #36]\n\t"                                                                           \
+            "mov r12, r2\n\t"                                                                                 \
+            "mov r1, r6\n\t"                                                                                  \
+            entry "1:\n\t" start                                                                              \
             "ldrd r0, r1, [r8]\n\t"                                                                           \
-            "mov r2, r0\n\t"                                                                                  \
-            "mov r3, r1\n"                                                                                    \
-            "2:\n\t" chunk chunk "subs lr, lr, #1\n\t"                                                        \
-            "bne 2b\n\t"                                                                                      \
-            "ldr r4, [sp]\n\t"                                                                                \
-            "ldr r5, [r4, #28]\n\t"                                                                           \
-            "tst r5, #1\n\t"                                                                                  \
-            "beq 3f\n\t"                                                                                      \
-            "add r0, r0, r0\n\t"                                                                              \
-            "add r1, r1, r1\n\t"                                                                              \
-            "add r2, r2, r2\n\t"                                                                              \
-            "add r3, r3, r3\n"                                                                                \
-            "3:\n\t"                                                                                          \
-            "ldr r6, [r4, #8]\n\t"                                                                            \
-            "adds r6, r6, #8\n\t"                                                                             \
-            "ldmia r6!, {r7-r11, lr}\n\t"                                                                     \
-            "str r6, [r4, #8]\n\t"                                                                            \
-            "tst r5, #2\n\t"                                                                                  \
-            "bne 4f\n\t"                                                                                      \
-            "smmlar r0, r0, r7, r9\n\t"                                                                       \
-            "smmlar r2, r2, r7, r9\n\t"                                                                       \
-            "smmlar r1, r1, r8, r10\n\t"                                                                      \
-            "smmlar r3, r3, r8, r10\n\t"                                                                      \
-            "b 5f\n"                                                                                          \
-            "4:\n\t"                                                                                          \
+            "ldrd r2, r3, [r8]\n\t"                                                                           \
+            "ldr pc, [sp, #8]\n" loop dsum                                                                    \
+            "ldr r6, [sp, #20]\n\t"                                                                           \
+            "ldmia r6!, {r4, r5, r7-r11, lr}\n\t"                                                             \
+            "str r6, [sp, #20]\n\t"                                                                           \
+            "ldr pc, [sp, #36]\n"                                                                             \
+            "11:\n\t"                                                                                         \
             "smmlar r5, r0, r7, r9\n\t"                                                                       \
             "add r0, r5, r0, asr #31\n\t"                                                                     \
             "smmlar r5, r2, r7, r9\n\t"                                                                       \
@@ -263,7 +317,13 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "smmlar r5, r1, r8, r10\n\t"                                                                      \
             "add r1, r5, r1, asr #31\n\t"                                                                     \
             "smmlar r5, r3, r8, r10\n\t"                                                                      \
-            "add r3, r5, r3, asr #31\n"                                                                       \
+            "add r3, r5, r3, asr #31\n\t"                                                                     \
+            "b 5f\n"                                                                                          \
+            "10:\n\t"                                                                                         \
+            "smmlar r0, r0, r7, r9\n\t"                                                                       \
+            "smmlar r2, r2, r7, r9\n\t"                                                                       \
+            "smmlar r1, r1, r8, r10\n\t"                                                                      \
+            "smmlar r3, r3, r8, r10\n"                                                                        \
             "5:\n\t"                                                                                          \
             "asr r0, r0, r11\n\t"                                                                             \
             "asr r2, r2, r11\n\t"                                                                             \
@@ -273,23 +333,26 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             "ssat r1, #8, r1\n\t"                                                                             \
             "ssat r2, #8, r2\n\t"                                                                             \
             "ssat r3, #8, r3\n\t"                                                                             \
-            "ldrd r5, r6, [r4, #12]\n\t"                                                                      \
+            "ldrd r5, r6, [sp, #24]\n\t"                                                                      \
             "strb r1, [r5, #1]\n\t"                                                                           \
             "strb r0, [r5], #2\n\t"                                                                           \
             "strb r3, [r6, #1]\n\t"                                                                           \
             "strb r2, [r6], #2\n\t"                                                                           \
-            "strd r5, r6, [r4, #12]\n\t"                                                                      \
-            "ldr r5, [sp, #4]\n\t"                                                                            \
-            "subs r5, r5, #1\n\t"                                                                             \
-            "str r5, [sp, #4]\n\t"                                                                            \
+            "strd r5, r6, [sp, #24]\n\t"                                                                      \
+            "ldr r7, [sp, #32]\n\t"                                                                           \
+            "cmp r5, r7\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #8\n\t"                                                                              \
+            "add sp, sp, #40\n\t"                                                                             \
             "pop {r4-r11, pc}\n\t"                                                                            \
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_MAC_W8_CHUNK);
-TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_MAC_W16_CHUNK);
+#if TF_DSP_CONV_VARIANTS & 0x1
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP, TF_DSP_W8_DSUM);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x2
+TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP, TF_DSP_W16_DSUM);
+#endif
 #endif
 
 /* A block's four outputs (the portable form of the assembly, and the clamp / odd out_c path). */
@@ -341,9 +404,18 @@ TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, i
     }
 }
 
+/* tf_dsp_expand_x4 out of line, for the rarer rows (dilated, at the border) */
+TF_NOINLINE int32_t *tf_dsp_conv_expand(const int8_t *src, int32_t words, int32_t *dst, int dbl)
+{
+    return tf_dsp_expand_x4(src, words, dst, dbl);
+}
+
 /* 8 int8 at a time (kpad is a multiple of 8) into the [chunk][pixel][2 words] buffer; `dbl`: doubled */
 TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst, int dbl)
 {
+#if TF_DSP_NATIVE
+    (void)tf_dsp_expand_x4(src, 2 * n, dst, dbl);
+#else
     if (dbl) {
         do {
             const uint32_t w0 = (uint32_t)tf_ld32(src), w1 = (uint32_t)tf_ld32(src + 4);
@@ -365,6 +437,7 @@ TF_INLINE void tf_dsp_expand_pairs(const int8_t *src, int32_t n, int32_t *dst, i
             src += 8;
         } while (--n);
     }
+#endif
 }
 
 TF_INLINE void tf_dsp_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
@@ -424,11 +497,11 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             const int32_t row_step = p->dil_h * p->in_w * in_c;
             for (ky = p->k_h; ky > 0; --ky) {
                 if (p->dil_w == 1) {
-                    dst = tf_dsp_expand_x(src, words * p->k_w, dst, 4, dbl);
+                    dst = tf_dsp_expand_x4(src, words * p->k_w, dst, dbl);
                 } else {
                     const int8_t *s = src;
                     for (kx = p->k_w; kx > 0; --kx) {
-                        dst = tf_dsp_expand_x(s, words, dst, 4, dbl);
+                        dst = tf_dsp_conv_expand(s, words, dst, dbl);
                         s += p->dil_w * in_c;
                     }
                 }
@@ -440,7 +513,7 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
                 for (kx = 0; kx < p->k_w; ++kx) {
                     const int32_t ix = x0 + kx * p->dil_w;
                     if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                        dst = tf_dsp_expand_x(in_b + (iy * p->in_w + ix) * in_c, words, dst, 4, dbl);
+                        dst = tf_dsp_conv_expand(in_b + (iy * p->in_w + ix) * in_c, words, dst, dbl);
                     } else {
                         for (i = 0; i < words; ++i) {
                             dst[0] = pad_pair;
@@ -499,9 +572,105 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
             r += run;
         }
         tf_dsp_fill_bytes(r, pad4, (int32_t)(row + p->kpad - r));
+        if ((TF_DSP_CONV_VARIANTS & 0x8) && p->few) {
+            /* the packer's tap order: each row's whole words, then the rows' leftover bytes */
+            const int32_t main = run & ~3, lo = run & 3;
+            int8_t left[4];
+            int32_t n = 0;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                for (i = 0; i < lo; ++i) {
+                    left[n++] = row[ky * run + main + i];
+                }
+            }
+            for (ky = 1; ky < p->k_h; ++ky) {
+                memmove(row + ky * main, row + ky * run, (size_t)main);
+            }
+            for (i = 0; i < n; ++i) {
+                row[p->k_h * main + i] = left[i];
+            }
+        }
         tf_dsp_expand_pairs(row, p->kpad >> 3, dst, dbl);
     }
 }
+
+/* One pixel's im2col (values not doubled) when in_c is a multiple of 4 and the columns are not
+ * dilated: a window inside the image is k_h runs of whole words, then the padded chunks; one at the
+ * border goes through tf_dsp_conv_fill. */
+typedef struct {
+    int32_t y_last, x_last; /* the last window origins inside the image (>= 0) */
+    int32_t k_h, row_words, row_step, pad_chunks, pad_pair;
+} tf_dsp_rows4_t;
+
+#if TF_DSP_CONV_VARIANTS & 0x4
+TF_NOINLINE void tf_dsp_conv_px4(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *d,
+                                 int8_t *row, const tf_dsp_rows4_t *g)
+{
+    const int32_t oy = pix / p->out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = (pix - oy * p->out_w) * p->stride_w - p->pad_w;
+    const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
+    int32_t ky, i;
+    if ((uint32_t)y0 > (uint32_t)g->y_last || (uint32_t)x0 > (uint32_t)g->x_last) {
+        tf_dsp_conv_fill(p, in_b, pix, d, row, 0);
+        return;
+    }
+    for (ky = g->k_h; ky > 0; --ky) {
+        d = tf_dsp_expand_x4(src, g->row_words, d, 0);
+        src += g->row_step;
+    }
+    for (i = g->pad_chunks; i > 0; --i) {
+        d[0] = g->pad_pair;
+        d[1] = g->pad_pair;
+        d += 4;
+    }
+}
+
+#endif
+
+#if TF_DSP_CONV_VARIANTS & 0x8
+/* One pixel's im2col (values not doubled) of a 3x3 kernel over 3 input channels (a `few` layer:
+ * VWW's and ResNet-8's first layers): a window inside the image is each kernel row's first 8 bytes
+ * as two chunks, the rows' 9th bytes in one chunk, and a padded chunk (kpad 32), straight-line;
+ * one at the border goes through tf_dsp_conv_fill (which reorders its int8 row the same way). */
+TF_NOINLINE void tf_dsp_conv_px3(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *d,
+                                 int8_t *row, const tf_dsp_rows4_t *g)
+{
+    const int32_t oy = pix / p->out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = (pix - oy * p->out_w) * p->stride_w - p->pad_w;
+    const int8_t *s0 = in_b + (y0 * p->in_w + x0) * 3;
+    const int8_t *s1 = s0 + g->row_step;
+    const int8_t *s2 = s1 + g->row_step;
+    uint32_t v;
+    if ((uint32_t)y0 > (uint32_t)g->y_last || (uint32_t)x0 > (uint32_t)g->x_last) {
+        tf_dsp_conv_fill(p, in_b, pix, d, row, 0);
+        return;
+    }
+    v = (uint32_t)tf_ld32(s0);
+    d[0] = tf_sxtb16(v);
+    d[1] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s0 + 4);
+    d[4] = tf_sxtb16(v);
+    d[5] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s1);
+    d[8] = tf_sxtb16(v);
+    d[9] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s1 + 4);
+    d[12] = tf_sxtb16(v);
+    d[13] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s2);
+    d[16] = tf_sxtb16(v);
+    d[17] = tf_sxtb16_ror8(v);
+    v = (uint32_t)tf_ld32(s2 + 4);
+    d[20] = tf_sxtb16(v);
+    d[21] = tf_sxtb16_ror8(v);
+    d[24] = (int32_t)(((uint32_t)s0[8] & 0xFFFFu) | ((uint32_t)s2[8] << 16));
+    d[25] = (int32_t)(((uint32_t)s1[8] & 0xFFFFu) | ((uint32_t)g->pad_pair & 0xFFFF0000u));
+    d[28] = g->pad_pair;
+    d[29] = g->pad_pair;
+}
+
+#endif
 
 /* int8 weights: the packed per-channel constants decoded into the [pair][8] layout of the blocks */
 static void tf_dsp_conv_decode(const tf_dsp_conv_s8_params_t *p, int32_t *q)
@@ -525,21 +694,46 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     int32_t *xbuf = (int32_t *)scratch;
     int8_t *row = (int8_t *)(xbuf + p->kpad);
     int32_t *qbuf = xbuf + p->kpad + ((p->in_c & 3) ? (p->kpad >> 2) : 0);
+    const int32_t oc2 = (p->out_c + 1) & ~1;
+    int32_t *wbuf = qbuf + 4 * oc2; /* wexpand: the int16 weights */
     const int32_t npix = p->out_h * p->out_w;
     const int32_t pairs = p->kpad >> 3;
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
-    const int xdbl = !p->wide && p->xdouble;
+    const int wexp = !p->wide && p->wexpand;
+    const int w16 = p->wide || wexp; /* the int16-weight blocks */
+    const int32_t *weights = wexp ? wbuf : p->weights;
+    const int xdbl = !p->wide && !wexp && p->xdouble;
     tf_dsp_blocks_t blk;
+    /* the inside-the-image fast path of in_c multiple of 4 (rows4) */
+    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 &&
+                      p->in_h >= (p->k_h - 1) * p->dil_h + 1 && p->in_w >= p->k_w;
+    tf_dsp_rows4_t rows;
+    /* the straight-line im2col of 3x3 kernels over 3 channels (`few`: kpad 32) */
+    const int px3 = p->few && !xdbl && p->in_c == 3 && p->k_h == 3 && p->k_w == 3 && p->in_h >= 2 * p->dil_h + 1 &&
+                    p->in_w >= 3;
     int32_t b, pix;
+    (void)rows4; /* unused when TF_DSP_CONV_VARIANTS leaves their paths out */
+    (void)px3;
+    rows.y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
+    rows.x_last = p->in_w - p->k_w;
+    rows.k_h = p->k_h;
+    rows.row_words = p->k_w * (p->in_c >> 2);
+    rows.row_step = p->dil_h * p->in_w * p->in_c;
+    rows.pad_chunks = (p->kpad >> 2) - p->k_h * rows.row_words;
+    rows.pad_pair = tf_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
     if (!p->wide) {
         tf_dsp_conv_decode(p, qbuf);
+    }
+    if (wexp) {
+        /* [pair][chunk][channel][1 word of 4 int8] -> [pair][chunk][channel][2 words of int16 pairs] */
+        (void)tf_dsp_expand_x((const int8_t *)p->weights, oc2 * (p->kpad >> 2), wbuf, 2, 1);
     }
     blk.x = xbuf;
     blk.pairs = pairs;
     blk.blocks = p->out_c >> 1;
-    blk.flags = (!p->wide && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
+    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = output + b * npix * p->out_c;
@@ -548,25 +742,38 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
             if (direct) {
                 tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
                 tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
+#if TF_DSP_CONV_VARIANTS & 0x8
+            } else if (px3) {
+                tf_dsp_conv_px3(p, in_b, pix, xbuf, row, &rows);
+                tf_dsp_conv_px3(p, in_b, pix1, xbuf + 2, row, &rows);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x4
+            } else if (rows4) {
+                /* in_c a multiple of 4, no column dilation, values not doubled */
+                tf_dsp_conv_px4(p, in_b, pix, xbuf, row, &rows);
+                tf_dsp_conv_px4(p, in_b, pix1, xbuf + 2, row, &rows);
+#endif
             } else {
                 tf_dsp_conv_fill(p, in_b, pix, xbuf, row, xdbl);
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
             }
-            blk.w = p->weights;
+            blk.w = weights;
             blk.q = p->wide ? p->bias : qbuf;
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
-#if TF_DSP_NATIVE
-            if (full) {
-                if (p->wide) {
-                    tf_dsp_conv_blocks_w16(&blk);
-                } else {
-                    tf_dsp_conv_blocks_w8(&blk);
-                }
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x2)
+            if (full && w16) {
+                tf_dsp_conv_blocks_w16(&blk);
                 continue;
             }
 #endif
-            tf_dsp_conv_blocks_c(&blk, p->out_c, p->wide, !full, p->act_min, p->act_max);
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x1)
+            if (full && !w16) {
+                tf_dsp_conv_blocks_w8(&blk);
+                continue;
+            }
+#endif
+            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, !full, p->act_min, p->act_max);
         }
     }
 }

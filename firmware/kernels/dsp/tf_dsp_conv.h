@@ -28,6 +28,11 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t wide;        /* 1: int16 weights and qparams (--optimize speed); 0: int8 weights */
     int32_t xdouble;     /* int8 weights: 1 doubles the im2col values, 0 doubles the sums */
+    int32_t wexpand;     /* int8 weights: 1 expands them (doubled) to int16 in the scratch once per
+                          * call and runs the int16-weight blocks (neither values nor sums doubled) */
+    int32_t few; /* in_c not a multiple of 4, no column dilation, 0 < k_w * in_c % 4 and k_h * that <= 4: the
+                  * taps in the order each kernel row's whole words, then the rows' leftover bytes in
+                  * one chunk (dsp/conv.py tap_order) */
     int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
     const int32_t *weights; /* int8: [out_c/2][kpad/4][2 channels][1 word]; wide: int16 pairs
                              * [out_c/2][kpad/4][2 channels][2 words]; see dsp_conv.py */
@@ -40,7 +45,8 @@ typedef struct {
 
 /* scratch: 4 * kpad bytes (+ kpad bytes when in_c is not a multiple of 4: the im2col row is gathered
  * as int8 first) (+ 16 bytes per output channel, rounded up to even, for int8 weights: their constants
- * decoded once per call) */
+ * decoded once per call) (+ 2 * kpad bytes per output channel, rounded up to even, with wexpand: the
+ * weights as int16) */
 void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TF_DSP_CONV_H */

@@ -102,20 +102,72 @@ def overlap_gap(
     return -(-gap // 16) * 16
 
 
+def tap_order(c: pk.ConvLayer) -> list[int] | None:
+    """The order of the taps the kernel reads for few input channels (`few`, tf_dsp_conv_px3), or
+    None (the model's): with in_c not a multiple of 4 and no column dilation, each kernel row's
+    k_w * in_c bytes are whole words (their own chunks) plus `run % 4` leftover bytes; the leftovers
+    of all the rows go last, in one chunk (at most 4 bytes). Reordering the weights is free."""
+    k_h, k_w = c.kernel
+    run = k_w * c.in_c
+    main, lo = run & ~3, run & 3
+    if c.in_c % 4 == 0 or c.dilation[1] != 1 or lo == 0 or k_h * lo > 4:
+        return None
+    order = [r * run + i for r in range(k_h) for i in range(main)]
+    return order + [r * run + main + i for r in range(k_h) for i in range(lo)]
+
+
+CONV_VARIANTS = "TF_DSP_CONV_VARIANTS"  # the variant macro of firmware/kernels/dsp/tf_dsp_conv.c
+
+
+def variant_bits(c: pk.ConvLayer, *, w16: bool, xdouble: bool, few: bool, act: tuple[int, int]) -> int:
+    """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 the int8 / int16
+    weight assembly blocks (all of int8 as the activation range and even out_c), 4 the im2col of
+    in_c multiple of 4 (tf_dsp_conv_px4), 8 the `few` tap order. A path left out falls back to a
+    slower one, so a wrong guess costs instructions, never exactness."""
+    bits = 0
+    if act == (-128, 127) and c.out_c % 2 == 0:
+        bits |= 2 if w16 else 1
+    (k_h, k_w), (s_h, s_w), pad = c.kernel, c.stride, (c.pad.pad_h, c.pad.pad_w)
+    direct = (k_h, k_w, s_h, s_w, pad) == (1, 1, 1, 1, (0, 0)) and c.in_c % 8 == 0
+    if not direct and not xdouble and c.in_c % 4 == 0 and c.dilation[1] == 1:
+        bits |= 4
+    return bits | (8 if few else 0)
+
+
+# the most RAM the int8 weights of one layer may take expanded to int16 in the scratch (wexpand)
+WEXPAND_BYTES = 64 * 1024
+
+
 @dsp_kernel("CONV_2D", "dsp_conv_s8", _accepts_conv)
 def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
+    call = _pack_conv(graph, op, target, wexpand=not target.wide_weights)
+    if call.function != "tf_dsp_conv_s8" or not dict(call.params).get("wexpand"):
+        return call
+    # the int8 weights expanded (doubled) to int16 in the scratch once per call: 11 instead of 14
+    # instructions per 16 MACs; the plain int8 kernel is the leaner variant for the arena's peak
+    return dataclasses.replace(call, leaner=_pack_conv(graph, op, target, wexpand=False))
+
+
+def _pack_conv(graph: Graph, op: Op, target: Target, wexpand: bool) -> KernelCall:
     c = pk.conv_layer(graph, op)
     folded_w = _fold(c)
     assert not isinstance(folded_w, str)
     folded, ws = folded_w
+    order = tap_order(c)
+    if order is not None:
+        ws = ws[:, order]
     kpad = fold.round_up(c.taps, 8)
     oc2 = fold.round_up(c.out_c, 2)
     y_zp = pk.zero_point(c.y)
+    pixels = c.x.shape[0] * c.y.shape[1] * c.y.shape[2]
+    # expanding costs about 2 instructions per weight and saves 3 per 16 MACs of every pixel pair
+    wexpand = wexpand and 2 * oc2 * kpad <= WEXPAND_BYTES and pixels >= 16
     # int8 weights (the default): the kernel doubles either the im2col values (kpad / 2 extra
-    # instructions per pixel) or the sums (out_c per pixel), whichever costs less
-    xdouble = kpad // 2 < c.out_c
+    # instructions per pixel) or the sums (out_c per pixel), whichever costs less; expanded
+    # weights are doubled as they are expanded (the start is the whole folded bias)
+    xdouble = kpad // 2 < c.out_c and not wexpand
     wide = target.wide_weights
-    packed = None if wide else fold.int8_requant(folded, y_zp, halve=not xdouble)
+    packed = None if wide else fold.int8_requant(folded, y_zp, halve=not xdouble and not wexpand)
     if isinstance(packed, str):
         return portable(graph, op, target)  # e.g. a left shift int8 weights cannot hold (fold.py)
     if wide:
@@ -133,6 +185,8 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     else:
         assert packed is not None
         raw = c.w.array().astype(np.int64).reshape(c.out_c, -1)
+        if order is not None:
+            raw = raw[:, order]
         stream8 = fold.interleave(fold.pad_to(raw, oc2, kpad), 2)
         weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
         constants = int8_constants(op, packed, oc2)
@@ -144,6 +198,8 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *fold.clamp_fields(c.act, y_zp),
         ("wide", int(wide)),
         ("xdouble", int(xdouble)),
+        ("wexpand", int(wexpand)),
+        ("few", int(order is not None)),
         ("per_channel", int(packed.per_channel) if packed is not None else 1),
         ("weights", pk.const_array(op, "weights16" if wide else "weights", weights, "int32_t", align=4)),
         *constants,
@@ -157,11 +213,17 @@ def dsp_conv_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     call = c.call(
         "tf_dsp_conv_s8",
         params,
-        c.describe() + (" dsp w16" if wide else " dsp"),
-        # the im2col of two pixels, the int8 row of small in_c, and (int8 weights) the decoded constants
-        scratch_bytes=4 * kpad + (kpad if c.in_c % 4 else 0) + (0 if wide else 16 * oc2),
+        c.describe() + (" dsp w16" if wide else " dsp x16" if wexpand else " dsp"),
+        # the im2col of two pixels, the int8 row of small in_c, (int8 weights) the decoded
+        # constants and (wexpand) the weights expanded to int16
+        scratch_bytes=4 * kpad
+        + (kpad if c.in_c % 4 else 0)
+        + (0 if wide else 16 * oc2)
+        + (2 * oc2 * kpad if wexpand else 0),
     )
-    return dataclasses.replace(call, overlap=overlap, widened=wide)
+    act = (int(c.act[0]), int(c.act[1]))
+    bits = variant_bits(c, w16=wide or wexpand, xdouble=xdouble and not wide, few=order is not None, act=act)
+    return dataclasses.replace(call, overlap=overlap, widened=wide, variants=((CONV_VARIANTS, bits),))
 
 
 @dataclass(frozen=True)
