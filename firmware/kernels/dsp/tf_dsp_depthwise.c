@@ -695,6 +695,264 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
     }
 }
 
+/* ---- the direct channel-last path (depth multiplier 1, a multiple of 4 channels) ---- */
+
+#define TF_DW4_MAX_TAPS 64
+
+/* One group of four channels: per tap the doubled weights as lanes (c0, c2), (c1, c3) in the
+ * layer's view (below); the accumulator starts without the input offset folded in; the
+ * requantization constants as (mult, kq) pairs and the right shifts. */
+typedef struct {
+    int32_t w[2 * TF_DW4_MAX_TAPS];
+    int32_t start[4];
+    int32_t mk[8];
+    int32_t rs[4];
+} tf_dw4_t;
+
+/* The layer in a view where the kernel's longer side runs along the columns (time filters k x 1
+ * are seen transposed): byte steps of the input and output along view rows and columns. */
+typedef struct {
+    const int8_t *in;
+    int8_t *out;
+    int32_t kh, kw, sh, sw, dh, dw, pad_h, pad_w, in_h, in_w, oh, ow;
+    int32_t in_r, in_c, out_r, out_c; /* byte steps: input row / column, output row / column */
+    int32_t ox_lo, ox_hi;             /* output columns whose taps are all inside the input's columns */
+    uint32_t off;                     /* the input offset (-zp) in both lanes */
+    uint32_t lo4, hi4;                /* the activation range in each byte */
+    int32_t clamp;                    /* 1: the activation range is not all of int8 */
+} tf_dw4_layer_t;
+
+/* one tap of four channels: input word at x, weights at w */
+#define TF_DW4_TAP(x, w)                                                                                          \
+    do {                                                                                                          \
+        const uint32_t v_ = (uint32_t)tf_ld32(x);                                                                 \
+        const int32_t e_ = tf_sxtab16((int32_t)off, v_), o_ = tf_sxtab16_ror8((int32_t)off, v_);                  \
+        const int32_t we_ = (w)[0], wo_ = (w)[1];                                                                 \
+        a0 = tf_smlabb(e_, we_, a0);                                                                              \
+        a2 = tf_smlatt(e_, we_, a2);                                                                              \
+        a1 = tf_smlabb(o_, wo_, a1);                                                                              \
+        a3 = tf_smlatt(o_, wo_, a3);                                                                              \
+    } while (0)
+
+/* four accumulators -> four int8 outputs in one word; `corr`: the rounding correction (needed
+ * unless the activation minimum is at least the output zero point: then a negative accumulator
+ * ends at the minimum however its last shift rounds, see tf_dsp_requant_fast) */
+TF_INLINE uint32_t tf_dw4_q(const tf_dw4_t *g, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int corr)
+{
+    if (corr) {
+        return tf_dsp_pack4(tf_ssat8(tf_dsp_requant(a0, g->mk[0], g->mk[1], g->rs[0])),
+                            tf_ssat8(tf_dsp_requant(a1, g->mk[2], g->mk[3], g->rs[1])),
+                            tf_ssat8(tf_dsp_requant(a2, g->mk[4], g->mk[5], g->rs[2])),
+                            tf_ssat8(tf_dsp_requant(a3, g->mk[6], g->mk[7], g->rs[3])));
+    }
+    return tf_dsp_pack4(tf_dsp_requant_fast(a0, g->mk[0], g->mk[1], g->rs[0]),
+                        tf_dsp_requant_fast(a1, g->mk[2], g->mk[3], g->rs[1]),
+                        tf_dsp_requant_fast(a2, g->mk[4], g->mk[5], g->rs[2]),
+                        tf_dsp_requant_fast(a3, g->mk[6], g->mk[7], g->rs[3]));
+}
+
+/* n outputs along a view row, `sstep` input bytes apart, each from `rows` kernel rows (rstep apart)
+ * of K taps (cstep apart; K a constant where this is inlined, else kw), weights from w (wrow words
+ * between kernel rows) */
+TF_INLINE int8_t *tf_dw4_run_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8_t *x, int32_t n,
+                                  int32_t rows, const int32_t *w, int8_t *o, int K, int corr)
+{
+    const uint32_t off = L->off;
+    const int32_t sstep = L->sw * L->in_c, cstep = L->dw * L->in_c, rstep = L->dh * L->in_r, ostep = L->out_c;
+    const int32_t kw = K ? K : L->kw, wrow = 2 * L->kw;
+    do {
+        int32_t a0 = g->start[0], a1 = g->start[1], a2 = g->start[2], a3 = g->start[3];
+        const int8_t *xr = x;
+        const int32_t *wr = w;
+        int32_t r = rows;
+        uint32_t q;
+        do {
+            if (K == 3) {
+                TF_DW4_TAP(xr, wr);
+                TF_DW4_TAP(xr + cstep, wr + 2);
+                TF_DW4_TAP(xr + 2 * cstep, wr + 4);
+            } else {
+                const int8_t *xc = xr;
+                const int32_t *wc = wr;
+                int32_t k = kw;
+                do {
+                    TF_DW4_TAP(xc, wc);
+                    xc += cstep;
+                    wc += 2;
+                } while (--k);
+            }
+            xr += rstep;
+            wr += wrow;
+        } while (--r);
+        q = tf_dw4_q(g, a0, a1, a2, a3, corr);
+        if (L->clamp) {
+            q = tf_dsp_clamp4(q, L->lo4, L->hi4);
+        }
+        memcpy(o, &q, sizeof q);
+        o += ostep;
+        x += sstep;
+    } while (--n);
+    return o;
+}
+
+/* one output with the taps [kx0, kx1) of the kernel rows [ky0, ky1) (its valid ones) */
+TF_INLINE void tf_dw4_one(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8_t *x, int32_t rows, int32_t cols,
+                          const int32_t *w, int8_t *o, int corr)
+{
+    const uint32_t off = L->off;
+    const int32_t cstep = L->dw * L->in_c, rstep = L->dh * L->in_r, wrow = 2 * L->kw;
+    int32_t a0 = g->start[0], a1 = g->start[1], a2 = g->start[2], a3 = g->start[3];
+    uint32_t q;
+    for (; rows > 0; --rows) {
+        const int8_t *xc = x;
+        const int32_t *wc = w;
+        int32_t k;
+        for (k = cols; k > 0; --k) {
+            TF_DW4_TAP(xc, wc);
+            xc += cstep;
+            wc += 2;
+        }
+        x += rstep;
+        w += wrow;
+    }
+    q = tf_dw4_q(g, a0, a1, a2, a3, corr);
+    if (L->clamp) {
+        q = tf_dsp_clamp4(q, L->lo4, L->hi4);
+    }
+    memcpy(o, &q, sizeof q);
+}
+
+/* All outputs of one group of four channels (at byte `c` of every position). */
+TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c, int corr)
+{
+    const int32_t kw = L->kw, W = L->in_w;
+    const int8_t *const in = L->in + c;
+    int8_t *const out = L->out + c;
+    int32_t oy;
+    for (oy = 0; oy < L->oh; ++oy) {
+        const int32_t iy0 = oy * L->sh - L->pad_h;
+        int8_t *o = out + oy * L->out_r;
+        int32_t ky0 = 0, ky1 = L->kh, ox;
+        const int8_t *xrow;
+        while (iy0 + ky0 * L->dh < 0) {
+            ++ky0;
+        }
+        while (ky1 > ky0 && iy0 + (ky1 - 1) * L->dh >= L->in_h) {
+            --ky1;
+        }
+        xrow = in + (iy0 + ky0 * L->dh) * L->in_r;
+        for (ox = 0; ox < L->ow; ++ox) {
+            const int32_t ix0 = ox * L->sw - L->pad_w;
+            int32_t kx0 = 0, kx1 = kw;
+            if (ox == L->ox_lo && ox < L->ox_hi && ky1 > ky0) {
+                /* the run of interior columns */
+                const int32_t n = L->ox_hi - ox;
+                const int8_t *x = xrow + ix0 * L->in_c;
+                const int32_t *w = g->w + 2 * ky0 * kw;
+                if (kw == 3) {
+                    o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 3, corr);
+                } else {
+                    o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 0, corr);
+                }
+                ox += n - 1;
+                continue;
+            }
+            while (ix0 + kx0 * L->dw < 0) {
+                ++kx0;
+            }
+            while (kx1 > kx0 && ix0 + (kx1 - 1) * L->dw >= W) {
+                --kx1;
+            }
+            tf_dw4_one(L, g, xrow + (ix0 + kx0 * L->dw) * L->in_c, ky1 - ky0, kx1 - kx0, g->w + 2 * (ky0 * kw + kx0),
+                       o, corr);
+            o += L->out_c;
+        }
+    }
+}
+
+TF_NOINLINE void tf_dw4_group_0(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c)
+{
+    tf_dw4_group_body(L, g, c, 0);
+}
+
+TF_NOINLINE void tf_dw4_group_1(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c)
+{
+    tf_dw4_group_body(L, g, c, 1);
+}
+
+static void tf_dw_direct(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output)
+{
+    tf_dw4_layer_t L;
+    tf_dw4_t g;
+    const int32_t C = p->in_c, zp = p->pad_value;
+    const int corr = p->act_min < p->out_zp;
+    /* the view: transposed when the kernel is taller than wide */
+    const int tr = p->k_h > p->k_w;
+    int32_t b, c, j, ky, kx;
+    L.kh = tr ? p->k_w : p->k_h;
+    L.kw = tr ? p->k_h : p->k_w;
+    L.sh = tr ? p->stride_w : p->stride_h;
+    L.sw = tr ? p->stride_h : p->stride_w;
+    L.dh = tr ? p->dil_w : p->dil_h;
+    L.dw = tr ? p->dil_h : p->dil_w;
+    L.pad_h = tr ? p->pad_w : p->pad_h;
+    L.pad_w = tr ? p->pad_h : p->pad_w;
+    L.in_h = tr ? p->in_w : p->in_h;
+    L.in_w = tr ? p->in_h : p->in_w;
+    L.oh = tr ? p->out_w : p->out_h;
+    L.ow = tr ? p->out_h : p->out_w;
+    L.in_r = tr ? C : p->in_w * C;
+    L.in_c = tr ? p->in_w * C : C;
+    L.out_r = tr ? C : p->out_w * C;
+    L.out_c = tr ? p->out_w * C : C;
+    L.off = ((uint32_t)(-zp) & 0xffffu) * 0x10001u;
+    L.lo4 = ((uint32_t)p->act_min & 0xffu) * 0x01010101u;
+    L.hi4 = ((uint32_t)p->act_max & 0xffu) * 0x01010101u;
+    L.clamp = p->act_min > -128 || p->act_max < 127;
+    /* interior columns: ix0 = ox * sw - pad_w >= 0 and ix0 + (kw - 1) * dw < in_w */
+    L.ox_lo = (L.pad_w + L.sw - 1) / L.sw;
+    {
+        const int32_t last = L.in_w - 1 - (L.kw - 1) * L.dw + L.pad_w; /* ox * sw <= last */
+        L.ox_hi = last < 0 ? 0 : TF_MIN(L.ow, last / L.sw + 1);
+    }
+    for (b = 0; b < p->batches; ++b) {
+        L.in = input + b * p->in_h * p->in_w * C;
+        L.out = output + b * p->out_h * p->out_w * C;
+        for (c = 0; c < C; c += 4) {
+            int32_t sum[4] = {0, 0, 0, 0};
+            for (ky = 0; ky < L.kh; ++ky) {
+                for (kx = 0; kx < L.kw; ++kx) {
+                    /* tap (ky, kx) of the view is the model's (kx, ky) when transposed */
+                    const int32_t t = tr ? kx * p->k_w + ky : ky * p->k_w + kx, v = ky * L.kw + kx;
+                    const int8_t *w = p->weights + t * C + c;
+                    const uint32_t word = (uint32_t)tf_ld32(w);
+                    g.w[2 * v] = tf_sxtb16x2(word);
+                    g.w[2 * v + 1] = tf_sxtb16x2_ror8(word);
+                    sum[0] += w[0];
+                    sum[1] += w[1];
+                    sum[2] += w[2];
+                    sum[3] += w[3];
+                }
+            }
+            for (j = 0; j < 4; ++j) {
+                const int32_t packed = p->bias[c + j];
+                const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
+                const int32_t start = p->rshift ? packed : tf_dsp_start(packed);
+                /* the plane path's start has the input offset folded in (its pads read zp) */
+                g.start[j] = (int32_t)((uint32_t)start + 2u * (uint32_t)zp * (uint32_t)sum[j]);
+                g.rs[j] = rs;
+                g.mk[2 * j] = p->mult[p->per_channel ? c + j : 0];
+                g.mk[2 * j + 1] = tf_dsp_kq(2 * p->out_zp + 1, rs);
+            }
+            if (corr) {
+                tf_dw4_group_1(&L, &g, c);
+            } else {
+                tf_dw4_group_0(&L, &g, c);
+            }
+        }
+    }
+}
+
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     tf_dw_layer_t L;
@@ -709,6 +967,10 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     const int32_t planes = p->planes == 4 && p->in_c >= 4 ? 4 : 1;
     int16_t *const plane0 = (int16_t *)scratch;
     int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi, g = 1;
+    if (p->direct) {
+        tf_dw_direct(p, input, output);
+        return;
+    }
     L.plane = plane0;
     L.wbuf = (int32_t *)scratch + (p->planes == 4 ? 4 : 1) * (ps >> 1); /* after the planes */
     L.kh = tr ? p->k_w : p->k_h;

@@ -220,6 +220,26 @@ def plane_geometry(
     return PlaneGeometry(transpose, phases, plane_h, plane_w, k_h, k_w)
 
 
+DIRECT_MAX_TAPS = 64  # tf_dsp_depthwise.c TF_DW4_MAX_TAPS
+
+
+def use_direct(
+    depth_mult: int, in_c: int, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], fast: bool
+) -> bool:
+    """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
+    plane) rather than the planes, by what was measured on the M4 (MACs/instruction): the planes
+    win on time filters with stride 1 and on 2-D kernels with the plain requantization (`fast`);
+    the direct path on dilated or strided time filters (the planes gather inputs the outputs
+    skip, or phases) and on 2-D kernels whose activation range needs a clamp (it clamps four
+    outputs with SSUB8 / SEL, the planes one by one)."""
+    if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
+        return False
+    if min(kernel) == 1:  # a time filter (k x 1 or 1 x k)
+        long_axis = 0 if kernel[0] > kernel[1] else 1
+        return dilation[long_axis] > 1 or stride[long_axis] > 1
+    return not fast
+
+
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
 def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
@@ -233,9 +253,15 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         return portable(graph, op, target)
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
-    taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c).transpose(2, 0, 1)  # [channel][ky][kx]
+    model_taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c)  # [ky][kx][channel]
+    direct = use_direct(
+        c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), bool(fold.fast_requant(*c.act, y_zp))
+    )
+    taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
+    if direct:
+        taps = model_taps  # the direct path reads the model's order, four channels per word
     params = (
         *c.fields(depth_mult=True),
         ("transpose", int(geo.transpose)),
@@ -249,14 +275,16 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("per_channel", int(packed.per_channel)),
         ("weights", pk.const_array(op, "weights", np.ascontiguousarray(taps).reshape(-1), "int8_t", align=4)),
         *int8_constants(op, packed, c.out_c),
+        ("direct", int(direct)),
     )
     return c.call(
         "tf_dsp_depthwise_s8",
         params,
-        c.describe() + " dsp" + (" T" if geo.transpose else ""),
-        scratch_bytes=geo.scratch_bytes(c.in_c),
+        c.describe() + " dsp" + (" direct" if direct else " T" if geo.transpose else ""),
+        scratch_bytes=0 if direct else geo.scratch_bytes(c.in_c),
         # With one output channel per input channel, channel c (with the 3 others of its group of
         # 4 planes) is copied into its plane before any output of channel c is written, and outputs of channel c land only on channel-c positions
         # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).
-        in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 else (),
+        # (not the direct path: an output position is written before the next outputs read it)
+        in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 and not direct else (),
     )
