@@ -149,9 +149,12 @@ def test_depthwise_shapes_bit_exact(tmp_path: Path) -> None:
     funcs = [lay.call.function for lay in compiled.layers]
     assert funcs == ["tf_dsp_depthwise_s8"] * len(funcs), funcs
     comments = [lay.call.comment for lay in compiled.layers]
-    assert sum(c.endswith(" T") for c in comments) >= 8  # tall kernels: the plane is transposed
+    assert sum(c.endswith(" T") for c in comments) >= 3  # tall kernels on planes: transposed
     planes = [dict(lay.call.params)["planes"] for lay in compiled.layers]
     assert 4 in planes and 1 in planes  # time filters gather four channels at once, images one
+    # the direct channel-last path and the planes both (tinyforge/kernels/ops/dsp/conv.py use_direct)
+    direct = [dict(lay.call.params)["direct"] for lay in compiled.layers]
+    assert sum(direct) >= 10 and direct.count(0) >= 5, direct
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
 
 
