@@ -81,6 +81,7 @@ def test_keras_depthwise_shapes_in_qemu(request: pytest.FixtureRequest, tmp_path
 
     model = keras_depthwise_model(Path(request.config.cache.mkdir("tinyforge-keras-dw")))
     compiled = api.compile(model, BOARD, optimize="size")
-    assert [lay.call.function for lay in compiled.layers] == ["tf_dsp_depthwise_s8"] * 7
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert len(funcs) == 7 and all(f.startswith("tf_dsp_depthwise") for f in funcs), funcs
     rep = api.test_emulator(model, BOARD, inputs=2, workdir=tmp_path / "b", timeout=60, optimize="size")
     assert rep.bit_exact, rep.first_mismatch

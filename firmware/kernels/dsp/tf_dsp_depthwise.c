@@ -880,7 +880,7 @@ TF_NOINLINE void tf_dw4_group_1(const tf_dw4_layer_t *L, const tf_dw4_t *g, int3
     tf_dw4_group_body(L, g, c, 1);
 }
 
-static void tf_dw_direct(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output)
+void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     tf_dw4_layer_t L;
     tf_dw4_t g;
@@ -889,6 +889,7 @@ static void tf_dw_direct(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     /* the view: transposed when the kernel is taller than wide */
     const int tr = p->k_h > p->k_w;
     int32_t b, c, j, ky, kx;
+    (void)scratch;
     L.kh = tr ? p->k_w : p->k_h;
     L.kw = tr ? p->k_h : p->k_w;
     L.sh = tr ? p->stride_w : p->stride_h;
@@ -967,10 +968,6 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     const int32_t planes = p->planes == 4 && p->in_c >= 4 ? 4 : 1;
     int16_t *const plane0 = (int16_t *)scratch;
     int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi, g = 1;
-    if (p->direct) {
-        tf_dw_direct(p, input, output);
-        return;
-    }
     L.plane = plane0;
     L.wbuf = (int32_t *)scratch + (p->planes == 4 ? 4 : 1) * (ps >> 1); /* after the planes */
     L.kh = tr ? p->k_w : p->k_h;

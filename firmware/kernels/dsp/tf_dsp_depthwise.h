@@ -55,4 +55,10 @@ typedef struct {
  * dsp_conv.py dw_scratch_bytes */
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 
+/* the direct path (`direct` 1; its own entry point, so that models without it do not link it);
+ * no scratch */
+typedef tf_dsp_depthwise_s8_params_t tf_dsp_depthwise_direct_s8_params_t;
+void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_direct_s8_params_t *p, const int8_t *input, int8_t *output,
+                                void *scratch);
+
 #endif /* TF_DSP_DEPTHWISE_H */

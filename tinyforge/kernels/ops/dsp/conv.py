@@ -224,19 +224,24 @@ DIRECT_MAX_TAPS = 64  # tf_dsp_depthwise.c TF_DW4_MAX_TAPS
 
 
 def use_direct(
-    depth_mult: int, in_c: int, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], fast: bool
+    depth_mult: int,
+    in_c: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    fast: bool,
 ) -> bool:
     """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
     plane) rather than the planes, by what was measured on the M4 (MACs/instruction): the planes
     win on time filters with stride 1 and on 2-D kernels with the plain requantization (`fast`);
-    the direct path on dilated or strided time filters (the planes gather inputs the outputs
-    skip, or phases) and on 2-D kernels whose activation range needs a clamp (it clamps four
-    outputs with SSUB8 / SEL, the planes one by one)."""
+    the direct path on dilated time filters (the planes gather phases) and, when the activation
+    range needs a clamp (it clamps four outputs with SSUB8 / SEL, the planes one by one), on
+    strided time filters (the planes gather inputs the outputs skip) and 2-D kernels."""
     if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
         return False
     if min(kernel) == 1:  # a time filter (k x 1 or 1 x k)
         long_axis = 0 if kernel[0] > kernel[1] else 1
-        return dilation[long_axis] > 1 or stride[long_axis] > 1
+        return dilation[long_axis] > 1 or stride[long_axis] > 1 and not fast
     return not fast
 
 
@@ -278,7 +283,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("direct", int(direct)),
     )
     return c.call(
-        "tf_dsp_depthwise_s8",
+        "tf_dsp_depthwise_direct_s8" if direct else "tf_dsp_depthwise_s8",
         params,
         c.describe() + " dsp" + (" direct" if direct else " T" if geo.transpose else ""),
         scratch_bytes=0 if direct else geo.scratch_bytes(c.in_c),
