@@ -699,6 +699,124 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 
 #define TF_DW4_MAX_TAPS 64
 
+/* The interior runs of 3-tap kernel rows (3x3, 3x1 / 1x3 in the view) in assembly: one output of
+ * four channels per iteration, no spills. Field offsets are used by the assembly; the first nine
+ * words are reloaded by one LDM per output. */
+typedef struct {
+    int32_t start[4];  /* 0: r0-r3 */
+    int32_t cstep;     /* 16: r5, input bytes between taps */
+    uint32_t off;      /* 20: r6, the input offset in both lanes */
+    const int32_t *w;  /* 24: r7, the weights of the first kernel row of the run */
+    int32_t sstep;     /* 28: r8, input bytes between outputs */
+    int32_t ostep;     /* 32: r9, output bytes between outputs */
+    int32_t rstep;     /* 36: input bytes between kernel rows */
+    const int8_t *x_last; /* 40: the input of the last output */
+    uint32_t lo4, hi4; /* 44, 48: the activation range in each byte */
+    const int8_t *x;   /* 52: the input of the first output, minus sstep */
+    int8_t *out;       /* 56: the first output, minus ostep */
+    int32_t q[12];     /* 60: (mult, kq, right shift) per channel */
+} tf_dw4_run_t;
+
+#if TF_DSP_NATIVE
+/* one tap: input word at [r4 + ADDR], weights (c0, c2), (c1, c3) at [r7, #WOFF] */
+#define TF_DW4A_TAP(ADDR, WOFF)                                                                                    \
+    "ldr r8, [r4" ADDR "]\n\t"                                                                                 \
+    "sxtab16 r9, r6, r8, ror #8\n\t"                                                                           \
+    "sxtab16 r8, r6, r8\n\t"                                                                                   \
+    "ldrd r10, r11, [r7, #" WOFF "]\n\t"                                                                       \
+    "smlabb r0, r8, r10, r0\n\t"                                                                               \
+    "smlatt r2, r8, r10, r2\n\t"                                                                               \
+    "smlabb r1, r9, r11, r1\n\t"                                                                               \
+    "smlatt r3, r9, r11, r3\n\t"
+#define TF_DW4_ROW(W0, W1, W2) TF_DW4A_TAP("", W0) TF_DW4A_TAP(", r5", W1) TF_DW4A_TAP(", r5, lsl #1", W2)
+#define TF_DW4_NEXT_ROW "ldr r9, [lr, #36]\n\tadd r4, r4, r9\n\t"
+#define TF_DW4_ROWS1 TF_DW4_ROW("0", "8", "16")
+#define TF_DW4_ROWS2 TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") "ldr r9, [lr, #36]\n\tsub r4, r4, r9\n\t"
+#define TF_DW4_ROWS3                                                                                              \
+    TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") TF_DW4_NEXT_ROW TF_DW4_ROW("48", "56", "64")       \
+        "ldr r9, [lr, #36]\n\tsub r4, r4, r9, lsl #1\n\t"
+/* requantization without the rounding correction, two channels per LDM */
+#define TF_DW4_Q_FAST                                                                                             \
+    "add r9, lr, #60\n\t"                                                                                      \
+    "ldm r9!, {r5, r6, r7, r8, r10, r11}\n\t"                                                                  \
+    "smmlar r0, r0, r5, r6\n\t"                                                                                \
+    "asr r0, r0, r7\n\t"                                                                                       \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "smmlar r1, r1, r8, r10\n\t"                                                                               \
+    "asr r1, r1, r11\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"                                                                                      \
+    "ldm r9, {r5, r6, r7, r8, r10, r11}\n\t"                                                                   \
+    "smmlar r2, r2, r5, r6\n\t"                                                                                \
+    "asr r2, r2, r7\n\t"                                                                                       \
+    "ssat r2, #8, r2\n\t"                                                                                      \
+    "smmlar r3, r3, r8, r10\n\t"                                                                               \
+    "asr r3, r3, r11\n\t"                                                                                      \
+    "ssat r3, #8, r3\n\t"
+#define TF_DW4_Q_CORR1(A)                                                                                         \
+    "ldm r9!, {r5, r6, r7}\n\t"                                                                                \
+    "smmlar r8, " A ", r5, r6\n\t"                                                                             \
+    "add r8, r8, " A ", asr #31\n\t"                                                                           \
+    "asr " A ", r8, r7\n\t"                                                                                    \
+    "ssat " A ", #8, " A "\n\t"
+#define TF_DW4_Q_CORR "add r9, lr, #60\n\t" TF_DW4_Q_CORR1("r0") TF_DW4_Q_CORR1("r1") TF_DW4_Q_CORR1("r2") TF_DW4_Q_CORR1("r3")
+#define TF_DW4_PACK "bfi r0, r1, #8, #8\n\tbfi r0, r2, #16, #8\n\tbfi r0, r3, #24, #8\n\t"
+#define TF_DW4_CLAMP                                                                                              \
+    "ldrd r5, r6, [lr, #44]\n\t"                                                                               \
+    "ssub8 r7, r0, r5\n\t"                                                                                     \
+    "sel r0, r0, r5\n\t"                                                                                       \
+    "ssub8 r7, r0, r6\n\t"                                                                                     \
+    "sel r0, r6, r0\n\t"
+#define TF_DW4_FN(name, ROWS, Q, CLAMP)                                                                           \
+    void name(tf_dw4_run_t *a);                                                                                   \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
+            ".syntax unified\n\t"                                                                           \
+            ".thumb\n\t"                                                                                    \
+            ".p2align 2\n\t"                                                                                \
+            ".global " #name "\n\t"                                                                         \
+            ".type " #name ", %function\n\t"                                                                \
+            ".thumb_func\n" #name ":\n\t"                                                                   \
+            "push {r4-r11, lr}\n\t"                                                                         \
+            "mov lr, r0\n\t"                                                                                \
+            "ldr r4, [lr, #52]\n\t"                                                                         \
+            "ldr r12, [lr, #56]\n"                                                                          \
+            "1:\n\t"                                                                                        \
+            "ldm lr, {r0, r1, r2, r3, r5, r6, r7, r8, r9}\n\t"                                              \
+            "add r4, r4, r8\n\t"                                                                            \
+            "add r12, r12, r9\n\t" ROWS Q TF_DW4_PACK CLAMP "str r0, [r12]\n\t"                             \
+            "ldr r9, [lr, #40]\n\t"                                                                         \
+            "cmp r4, r9\n\t"                                                                                \
+            "bne 1b\n\t"                                                                                    \
+            "pop {r4-r11, pc}\n\t"                                                                          \
+            ".size " #name ", .-" #name "\n\t"                                                              \
+            ".popsection\n\t")
+
+TF_DW4_FN(tf_dw4_r1_fast, TF_DW4_ROWS1, TF_DW4_Q_FAST, "");
+TF_DW4_FN(tf_dw4_r2_fast, TF_DW4_ROWS2, TF_DW4_Q_FAST, "");
+TF_DW4_FN(tf_dw4_r3_fast, TF_DW4_ROWS3, TF_DW4_Q_FAST, "");
+TF_DW4_FN(tf_dw4_r1_clamp, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_r2_clamp, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_r3_clamp, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_CLAMP);
+/* activation minimum only (ReLU with an output zero point above -128): the kq of the
+ * run are lowered by K = act_min + 128 (<< rshift), so that SSAT clamps at act_min - K = -128, and
+ * QADD8 adds K back with saturation at 127 (lo4 holds K in each byte; K <= 127) */
+#define TF_DW4_LO "ldr r5, [lr, #44]\n\tqadd8 r0, r0, r5\n\t"
+TF_DW4_FN(tf_dw4_r1_lo, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_LO);
+TF_DW4_FN(tf_dw4_r2_lo, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_LO);
+TF_DW4_FN(tf_dw4_r3_lo, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_LO);
+TF_DW4_FN(tf_dw4_r1_corr, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_r2_corr, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_r3_corr, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+
+typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
+/* [variant: 0 full range, 1 clamp, 2 minimum only (QADD8), 3 rounding correction][kernel rows - 1] */
+static const tf_dw4_run_fn tf_dw4_run_fns[4][3] = {
+    {tf_dw4_r1_fast, tf_dw4_r2_fast, tf_dw4_r3_fast},
+    {tf_dw4_r1_clamp, tf_dw4_r2_clamp, tf_dw4_r3_clamp},
+    {tf_dw4_r1_lo, tf_dw4_r2_lo, tf_dw4_r3_lo},
+    {tf_dw4_r1_corr, tf_dw4_r2_corr, tf_dw4_r3_corr},
+};
+#endif
+
 /* One group of four channels: per tap the doubled weights as lanes (c0, c2), (c1, c3) in the
  * layer's view (below); the accumulator starts without the input offset folded in; the
  * requantization constants as (mult, kq) pairs and the right shifts. */
@@ -707,6 +825,8 @@ typedef struct {
     int32_t start[4];
     int32_t mk[8];
     int32_t rs[4];
+    tf_dw4_run_t run; /* the same constants for the assembly */
+    int32_t variant;  /* of the assembly (tf_dw4_run_fns) */
 } tf_dw4_t;
 
 /* The layer in a view where the kernel's longer side runs along the columns (time filters k x 1
@@ -823,7 +943,7 @@ TF_INLINE void tf_dw4_one(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8
 }
 
 /* All outputs of one group of four channels (at byte `c` of every position). */
-TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c, int corr)
+TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
 {
     const int32_t kw = L->kw, W = L->in_w;
     const int8_t *const in = L->in + c;
@@ -849,6 +969,19 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, int
                 const int32_t n = L->ox_hi - ox;
                 const int8_t *x = xrow + ix0 * L->in_c;
                 const int32_t *w = g->w + 2 * ky0 * kw;
+#if TF_DSP_NATIVE
+                if (kw == 3 && ky1 - ky0 <= 3) {
+                    tf_dw4_run_t *const a = &g->run;
+                    a->w = w;
+                    a->x = x - a->sstep;
+                    a->out = o - a->ostep;
+                    a->x_last = x + (n - 1) * a->sstep;
+                    tf_dw4_run_fns[g->variant][ky1 - ky0 - 1](a);
+                    o += n * a->ostep;
+                    ox += n - 1;
+                    continue;
+                }
+#endif
                 if (kw == 3) {
                     o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 3, corr);
                 } else {
@@ -870,14 +1003,50 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, int
     }
 }
 
-TF_NOINLINE void tf_dw4_group_0(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c)
+TF_NOINLINE void tf_dw4_group_0(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c)
 {
     tf_dw4_group_body(L, g, c, 0);
 }
 
-TF_NOINLINE void tf_dw4_group_1(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t c)
+TF_NOINLINE void tf_dw4_group_1(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c)
 {
     tf_dw4_group_body(L, g, c, 1);
+}
+
+/* A group's weights (doubled, in the view's order: the packer transposed them with it) and constants.
+ * lo_k: K of TF_DW4_LO (-1: not that variant). */
+TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g, int32_t c, int32_t lo_k)
+{
+    const int32_t C = p->in_c, taps = p->k_h * p->k_w, zp = p->pad_value, zp2p1 = 2 * p->out_zp + 1;
+    const int8_t *wsrc = p->weights + c;
+    int32_t t, j, sum[4] = {0, 0, 0, 0};
+    for (t = 0; t < taps; ++t) {
+        const uint32_t word = (uint32_t)tf_ld32(wsrc);
+        const int32_t e = tf_sxtb16x2(word), o = tf_sxtb16x2_ror8(word);
+        g->w[2 * t] = e;
+        g->w[2 * t + 1] = o;
+        /* the doubled weight sums of the four channels */
+        sum[0] = tf_smlabb(e, 1, sum[0]);
+        sum[2] = tf_smlatb(e, 1, sum[2]);
+        sum[1] = tf_smlabb(o, 1, sum[1]);
+        sum[3] = tf_smlatb(o, 1, sum[3]);
+        wsrc += C;
+    }
+    g->variant = lo_k >= 0 ? 2 : p->act_min < p->out_zp ? 3 : (p->act_min > -128 || p->act_max < 127) ? 1 : 0;
+    for (j = 0; j < 4; ++j) {
+        const int32_t packed = p->bias[c + j];
+        const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
+        const int32_t start = p->rshift ? packed : tf_dsp_start(packed);
+        /* the plane path's start has the input offset folded in (its pads read zp) */
+        g->start[j] = (int32_t)((uint32_t)start + (uint32_t)zp * (uint32_t)sum[j]);
+        g->rs[j] = rs;
+        g->mk[2 * j] = p->mult[p->per_channel ? c + j : 0];
+        g->mk[2 * j + 1] = tf_dsp_kq(zp2p1, rs);
+        g->run.start[j] = g->start[j];
+        g->run.q[3 * j] = g->mk[2 * j];
+        g->run.q[3 * j + 1] = lo_k >= 0 ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : g->mk[2 * j + 1];
+        g->run.q[3 * j + 2] = rs;
+    }
 }
 
 void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
@@ -888,7 +1057,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     const int corr = p->act_min < p->out_zp;
     /* the view: transposed when the kernel is taller than wide */
     const int tr = p->k_h > p->k_w;
-    int32_t b, c, j, ky, kx;
+    int32_t b, c, lo_k = -1;
     (void)scratch;
     L.kh = tr ? p->k_w : p->k_h;
     L.kw = tr ? p->k_h : p->k_w;
@@ -916,35 +1085,29 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
         const int32_t last = L.in_w - 1 - (L.kw - 1) * L.dw + L.pad_w; /* ox * sw <= last */
         L.ox_hi = last < 0 ? 0 : TF_MIN(L.ow, last / L.sw + 1);
     }
+    g.run.cstep = L.dw * L.in_c;
+    g.run.off = L.off;
+    g.run.sstep = L.sw * L.in_c;
+    g.run.ostep = L.out_c;
+    g.run.rstep = L.dh * L.in_r;
+    g.run.hi4 = L.hi4;
+    g.run.lo4 = L.lo4;
+    if (!corr && L.clamp && p->act_max == 127 && p->act_min <= -1) {
+        /* the minimum only (TF_DW4_LO) where every lowered kq fits: |2 (zp - K) + 1| < 2^9, rshift <= 21 */
+        int32_t ok = 1;
+        for (c = 0; c < C; ++c) {
+            ok &= (p->rshift ? p->rshift[c] : tf_dsp_rshift(p->bias[c])) <= 21;
+        }
+        if (ok) {
+            lo_k = p->act_min + 128;
+            g.run.lo4 = (uint32_t)lo_k * 0x01010101u;
+        }
+    }
     for (b = 0; b < p->batches; ++b) {
         L.in = input + b * p->in_h * p->in_w * C;
         L.out = output + b * p->out_h * p->out_w * C;
         for (c = 0; c < C; c += 4) {
-            int32_t sum[4] = {0, 0, 0, 0};
-            for (ky = 0; ky < L.kh; ++ky) {
-                for (kx = 0; kx < L.kw; ++kx) {
-                    /* tap (ky, kx) of the view is the model's (kx, ky) when transposed */
-                    const int32_t t = tr ? kx * p->k_w + ky : ky * p->k_w + kx, v = ky * L.kw + kx;
-                    const int8_t *w = p->weights + t * C + c;
-                    const uint32_t word = (uint32_t)tf_ld32(w);
-                    g.w[2 * v] = tf_sxtb16x2(word);
-                    g.w[2 * v + 1] = tf_sxtb16x2_ror8(word);
-                    sum[0] += w[0];
-                    sum[1] += w[1];
-                    sum[2] += w[2];
-                    sum[3] += w[3];
-                }
-            }
-            for (j = 0; j < 4; ++j) {
-                const int32_t packed = p->bias[c + j];
-                const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
-                const int32_t start = p->rshift ? packed : tf_dsp_start(packed);
-                /* the plane path's start has the input offset folded in (its pads read zp) */
-                g.start[j] = (int32_t)((uint32_t)start + 2u * (uint32_t)zp * (uint32_t)sum[j]);
-                g.rs[j] = rs;
-                g.mk[2 * j] = p->mult[p->per_channel ? c + j : 0];
-                g.mk[2 * j + 1] = tf_dsp_kq(2 * p->out_zp + 1, rs);
-            }
+            tf_dw4_setup(p, &g, c, lo_k);
             if (corr) {
                 tf_dw4_group_1(&L, &g, c);
             } else {
