@@ -698,6 +698,10 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 /* ---- the direct channel-last path (depth multiplier 1, a multiple of 4 channels) ---- */
 
 #define TF_DW4_MAX_TAPS 64
+#ifndef TF_DSP_DW4_VARIANTS
+#define TF_DSP_DW4_VARIANTS 0xF
+#endif
+#define TF_DW4_NO_K 1000
 
 /* The interior runs of 3-tap kernel rows (3x3, 3x1 / 1x3 in the view) in assembly: one output of
  * four channels per iteration, no spills. Field offsets are used by the assembly; the first nine
@@ -731,7 +735,6 @@ typedef struct {
 #define TF_DW4_ROW(W0, W1, W2) TF_DW4A_TAP("", W0) TF_DW4A_TAP(", r5", W1) TF_DW4A_TAP(", r5, lsl #1", W2)
 #define TF_DW4_NEXT_ROW "ldr r9, [lr, #36]\n\tadd r4, r4, r9\n\t"
 #define TF_DW4_ROWS1 TF_DW4_ROW("0", "8", "16")
-#define TF_DW4_ROWS2 TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") "ldr r9, [lr, #36]\n\tsub r4, r4, r9\n\t"
 #define TF_DW4_ROWS3                                                                                              \
     TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") TF_DW4_NEXT_ROW TF_DW4_ROW("48", "56", "64")       \
         "ldr r9, [lr, #36]\n\tsub r4, r4, r9, lsl #1\n\t"
@@ -790,30 +793,40 @@ typedef struct {
             ".size " #name ", .-" #name "\n\t"                                                              \
             ".popsection\n\t")
 
-TF_DW4_FN(tf_dw4_r1_fast, TF_DW4_ROWS1, TF_DW4_Q_FAST, "");
-TF_DW4_FN(tf_dw4_r2_fast, TF_DW4_ROWS2, TF_DW4_Q_FAST, "");
-TF_DW4_FN(tf_dw4_r3_fast, TF_DW4_ROWS3, TF_DW4_Q_FAST, "");
-TF_DW4_FN(tf_dw4_r1_clamp, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_CLAMP);
-TF_DW4_FN(tf_dw4_r2_clamp, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_CLAMP);
-TF_DW4_FN(tf_dw4_r3_clamp, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_CLAMP);
-/* activation minimum only (ReLU with an output zero point above -128): the kq of the
- * run are lowered by K = act_min + 128 (<< rshift), so that SSAT clamps at act_min - K = -128, and
- * QADD8 adds K back with saturation at 127 (lo4 holds K in each byte; K <= 127) */
-#define TF_DW4_LO "ldr r5, [lr, #44]\n\tqadd8 r0, r0, r5\n\t"
-TF_DW4_FN(tf_dw4_r1_lo, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_LO);
-TF_DW4_FN(tf_dw4_r2_lo, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_LO);
-TF_DW4_FN(tf_dw4_r3_lo, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_LO);
+/* Without the rounding correction (act_min >= the output zero point) the clamp is folded: the kq of
+ * the run are lowered by K << rshift with K = act_min + 128 (act_max 127) or act_max - 127 (act_min
+ * -128), so that SSAT clamps at the bound, and QADD8 adds K back with saturation (lo4 holds K in
+ * each byte; K = 0 on the full range) */
+#define TF_DW4_K "ldr r5, [lr, #44]\n\tqadd8 r0, r0, r5\n\t"
+/* TF_DSP_DW4_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py direct_variants):
+ * the runs compiled in, bit 0 tf_dw4_r1_k, 1 tf_dw4_r3_k, 2 tf_dw4_r1_corr, 3 tf_dw4_r3_corr; a
+ * run left out falls back to C (slower, same results) */
+#if TF_DSP_DW4_VARIANTS & 0x1
+TF_DW4_FN(tf_dw4_r1_k, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r1_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x2
+TF_DW4_FN(tf_dw4_r3_k, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r3_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x4
 TF_DW4_FN(tf_dw4_r1_corr, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
-TF_DW4_FN(tf_dw4_r2_corr, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r1_corr 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x8
 TF_DW4_FN(tf_dw4_r3_corr, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r3_corr 0
+#endif
 
 typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
-/* [variant: 0 full range, 1 clamp, 2 minimum only (QADD8), 3 rounding correction][kernel rows - 1] */
-static const tf_dw4_run_fn tf_dw4_run_fns[4][3] = {
-    {tf_dw4_r1_fast, tf_dw4_r2_fast, tf_dw4_r3_fast},
-    {tf_dw4_r1_clamp, tf_dw4_r2_clamp, tf_dw4_r3_clamp},
-    {tf_dw4_r1_lo, tf_dw4_r2_lo, tf_dw4_r3_lo},
-    {tf_dw4_r1_corr, tf_dw4_r2_corr, tf_dw4_r3_corr},
+/* [0: K folded, 1: rounding correction and clamp][kernel rows 1 / 3] */
+static const tf_dw4_run_fn tf_dw4_run_fns[2][2] = {
+    {tf_dw4_r1_k, tf_dw4_r3_k},
+    {tf_dw4_r1_corr, tf_dw4_r3_corr},
 };
 #endif
 
@@ -970,23 +983,21 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 const int8_t *x = xrow + ix0 * L->in_c;
                 const int32_t *w = g->w + 2 * ky0 * kw;
 #if TF_DSP_NATIVE
-                if (kw == 3 && ky1 - ky0 <= 3) {
+                const tf_dw4_run_fn fn =
+                    kw == 3 && (ky1 - ky0 == 1 || ky1 - ky0 == 3) ? tf_dw4_run_fns[g->variant][ky1 - ky0 == 3] : 0;
+                if (fn) {
                     tf_dw4_run_t *const a = &g->run;
                     a->w = w;
                     a->x = x - a->sstep;
                     a->out = o - a->ostep;
                     a->x_last = x + (n - 1) * a->sstep;
-                    tf_dw4_run_fns[g->variant][ky1 - ky0 - 1](a);
+                    fn(a);
                     o += n * a->ostep;
                     ox += n - 1;
                     continue;
                 }
 #endif
-                if (kw == 3) {
-                    o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 3, corr);
-                } else {
-                    o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 0, corr);
-                }
+                o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 0, corr);
                 ox += n - 1;
                 continue;
             }
@@ -1003,18 +1014,13 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
     }
 }
 
-TF_NOINLINE void tf_dw4_group_0(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c)
+TF_NOINLINE void tf_dw4_group(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
 {
-    tf_dw4_group_body(L, g, c, 0);
-}
-
-TF_NOINLINE void tf_dw4_group_1(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c)
-{
-    tf_dw4_group_body(L, g, c, 1);
+    tf_dw4_group_body(L, g, c, corr);
 }
 
 /* A group's weights (doubled, in the view's order: the packer transposed them with it) and constants.
- * lo_k: K of TF_DW4_LO (-1: not that variant). */
+ * lo_k: K of TF_DW4_K (TF_DW4_NO_K: the variant with the rounding correction and clamp). */
 TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g, int32_t c, int32_t lo_k)
 {
     const int32_t C = p->in_c, taps = p->k_h * p->k_w, zp = p->pad_value, zp2p1 = 2 * p->out_zp + 1;
@@ -1032,7 +1038,7 @@ TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g
         sum[3] = tf_smlatb(o, 1, sum[3]);
         wsrc += C;
     }
-    g->variant = lo_k >= 0 ? 2 : p->act_min < p->out_zp ? 3 : (p->act_min > -128 || p->act_max < 127) ? 1 : 0;
+    g->variant = lo_k == TF_DW4_NO_K;
     for (j = 0; j < 4; ++j) {
         const int32_t packed = p->bias[c + j];
         const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
@@ -1044,7 +1050,7 @@ TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g
         g->mk[2 * j + 1] = tf_dsp_kq(zp2p1, rs);
         g->run.start[j] = g->start[j];
         g->run.q[3 * j] = g->mk[2 * j];
-        g->run.q[3 * j + 1] = lo_k >= 0 ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : g->mk[2 * j + 1];
+        g->run.q[3 * j + 1] = lo_k != TF_DW4_NO_K ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : g->mk[2 * j + 1];
         g->run.q[3 * j + 2] = rs;
     }
 }
@@ -1057,7 +1063,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     const int corr = p->act_min < p->out_zp;
     /* the view: transposed when the kernel is taller than wide */
     const int tr = p->k_h > p->k_w;
-    int32_t b, c, lo_k = -1;
+    int32_t b, c, lo_k = TF_DW4_NO_K;
     (void)scratch;
     L.kh = tr ? p->k_w : p->k_h;
     L.kw = tr ? p->k_h : p->k_w;
@@ -1092,15 +1098,16 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     g.run.rstep = L.dh * L.in_r;
     g.run.hi4 = L.hi4;
     g.run.lo4 = L.lo4;
-    if (!corr && L.clamp && p->act_max == 127 && p->act_min <= -1) {
-        /* the minimum only (TF_DW4_LO) where every lowered kq fits: |2 (zp - K) + 1| < 2^9, rshift <= 21 */
+    if (!corr && ((p->act_max == 127 && p->act_min <= -1) || (p->act_min == -128 && p->act_max >= -1))) {
+        /* the clamp folded into SSAT and QADD8 (TF_DW4_K; K a signed byte) where every lowered kq
+         * fits: |2 (zp - K) + 1| < 2^9 and rshift <= 21 */
         int32_t ok = 1;
         for (c = 0; c < C; ++c) {
             ok &= (p->rshift ? p->rshift[c] : tf_dsp_rshift(p->bias[c])) <= 21;
         }
         if (ok) {
-            lo_k = p->act_min + 128;
-            g.run.lo4 = (uint32_t)lo_k * 0x01010101u;
+            lo_k = p->act_max == 127 ? p->act_min + 128 : p->act_max - 127;
+            g.run.lo4 = ((uint32_t)lo_k & 0xffu) * 0x01010101u;
         }
     }
     for (b = 0; b < p->batches; ++b) {
@@ -1108,11 +1115,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
         L.out = output + b * p->out_h * p->out_w * C;
         for (c = 0; c < C; c += 4) {
             tf_dw4_setup(p, &g, c, lo_k);
-            if (corr) {
-                tf_dw4_group_1(&L, &g, c);
-            } else {
-                tf_dw4_group_0(&L, &g, c);
-            }
+            tf_dw4_group(&L, &g, c, corr);
         }
     }
 }

@@ -229,20 +229,52 @@ def use_direct(
     kernel: tuple[int, int],
     stride: tuple[int, int],
     dilation: tuple[int, int],
-    fast: bool,
+    act: tuple[int, int],
+    out_zp: int,
 ) -> bool:
     """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
-    plane) rather than the planes, by what was measured on the M4 (MACs/instruction): the planes
-    win on time filters with stride 1 and on 2-D kernels with the plain requantization (`fast`);
-    the direct path on dilated time filters (the planes gather phases) and, when the activation
-    range needs a clamp (it clamps four outputs with SSUB8 / SEL, the planes one by one), on
-    strided time filters (the planes gather inputs the outputs skip) and 2-D kernels."""
+    plane) rather than the planes, by what was measured on the M4 (MACs/instruction, bench_mlperf
+    depthwise shapes, VWW, sww). The planes pair taps with SMLAD (2 MACs per instruction) but pay a
+    gather per input and a requantization per output; the direct path 1 MAC per instruction, with
+    no gather, four outputs per requantized word and the clamp of four at once. Direct: dilated
+    time filters (the planes gather phases), strided 2-D kernels (the planes gather the inputs
+    the outputs skip), 3-tap time filters and 2-D kernels whose activation range needs a clamp,
+    and other strided time filters with a clamp; not where the rounding correction is needed
+    (act_min below the output zero point: the direct path's requantization costs two more)."""
     if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
         return False
+    fast = act == (-128, 127) and out_zp == -128
     if min(kernel) == 1:  # a time filter (k x 1 or 1 x k)
-        long_axis = 0 if kernel[0] > kernel[1] else 1
-        return dilation[long_axis] > 1 or stride[long_axis] > 1 and not fast
-    return not fast
+        axis = 0 if kernel[0] > kernel[1] else 1
+        if dilation[axis] > 1:
+            return True
+        if act[0] < out_zp:
+            return False
+        if kernel[axis] == 3:
+            return not fast or stride[axis] > 1
+        return stride[axis] > 1 and not fast
+    return max(stride) > 1 or not fast
+
+
+DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs compiled in
+
+
+def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts: list[int]) -> int:
+    """The assembly runs of the direct path a layer calls, as tf_dsp_depthwise_direct_s8 picks
+    them: 3-tap kernel rows (in its view, the kernel's longer side along the columns) with 1 or 3
+    valid kernel rows (bits 0 / 1: the clamp folded into SSAT and QADD8; bits 2 / 3: the rounding
+    correction and clamp)."""
+    (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
+    in_h, in_w, out_h = c.x.shape[1], c.x.shape[2], c.y.shape[1]
+    pad_h, pad_w = c.pad.pad_h, c.pad.pad_w
+    if k_h > k_w:  # the view
+        k_h, k_w, s_h, d_h, in_h, out_h, pad_h = k_w, k_h, s_w, d_w, in_w, c.y.shape[2], pad_w
+    if k_w != 3:
+        return 0
+    rows = {sum(0 <= oy * s_h - pad_h + ky * d_h < in_h for ky in range(k_h)) for oy in range(out_h)}
+    folded = act[0] >= out_zp and ((act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1))
+    shift = 0 if folded and max(rshifts) <= 21 else 2
+    return (1 << shift if 1 in rows else 0) | (2 << shift if 3 in rows else 0)
 
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
@@ -259,14 +291,14 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
     model_taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c)  # [ky][kx][channel]
-    direct = use_direct(
-        c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), bool(fold.fast_requant(*c.act, y_zp))
-    )
+    direct = use_direct(c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp)
     taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
     if direct:
-        taps = model_taps  # the direct path reads the model's order, four channels per word
+        # the direct path reads four channels per word, taps in its view's order (the kernel's
+        # longer side along the view's columns)
+        taps = model_taps.transpose(1, 0, 2) if k_h > k_w else model_taps
     params = (
         *c.fields(depth_mult=True),
         ("transpose", int(geo.transpose)),
@@ -282,7 +314,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         *int8_constants(op, packed, c.out_c),
         ("direct", int(direct)),
     )
-    return c.call(
+    call = c.call(
         "tf_dsp_depthwise_direct_s8" if direct else "tf_dsp_depthwise_s8",
         params,
         c.describe() + " dsp" + (" direct" if direct else " T" if geo.transpose else ""),
@@ -293,3 +325,8 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         # (not the direct path: an output position is written before the next outputs read it)
         in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 and not direct else (),
     )
+    if not direct:
+        return call
+    rshifts = list(packed.rshift) if packed.rshift else [v & 31 for v in packed.packed]
+    bits = direct_variants(c, c.act, y_zp, rshifts)
+    return dataclasses.replace(call, variants=((DIRECT_VARIANTS, bits),))
