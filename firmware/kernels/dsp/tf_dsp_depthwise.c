@@ -699,7 +699,7 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 
 #define TF_DW4_MAX_TAPS 64
 #ifndef TF_DSP_DW4_VARIANTS
-#define TF_DSP_DW4_VARIANTS 0xF
+#define TF_DSP_DW4_VARIANTS 0x1FF
 #endif
 #define TF_DW4_NO_K 1000
 
@@ -798,9 +798,28 @@ typedef struct {
  * -128), so that SSAT clamps at the bound, and QADD8 adds K back with saturation (lo4 holds K in
  * each byte; K = 0 on the full range) */
 #define TF_DW4_K "ldr r5, [lr, #44]\n\tqadd8 r0, r0, r5\n\t"
+/* one kernel row of any length (time filters): the taps in a loop that ends when the weight
+ * pointer reaches the run's struct (the weights end there), then x back by `rstep` (taps * cstep) */
+#define TF_DW4_ROWK                                                                                               \
+    "2:\n\t"                                                                                                    \
+    "ldr r8, [r4]\n\t"                                                                                          \
+    "add r4, r4, r5\n\t"                                                                                        \
+    "sxtab16 r9, r6, r8, ror #8\n\t"                                                                            \
+    "sxtab16 r8, r6, r8\n\t"                                                                                    \
+    "ldrd r10, r11, [r7], #8\n\t"                                                                               \
+    "smlabb r0, r8, r10, r0\n\t"                                                                                \
+    "smlatt r2, r8, r10, r2\n\t"                                                                                \
+    "smlabb r1, r9, r11, r1\n\t"                                                                                \
+    "smlatt r3, r9, r11, r3\n\t"                                                                                \
+    "cmp r7, lr\n\t"                                                                                            \
+    "bne 2b\n\t"                                                                                                \
+    "ldr r9, [lr, #36]\n\t"                                                                                     \
+    "sub r4, r4, r9\n\t"
 /* TF_DSP_DW4_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py direct_variants):
- * the runs compiled in, bit 0 tf_dw4_r1_k, 1 tf_dw4_r3_k, 2 tf_dw4_r1_corr, 3 tf_dw4_r3_corr; a
- * run left out falls back to C (slower, same results) */
+ * the runs compiled in, bit 3 * v + r: v 0 no rounding correction, clamp folded (TF_DW4_K), 1 the
+ * correction, clamp folded, 2 the correction and SSUB8 / SEL clamps; r 0 one kernel row of 3 taps,
+ * 1 three rows of 3 taps, 2 one row of any length (TF_DW4_ROWK). A run left out falls back to C
+ * (slower, same results). */
 #if TF_DSP_DW4_VARIANTS & 0x1
 TF_DW4_FN(tf_dw4_r1_k, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_K);
 #else
@@ -812,21 +831,47 @@ TF_DW4_FN(tf_dw4_r3_k, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_K);
 #define tf_dw4_r3_k 0
 #endif
 #if TF_DSP_DW4_VARIANTS & 0x4
-TF_DW4_FN(tf_dw4_r1_corr, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_rk_k, TF_DW4_ROWK, TF_DW4_Q_FAST, TF_DW4_K);
 #else
-#define tf_dw4_r1_corr 0
+#define tf_dw4_rk_k 0
 #endif
 #if TF_DSP_DW4_VARIANTS & 0x8
-TF_DW4_FN(tf_dw4_r3_corr, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+TF_DW4_FN(tf_dw4_r1_ck, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_K);
 #else
-#define tf_dw4_r3_corr 0
+#define tf_dw4_r1_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x10
+TF_DW4_FN(tf_dw4_r3_ck, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_r3_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x20
+TF_DW4_FN(tf_dw4_rk_ck, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_rk_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x40
+TF_DW4_FN(tf_dw4_r1_cc, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r1_cc 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x80
+TF_DW4_FN(tf_dw4_r3_cc, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r3_cc 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x100
+TF_DW4_FN(tf_dw4_rk_cc, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_rk_cc 0
 #endif
 
 typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
-/* [0: K folded, 1: rounding correction and clamp][kernel rows 1 / 3] */
-static const tf_dw4_run_fn tf_dw4_run_fns[2][2] = {
-    {tf_dw4_r1_k, tf_dw4_r3_k},
-    {tf_dw4_r1_corr, tf_dw4_r3_corr},
+/* [variant][kernel rows] as in TF_DSP_DW4_VARIANTS */
+static const tf_dw4_run_fn tf_dw4_run_fns[3][3] = {
+    {tf_dw4_r1_k, tf_dw4_r3_k, tf_dw4_rk_k},
+    {tf_dw4_r1_ck, tf_dw4_r3_ck, tf_dw4_rk_ck},
+    {tf_dw4_r1_cc, tf_dw4_r3_cc, tf_dw4_rk_cc},
 };
 #endif
 
@@ -834,11 +879,12 @@ static const tf_dw4_run_fn tf_dw4_run_fns[2][2] = {
  * layer's view (below); the accumulator starts without the input offset folded in; the
  * requantization constants as (mult, kq) pairs and the right shifts. */
 typedef struct {
-    int32_t w[2 * TF_DW4_MAX_TAPS];
     int32_t start[4];
     int32_t mk[8];
     int32_t rs[4];
-    tf_dw4_run_t run; /* the same constants for the assembly */
+    const int32_t *w;                   /* the weights: the last 2 * taps words of wbuf */
+    int32_t wbuf[2 * TF_DW4_MAX_TAPS];  /* (ending where run starts: tf_dw4_rk_* stop there) */
+    tf_dw4_run_t run;                   /* the same constants for the assembly */
     int32_t variant;  /* of the assembly (tf_dw4_run_fns) */
 } tf_dw4_t;
 
@@ -983,8 +1029,10 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 const int8_t *x = xrow + ix0 * L->in_c;
                 const int32_t *w = g->w + 2 * ky0 * kw;
 #if TF_DSP_NATIVE
-                const tf_dw4_run_fn fn =
-                    kw == 3 && (ky1 - ky0 == 1 || ky1 - ky0 == 3) ? tf_dw4_run_fns[g->variant][ky1 - ky0 == 3] : 0;
+                const int32_t rows = ky1 - ky0;
+                const tf_dw4_run_fn fn = kw == 3 && (rows == 1 || rows == 3) ? tf_dw4_run_fns[g->variant][rows == 3]
+                                         : L->kh == 1 && rows == 1            ? tf_dw4_run_fns[g->variant][2]
+                                                                              : 0;
                 if (fn) {
                     tf_dw4_run_t *const a = &g->run;
                     a->w = w;
@@ -1020,17 +1068,19 @@ TF_NOINLINE void tf_dw4_group(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, i
 }
 
 /* A group's weights (doubled, in the view's order: the packer transposed them with it) and constants.
- * lo_k: K of TF_DW4_K (TF_DW4_NO_K: the variant with the rounding correction and clamp). */
+ * lo_k: K of TF_DW4_K (TF_DW4_NO_K: SSUB8 / SEL clamps, with the rounding correction). */
 TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g, int32_t c, int32_t lo_k)
 {
     const int32_t C = p->in_c, taps = p->k_h * p->k_w, zp = p->pad_value, zp2p1 = 2 * p->out_zp + 1;
     const int8_t *wsrc = p->weights + c;
+    int32_t *const w = g->wbuf + 2 * (TF_DW4_MAX_TAPS - taps);
     int32_t t, j, sum[4] = {0, 0, 0, 0};
+    g->w = w;
     for (t = 0; t < taps; ++t) {
         const uint32_t word = (uint32_t)tf_ld32(wsrc);
         const int32_t e = tf_sxtb16x2(word), o = tf_sxtb16x2_ror8(word);
-        g->w[2 * t] = e;
-        g->w[2 * t + 1] = o;
+        w[2 * t] = e;
+        w[2 * t + 1] = o;
         /* the doubled weight sums of the four channels */
         sum[0] = tf_smlabb(e, 1, sum[0]);
         sum[2] = tf_smlatb(e, 1, sum[2]);
@@ -1038,7 +1088,7 @@ TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g
         sum[3] = tf_smlatb(o, 1, sum[3]);
         wsrc += C;
     }
-    g->variant = lo_k == TF_DW4_NO_K;
+    g->variant = lo_k == TF_DW4_NO_K ? 2 : p->act_min < p->out_zp ? 1 : 0;
     for (j = 0; j < 4; ++j) {
         const int32_t packed = p->bias[c + j];
         const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
@@ -1095,10 +1145,11 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     g.run.off = L.off;
     g.run.sstep = L.sw * L.in_c;
     g.run.ostep = L.out_c;
-    g.run.rstep = L.dh * L.in_r;
+    /* between kernel rows (3x3 runs); one kernel row of any length: taps * cstep (tf_dw4_rk_*) */
+    g.run.rstep = L.kh == 1 && L.kw != 3 ? L.kw * g.run.cstep : L.dh * L.in_r;
     g.run.hi4 = L.hi4;
     g.run.lo4 = L.lo4;
-    if (!corr && ((p->act_max == 127 && p->act_min <= -1) || (p->act_min == -128 && p->act_max >= -1))) {
+    if ((p->act_max == 127 && p->act_min <= -1) || (p->act_min == -128 && p->act_max >= -1)) {
         /* the clamp folded into SSAT and QADD8 (TF_DW4_K; K a signed byte) where every lowered kq
          * fits: |2 (zp - K) + 1| < 2^9 and rshift <= 21 */
         int32_t ok = 1;

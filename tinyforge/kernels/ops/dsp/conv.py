@@ -231,28 +231,29 @@ def use_direct(
     dilation: tuple[int, int],
     act: tuple[int, int],
     out_zp: int,
+    padded: bool,
 ) -> bool:
     """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
-    plane) rather than the planes, by what was measured on the M4 (MACs/instruction, bench_mlperf
-    depthwise shapes, VWW, sww). The planes pair taps with SMLAD (2 MACs per instruction) but pay a
-    gather per input and a requantization per output; the direct path 1 MAC per instruction, with
-    no gather, four outputs per requantized word and the clamp of four at once. Direct: dilated
-    time filters (the planes gather phases), strided 2-D kernels (the planes gather the inputs
-    the outputs skip), 3-tap time filters and 2-D kernels whose activation range needs a clamp,
-    and other strided time filters with a clamp; not where the rounding correction is needed
-    (act_min below the output zero point: the direct path's requantization costs two more)."""
+    plane) rather than the planes, by what was measured on the M4 (MACs/instruction: the
+    bench_mlperf depthwise shapes, VWW, sww). The planes pair taps with SMLAD (2 MACs per
+    instruction) but gather every input into int16 and requantize output by output (clamps one
+    by one); the direct path does 1 MAC per instruction (SMLABB / SMLATT) with no gather and
+    requantizes four outputs into one word (the clamp folded into SSAT + QADD8), its interior
+    runs in assembly, its border outputs in C. Direct: time filters that are dilated (the planes
+    gather phases), strided (the planes gather inputs the outputs skip) or clamped, and long
+    unpadded ones with the rounding correction (act_min below the output zero point costs the
+    direct path two instructions per output more); 2-D kernels that are strided or clamped.
+    `padded`: SAME padding."""
     if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
         return False
     fast = act == (-128, 127) and out_zp == -128
     if min(kernel) == 1:  # a time filter (k x 1 or 1 x k)
         axis = 0 if kernel[0] > kernel[1] else 1
-        if dilation[axis] > 1:
+        if dilation[axis] > 1 or stride[axis] > 1 and act[0] >= out_zp:
             return True
         if act[0] < out_zp:
-            return False
-        if kernel[axis] == 3:
-            return not fast or stride[axis] > 1
-        return stride[axis] > 1 and not fast
+            return kernel[axis] >= 8 and not padded
+        return not fast
     return max(stride) > 1 or not fast
 
 
@@ -261,20 +262,21 @@ DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs
 
 def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts: list[int]) -> int:
     """The assembly runs of the direct path a layer calls, as tf_dsp_depthwise_direct_s8 picks
-    them: 3-tap kernel rows (in its view, the kernel's longer side along the columns) with 1 or 3
-    valid kernel rows (bits 0 / 1: the clamp folded into SSAT and QADD8; bits 2 / 3: the rounding
-    correction and clamp)."""
+    them (bit 3 * variant + rows): 3-tap kernel rows (in its view, the kernel's longer side along
+    the columns) with 1 or 3 valid kernel rows, or one kernel row of any length; variant 0 without
+    the rounding correction, 1 with it, both with the clamp folded into SSAT and QADD8, 2 with the
+    correction and SSUB8 / SEL clamps."""
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     in_h, in_w, out_h = c.x.shape[1], c.x.shape[2], c.y.shape[1]
     pad_h, pad_w = c.pad.pad_h, c.pad.pad_w
     if k_h > k_w:  # the view
         k_h, k_w, s_h, d_h, in_h, out_h, pad_h = k_w, k_h, s_w, d_w, in_w, c.y.shape[2], pad_w
-    if k_w != 3:
-        return 0
+    folded = (act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1)
+    variant = (1 if act[0] < out_zp else 0) if folded and max(rshifts) <= 21 else 2
+    if k_w != 3:  # one kernel row of any length
+        return 1 << (3 * variant + 2) if k_h == 1 else 0
     rows = {sum(0 <= oy * s_h - pad_h + ky * d_h < in_h for ky in range(k_h)) for oy in range(out_h)}
-    folded = act[0] >= out_zp and ((act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1))
-    shift = 0 if folded and max(rshifts) <= 21 else 2
-    return (1 << shift if 1 in rows else 0) | (2 << shift if 3 in rows else 0)
+    return (1 << 3 * variant if 1 in rows else 0) | (2 << 3 * variant if 3 in rows else 0)
 
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
@@ -291,7 +293,8 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
     model_taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c)  # [ky][kx][channel]
-    direct = use_direct(c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp)
+    padded = op.options.get("padding") == "SAME"
+    direct = use_direct(c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp, padded)
     taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
