@@ -167,6 +167,10 @@ DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
     ("w", {"kh": 3, "kw": 3, "dil": (2, 3), "act": "RELU6"}),
     ("w", {"kh": 3, "kw": 2, "stride": (2, 3), "pad": VALID}),
     ("w", {"kh": 4, "kw": 4, "stride": (3, 1), "dil": (1, 2), "act": "RELU"}),
+    ("w", {"kh": 3, "kw": 3, "stride": (2, 2)}),
+    ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
+    ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
+    ("t", {"kh": 6, "kw": 1, "act": "RELU6"}),
 )
 
 

@@ -54,7 +54,7 @@ def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) ->
     assert rep.bit_exact, rep.first_mismatch
 
 
-@pytest.mark.parametrize("seed,wide", [(0, False), (7, False), (5, True)])
+@pytest.mark.parametrize("seed,wide", [(0, False), (7, False), (3, False), (11, False), (5, True)])
 def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8 if wide else 10, wide=wide)
     rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize="size")
