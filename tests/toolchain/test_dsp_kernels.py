@@ -161,7 +161,7 @@ def test_depthwise_shapes_bit_exact(tmp_path: Path) -> None:
     union = 0
     for b in bits:
         union |= b or 0
-    assert union == 0x1FF and 0 in bits, bits
+    assert union == 0xFFF and 0 in bits, bits
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
 
 

@@ -699,7 +699,7 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 
 #define TF_DW4_MAX_TAPS 64
 #ifndef TF_DSP_DW4_VARIANTS
-#define TF_DSP_DW4_VARIANTS 0x1FF
+#define TF_DSP_DW4_VARIANTS 0xFFF
 #endif
 #define TF_DW4_NO_K 1000
 
@@ -735,6 +735,7 @@ typedef struct {
 #define TF_DW4_ROW(W0, W1, W2) TF_DW4A_TAP("", W0) TF_DW4A_TAP(", r5", W1) TF_DW4A_TAP(", r5, lsl #1", W2)
 #define TF_DW4_NEXT_ROW "ldr r9, [lr, #36]\n\tadd r4, r4, r9\n\t"
 #define TF_DW4_ROWS1 TF_DW4_ROW("0", "8", "16")
+#define TF_DW4_ROWS2 TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") "ldr r9, [lr, #36]\n\tsub r4, r4, r9\n\t"
 #define TF_DW4_ROWS3                                                                                              \
     TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") TF_DW4_NEXT_ROW TF_DW4_ROW("48", "56", "64")       \
         "ldr r9, [lr, #36]\n\tsub r4, r4, r9, lsl #1\n\t"
@@ -816,10 +817,10 @@ typedef struct {
     "ldr r9, [lr, #36]\n\t"                                                                                     \
     "sub r4, r4, r9\n\t"
 /* TF_DSP_DW4_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py direct_variants):
- * the runs compiled in, bit 3 * v + r: v 0 no rounding correction, clamp folded (TF_DW4_K), 1 the
+ * the runs compiled in, bit 4 * v + r: v 0 no rounding correction, clamp folded (TF_DW4_K), 1 the
  * correction, clamp folded, 2 the correction and SSUB8 / SEL clamps; r 0 one kernel row of 3 taps,
- * 1 three rows of 3 taps, 2 one row of any length (TF_DW4_ROWK). A run left out falls back to C
- * (slower, same results). */
+ * 1 three rows of 3 taps, 2 one row of any length (TF_DW4_ROWK), 3 two rows of 3 taps (border
+ * rows). A run left out falls back to C (slower, same results). */
 #if TF_DSP_DW4_VARIANTS & 0x1
 TF_DW4_FN(tf_dw4_r1_k, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_K);
 #else
@@ -836,42 +837,57 @@ TF_DW4_FN(tf_dw4_rk_k, TF_DW4_ROWK, TF_DW4_Q_FAST, TF_DW4_K);
 #define tf_dw4_rk_k 0
 #endif
 #if TF_DSP_DW4_VARIANTS & 0x8
+TF_DW4_FN(tf_dw4_r2_k, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r2_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x10
 TF_DW4_FN(tf_dw4_r1_ck, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_K);
 #else
 #define tf_dw4_r1_ck 0
 #endif
-#if TF_DSP_DW4_VARIANTS & 0x10
+#if TF_DSP_DW4_VARIANTS & 0x20
 TF_DW4_FN(tf_dw4_r3_ck, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_K);
 #else
 #define tf_dw4_r3_ck 0
 #endif
-#if TF_DSP_DW4_VARIANTS & 0x20
+#if TF_DSP_DW4_VARIANTS & 0x40
 TF_DW4_FN(tf_dw4_rk_ck, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_K);
 #else
 #define tf_dw4_rk_ck 0
 #endif
-#if TF_DSP_DW4_VARIANTS & 0x40
+#if TF_DSP_DW4_VARIANTS & 0x80
+TF_DW4_FN(tf_dw4_r2_ck, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_r2_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x100
 TF_DW4_FN(tf_dw4_r1_cc, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
 #else
 #define tf_dw4_r1_cc 0
 #endif
-#if TF_DSP_DW4_VARIANTS & 0x80
+#if TF_DSP_DW4_VARIANTS & 0x200
 TF_DW4_FN(tf_dw4_r3_cc, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
 #else
 #define tf_dw4_r3_cc 0
 #endif
-#if TF_DSP_DW4_VARIANTS & 0x100
+#if TF_DSP_DW4_VARIANTS & 0x400
 TF_DW4_FN(tf_dw4_rk_cc, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_CLAMP);
 #else
 #define tf_dw4_rk_cc 0
 #endif
+#if TF_DSP_DW4_VARIANTS & 0x800
+TF_DW4_FN(tf_dw4_r2_cc, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r2_cc 0
+#endif
 
 typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
-/* [variant][kernel rows] as in TF_DSP_DW4_VARIANTS */
-static const tf_dw4_run_fn tf_dw4_run_fns[3][3] = {
-    {tf_dw4_r1_k, tf_dw4_r3_k, tf_dw4_rk_k},
-    {tf_dw4_r1_ck, tf_dw4_r3_ck, tf_dw4_rk_ck},
-    {tf_dw4_r1_cc, tf_dw4_r3_cc, tf_dw4_rk_cc},
+/* [variant][run] as in TF_DSP_DW4_VARIANTS */
+static const tf_dw4_run_fn tf_dw4_run_fns[3][4] = {
+    {tf_dw4_r1_k, tf_dw4_r3_k, tf_dw4_rk_k, tf_dw4_r2_k},
+    {tf_dw4_r1_ck, tf_dw4_r3_ck, tf_dw4_rk_ck, tf_dw4_r2_ck},
+    {tf_dw4_r1_cc, tf_dw4_r3_cc, tf_dw4_rk_cc, tf_dw4_r2_cc},
 };
 #endif
 
@@ -1030,9 +1046,8 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 const int32_t *w = g->w + 2 * ky0 * kw;
 #if TF_DSP_NATIVE
                 const int32_t rows = ky1 - ky0;
-                const tf_dw4_run_fn fn = kw == 3 && (rows == 1 || rows == 3) ? tf_dw4_run_fns[g->variant][rows == 3]
-                                         : L->kh == 1 && rows == 1            ? tf_dw4_run_fns[g->variant][2]
-                                                                              : 0;
+                const int32_t run = kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
+                const tf_dw4_run_fn fn = run >= 0 ? tf_dw4_run_fns[g->variant][run] : 0;
                 if (fn) {
                     tf_dw4_run_t *const a = &g->run;
                     a->w = w;

@@ -262,8 +262,8 @@ DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs
 
 def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts: list[int]) -> int:
     """The assembly runs of the direct path a layer calls, as tf_dsp_depthwise_direct_s8 picks
-    them (bit 3 * variant + rows): 3-tap kernel rows (in its view, the kernel's longer side along
-    the columns) with 1 or 3 valid kernel rows, or one kernel row of any length; variant 0 without
+    them (bit 4 * variant + run): 3-tap kernel rows (in its view, the kernel's longer side along
+    the columns) with 1, 3 or 2 valid kernel rows, or one kernel row of any length; variant 0 without
     the rounding correction, 1 with it, both with the clamp folded into SSAT and QADD8, 2 with the
     correction and SSUB8 / SEL clamps."""
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
@@ -274,9 +274,10 @@ def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts:
     folded = (act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1)
     variant = (1 if act[0] < out_zp else 0) if folded and max(rshifts) <= 21 else 2
     if k_w != 3:  # one kernel row of any length
-        return 1 << (3 * variant + 2) if k_h == 1 else 0
+        return 1 << (4 * variant + 2) if k_h == 1 else 0
     rows = {sum(0 <= oy * s_h - pad_h + ky * d_h < in_h for ky in range(k_h)) for oy in range(out_h)}
-    return (1 << 3 * variant if 1 in rows else 0) | (2 << 3 * variant if 3 in rows else 0)
+    run = {1: 0, 3: 1, 2: 3}  # 3 taps x 1, 3 or 2 valid kernel rows
+    return sum(1 << (4 * variant + run[r]) for r in rows if r in run)
 
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
