@@ -703,9 +703,10 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 #endif
 #define TF_DW4_NO_K 1000
 
-/* The interior runs of 3-tap kernel rows (3x3, 3x1 / 1x3 in the view) in assembly: one output of
- * four channels per iteration, no spills. Field offsets are used by the assembly; the first nine
- * words are reloaded by one LDM per output. */
+/* The interior runs (outputs whose taps are all inside the input along the view's columns) in
+ * assembly: 3-tap kernel rows (1-3 of them: 3x3, 3x1 / 1x3 in the view) and one kernel row of any
+ * length, one output of four channels per iteration, no spills. Field offsets are used by the
+ * assembly; the first nine words are reloaded by one LDM per output. */
 typedef struct {
     int32_t start[4];  /* 0: r0-r3 */
     int32_t cstep;     /* 16: r5, input bytes between taps */
@@ -713,9 +714,9 @@ typedef struct {
     const int32_t *w;  /* 24: r7, the weights of the first kernel row of the run */
     int32_t sstep;     /* 28: r8, input bytes between outputs */
     int32_t ostep;     /* 32: r9, output bytes between outputs */
-    int32_t rstep;     /* 36: input bytes between kernel rows */
+    int32_t rstep;     /* 36: input bytes between kernel rows (one row of any length: taps * cstep) */
     const int8_t *x_last; /* 40: the input of the last output */
-    uint32_t lo4, hi4; /* 44, 48: the activation range in each byte */
+    uint32_t lo4, hi4; /* 44, 48: the activation range in each byte (folded clamp: lo4 = K, TF_DW4_K) */
     const int8_t *x;   /* 52: the input of the first output, minus sstep */
     int8_t *out;       /* 56: the first output, minus ostep */
     int32_t q[12];     /* 60: (mult, kq, right shift) per channel */
