@@ -191,6 +191,18 @@ DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
     ("w", {"kh": 3, "kw": 3, "stride": (1, 2), "dil": (2, 1), "act": "RELU"}),
     ("s", {"kh": 10, "kw": 8, "stride": (2, 2), "depth_mult": 8, "act": "RELU"}),
     ("s", {"kh": 3, "kw": 3, "depth_mult": 3}),
+    # the direct channel-last path (a multiple of 4 channels, depth multiplier 1): tiny maps where
+    # every output is a border output, 2-D dilations and strides, each activation clamp
+    ("m", {"kh": 3, "kw": 3, "act": "RELU"}),
+    ("m", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU6"}),
+    ("m", {"kh": 2, "kw": 3, "dil": (2, 1)}),
+    ("w", {"kh": 3, "kw": 3, "dil": (2, 3), "act": "RELU6"}),
+    ("w", {"kh": 3, "kw": 2, "stride": (2, 3), "pad": VALID}),
+    ("w", {"kh": 4, "kw": 4, "stride": (3, 1), "dil": (1, 2), "act": "RELU"}),
+    ("w", {"kh": 3, "kw": 3, "stride": (2, 2)}),
+    ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
+    ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
+    ("t", {"kh": 6, "kw": 1, "act": "RELU6"}),
 )
 
 
@@ -199,6 +211,7 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     g.input("t", (1, 33, 1, 12), 0.05, -128)  # a time series: 33 steps of 12 features
     g.input("w", (1, 11, 13, 8), 0.04, 5)
     g.input("s", (1, 17, 10, 1), 0.03, -7)  # micro_speech-like spectrogram, one channel
+    g.input("m", (1, 2, 3, 8), 0.05, -20)  # a tiny feature map
     for x, kw in DEPTHWISE_SHAPES:
         g.depthwise(x, **kw)  # type: ignore[arg-type]
     return g.write(path)

@@ -37,8 +37,10 @@ def test_mlperf_model_bit_exact(
     assert rep.weights_mode == ("int16 expanded" if optimize == "speed" else "int8")
     if optimize == "size":  # the image's constant data against the model's (ir/metrics.py)
         assert rep.flash.weights <= 1.02 * rep.weights_model_bytes
-    # code besides weights: VWW, the largest, links 20,488 B of kernels and runtime on the M4
-    assert rep.flash.kernels_runtime < 22 * 1024
+    # code besides weights: VWW, the largest, links 24,511 B of kernels and runtime on the M4 in
+    # `size` (20,488 before its stride-2 3x3 depthwise layers took the direct path: +4.0 KB for
+    # 102 k fewer instructions; only the assembly runs a model calls are linked)
+    assert rep.flash.kernels_runtime < 25 * 1024
 
 
 @pytest.mark.parametrize("optimize", ["size", "speed"])
@@ -53,7 +55,7 @@ def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) ->
     assert rep.bit_exact, rep.first_mismatch
 
 
-@pytest.mark.parametrize("seed,wide", [(0, False), (7, False), (5, True)])
+@pytest.mark.parametrize("seed,wide", [(0, False), (7, False), (3, False), (11, False), (5, True)])
 def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8 if wide else 10, wide=wide)
     rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize="size")
@@ -82,6 +84,7 @@ def test_keras_depthwise_shapes_in_qemu(request: pytest.FixtureRequest, tmp_path
 
     model = keras_depthwise_model(Path(request.config.cache.mkdir("tinyforge-keras-dw")))
     compiled = api.compile(model, BOARD, optimize="size")
-    assert [lay.call.function for lay in compiled.layers] == ["tf_dsp_depthwise_s8"] * 7
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert len(funcs) == 7 and all(f.startswith("tf_dsp_depthwise") for f in funcs), funcs
     rep = api.test_emulator(model, BOARD, inputs=2, workdir=tmp_path / "b", timeout=60, optimize="size")
     assert rep.bit_exact, rep.first_mismatch

@@ -43,6 +43,7 @@ def dsp(optimize: str) -> Target:
 DSP_KERNELS = {
     "tf_dsp_conv_s8",
     "tf_dsp_depthwise_s8",
+    "tf_dsp_depthwise_direct_s8",
     "tf_dsp_fully_connected_s8",
     "tf_dsp_add_s8",
     "tf_dsp_avg_pool_s8",
@@ -108,7 +109,7 @@ def test_edge_model_takes_every_dsp_branch(tmp_path: Path) -> None:
     path = dsp_model(tmp_path / "dsp.tflite")
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), DSP)
     funcs = [lay.call.function for lay in compiled.layers]
-    assert funcs.count("tf_dsp_depthwise_s8") == 8, funcs
+    assert sum(f.startswith("tf_dsp_depthwise") for f in funcs) == 8, funcs
     assert funcs.count("tf_dsp_conv_s8") == 11, funcs
     assert funcs.count("tf_dsp_avg_pool_s8") == 3, funcs
     comments = " | ".join(lay.call.comment for lay in compiled.layers)
@@ -171,11 +172,20 @@ def test_depthwise_shapes_bit_exact(tmp_path: Path) -> None:
     path = dsp_depthwise_shapes_model(tmp_path / "dw.tflite")
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
     funcs = [lay.call.function for lay in compiled.layers]
-    assert funcs == ["tf_dsp_depthwise_s8"] * len(funcs), funcs
+    assert all(f.startswith("tf_dsp_depthwise") for f in funcs), funcs
     comments = [lay.call.comment for lay in compiled.layers]
-    assert sum(c.endswith(" T") for c in comments) >= 8  # tall kernels: the plane is transposed
+    assert sum(c.endswith(" T") for c in comments) >= 2  # tall kernels on planes: transposed
     planes = [dict(lay.call.params)["planes"] for lay in compiled.layers]
     assert 4 in planes and 1 in planes  # time filters gather four channels at once, images one
+    # the direct channel-last path and the planes both (tinyforge/kernels/ops/dsp/conv.py use_direct)
+    direct = [dict(lay.call.params)["direct"] for lay in compiled.layers]
+    assert sum(direct) >= 15 and direct.count(0) >= 3, direct
+    # every assembly run of the direct path (TF_DSP_DW4_VARIANTS), and layers all in C (tiny maps)
+    bits = [dict(lay.call.variants).get("TF_DSP_DW4_VARIANTS") for lay in compiled.layers]
+    union = 0
+    for b in bits:
+        union |= b or 0
+    assert union == 0xFFF and 0 in bits, bits
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
 
 
@@ -186,7 +196,7 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed)
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
     funcs = [lay.call.function for lay in compiled.layers]
-    assert funcs.count("tf_dsp_depthwise_s8") >= 8, funcs
+    assert sum(f.startswith("tf_dsp_depthwise") for f in funcs) >= 8, funcs
     assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
 
 
@@ -198,7 +208,7 @@ def test_random_wide_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> No
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8, wide=True)
     compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("size"))
     funcs = [lay.call.function for lay in compiled.layers]
-    assert funcs.count("tf_dsp_depthwise_s8") >= 4, funcs
+    assert sum(f.startswith("tf_dsp_depthwise") for f in funcs) >= 4, funcs
     assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
 
 
@@ -210,7 +220,8 @@ def test_keras_depthwise_shapes_bit_exact(request: pytest.FixtureRequest, tmp_pa
 
     model = keras_depthwise_model(Path(request.config.cache.mkdir("tinyforge-keras-dw")))
     compiled = compile_model(read_tflite(model), dsp("size"))
-    assert [lay.call.function for lay in compiled.layers] == ["tf_dsp_depthwise_s8"] * 7
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert len(funcs) == 7 and all(f.startswith("tf_dsp_depthwise") for f in funcs), funcs
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 6), tmp_path / "w", sanitize=True) == 0
 
 

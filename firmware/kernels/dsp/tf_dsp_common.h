@@ -197,4 +197,39 @@ TF_INLINE int32_t *tf_dsp_expand(const int8_t *src, int32_t words, int32_t *dst,
     return tf_dsp_expand_x(src, words, dst, stride, 0);
 }
 
+/* Four int8 lanes of a word clamped to [lo, hi] lane-wise (lo4 / hi4: the bounds in every byte):
+ * SSUB8 sets a GE flag per byte, SEL picks by them. */
+TF_INLINE uint32_t tf_dsp_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4)
+{
+#if TF_DSP_NATIVE
+    uint32_t t;
+    __asm__("ssub8 %[t], %[v], %[lo]\n\t"
+            "sel %[v], %[v], %[lo]\n\t"
+            "ssub8 %[t], %[v], %[hi]\n\t"
+            "sel %[v], %[hi], %[v]"
+            : [v] "+r"(v), [t] "=&r"(t)
+            : [lo] "r"(lo4), [hi] "r"(hi4)
+            : "cc");
+    return v;
+#else
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        int32_t x = (int8_t)(v >> i);
+        const int32_t l = (int8_t)(lo4 >> i), h = (int8_t)(hi4 >> i);
+        x = x < l ? l : x;
+        x = x > h ? h : x;
+        r |= ((uint32_t)x & 0xffu) << i;
+    }
+    return r;
+#endif
+}
+
+/* The low bytes of four values as one word (b0 lowest). */
+TF_INLINE uint32_t tf_dsp_pack4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
+{
+    return ((uint32_t)b0 & 0xffu) | (((uint32_t)b1 & 0xffu) << 8) | (((uint32_t)b2 & 0xffu) << 16) |
+           ((uint32_t)b3 << 24);
+}
+
 #endif /* TF_DSP_COMMON_H */

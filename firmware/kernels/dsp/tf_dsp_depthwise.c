@@ -695,6 +695,498 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
     }
 }
 
+/* ---- the direct channel-last path (depth multiplier 1, a multiple of 4 channels) ---- */
+
+#define TF_DW4_MAX_TAPS 64
+#ifndef TF_DSP_DW4_VARIANTS
+#define TF_DSP_DW4_VARIANTS 0xFFF
+#endif
+#define TF_DW4_NO_K 1000
+
+/* The interior runs (outputs whose taps are all inside the input along the view's columns) in
+ * assembly: 3-tap kernel rows (1-3 of them: 3x3, 3x1 / 1x3 in the view) and one kernel row of any
+ * length, one output of four channels per iteration, no spills. Field offsets are used by the
+ * assembly; the first nine words are reloaded by one LDM per output. */
+typedef struct {
+    int32_t start[4];  /* 0: r0-r3 */
+    int32_t cstep;     /* 16: r5, input bytes between taps */
+    uint32_t off;      /* 20: r6, the input offset in both lanes */
+    const int32_t *w;  /* 24: r7, the weights of the first kernel row of the run */
+    int32_t sstep;     /* 28: r8, input bytes between outputs */
+    int32_t ostep;     /* 32: r9, output bytes between outputs */
+    int32_t rstep;     /* 36: input bytes between kernel rows (one row of any length: taps * cstep) */
+    const int8_t *x_last; /* 40: the input of the last output */
+    uint32_t lo4, hi4; /* 44, 48: the activation range in each byte (folded clamp: lo4 = K, TF_DW4_K) */
+    const int8_t *x;   /* 52: the input of the first output, minus sstep */
+    int8_t *out;       /* 56: the first output, minus ostep */
+    int32_t q[12];     /* 60: (mult, kq, right shift) per channel */
+} tf_dw4_run_t;
+
+#if TF_DSP_NATIVE
+/* one tap: input word at [r4 + ADDR], weights (c0, c2), (c1, c3) at [r7, #WOFF] */
+#define TF_DW4A_TAP(ADDR, WOFF)                                                                                    \
+    "ldr r8, [r4" ADDR "]\n\t"                                                                                 \
+    "sxtab16 r9, r6, r8, ror #8\n\t"                                                                           \
+    "sxtab16 r8, r6, r8\n\t"                                                                                   \
+    "ldrd r10, r11, [r7, #" WOFF "]\n\t"                                                                       \
+    "smlabb r0, r8, r10, r0\n\t"                                                                               \
+    "smlatt r2, r8, r10, r2\n\t"                                                                               \
+    "smlabb r1, r9, r11, r1\n\t"                                                                               \
+    "smlatt r3, r9, r11, r3\n\t"
+#define TF_DW4_ROW(W0, W1, W2) TF_DW4A_TAP("", W0) TF_DW4A_TAP(", r5", W1) TF_DW4A_TAP(", r5, lsl #1", W2)
+#define TF_DW4_NEXT_ROW "ldr r9, [lr, #36]\n\tadd r4, r4, r9\n\t"
+#define TF_DW4_ROWS1 TF_DW4_ROW("0", "8", "16")
+#define TF_DW4_ROWS2 TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") "ldr r9, [lr, #36]\n\tsub r4, r4, r9\n\t"
+#define TF_DW4_ROWS3                                                                                              \
+    TF_DW4_ROWS1 TF_DW4_NEXT_ROW TF_DW4_ROW("24", "32", "40") TF_DW4_NEXT_ROW TF_DW4_ROW("48", "56", "64")       \
+        "ldr r9, [lr, #36]\n\tsub r4, r4, r9, lsl #1\n\t"
+/* requantization without the rounding correction, two channels per LDM */
+#define TF_DW4_Q_FAST                                                                                             \
+    "add r9, lr, #60\n\t"                                                                                      \
+    "ldm r9!, {r5, r6, r7, r8, r10, r11}\n\t"                                                                  \
+    "smmlar r0, r0, r5, r6\n\t"                                                                                \
+    "asr r0, r0, r7\n\t"                                                                                       \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "smmlar r1, r1, r8, r10\n\t"                                                                               \
+    "asr r1, r1, r11\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"                                                                                      \
+    "ldm r9, {r5, r6, r7, r8, r10, r11}\n\t"                                                                   \
+    "smmlar r2, r2, r5, r6\n\t"                                                                                \
+    "asr r2, r2, r7\n\t"                                                                                       \
+    "ssat r2, #8, r2\n\t"                                                                                      \
+    "smmlar r3, r3, r8, r10\n\t"                                                                               \
+    "asr r3, r3, r11\n\t"                                                                                      \
+    "ssat r3, #8, r3\n\t"
+#define TF_DW4_Q_CORR1(A)                                                                                         \
+    "ldm r9!, {r5, r6, r7}\n\t"                                                                                \
+    "smmlar r8, " A ", r5, r6\n\t"                                                                             \
+    "add r8, r8, " A ", asr #31\n\t"                                                                           \
+    "asr " A ", r8, r7\n\t"                                                                                    \
+    "ssat " A ", #8, " A "\n\t"
+#define TF_DW4_Q_CORR "add r9, lr, #60\n\t" TF_DW4_Q_CORR1("r0") TF_DW4_Q_CORR1("r1") TF_DW4_Q_CORR1("r2") TF_DW4_Q_CORR1("r3")
+#define TF_DW4_PACK "bfi r0, r1, #8, #8\n\tbfi r0, r2, #16, #8\n\tbfi r0, r3, #24, #8\n\t"
+#define TF_DW4_CLAMP                                                                                              \
+    "ldrd r5, r6, [lr, #44]\n\t"                                                                               \
+    "ssub8 r7, r0, r5\n\t"                                                                                     \
+    "sel r0, r0, r5\n\t"                                                                                       \
+    "ssub8 r7, r0, r6\n\t"                                                                                     \
+    "sel r0, r6, r0\n\t"
+#define TF_DW4_FN(name, ROWS, Q, CLAMP)                                                                           \
+    void name(tf_dw4_run_t *a);                                                                                   \
+    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
+            ".syntax unified\n\t"                                                                           \
+            ".thumb\n\t"                                                                                    \
+            ".p2align 2\n\t"                                                                                \
+            ".global " #name "\n\t"                                                                         \
+            ".type " #name ", %function\n\t"                                                                \
+            ".thumb_func\n" #name ":\n\t"                                                                   \
+            "push {r4-r11, lr}\n\t"                                                                         \
+            "mov lr, r0\n\t"                                                                                \
+            "ldr r4, [lr, #52]\n\t"                                                                         \
+            "ldr r12, [lr, #56]\n"                                                                          \
+            "1:\n\t"                                                                                        \
+            "ldm lr, {r0, r1, r2, r3, r5, r6, r7, r8, r9}\n\t"                                              \
+            "add r4, r4, r8\n\t"                                                                            \
+            "add r12, r12, r9\n\t" ROWS Q TF_DW4_PACK CLAMP "str r0, [r12]\n\t"                             \
+            "ldr r9, [lr, #40]\n\t"                                                                         \
+            "cmp r4, r9\n\t"                                                                                \
+            "bne 1b\n\t"                                                                                    \
+            "pop {r4-r11, pc}\n\t"                                                                          \
+            ".size " #name ", .-" #name "\n\t"                                                              \
+            ".popsection\n\t")
+
+/* Without the rounding correction (act_min >= the output zero point) the clamp is folded: the kq of
+ * the run are lowered by K << rshift with K = act_min + 128 (act_max 127) or act_max - 127 (act_min
+ * -128), so that SSAT clamps at the bound, and QADD8 adds K back with saturation (lo4 holds K in
+ * each byte; K = 0 on the full range) */
+#define TF_DW4_K "ldr r5, [lr, #44]\n\tqadd8 r0, r0, r5\n\t"
+/* one kernel row of any length (time filters): the taps in a loop that ends when the weight
+ * pointer reaches the run's struct (the weights end there), then x back by `rstep` (taps * cstep) */
+#define TF_DW4_ROWK                                                                                               \
+    "2:\n\t"                                                                                                    \
+    "ldr r8, [r4]\n\t"                                                                                          \
+    "add r4, r4, r5\n\t"                                                                                        \
+    "sxtab16 r9, r6, r8, ror #8\n\t"                                                                            \
+    "sxtab16 r8, r6, r8\n\t"                                                                                    \
+    "ldrd r10, r11, [r7], #8\n\t"                                                                               \
+    "smlabb r0, r8, r10, r0\n\t"                                                                                \
+    "smlatt r2, r8, r10, r2\n\t"                                                                                \
+    "smlabb r1, r9, r11, r1\n\t"                                                                                \
+    "smlatt r3, r9, r11, r3\n\t"                                                                                \
+    "cmp r7, lr\n\t"                                                                                            \
+    "bne 2b\n\t"                                                                                                \
+    "ldr r9, [lr, #36]\n\t"                                                                                     \
+    "sub r4, r4, r9\n\t"
+/* TF_DSP_DW4_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py direct_variants):
+ * the runs compiled in, bit 4 * v + r: v 0 no rounding correction, clamp folded (TF_DW4_K), 1 the
+ * correction, clamp folded, 2 the correction and SSUB8 / SEL clamps; r 0 one kernel row of 3 taps,
+ * 1 three rows of 3 taps, 2 one row of any length (TF_DW4_ROWK), 3 two rows of 3 taps (border
+ * rows). A run left out falls back to C (slower, same results). */
+#if TF_DSP_DW4_VARIANTS & 0x1
+TF_DW4_FN(tf_dw4_r1_k, TF_DW4_ROWS1, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r1_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x2
+TF_DW4_FN(tf_dw4_r3_k, TF_DW4_ROWS3, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r3_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x4
+TF_DW4_FN(tf_dw4_rk_k, TF_DW4_ROWK, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_rk_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x8
+TF_DW4_FN(tf_dw4_r2_k, TF_DW4_ROWS2, TF_DW4_Q_FAST, TF_DW4_K);
+#else
+#define tf_dw4_r2_k 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x10
+TF_DW4_FN(tf_dw4_r1_ck, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_r1_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x20
+TF_DW4_FN(tf_dw4_r3_ck, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_r3_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x40
+TF_DW4_FN(tf_dw4_rk_ck, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_rk_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x80
+TF_DW4_FN(tf_dw4_r2_ck, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_K);
+#else
+#define tf_dw4_r2_ck 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x100
+TF_DW4_FN(tf_dw4_r1_cc, TF_DW4_ROWS1, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r1_cc 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x200
+TF_DW4_FN(tf_dw4_r3_cc, TF_DW4_ROWS3, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r3_cc 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x400
+TF_DW4_FN(tf_dw4_rk_cc, TF_DW4_ROWK, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_rk_cc 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x800
+TF_DW4_FN(tf_dw4_r2_cc, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_CLAMP);
+#else
+#define tf_dw4_r2_cc 0
+#endif
+
+typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
+/* [variant][run] as in TF_DSP_DW4_VARIANTS */
+static const tf_dw4_run_fn tf_dw4_run_fns[3][4] = {
+    {tf_dw4_r1_k, tf_dw4_r3_k, tf_dw4_rk_k, tf_dw4_r2_k},
+    {tf_dw4_r1_ck, tf_dw4_r3_ck, tf_dw4_rk_ck, tf_dw4_r2_ck},
+    {tf_dw4_r1_cc, tf_dw4_r3_cc, tf_dw4_rk_cc, tf_dw4_r2_cc},
+};
+#endif
+
+/* One group of four channels: per tap the doubled weights as lanes (c0, c2), (c1, c3) in the
+ * layer's view (below); the accumulator starts without the input offset folded in; the
+ * requantization constants as (mult, kq) pairs and the right shifts. */
+typedef struct {
+    int32_t start[4];
+    int32_t mk[8];
+    int32_t rs[4];
+    const int32_t *w;                   /* the weights: the last 2 * taps words of wbuf */
+    int32_t wbuf[2 * TF_DW4_MAX_TAPS];  /* (ending where run starts: tf_dw4_rk_* stop there) */
+    tf_dw4_run_t run;                   /* the same constants for the assembly */
+    int32_t variant;  /* of the assembly (tf_dw4_run_fns) */
+} tf_dw4_t;
+
+/* The layer in a view where the kernel's longer side runs along the columns (time filters k x 1
+ * are seen transposed): byte steps of the input and output along view rows and columns. */
+typedef struct {
+    const int8_t *in;
+    int8_t *out;
+    int32_t kh, kw, sh, sw, dh, dw, pad_h, pad_w, in_h, in_w, oh, ow;
+    int32_t in_r, in_c, out_r, out_c; /* byte steps: input row / column, output row / column */
+    int32_t ox_lo, ox_hi;             /* output columns whose taps are all inside the input's columns */
+    uint32_t off;                     /* the input offset (-zp) in both lanes */
+    uint32_t lo4, hi4;                /* the activation range in each byte */
+    int32_t clamp;                    /* 1: the activation range is not all of int8 */
+} tf_dw4_layer_t;
+
+/* one tap of four channels: input word at x, weights at w */
+#define TF_DW4_TAP(x, w)                                                                                          \
+    do {                                                                                                          \
+        const uint32_t v_ = (uint32_t)tf_ld32(x);                                                                 \
+        const int32_t e_ = tf_sxtab16((int32_t)off, v_), o_ = tf_sxtab16_ror8((int32_t)off, v_);                  \
+        const int32_t we_ = (w)[0], wo_ = (w)[1];                                                                 \
+        a0 = tf_smlabb(e_, we_, a0);                                                                              \
+        a2 = tf_smlatt(e_, we_, a2);                                                                              \
+        a1 = tf_smlabb(o_, wo_, a1);                                                                              \
+        a3 = tf_smlatt(o_, wo_, a3);                                                                              \
+    } while (0)
+
+/* four accumulators -> four int8 outputs in one word; `corr`: the rounding correction (needed
+ * unless the activation minimum is at least the output zero point: then a negative accumulator
+ * ends at the minimum however its last shift rounds, see tf_dsp_requant_fast) */
+TF_INLINE uint32_t tf_dw4_q(const tf_dw4_t *g, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int corr)
+{
+    if (corr) {
+        return tf_dsp_pack4(tf_ssat8(tf_dsp_requant(a0, g->mk[0], g->mk[1], g->rs[0])),
+                            tf_ssat8(tf_dsp_requant(a1, g->mk[2], g->mk[3], g->rs[1])),
+                            tf_ssat8(tf_dsp_requant(a2, g->mk[4], g->mk[5], g->rs[2])),
+                            tf_ssat8(tf_dsp_requant(a3, g->mk[6], g->mk[7], g->rs[3])));
+    }
+    return tf_dsp_pack4(tf_dsp_requant_fast(a0, g->mk[0], g->mk[1], g->rs[0]),
+                        tf_dsp_requant_fast(a1, g->mk[2], g->mk[3], g->rs[1]),
+                        tf_dsp_requant_fast(a2, g->mk[4], g->mk[5], g->rs[2]),
+                        tf_dsp_requant_fast(a3, g->mk[6], g->mk[7], g->rs[3]));
+}
+
+/* n outputs along a view row, `sstep` input bytes apart, each from `rows` kernel rows (rstep apart)
+ * of K taps (cstep apart; K a constant where this is inlined, else kw), weights from w (wrow words
+ * between kernel rows) */
+TF_INLINE int8_t *tf_dw4_run_body(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8_t *x, int32_t n,
+                                  int32_t rows, const int32_t *w, int8_t *o, int K, int corr)
+{
+    const uint32_t off = L->off;
+    const int32_t sstep = L->sw * L->in_c, cstep = L->dw * L->in_c, rstep = L->dh * L->in_r, ostep = L->out_c;
+    const int32_t kw = K ? K : L->kw, wrow = 2 * L->kw;
+    do {
+        int32_t a0 = g->start[0], a1 = g->start[1], a2 = g->start[2], a3 = g->start[3];
+        const int8_t *xr = x;
+        const int32_t *wr = w;
+        int32_t r = rows;
+        uint32_t q;
+        do {
+            if (K == 3) {
+                TF_DW4_TAP(xr, wr);
+                TF_DW4_TAP(xr + cstep, wr + 2);
+                TF_DW4_TAP(xr + 2 * cstep, wr + 4);
+            } else {
+                const int8_t *xc = xr;
+                const int32_t *wc = wr;
+                int32_t k = kw;
+                do {
+                    TF_DW4_TAP(xc, wc);
+                    xc += cstep;
+                    wc += 2;
+                } while (--k);
+            }
+            xr += rstep;
+            wr += wrow;
+        } while (--r);
+        q = tf_dw4_q(g, a0, a1, a2, a3, corr);
+        if (L->clamp) {
+            q = tf_dsp_clamp4(q, L->lo4, L->hi4);
+        }
+        memcpy(o, &q, sizeof q);
+        o += ostep;
+        x += sstep;
+    } while (--n);
+    return o;
+}
+
+/* one output with the taps [kx0, kx1) of the kernel rows [ky0, ky1) (its valid ones) */
+TF_INLINE void tf_dw4_one(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8_t *x, int32_t rows, int32_t cols,
+                          const int32_t *w, int8_t *o, int corr)
+{
+    const uint32_t off = L->off;
+    const int32_t cstep = L->dw * L->in_c, rstep = L->dh * L->in_r, wrow = 2 * L->kw;
+    int32_t a0 = g->start[0], a1 = g->start[1], a2 = g->start[2], a3 = g->start[3];
+    uint32_t q;
+    for (; rows > 0; --rows) {
+        const int8_t *xc = x;
+        const int32_t *wc = w;
+        int32_t k;
+        for (k = cols; k > 0; --k) {
+            TF_DW4_TAP(xc, wc);
+            xc += cstep;
+            wc += 2;
+        }
+        x += rstep;
+        w += wrow;
+    }
+    q = tf_dw4_q(g, a0, a1, a2, a3, corr);
+    if (L->clamp) {
+        q = tf_dsp_clamp4(q, L->lo4, L->hi4);
+    }
+    memcpy(o, &q, sizeof q);
+}
+
+/* All outputs of one group of four channels (at byte `c` of every position). */
+TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
+{
+    const int32_t kw = L->kw, W = L->in_w;
+    const int8_t *const in = L->in + c;
+    int8_t *const out = L->out + c;
+    int32_t oy;
+    for (oy = 0; oy < L->oh; ++oy) {
+        const int32_t iy0 = oy * L->sh - L->pad_h;
+        int8_t *o = out + oy * L->out_r;
+        int32_t ky0 = 0, ky1 = L->kh, ox;
+        const int8_t *xrow;
+        while (iy0 + ky0 * L->dh < 0) {
+            ++ky0;
+        }
+        while (ky1 > ky0 && iy0 + (ky1 - 1) * L->dh >= L->in_h) {
+            --ky1;
+        }
+        xrow = in + (iy0 + ky0 * L->dh) * L->in_r;
+        for (ox = 0; ox < L->ow; ++ox) {
+            const int32_t ix0 = ox * L->sw - L->pad_w;
+            int32_t kx0 = 0, kx1 = kw;
+            if (ox == L->ox_lo && ox < L->ox_hi && ky1 > ky0) {
+                /* the run of interior columns */
+                const int32_t n = L->ox_hi - ox;
+                const int8_t *x = xrow + ix0 * L->in_c;
+                const int32_t *w = g->w + 2 * ky0 * kw;
+#if TF_DSP_NATIVE
+                const int32_t rows = ky1 - ky0;
+                const int32_t run = kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
+                const tf_dw4_run_fn fn = run >= 0 ? tf_dw4_run_fns[g->variant][run] : 0;
+                if (fn) {
+                    tf_dw4_run_t *const a = &g->run;
+                    a->w = w;
+                    a->x = x - a->sstep;
+                    a->out = o - a->ostep;
+                    a->x_last = x + (n - 1) * a->sstep;
+                    fn(a);
+                    o += n * a->ostep;
+                    ox += n - 1;
+                    continue;
+                }
+#endif
+                o = tf_dw4_run_body(L, g, x, n, ky1 - ky0, w, o, 0, corr);
+                ox += n - 1;
+                continue;
+            }
+            while (ix0 + kx0 * L->dw < 0) {
+                ++kx0;
+            }
+            while (kx1 > kx0 && ix0 + (kx1 - 1) * L->dw >= W) {
+                --kx1;
+            }
+            tf_dw4_one(L, g, xrow + (ix0 + kx0 * L->dw) * L->in_c, ky1 - ky0, kx1 - kx0, g->w + 2 * (ky0 * kw + kx0),
+                       o, corr);
+            o += L->out_c;
+        }
+    }
+}
+
+TF_NOINLINE void tf_dw4_group(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
+{
+    tf_dw4_group_body(L, g, c, corr);
+}
+
+/* A group's weights (doubled, in the view's order: the packer transposed them with it) and constants.
+ * lo_k: K of TF_DW4_K (TF_DW4_NO_K: SSUB8 / SEL clamps, with the rounding correction). */
+TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g, int32_t c, int32_t lo_k)
+{
+    const int32_t C = p->in_c, taps = p->k_h * p->k_w, zp = p->pad_value, zp2p1 = 2 * p->out_zp + 1;
+    const int8_t *wsrc = p->weights + c;
+    int32_t *const w = g->wbuf + 2 * (TF_DW4_MAX_TAPS - taps);
+    int32_t t, j, sum[4] = {0, 0, 0, 0};
+    g->w = w;
+    for (t = 0; t < taps; ++t) {
+        const uint32_t word = (uint32_t)tf_ld32(wsrc);
+        const int32_t e = tf_sxtb16x2(word), o = tf_sxtb16x2_ror8(word);
+        w[2 * t] = e;
+        w[2 * t + 1] = o;
+        /* the doubled weight sums of the four channels */
+        sum[0] = tf_smlabb(e, 1, sum[0]);
+        sum[2] = tf_smlatb(e, 1, sum[2]);
+        sum[1] = tf_smlabb(o, 1, sum[1]);
+        sum[3] = tf_smlatb(o, 1, sum[3]);
+        wsrc += C;
+    }
+    g->variant = lo_k == TF_DW4_NO_K ? 2 : p->act_min < p->out_zp ? 1 : 0;
+    for (j = 0; j < 4; ++j) {
+        const int32_t packed = p->bias[c + j];
+        const int32_t rs = p->rshift ? p->rshift[c + j] : tf_dsp_rshift(packed);
+        const int32_t start = p->rshift ? packed : tf_dsp_start(packed);
+        /* the plane path's start has the input offset folded in (its pads read zp) */
+        g->start[j] = (int32_t)((uint32_t)start + (uint32_t)zp * (uint32_t)sum[j]);
+        g->rs[j] = rs;
+        g->mk[2 * j] = p->mult[p->per_channel ? c + j : 0];
+        g->mk[2 * j + 1] = tf_dsp_kq(zp2p1, rs);
+        g->run.start[j] = g->start[j];
+        g->run.q[3 * j] = g->mk[2 * j];
+        g->run.q[3 * j + 1] = lo_k != TF_DW4_NO_K ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : g->mk[2 * j + 1];
+        g->run.q[3 * j + 2] = rs;
+    }
+}
+
+void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+{
+    tf_dw4_layer_t L;
+    tf_dw4_t g;
+    const int32_t C = p->in_c, zp = p->pad_value;
+    const int corr = p->act_min < p->out_zp;
+    /* the view: transposed when the kernel is taller than wide */
+    const int tr = p->k_h > p->k_w;
+    int32_t b, c, lo_k = TF_DW4_NO_K;
+    (void)scratch;
+    L.kh = tr ? p->k_w : p->k_h;
+    L.kw = tr ? p->k_h : p->k_w;
+    L.sh = tr ? p->stride_w : p->stride_h;
+    L.sw = tr ? p->stride_h : p->stride_w;
+    L.dh = tr ? p->dil_w : p->dil_h;
+    L.dw = tr ? p->dil_h : p->dil_w;
+    L.pad_h = tr ? p->pad_w : p->pad_h;
+    L.pad_w = tr ? p->pad_h : p->pad_w;
+    L.in_h = tr ? p->in_w : p->in_h;
+    L.in_w = tr ? p->in_h : p->in_w;
+    L.oh = tr ? p->out_w : p->out_h;
+    L.ow = tr ? p->out_h : p->out_w;
+    L.in_r = tr ? C : p->in_w * C;
+    L.in_c = tr ? p->in_w * C : C;
+    L.out_r = tr ? C : p->out_w * C;
+    L.out_c = tr ? p->out_w * C : C;
+    L.off = ((uint32_t)(-zp) & 0xffffu) * 0x10001u;
+    L.lo4 = ((uint32_t)p->act_min & 0xffu) * 0x01010101u;
+    L.hi4 = ((uint32_t)p->act_max & 0xffu) * 0x01010101u;
+    L.clamp = p->act_min > -128 || p->act_max < 127;
+    /* interior columns: ix0 = ox * sw - pad_w >= 0 and ix0 + (kw - 1) * dw < in_w */
+    L.ox_lo = (L.pad_w + L.sw - 1) / L.sw;
+    {
+        const int32_t last = L.in_w - 1 - (L.kw - 1) * L.dw + L.pad_w; /* ox * sw <= last */
+        L.ox_hi = last < 0 ? 0 : TF_MIN(L.ow, last / L.sw + 1);
+    }
+    g.run.cstep = L.dw * L.in_c;
+    g.run.off = L.off;
+    g.run.sstep = L.sw * L.in_c;
+    g.run.ostep = L.out_c;
+    /* between kernel rows (3x3 runs); one kernel row of any length: taps * cstep (tf_dw4_rk_*) */
+    g.run.rstep = L.kh == 1 && L.kw != 3 ? L.kw * g.run.cstep : L.dh * L.in_r;
+    g.run.hi4 = L.hi4;
+    g.run.lo4 = L.lo4;
+    if ((p->act_max == 127 && p->act_min <= -1) || (p->act_min == -128 && p->act_max >= -1)) {
+        /* the clamp folded into SSAT and QADD8 (TF_DW4_K; K a signed byte) where every lowered kq
+         * fits: |2 (zp - K) + 1| < 2^9 and rshift <= 21 */
+        int32_t ok = 1;
+        for (c = 0; c < C; ++c) {
+            ok &= (p->rshift ? p->rshift[c] : tf_dsp_rshift(p->bias[c])) <= 21;
+        }
+        if (ok) {
+            lo_k = p->act_max == 127 ? p->act_min + 128 : p->act_max - 127;
+            g.run.lo4 = ((uint32_t)lo_k & 0xffu) * 0x01010101u;
+        }
+    }
+    for (b = 0; b < p->batches; ++b) {
+        L.in = input + b * p->in_h * p->in_w * C;
+        L.out = output + b * p->out_h * p->out_w * C;
+        for (c = 0; c < C; c += 4) {
+            tf_dw4_setup(p, &g, c, lo_k);
+            tf_dw4_group(&L, &g, c, corr);
+        }
+    }
+}
+
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     tf_dw_layer_t L;

@@ -10,6 +10,11 @@
  *    model's, reordered per channel by tinyforge/kernels/ops/dsp_conv.py) to int16 pairs, doubled;
  *  - outputs are computed two at a time along the plane's rows with one SMLAD per pair of taps
  *    (3x3 has loops of its own), and requantized as they are produced (tf_dsp_common.h).
+ * The direct path (`direct`, depth multiplier 1 and a multiple of 4 channels) has no plane: four
+ * channels at a time, one input word per tap unpacked with SXTAB16 (the input offset added, so
+ * that an output at the border just skips its padded taps), SMLABB / SMLATT against the doubled
+ * weights of the four channels, and four outputs requantized into one word store; the bias is
+ * unfolded from the input offset at run time (start + 2 * zp * sum of the weights).
  * Bit-exact with tf_depthwise_conv2d_s8 for the layers the packer accepts.
  */
 #ifndef TF_DSP_DEPTHWISE_H
@@ -41,11 +46,19 @@ typedef struct {
     const int32_t *mult;    /* the multipliers (per channel, or one) */
     const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
                              * (a start of 26 bits or more) */
+    int32_t direct; /* 1: the channel-last path (depth multiplier 1, in_c % 4 == 0): `weights` in the
+                     * model's order [ky][kx][channel], no plane, no scratch */
 } tf_dsp_depthwise_s8_params_t;
 
 /* scratch: `planes` planes, 2 * (plane_h * plane_w + 4) bytes rounded up to 4 each, then the expanded
  * weights, 4 * (kernel rows * ((kernel columns + 1) / 2)) bytes in plane coordinates; see
  * dsp_conv.py dw_scratch_bytes */
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+
+/* the direct path (`direct` 1; its own entry point, so that models without it do not link it);
+ * no scratch */
+typedef tf_dsp_depthwise_s8_params_t tf_dsp_depthwise_direct_s8_params_t;
+void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_direct_s8_params_t *p, const int8_t *input, int8_t *output,
+                                void *scratch);
 
 #endif /* TF_DSP_DEPTHWISE_H */

@@ -282,6 +282,66 @@ def plane_geometry(
     return PlaneGeometry(transpose, phases, plane_h, plane_w, k_h, k_w)
 
 
+DIRECT_MAX_TAPS = 64  # tf_dsp_depthwise.c TF_DW4_MAX_TAPS
+
+
+def use_direct(
+    depth_mult: int,
+    in_c: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    act: tuple[int, int],
+    out_zp: int,
+    padded: bool,
+) -> bool:
+    """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
+    plane) rather than the planes, by what was measured on the M4 (MACs/instruction: the
+    bench_mlperf depthwise shapes, VWW, sww). The planes pair taps with SMLAD (2 MACs per
+    instruction) but gather every input into int16 and requantize output by output (clamps one
+    by one); the direct path does 1 MAC per instruction (SMLABB / SMLATT) with no gather and
+    requantizes four outputs into one word (the clamp folded into SSAT + QADD8), its interior
+    runs in assembly, its border outputs in C. Direct: time filters that are dilated (the planes
+    gather phases), strided (the planes gather inputs the outputs skip) or clamped, and long
+    unpadded ones with the rounding correction (act_min below the output zero point costs the
+    direct path two instructions per output more); 2-D kernels that are strided or clamped.
+    `padded`: SAME padding."""
+    if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
+        return False
+    fast = act == (-128, 127) and out_zp == -128
+    if min(kernel) == 1:  # a time filter (k x 1 or 1 x k)
+        axis = 0 if kernel[0] > kernel[1] else 1
+        if dilation[axis] > 1 or stride[axis] > 1 and act[0] >= out_zp:
+            return True
+        if act[0] < out_zp:
+            return kernel[axis] >= 8 and not padded
+        return not fast
+    return max(stride) > 1 or not fast
+
+
+DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs compiled in
+
+
+def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts: list[int]) -> int:
+    """The assembly runs of the direct path a layer calls, as tf_dsp_depthwise_direct_s8 picks
+    them (bit 4 * variant + run): 3-tap kernel rows (in its view, the kernel's longer side along
+    the columns) with 1, 3 or 2 valid kernel rows, or one kernel row of any length; variant 0 without
+    the rounding correction, 1 with it, both with the clamp folded into SSAT and QADD8, 2 with the
+    correction and SSUB8 / SEL clamps."""
+    (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
+    in_h, in_w, out_h = c.x.shape[1], c.x.shape[2], c.y.shape[1]
+    pad_h, pad_w = c.pad.pad_h, c.pad.pad_w
+    if k_h > k_w:  # the view
+        k_h, k_w, s_h, d_h, in_h, out_h, pad_h = k_w, k_h, s_w, d_w, in_w, c.y.shape[2], pad_w
+    folded = (act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1)
+    variant = (1 if act[0] < out_zp else 0) if folded and max(rshifts) <= 21 else 2
+    if k_w != 3:  # one kernel row of any length
+        return 1 << (4 * variant + 2) if k_h == 1 else 0
+    rows = {sum(0 <= oy * s_h - pad_h + ky * d_h < in_h for ky in range(k_h)) for oy in range(out_h)}
+    run = {1: 0, 3: 1, 2: 3}  # 3 taps x 1, 3 or 2 valid kernel rows
+    return sum(1 << (4 * variant + run[r]) for r in rows if r in run)
+
+
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
 def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     c = pk.conv_layer(graph, op)
@@ -295,9 +355,16 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         return portable(graph, op, target)
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
-    taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c).transpose(2, 0, 1)  # [channel][ky][kx]
+    model_taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c)  # [ky][kx][channel]
+    padded = op.options.get("padding") == "SAME"
+    direct = use_direct(c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp, padded)
+    taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
+    if direct:
+        # the direct path reads four channels per word, taps in its view's order (the kernel's
+        # longer side along the view's columns)
+        taps = model_taps.transpose(1, 0, 2) if k_h > k_w else model_taps
     params = (
         *c.fields(depth_mult=True),
         ("transpose", int(geo.transpose)),
@@ -311,14 +378,21 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("per_channel", int(packed.per_channel)),
         ("weights", pk.const_array(op, "weights", np.ascontiguousarray(taps).reshape(-1), "int8_t", align=4)),
         *int8_constants(op, packed, c.out_c),
+        ("direct", int(direct)),
     )
-    return c.call(
-        "tf_dsp_depthwise_s8",
+    call = c.call(
+        "tf_dsp_depthwise_direct_s8" if direct else "tf_dsp_depthwise_s8",
         params,
-        c.describe() + " dsp" + (" T" if geo.transpose else ""),
-        scratch_bytes=geo.scratch_bytes(c.in_c),
+        c.describe() + " dsp" + (" direct" if direct else " T" if geo.transpose else ""),
+        scratch_bytes=0 if direct else geo.scratch_bytes(c.in_c),
         # With one output channel per input channel, channel c (with the 3 others of its group of
         # 4 planes) is copied into its plane before any output of channel c is written, and outputs of channel c land only on channel-c positions
         # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).
-        in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 else (),
+        # (not the direct path: an output position is written before the next outputs read it)
+        in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 and not direct else (),
     )
+    if not direct:
+        return call
+    rshifts = list(packed.rshift) if packed.rshift else [v & 31 for v in packed.packed]
+    bits = direct_variants(c, c.act, y_zp, rshifts)
+    return dataclasses.replace(call, variants=((DIRECT_VARIANTS, bits),))
