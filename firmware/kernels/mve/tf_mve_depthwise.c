@@ -155,14 +155,16 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
             : TF_MVE_DW_CLOBBERS)
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
- * middle column of the three filter rows; the next pixel's are `step` bytes further. Inlined at one
+ * middle column of the three filter rows; the next pixel's are steps[ky] bytes further. Inlined at one
  * call site (tf_mve_dw): the interior runs and the border pixels share that copy. */
-TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
+TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, const int32_t *steps,
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
+    const int32_t s0 = steps[0], s1 = steps[1], s2 = steps[2];
     /* with no direct path compiled in (TF_MVE_DW_VARIANTS) nothing reads them */
-    (void)m0, (void)m1, (void)m2, (void)step, (void)count, (void)weights, (void)qparams, (void)out, (void)o;
+    (void)m0, (void)m1, (void)m2, (void)s0, (void)s1, (void)s2, (void)count, (void)weights, (void)qparams;
+    (void)out, (void)o;
     (void)left_shifts;
 #define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
     for (; count > 0; --count) {                                                                                  \
@@ -178,7 +180,7 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
             vstrbq_s16(out + c, res);                                                                             \
             q += 32;                                                                                              \
         }                                                                                                         \
-        m0 += step, m1 += step, m2 += step;                                                                       \
+        m0 += s0, m1 += s1, m2 += s2;                                                                             \
         out += n;                                                                                                 \
     }
     switch (channels) {
@@ -375,6 +377,16 @@ TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t
     }
 }
 
+/* The direct path's edge slots, from buf: slot k (5 C bytes) holds the input row iy with iy % 3 == k
+ * as [columns in_w - 2, in_w - 1][the zero point][columns 0, 1], copied once per row: a left edge
+ * pixel (x0 = -1) reads its 3 C bytes per filter row from the zero point on, a right one
+ * (x0 = in_w - 2) from the slot's start. Taken when every border pixel of the layer is one of the
+ * two (in_w >= 2, padding <= 1 column each side). */
+TF_MVE_INLINE int tf_mve_dw3x3_slots(const tf_mve_depthwise_conv2d_s8_params_t *p)
+{
+    return p->in_w >= 2 && p->pad_w <= 1 && (p->out_w - 1) * p->stride_w - p->pad_w <= p->in_w - 2;
+}
+
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                              const int8_t *zp_row, int8_t *buf, int left_shifts)
 {
@@ -385,19 +397,34 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
     const int32_t span = p->in_w - 3 + pad_w; /* the last interior column's x0 + pad_w, if >= 0 */
     const int32_t ox_a = TF_MIN_I32(out_w, (pad_w + stride_w - 1) / stride_w);
     const int32_t ox_b = span < 0 ? 0 : TF_MIN_I32(out_w, span / stride_w + 1);
+    const int slots = direct && (ox_a > 0 || ox_b < out_w) && tf_mve_dw3x3_slots(p);
     const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
-    int32_t b, oy, ox, ky;
+    const int8_t *edge[3] = {0, 0, 0}; /* the edge slot of each ky's row (slots) */
+    int32_t b, oy, ox, ky, k, tag[3];
+    if (slots) {
+        for (k = 0; k < 3; ++k) {
+            tf_mve_fill(buf + 5 * channels * k + 2 * channels, zp, channels);
+        }
+    }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * channels;
+        tag[0] = tag[1] = tag[2] = -1;
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            int rows_ok = 1;
             for (ky = 0; ky < p->k_h; ++ky) {
                 const int32_t iy = y0 + ky * p->dil_h;
                 rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
-                rows_ok = rows_ok && rows[ky];
+                if (slots && rows[ky]) {
+                    int8_t *dst = buf + 5 * channels * (iy % 3);
+                    if (tag[iy % 3] != iy) {
+                        tf_mve_copy(dst, rows[ky] + (p->in_w - 2) * channels, 2 * channels);
+                        tf_mve_copy(dst + 3 * channels, rows[ky], 2 * channels);
+                        tag[iy % 3] = iy;
+                    }
+                    edge[ky] = dst;
+                }
             }
             if (TF_MVE_DW_GATHERED && !direct) {
                 for (ox = 0; ox < out_w; ++ox) {
@@ -406,20 +433,28 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
                 }
                 continue;
             }
-            /* the interior run (all three filter rows and columns inside), or one border pixel */
+            /* the interior run (all three filter columns inside; a filter row in the padding reads
+             * the zero points in place), or one border pixel */
             for (ox = 0; ox < out_w;) {
                 const int8_t *mid[3];
-                int32_t step = 0, count = 1;
-                if (rows_ok && ox == ox_a && ox_a < ox_b) {
+                int32_t steps[3] = {0, 0, 0}, count = 1;
+                if (ox == ox_a && ox_a < ox_b) {
                     const int32_t m = (ox_a * stride_w - pad_w + 1) * channels;
-                    mid[0] = rows[0] + m, mid[1] = rows[1] + m, mid[2] = rows[2] + m;
-                    step = stride_w * channels;
+                    for (ky = 0; ky < 3; ++ky) {
+                        mid[ky] = rows[ky] ? rows[ky] + m : zp_row + channels;
+                        steps[ky] = rows[ky] ? stride_w * channels : 0;
+                    }
                     count = ox_b - ox_a;
+                } else if (slots) {
+                    const int32_t off = ox * stride_w - pad_w < 0 ? 3 * channels : channels;
+                    for (ky = 0; ky < 3; ++ky) {
+                        mid[ky] = rows[ky] ? edge[ky] + off : zp_row + channels;
+                    }
                 } else {
                     tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, mid);
                 }
-                tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], step, count, channels, p->weights, p->qparams, output, o,
-                                    left_shifts);
+                tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, count, channels, p->weights, p->qparams, output,
+                                    o, left_shifts);
                 output += count * channels;
                 ox += count;
             }

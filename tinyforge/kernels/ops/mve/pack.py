@@ -229,9 +229,13 @@ def pack_depthwise(
 
 def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
     """Scratch bytes of tf_mve_depthwise_conv2d_s8: 3 x channels bytes of the input zero point, then
-    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels, >= 9 x channels)."""
+    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels, >= 9 x channels) or, on
+    the direct path, its three edge slots (5 x channels bytes each), whichever is larger."""
     groups = -(-channels // 16)
-    return -(-3 * channels // 16) * 16 + (144 * groups if (k_h, k_w) == (3, 3) else 0)
+    buf = 0
+    if (k_h, k_w) == (3, 3):
+        buf = max(144 * groups, 15 * channels if channels in DW_DIRECT_BITS else 0)
+    return -(-3 * channels // 16) * 16 + buf
 
 
 def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
