@@ -289,10 +289,11 @@ def depthwise_model(path: Path) -> Path:
     g.depthwise("narrow", 3, 3, stride=(2, 2))
     g.input("one", (1, 1, 1, 32), 0.04, -2)  # a single pixel: every tap but the middle is padding
     g.depthwise("one", 3, 3)
-    # the direct path's edge slots: KWS-like 64 channels on 5 columns, 2 columns (no interior run),
-    # stride 2 on 5 columns (an edge pixel each side), 1 column (no slots: the patches)
-    g.input("kws", (1, 6, 5, 64), 0.04, 7)
+    # the direct path's padded row copies: KWS-like 64 channels on 5 columns (and a row dilation of
+    # 3: a copy per filter row), 2 columns, stride 2 on 5 columns (padding each side), 1 column
+    g.input("kws", (1, 7, 5, 64), 0.04, 7)
     g.depthwise("kws", 3, 3, act="RELU")
+    g.depthwise("kws", 3, 3, dil=(3, 1))
     g.input("two", (1, 3, 2, 8), 0.04, -3)
     g.depthwise("two", 3, 3, act="RELU6")
     g.input("s2", (1, 5, 5, 32), 0.04, 11)

@@ -348,116 +348,68 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
 #endif
 }
 
-/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: mid[ky] for
- * tf_mve_dw3x3_direct. A filter row in the padding reads zp_row (3 C bytes of the input zero
- * point); a row cut by the left or right edge is copied to `patch` (3 C bytes per row) with the
- * zero point in the missing column. */
-TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
-                                       int32_t ox, int8x16_t zp, const int8_t *zp_row, int8_t *patch,
-                                       const int8_t **mid)
-{
-    const int32_t channels = p->in_c;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int32_t lo = x0 < 0 ? -x0 : 0; /* first filter column inside the image */
-    const int32_t hi = TF_MIN_I32(3, p->in_w - x0); /* one past the last */
-    int32_t ky;
-    for (ky = 0; ky < 3; ++ky) {
-        if (!rows[ky]) {
-            mid[ky] = zp_row + channels;
-        } else if (lo == 0 && hi == 3) {
-            mid[ky] = rows[ky] + (x0 + 1) * channels;
-        } else {
-            int8_t *dst = patch + 3 * channels * ky;
-            tf_mve_fill(dst, zp, 3 * channels);
-            if (hi > lo) {
-                tf_mve_copy(dst + lo * channels, rows[ky] + (x0 + lo) * channels, (hi - lo) * channels);
-            }
-            mid[ky] = dst + channels;
-        }
-    }
-}
-
-/* The direct path's edge slots, from buf: slot k (5 C bytes) holds the input row iy with iy % 3 == k
- * as [columns in_w - 2, in_w - 1][the zero point][columns 0, 1], copied once per row: a left edge
- * pixel (x0 = -1) reads its 3 C bytes per filter row from the zero point on, a right one
- * (x0 = in_w - 2) from the slot's start. Taken when every border pixel of the layer is one of the
- * two (in_w >= 2, padding <= 1 column each side). */
-TF_MVE_INLINE int tf_mve_dw3x3_slots(const tf_mve_depthwise_conv2d_s8_params_t *p)
-{
-    return p->in_w >= 2 && p->pad_w <= 1 && (p->out_w - 1) * p->stride_w - p->pad_w <= p->in_w - 2;
-}
-
+/* The direct path reads each filter row from a padded copy of its input row (when the layer pads
+ * columns): buf holds three such rows, (out_w - 1) stride_w + 3 columns from column -pad_w on, the
+ * columns outside the input holding the zero point; each input row is copied once, to the copy
+ * iy % 3 (ky when the row dilation is a multiple of 3). A whole output row is then one run. */
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                              const int8_t *zp_row, int8_t *buf, int left_shifts)
 {
     const int32_t channels = p->in_c;
-    const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w;
+    const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w, in_w = p->in_w;
     const int direct = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && tf_mve_dw3x3_direct_channels(channels);
-    /* output columns whose 3 filter columns are all inside the image (for the direct path) */
-    const int32_t span = p->in_w - 3 + pad_w; /* the last interior column's x0 + pad_w, if >= 0 */
-    const int32_t ox_a = TF_MIN_I32(out_w, (pad_w + stride_w - 1) / stride_w);
-    const int32_t ox_b = span < 0 ? 0 : TF_MIN_I32(out_w, span / stride_w + 1);
-    const int slots = direct && (ox_a > 0 || ox_b < out_w) && tf_mve_dw3x3_slots(p);
-    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
+    const int32_t cols = (out_w - 1) * stride_w + 3; /* columns a padded row holds */
+    const int32_t row_bytes = cols * channels;
+    const int32_t copy_bytes = TF_MIN_I32(in_w, cols - pad_w) * channels;
+    const int padded = direct && out_w > 0 && (pad_w > 0 || cols > in_w);
+    const int by_ky = p->dil_h % 3 == 0;
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
-    const int8_t *edge[3] = {0, 0, 0}; /* the edge slot of each ky's row (slots) */
-    int32_t b, oy, ox, ky, k, tag[3];
-    if (slots) {
-        for (k = 0; k < 3; ++k) {
-            tf_mve_fill(buf + 5 * channels * k + 2 * channels, zp, channels);
-        }
+    int32_t b, oy, ox, ky, tag[3];
+    if (padded) {
+        tf_mve_fill(buf, vdupq_n_s8((int8_t)p->input_zp), 3 * row_bytes);
     }
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + b * p->in_h * p->in_w * channels;
+        const int8_t *in_b = input + b * p->in_h * in_w * channels;
         tag[0] = tag[1] = tag[2] = -1;
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int8_t *mid[3];
+            int32_t steps[3];
             for (ky = 0; ky < p->k_h; ++ky) {
                 const int32_t iy = y0 + ky * p->dil_h;
-                rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
-                if (slots && rows[ky]) {
-                    int8_t *dst = buf + 5 * channels * (iy % 3);
-                    if (tag[iy % 3] != iy) {
-                        tf_mve_copy(dst, rows[ky] + (p->in_w - 2) * channels, 2 * channels);
-                        tf_mve_copy(dst + 3 * channels, rows[ky], 2 * channels);
-                        tag[iy % 3] = iy;
-                    }
-                    edge[ky] = dst;
-                }
+                rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * in_w * channels : 0;
             }
-            if (TF_MVE_DW_GATHERED && !direct) {
-                for (ox = 0; ox < out_w; ++ox) {
+            if (!direct) {
+                for (ox = 0; TF_MVE_DW_GATHERED && ox < out_w; ++ox) {
                     tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
                     output += channels;
                 }
                 continue;
             }
-            /* the interior run (all three filter columns inside; a filter row in the padding reads
-             * the zero points in place), or one border pixel */
-            for (ox = 0; ox < out_w;) {
-                const int8_t *mid[3];
-                int32_t steps[3] = {0, 0, 0}, count = 1;
-                if (ox == ox_a && ox_a < ox_b) {
-                    const int32_t m = (ox_a * stride_w - pad_w + 1) * channels;
-                    for (ky = 0; ky < 3; ++ky) {
-                        mid[ky] = rows[ky] ? rows[ky] + m : zp_row + channels;
-                        steps[ky] = rows[ky] ? stride_w * channels : 0;
+            /* a filter row in the padding reads the zero points in place, step 0 */
+            for (ky = 0; ky < 3; ++ky) {
+                const int8_t *r = rows[ky];
+                mid[ky] = zp_row + channels;
+                steps[ky] = 0;
+                if (r) {
+                    if (padded) {
+                        const int32_t iy = y0 + ky * p->dil_h;
+                        const int32_t k = by_ky ? ky : iy % 3;
+                        int8_t *copy = buf + k * row_bytes;
+                        if (tag[k] != iy) {
+                            tf_mve_copy(copy + pad_w * channels, r, copy_bytes);
+                            tag[k] = iy;
+                        }
+                        r = copy + pad_w * channels;
                     }
-                    count = ox_b - ox_a;
-                } else if (slots) {
-                    const int32_t off = ox * stride_w - pad_w < 0 ? 3 * channels : channels;
-                    for (ky = 0; ky < 3; ++ky) {
-                        mid[ky] = rows[ky] ? edge[ky] + off : zp_row + channels;
-                    }
-                } else {
-                    tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, mid);
+                    mid[ky] = r + (1 - pad_w) * channels;
+                    steps[ky] = stride_w * channels;
                 }
-                tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, count, channels, p->weights, p->qparams, output,
-                                    o, left_shifts);
-                output += count * channels;
-                ox += count;
             }
+            tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, out_w, channels, p->weights, p->qparams, output, o,
+                                left_shifts);
+            output += out_w * channels;
         }
     }
 }

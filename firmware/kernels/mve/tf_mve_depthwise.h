@@ -10,7 +10,7 @@
  * packed bias and requantization constants; narrowing restores channel order. The input offset
  * is folded into the bias; padded taps read `scratch`, in_c bytes of the input zero point.
  * scratch: 3 in_c bytes (rounded up to 16), then for 3x3 filters max(144 per 16 channels, on the
- * direct path (8/16/32/64 channels) 15 in_c) bytes.
+ * direct path (8/16/32/64 channels, dil_w 1) 3 ((out_w - 1) stride_w + 3) in_c) bytes.
  */
 #ifndef TF_MVE_DEPTHWISE_H
 #define TF_MVE_DEPTHWISE_H

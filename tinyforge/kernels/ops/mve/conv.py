@@ -75,7 +75,7 @@ def mve_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         "tf_mve_depthwise_conv2d_s8",
         params,
         c.describe() + " mve",
-        scratch_bytes=pack.depthwise_scratch(c.out_c, *c.kernel),
+        scratch_bytes=pack.depthwise_scratch(c.out_c, c.kernel, c.y.shape[2], c.stride[1], c.dilation[1]),
     )
     return replace(call, variants=(pack.dw_variant(dw, c.in_c, c.kernel, c.dilation[1]),))
 

@@ -227,14 +227,16 @@ def pack_depthwise(
     return DepthwisePack(np.ascontiguousarray(packed), q, _left(pairs))
 
 
-def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
+def depthwise_scratch(channels: int, kernel: tuple[int, int], out_w: int, stride_w: int, dil_w: int) -> int:
     """Scratch bytes of tf_mve_depthwise_conv2d_s8: 3 x channels bytes of the input zero point, then
-    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels, >= 9 x channels) or, on
-    the direct path, its three edge slots (5 x channels bytes each), whichever is larger."""
+    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels) or, on the direct path,
+    three padded input rows of (out_w - 1) stride_w + 3 columns, whichever is larger."""
     groups = -(-channels // 16)
     buf = 0
-    if (k_h, k_w) == (3, 3):
-        buf = max(144 * groups, 15 * channels if channels in DW_DIRECT_BITS else 0)
+    if kernel == (3, 3):
+        buf = 144 * groups
+        if channels in DW_DIRECT_BITS and dil_w == 1:
+            buf = max(buf, 3 * ((out_w - 1) * stride_w + 3) * channels)
     return -(-3 * channels // 16) * 16 + buf
 
 
