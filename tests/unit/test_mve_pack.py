@@ -92,6 +92,29 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     assert pack.dw_variant(right, 48, (5, 5))[1] == 0x30001
 
 
+def test_depthwise_accumulators_near_the_int32_limits_take_the_copy_with_left_shifts() -> None:
+    """The copy without left shifts narrows to int16 before adding the zero point: a layer whose
+    folded bias plus 128 sum |w| may come within 256 of the int32 limits takes the other copy."""
+    w = np.full((8, 9), 127)
+    reach = 128 * 127 * 9
+    bias = np.zeros(8, dtype=np.int64)
+    bias[3] = 2**31 - 257 - reach
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 0
+    bias[3] += 1
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 1
+    bias[3] = -bias[3]
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 1
+
+
+def test_depthwise_scratch_holds_three_padded_rows_on_the_direct_path() -> None:
+    # KWS: 3 x 64 zero points, then 3 rows of (5 - 1) + 3 columns of 64 channels
+    assert pack.depthwise_scratch(64, (3, 3), 5, 1, 1) == 192 + 3 * 7 * 64
+    assert pack.depthwise_scratch(8, (3, 3), 1, 1, 1) == 32 + 144  # the gathered block is larger
+    assert pack.depthwise_scratch(48, (3, 3), 5, 1, 1) == 144 + 3 * 144  # not a direct count
+    assert pack.depthwise_scratch(64, (3, 3), 5, 1, 2) == 192 + 4 * 144  # dilation along x
+    assert pack.depthwise_scratch(64, (5, 5), 5, 1, 1) == 192
+
+
 def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) -> pack.PlanePack:
     k_h, k_w = kernel
     w = np.arange(4 * k_h * k_w).reshape(4, k_h * k_w) % 200 - 100

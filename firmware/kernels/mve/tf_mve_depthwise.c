@@ -93,9 +93,10 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vshl.s32 q1, q1, q2\n\t"
 
 /* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses), the
- * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), the clamp and
- * the narrowing to int16 lanes in channel order (%q[res]). w advances past the 9 x 8 weights. */
-#define TF_MVE_DW3X3_BODY(left, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                               \
+ * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), then `tail`
+ * (END32 or END16): the zero point, the clamp and the narrowing to int16 lanes in channel order
+ * (%q[res]). w advances past the 9 x 8 weights. */
+#define TF_MVE_DW3X3_BODY(left, tail, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                            \
     "vldrw.u32 q0, [%[q]]\n\t"                                                                                    \
     "vldrw.u32 q1, [%[q], #16]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)            \
         TF_MVE_DW_PAIR(t6, t7)                                                                                    \
@@ -109,7 +110,11 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vldrw.u32 q2, [%[q], #32]\n\t"                                                                               \
     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
     "vldrw.u32 q2, [%[q], #48]\n\t"                                                                               \
-    "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                             \
+    "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112") tail
+
+/* The zero point, the clamp and the narrowing to int16 in channel order, in int32 (%q[lo] and
+ * %q[hi] int32 lanes; exact for any result) */
+#define TF_MVE_DW_END32                                                                                           \
     "vadd.i32 q0, q0, %[zp]\n\t"                                                                                  \
     "vadd.i32 q1, q1, %[zp]\n\t"                                                                                  \
     "vmax.s32 q0, q0, %q[lo]\n\t"                                                                                 \
@@ -119,12 +124,22 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vmovnb.i32 %q[res], q0\n\t"                                                                                  \
     "vmovnt.i32 %q[res], q1"
 
+/* or after a saturating narrowing (%q[lo] and %q[hi] int16 lanes): exact unless the result is within
+ * 128 of the int32 limits, which the copy without left shifts excludes (pack.py pack_depthwise) */
+#define TF_MVE_DW_END16                                                                                           \
+    "vqmovnb.s32 %q[res], q0\n\t"                                                                                 \
+    "vqmovnt.s32 %q[res], q1\n\t"                                                                                 \
+    "vqadd.s16 %q[res], %q[res], %[zp]\n\t"                                                                       \
+    "vmax.s16 %q[res], %q[res], %q[lo]\n\t"                                                                       \
+    "vmin.s16 %q[res], %q[res], %q[hi]"
+
 #define TF_MVE_DW_CLOBBERS "q0", "q1", "q2", "q3", "q4", "memory"
 
 /* The taps from an im2col block: t at x - 64 + 16 t (x points at the middle of 144 bytes). */
 #define TF_MVE_DW3X3_GATHERED(left)                                                                               \
-    __asm__(TF_MVE_DW3X3_BODY(left, "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]", "[%[x], #-16]", "[%[x]]",     \
-                              "[%[x], #16]", "[%[x], #32]", "[%[x], #48]", "[%[x], #64]")                         \
+    __asm__(TF_MVE_DW3X3_BODY(left, TF_MVE_DW_END32, "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]",             \
+                              "[%[x], #-16]", "[%[x]]", "[%[x], #16]", "[%[x], #32]", "[%[x], #48]",             \
+                              "[%[x], #64]")                                                                      \
             : [res] "=&w"(res), [w] "+l"(w)                                                                       \
             : [x] "l"(x), [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                             \
             : TF_MVE_DW_CLOBBERS)
@@ -146,8 +161,8 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
 /* The taps straight from the input, for channel counts C <= 64 (immediate offsets): three row
  * pointers r0..r2 stand 8 bytes before the middle tap of the current 8 channels; the middle
  * tap's load steps them to it ("!"), the other two read C bytes to either side. */
-#define TF_MVE_DW3X3_DIRECT(left, C)                                                                              \
-    __asm__(TF_MVE_DW3X3_BODY(left, "[%[r0], #(8-" C ")]", "[%[r0], #8]!", "[%[r0], #" C "]",                       \
+#define TF_MVE_DW3X3_DIRECT(left, tail, C)                                                                        \
+    __asm__(TF_MVE_DW3X3_BODY(left, tail, "[%[r0], #(8-" C ")]", "[%[r0], #8]!", "[%[r0], #" C "]",                  \
                               "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",      \
                               "[%[r2], #8]!", "[%[r2], #" C "]")                                                  \
             : [res] "=&w"(res), [w] "+l"(w), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)                         \
@@ -173,9 +188,9 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
         for (int32_t c = 0; c < n; c += 8) {                                                                      \
             int16x8_t res;                                                                                        \
             if (left_shifts) {                                                                                    \
-                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                          \
+                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, TF_MVE_DW_END32, #n);                                         \
             } else {                                                                                              \
-                TF_MVE_DW3X3_DIRECT("", #n);                                                                      \
+                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16, #n);                                                     \
             }                                                                                                     \
             vstrbq_s16(out + c, res);                                                                             \
             q += 32;                                                                                              \
@@ -364,8 +379,11 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
     const int padded = direct && out_w > 0 && (pad_w > 0 || cols > in_w);
     const int by_ky = p->dil_h % 3 == 0;
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
+    tf_mve_out_t o16 = o; /* the direct path without left shifts clamps int16 lanes */
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
     int32_t b, oy, ox, ky, tag[3];
+    o16.lo = vreinterpretq_s32_s16(vdupq_n_s16((int16_t)p->act_min));
+    o16.hi = vreinterpretq_s32_s16(vdupq_n_s16((int16_t)p->act_max));
     if (padded) {
         tf_mve_fill(buf, vdupq_n_s8((int8_t)p->input_zp), 3 * row_bytes);
     }
@@ -407,8 +425,8 @@ TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const
                     steps[ky] = stride_w * channels;
                 }
             }
-            tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, out_w, channels, p->weights, p->qparams, output, o,
-                                left_shifts);
+            tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, out_w, channels, p->weights, p->qparams, output,
+                                left_shifts ? o : o16, left_shifts);
             output += out_w * channels;
         }
     }

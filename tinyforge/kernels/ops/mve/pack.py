@@ -207,7 +207,7 @@ class DepthwisePack:
 
     weights: np.ndarray  # int8 [ceil(c/8)][taps][8]
     qparams: np.ndarray  # int32 [ceil(c/8)][bias', multiplier, left shift, -right shift][8], DW_LANES order
-    left_shifts: int
+    left_shifts: int  # 1 if some channel shifts left or its accumulator may near the int32 limits
 
 
 def pack_depthwise(
@@ -224,7 +224,11 @@ def pack_depthwise(
     padded[:channels] = w.astype(np.int8)
     packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
     q = qparams(w, bias, input_offset, pairs, DW_GROUP, DW_LANES)
-    return DepthwisePack(np.ascontiguousarray(packed), q, _left(pairs))
+    # the copy without left shifts adds the output zero point after a saturating narrowing to int16:
+    # exact while no accumulator (the folded bias plus 128 sum |w| at most) comes near int32's limits
+    reach = np.abs(folded_bias(bias, w, input_offset)) + 128 * np.abs(w).sum(axis=1)
+    near = bool((reach >= 2**31 - 256).any())
+    return DepthwisePack(np.ascontiguousarray(packed), q, 1 if near else _left(pairs))
 
 
 def depthwise_scratch(channels: int, kernel: tuple[int, int], out_w: int, stride_w: int, dil_w: int) -> int:
