@@ -296,6 +296,7 @@ def depthwise_model(path: Path) -> Path:
     g.depthwise("kws", 3, 3, dil=(3, 1))
     g.input("two", (1, 3, 2, 8), 0.04, -3)
     g.depthwise("two", 3, 3, act="RELU6")
+    g.depthwise("two", 3, 3, mult=0.75, wmax=3)  # a channel shifted by 0: the copy with left shifts
     g.input("s2", (1, 5, 5, 32), 0.04, 11)
     g.depthwise("s2", 3, 3, stride=(2, 2))
     g.input("col", (1, 4, 1, 16), 0.04, 4)

@@ -82,6 +82,8 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     assert pack.dw_variant(right, 8) == ("TF_MVE_DW_VARIANTS", 0x5)
     assert [pack.dw_variant(right, c)[1] for c in (16, 32, 64)] == [0x9, 0x11, 0x21]
     assert pack.dw_variant(left, 64)[1] == 0x22
+    # a channel shifted by 0: the copy without left shifts rounds as if all shifted right
+    assert pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 7 + [(1 << 30, 0)]).left_shifts == 1
     # other counts and dilation along rows: the gathered path (bit 17), with its partial last
     # group (bit 7) for counts not a multiple of 16
     assert [pack.dw_variant(right, c)[1] for c in (48, 128)] == [0x20001] * 2

@@ -110,11 +110,12 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vldrw.u32 q2, [%[q], #32]\n\t"                                                                               \
     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
     "vldrw.u32 q2, [%[q], #48]\n\t"                                                                               \
-    "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112") tail
+    "vqrdmulh.s32 q1, q1, q2\n\t" tail
 
-/* The zero point, the clamp and the narrowing to int16 in channel order, in int32 (%q[lo] and
- * %q[hi] int32 lanes; exact for any result) */
+/* The rounding shift, the zero point, the clamp and the narrowing to int16 in channel order, in
+ * int32 (%q[lo] and %q[hi] int32 lanes; exact for any result and shift) */
 #define TF_MVE_DW_END32                                                                                           \
+    TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                                                          \
     "vadd.i32 q0, q0, %[zp]\n\t"                                                                                  \
     "vadd.i32 q1, q1, %[zp]\n\t"                                                                                  \
     "vmax.s32 q0, q0, %q[lo]\n\t"                                                                                 \
@@ -124,9 +125,17 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vmovnb.i32 %q[res], q0\n\t"                                                                                  \
     "vmovnt.i32 %q[res], q1"
 
-/* or after a saturating narrowing (%q[lo] and %q[hi] int16 lanes): exact unless the result is within
- * 128 of the int32 limits, which the copy without left shifts excludes (pack.py pack_depthwise) */
+/* or for channels that all shift right (>= 1), the fix-up the sign (no VAND), and the zero point
+ * and the clamp after a saturating narrowing (%q[lo] and %q[hi] int16 lanes): exact unless the
+ * result is within 128 of the int32 limits. The copy without left shifts takes only such layers
+ * (pack.py pack_depthwise). */
+#define TF_MVE_DW_RDIV_R(acc, off)                                                                                \
+    "vldrw.u32 q2, [%[q], #" off "]\n\t"                                                                          \
+    "vshr.s32 q3, q" acc ", #31\n\t"                                                                              \
+    "vqadd.s32 q" acc ", q" acc ", q3\n\t"                                                                        \
+    "vrshl.s32 q" acc ", q" acc ", q2\n\t"
 #define TF_MVE_DW_END16                                                                                           \
+    TF_MVE_DW_RDIV_R("0", "96") TF_MVE_DW_RDIV_R("1", "112")                                                      \
     "vqmovnb.s32 %q[res], q0\n\t"                                                                                 \
     "vqmovnt.s32 %q[res], q1\n\t"                                                                                 \
     "vqadd.s16 %q[res], %q[res], %[zp]\n\t"                                                                       \

@@ -30,7 +30,7 @@ typedef struct {
     int32_t input_zp; /* the value of padding */
     int32_t output_offset;
     int32_t act_min, act_max;
-    int32_t left_shifts; /* 1 if some channel's multiplier has a left shift */
+    int32_t left_shifts; /* 1 if some channel shifts left or not at all (or may near int32's limits) */
     const int8_t *weights; /* [ceil(c/8)][k_h * k_w][8], zero padded */
     const int32_t *qparams; /* [ceil(c/8)][bias', multiplier, left shift, -right shift][even 4, odd 4] */
 } tf_mve_depthwise_conv2d_s8_params_t;

@@ -207,7 +207,9 @@ class DepthwisePack:
 
     weights: np.ndarray  # int8 [ceil(c/8)][taps][8]
     qparams: np.ndarray  # int32 [ceil(c/8)][bias', multiplier, left shift, -right shift][8], DW_LANES order
-    left_shifts: int  # 1 if some channel shifts left or its accumulator may near the int32 limits
+    # 1 (the copy with left shifts) if some channel shifts left or not at all, or its accumulator
+    # may near the int32 limits
+    left_shifts: int
 
 
 def pack_depthwise(
@@ -224,11 +226,12 @@ def pack_depthwise(
     padded[:channels] = w.astype(np.int8)
     packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
     q = qparams(w, bias, input_offset, pairs, DW_GROUP, DW_LANES)
-    # the copy without left shifts adds the output zero point after a saturating narrowing to int16:
-    # exact while no accumulator (the folded bias plus 128 sum |w| at most) comes near int32's limits
+    # the copy without left shifts rounds as if every channel shifted right (the fix-up the sign)
+    # and adds the output zero point after a saturating narrowing to int16: exact while no
+    # accumulator (the folded bias plus 128 sum |w| at most) comes near int32's limits
     reach = np.abs(folded_bias(bias, w, input_offset)) + 128 * np.abs(w).sum(axis=1)
-    near = bool((reach >= 2**31 - 256).any())
-    return DepthwisePack(np.ascontiguousarray(packed), q, 1 if near else _left(pairs))
+    general = bool((reach >= 2**31 - 256).any()) or any(s >= 0 for _, s in pairs)
+    return DepthwisePack(np.ascontiguousarray(packed), q, 1 if general else 0)
 
 
 def depthwise_scratch(channels: int, kernel: tuple[int, int], out_w: int, stride_w: int, dil_w: int) -> int:
