@@ -86,19 +86,22 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vqadd.s32 q" acc ", q" acc ", q3\n\t"                                                                        \
     "vrshl.s32 q" acc ", q" acc ", q2\n\t"
 
-#define TF_MVE_DW_LEFT                                                                                            \
-    "vldrw.u32 q2, [%[q], #64]\n\t"                                                                               \
+/* The left shifts; qb: the offset of q from the group's constants ("" or "-128"), as below. */
+#define TF_MVE_DW_LEFT_AT(qb)                                                                                     \
+    "vldrw.u32 q2, [%[q], #(64" qb ")]\n\t"                                                                        \
     "vshl.s32 q0, q0, q2\n\t"                                                                                     \
-    "vldrw.u32 q2, [%[q], #80]\n\t"                                                                               \
+    "vldrw.u32 q2, [%[q], #(80" qb ")]\n\t"                                                                        \
     "vshl.s32 q1, q1, q2\n\t"
+#define TF_MVE_DW_LEFT TF_MVE_DW_LEFT_AT("")
 
 /* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses), the
  * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), then `tail`
  * (END32 or END16): the zero point, the clamp and the narrowing to int16 lanes in channel order
- * (%q[res]). w advances past the 9 x 8 weights. */
-#define TF_MVE_DW3X3_BODY(left, tail, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                            \
-    "vldrw.u32 q0, [%[q]]\n\t"                                                                                    \
-    "vldrw.u32 q1, [%[q], #16]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)            \
+ * (%q[res]). w advances past the 9 x 8 weights. The group's constants are at q, or with qi
+ * ", #128" and qb "-128" at q - 128 after the first load steps q past them. */
+#define TF_MVE_DW3X3_BODY(left, tail, qi, qb, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                    \
+    "vldrw.u32 q0, [%[q]]" qi "\n\t"                                                                               \
+    "vldrw.u32 q1, [%[q], #(16" qb ")]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)   \
         TF_MVE_DW_PAIR(t6, t7)                                                                                    \
     "vldrb.s16 q2, " t8 "\n\t"                                                                                    \
     "vldrb.s16 q3, [%[w]], #8\n\t"                                                                                \
@@ -107,15 +110,15 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vadd.i32 q0, q0, q3\n\t"                                                                                     \
     "vmovlt.s16 q3, q2\n\t"                                                                                       \
     "vadd.i32 q1, q1, q3\n\t" left                                                                                \
-    "vldrw.u32 q2, [%[q], #32]\n\t"                                                                               \
+    "vldrw.u32 q2, [%[q], #(32" qb ")]\n\t"                                                                        \
     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
-    "vldrw.u32 q2, [%[q], #48]\n\t"                                                                               \
+    "vldrw.u32 q2, [%[q], #(48" qb ")]\n\t"                                                                        \
     "vqrdmulh.s32 q1, q1, q2\n\t" tail
 
 /* The rounding shift, the zero point, the clamp and the narrowing to int16 in channel order, in
  * int32 (%q[lo] and %q[hi] int32 lanes; exact for any result and shift) */
-#define TF_MVE_DW_END32                                                                                           \
-    TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                                                          \
+#define TF_MVE_DW_END32(qb)                                                                                       \
+    TF_MVE_DW_RDIV("0", "(96" qb ")") TF_MVE_DW_RDIV("1", "(112" qb ")")                                          \
     "vadd.i32 q0, q0, %[zp]\n\t"                                                                                  \
     "vadd.i32 q1, q1, %[zp]\n\t"                                                                                  \
     "vmax.s32 q0, q0, %q[lo]\n\t"                                                                                 \
@@ -134,8 +137,8 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vshr.s32 q3, q" acc ", #31\n\t"                                                                              \
     "vqadd.s32 q" acc ", q" acc ", q3\n\t"                                                                        \
     "vrshl.s32 q" acc ", q" acc ", q2\n\t"
-#define TF_MVE_DW_END16                                                                                           \
-    TF_MVE_DW_RDIV_R("0", "96") TF_MVE_DW_RDIV_R("1", "112")                                                      \
+#define TF_MVE_DW_END16(qb)                                                                                       \
+    TF_MVE_DW_RDIV_R("0", "(96" qb ")") TF_MVE_DW_RDIV_R("1", "(112" qb ")")                                      \
     "vqmovnb.s32 %q[res], q0\n\t"                                                                                 \
     "vqmovnt.s32 %q[res], q1\n\t"                                                                                 \
     "vqadd.s16 %q[res], %q[res], %[zp]\n\t"                                                                       \
@@ -146,7 +149,7 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
 
 /* The taps from an im2col block: t at x - 64 + 16 t (x points at the middle of 144 bytes). */
 #define TF_MVE_DW3X3_GATHERED(left)                                                                               \
-    __asm__(TF_MVE_DW3X3_BODY(left, TF_MVE_DW_END32, "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]",             \
+    __asm__(TF_MVE_DW3X3_BODY(left, TF_MVE_DW_END32(""), "", "", "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]",   \
                               "[%[x], #-16]", "[%[x]]", "[%[x], #16]", "[%[x], #32]", "[%[x], #48]",             \
                               "[%[x], #64]")                                                                      \
             : [res] "=&w"(res), [w] "+l"(w)                                                                       \
@@ -171,16 +174,16 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
  * pointers r0..r2 stand 8 bytes before the middle tap of the current 8 channels; the middle
  * tap's load steps them to it ("!"), the other two read C bytes to either side. */
 #define TF_MVE_DW3X3_DIRECT(left, tail, C)                                                                        \
-    __asm__(TF_MVE_DW3X3_BODY(left, tail, "[%[r0], #(8-" C ")]", "[%[r0], #8]!", "[%[r0], #" C "]",                  \
-                              "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",      \
-                              "[%[r2], #8]!", "[%[r2], #" C "]")                                                  \
-            : [res] "=&w"(res), [w] "+l"(w), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)                         \
-            : [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                          \
+    __asm__(TF_MVE_DW3X3_BODY(left, tail, ", #128", "-128", "[%[r0], #(8-" C ")]", "[%[r0], #8]!",                \
+                              "[%[r0], #" C "]", "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]",          \
+                              "[%[r2], #(8-" C ")]", "[%[r2], #8]!", "[%[r2], #" C "]")                           \
+            : [res] "=&w"(res), [w] "+l"(w), [q] "+r"(q), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)            \
+            : [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                                      \
             : TF_MVE_DW_CLOBBERS)
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
- * middle column of the three filter rows; the next pixel's are steps[ky] bytes further. Inlined at one
- * call site (tf_mve_dw): the interior runs and the border pixels share that copy. */
+ * middle column of the three filter rows; the next pixel's are steps[ky] bytes further. Inlined at
+ * one call site (tf_mve_dw, an output row per call). */
 TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, const int32_t *steps,
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
@@ -197,12 +200,11 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
         for (int32_t c = 0; c < n; c += 8) {                                                                      \
             int16x8_t res;                                                                                        \
             if (left_shifts) {                                                                                    \
-                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, TF_MVE_DW_END32, #n);                                         \
+                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT_AT("-128"), TF_MVE_DW_END32("-128"), #n);                     \
             } else {                                                                                              \
-                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16, #n);                                                     \
+                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16("-128"), #n);                                             \
             }                                                                                                     \
             vstrbq_s16(out + c, res);                                                                             \
-            q += 32;                                                                                              \
         }                                                                                                         \
         m0 += s0, m1 += s1, m2 += s2;                                                                             \
         out += n;                                                                                                 \
