@@ -117,6 +117,20 @@ def test_depthwise_scratch_holds_three_padded_rows_on_the_direct_path() -> None:
     assert pack.depthwise_scratch(64, (5, 5), 5, 1, 1) == 192
 
 
+def test_depthwise_in_place_on_the_direct_path_with_padded_rows() -> None:
+    def ok(c: int, shape: tuple[int, int, int, int], out: tuple[int, int], **kw: tuple[int, int]) -> bool:
+        stride, dil, pad = kw.get("stride", (1, 1)), kw.get("dil", (1, 1)), kw.get("pad", (1, 1))
+        return pack.depthwise_in_place(c, kw.get("kernel", (3, 3)), shape, out, stride, dil, pad)
+
+    assert ok(64, (1, 25, 5, 64), (25, 5))  # KWS: SAME, stride 1
+    assert ok(16, (1, 48, 48, 16), (24, 24), stride=(2, 2), pad=(0, 0))  # SAME stride 2, right pad
+    assert not ok(64, (1, 5, 5, 64), (3, 3), pad=(0, 0))  # VALID: rows read in place
+    assert not ok(48, (1, 5, 5, 48), (5, 5))  # the gathered path
+    assert not ok(64, (1, 9, 5, 64), (9, 5), dil=(2, 1))  # rows read twice
+    assert not ok(64, (2, 5, 5, 64), (5, 5))  # batches
+    assert not ok(64, (1, 5, 5, 64), (5, 5), kernel=(5, 5))
+
+
 def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) -> pack.PlanePack:
     k_h, k_w = kernel
     w = np.arange(4 * k_h * k_w).reshape(4, k_h * k_w) % 200 - 100

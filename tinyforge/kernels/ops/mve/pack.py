@@ -247,6 +247,32 @@ def depthwise_scratch(channels: int, kernel: tuple[int, int], out_w: int, stride
     return -(-3 * channels // 16) * 16 + buf
 
 
+def depthwise_in_place(
+    channels: int,
+    kernel: tuple[int, int],
+    in_shape: tuple[int, int, int, int],
+    out_hw: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    pad: tuple[int, int],
+) -> bool:
+    """Whether tf_mve_depthwise_conv2d_s8 may write its output over its input: on the direct path with
+    padded row copies (columns padded) every input row is copied before an output row is written,
+    and with dilation 1 along rows no row is read twice; so safe while the output rows written up to
+    each output row stay before the first input row not yet copied."""
+    batches, in_h, in_w, _ = in_shape
+    out_h, out_w = out_hw
+    if kernel != (3, 3) or channels not in DW_DIRECT_BITS or dilation != (1, 1) or batches != 1:
+        return False
+    if not (pad[1] > 0 or (out_w - 1) * stride[1] + 3 > in_w):
+        return False  # read in place
+    for oy in range(out_h):
+        first = oy * stride[0] - pad[0] + 3  # the first input row not yet copied
+        if first < in_h and (oy + 1) * out_w > first * in_w:
+            return False
+    return True
+
+
 def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
     """Why the Helium depthwise kernel cannot take these weights, or None."""
     if taps > DW_MAX_TAPS:
