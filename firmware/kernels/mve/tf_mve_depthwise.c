@@ -94,9 +94,10 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vshl.s32 q1, q1, q2\n\t"
 #define TF_MVE_DW_LEFT TF_MVE_DW_LEFT_AT("")
 
-/* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses), the
- * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), then `tail`
- * (END32 or END16): the zero point, the clamp and the narrowing to int16 lanes in channel order
+/* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses; the last
+ * one alone, its even and odd products widened by VMULLB/VMULLT), the requantization (VQRDMULH and
+ * the rounding shift; a VSHL first with left shifts), then `tail` (END32 or END16): the zero
+ * point, the clamp and the narrowing to int16 lanes in channel order
  * (%q[res]). w advances past the 9 x 8 weights. The group's constants are at q, or with qi
  * ", #128" and qb "-128" at q - 128 after the first load steps q past them. */
 #define TF_MVE_DW3X3_BODY(left, tail, qi, qb, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                    \
@@ -105,11 +106,10 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
         TF_MVE_DW_PAIR(t6, t7)                                                                                    \
     "vldrb.s16 q2, " t8 "\n\t"                                                                                    \
     "vldrb.s16 q3, [%[w]], #8\n\t"                                                                                \
-    "vmul.i16 q2, q2, q3\n\t"                                                                                     \
-    "vmovlb.s16 q3, q2\n\t"                                                                                       \
-    "vadd.i32 q0, q0, q3\n\t"                                                                                     \
-    "vmovlt.s16 q3, q2\n\t"                                                                                       \
-    "vadd.i32 q1, q1, q3\n\t" left                                                                                \
+    "vmullb.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q0, q0, q4\n\t"                                                                                     \
+    "vmullt.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q1, q1, q4\n\t" left                                                                                \
     "vldrw.u32 q2, [%[q], #(32" qb ")]\n\t"                                                                        \
     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
     "vldrw.u32 q2, [%[q], #(48" qb ")]\n\t"                                                                        \
