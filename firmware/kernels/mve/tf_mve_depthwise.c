@@ -172,14 +172,20 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
 
 /* The taps straight from the input, for channel counts C <= 64 (immediate offsets): three row
  * pointers r0..r2 stand 8 bytes before the middle tap of the current 8 channels; the middle
- * tap's load steps them to it ("!"), the other two read C bytes to either side. */
-#define TF_MVE_DW3X3_DIRECT(left, tail, C)                                                                        \
-    __asm__(TF_MVE_DW3X3_BODY(left, tail, ", #128", "-128", "[%[r0], #(8-" C ")]", "[%[r0], #8]!",                \
-                              "[%[r0], #" C "]", "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]",          \
-                              "[%[r2], #(8-" C ")]", "[%[r2], #8]!", "[%[r2], #" C "]")                           \
-            : [res] "=&w"(res), [w] "+l"(w), [q] "+r"(q), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)            \
-            : [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                                      \
-            : TF_MVE_DW_CLOBBERS)
+ * tap's load steps them to it ("!"), the other two read C bytes to either side. One pixel, its
+ * C / 8 groups in a low-overhead loop; r0..r2 and out end C bytes further. */
+#define TF_MVE_DW3X3_DIRECT(left, tail, C, groups)                                                                \
+    __asm__ volatile("dls lr, %[g]\n"                                                                             \
+                     "1:\n\t" TF_MVE_DW3X3_BODY(left, tail, ", #128", "-128", "[%[r0], #(8-" C ")]",               \
+                                                "[%[r0], #8]!", "[%[r0], #" C "]", "[%[r1], #(8-" C ")]",          \
+                                                "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",          \
+                                                "[%[r2], #8]!", "[%[r2], #" C "]") "\n\t"                          \
+                     "vstrb.16 %q[res], [%[out]], #8\n\t"                                                         \
+                     "le lr, 1b"                                                                                  \
+                     : [res] "=&w"(res), [w] "+l"(w), [q] "+r"(q), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2),   \
+                       [out] "+l"(out)                                                                            \
+                     : [g] "r"(groups), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                             \
+                     : TF_MVE_DW_CLOBBERS, "lr")
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
  * middle column of the three filter rows; the next pixel's are steps[ky] bytes further. Inlined at
@@ -194,20 +200,20 @@ TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const
     (void)out, (void)o;
     (void)left_shifts;
 #define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
-    for (; count > 0; --count) {                                                                                  \
-        const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8, *w = weights;                                      \
-        const int32_t *q = qparams;                                                                               \
-        for (int32_t c = 0; c < n; c += 8) {                                                                      \
+    {                                                                                                             \
+        const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8;                                                    \
+        for (; count > 0; --count) {                                                                              \
+            const int8_t *w = weights;                                                                            \
+            const int32_t *q = qparams;                                                                           \
             int16x8_t res;                                                                                        \
             if (left_shifts) {                                                                                    \
-                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT_AT("-128"), TF_MVE_DW_END32("-128"), #n);                     \
+                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT_AT("-128"), TF_MVE_DW_END32("-128"), #n, n / 8);             \
             } else {                                                                                              \
-                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16("-128"), #n);                                             \
+                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16("-128"), #n, n / 8);                                     \
             }                                                                                                     \
-            vstrbq_s16(out + c, res);                                                                             \
+            (void)res;                                                                                            \
+            r0 += s0 - n, r1 += s1 - n, r2 += s2 - n;                                                             \
         }                                                                                                         \
-        m0 += s0, m1 += s1, m2 += s2;                                                                             \
-        out += n;                                                                                                 \
     }
     switch (channels) {
 #if TF_MVE_DW_VARIANTS & 0x4
