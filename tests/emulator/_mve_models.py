@@ -122,7 +122,10 @@ class Gauntlet:
         mult: float | None = None,
         wmax: int = 127,
         depth_mult: int = 1,
+        chain: str | None = None,
     ) -> None:
+        """A depthwise layer on input `x`; its output is a model output, or with `chain` the input of
+        that name for later layers."""
         t, (_, h, w, cin), si, _ = self.inputs[x]
         c = cin * depth_mult
         oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
@@ -133,7 +136,8 @@ class Gauntlet:
         bias_scales = [si * s for s in (ws if per_channel else ws * c)]
         b = self.m.tensor((c,), "int32", bias_scales, 0, data=self._bias(c, mult))
         so = self._out_scale(si, max(ws), kh * kw, mult)
-        y = self.m.tensor((1, oh, ow, c), "int8", so, int(self.rng.integers(-20, 20)))
+        y_zp = int(self.rng.integers(-20, 20))
+        y = self.m.tensor((1, oh, ow, c), "int8", so, y_zp)
         opt = options(
             "DepthwiseConv2DOptions",
             padding=pad,
@@ -145,7 +149,10 @@ class Gauntlet:
             fusedActivationFunction=ACT[act],
         )
         self.m.op("DEPTHWISE_CONV_2D", [t, wt, b], [y], opt)
-        self.m.output(y)
+        if chain:
+            self.inputs[chain] = (y, (1, oh, ow, c), so, y_zp)
+        else:
+            self.m.output(y)
 
     def dense(
         self,
@@ -289,6 +296,21 @@ def depthwise_model(path: Path) -> Path:
     g.depthwise("narrow", 3, 3, stride=(2, 2))
     g.input("one", (1, 1, 1, 32), 0.04, -2)  # a single pixel: every tap but the middle is padding
     g.depthwise("one", 3, 3)
+    # the direct path's padded row copies: KWS-like 64 channels on 5 columns (and a row dilation of
+    # 3: a copy per filter row), 2 columns, stride 2 on 5 columns (padding each side), 1 column
+    g.input("kws", (1, 7, 5, 64), 0.04, 7)
+    g.depthwise("kws", 3, 3, act="RELU")
+    g.depthwise("kws", 3, 3, dil=(3, 1))
+    g.depthwise("kws", 3, 3, chain="kws2")  # an intermediate tensor: the next layer runs in place
+    g.depthwise("kws2", 3, 3, stride=(2, 2), act="RELU", chain="kws3")  # in place, stride 2
+    g.depthwise("kws3", 3, 3)
+    g.input("two", (1, 3, 2, 8), 0.04, -3)
+    g.depthwise("two", 3, 3, act="RELU6")
+    g.depthwise("two", 3, 3, mult=0.75, wmax=3)  # a channel shifted by 0: the copy with left shifts
+    g.input("s2", (1, 5, 5, 32), 0.04, 11)
+    g.depthwise("s2", 3, 3, stride=(2, 2))
+    g.input("col", (1, 4, 1, 16), 0.04, 4)
+    g.depthwise("col", 3, 3)
     return g.write(path)
 
 

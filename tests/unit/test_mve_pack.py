@@ -82,6 +82,8 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     assert pack.dw_variant(right, 8) == ("TF_MVE_DW_VARIANTS", 0x5)
     assert [pack.dw_variant(right, c)[1] for c in (16, 32, 64)] == [0x9, 0x11, 0x21]
     assert pack.dw_variant(left, 64)[1] == 0x22
+    # a channel shifted by 0: the copy without left shifts rounds as if all shifted right
+    assert pack.pack_depthwise(w, None, 0, [(1 << 30, -2)] * 7 + [(1 << 30, 0)]).left_shifts == 1
     # other counts and dilation along rows: the gathered path (bit 17), with its partial last
     # group (bit 7) for counts not a multiple of 16
     assert [pack.dw_variant(right, c)[1] for c in (48, 128)] == [0x20001] * 2
@@ -90,6 +92,43 @@ def test_dw_variant_is_the_copy_with_or_without_left_shifts() -> None:
     assert pack.dw_variant(right, 64, dil_w=2)[1] == 0x20001
     # other filter sizes (not sent to this kernel by the packer): bit 16
     assert pack.dw_variant(right, 48, (5, 5))[1] == 0x30001
+
+
+def test_depthwise_accumulators_near_the_int32_limits_take_the_copy_with_left_shifts() -> None:
+    """The copy without left shifts narrows to int16 before adding the zero point: a layer whose
+    folded bias plus 128 sum |w| may come within 256 of the int32 limits takes the other copy."""
+    w = np.full((8, 9), 127)
+    reach = 128 * 127 * 9
+    bias = np.zeros(8, dtype=np.int64)
+    bias[3] = 2**31 - 257 - reach
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 0
+    bias[3] += 1
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 1
+    bias[3] = -bias[3]
+    assert pack.pack_depthwise(w, bias, 0, [(1 << 30, -2)] * 8).left_shifts == 1
+
+
+def test_depthwise_scratch_holds_three_padded_rows_on_the_direct_path() -> None:
+    # KWS: 3 x 64 zero points, then 3 rows of (5 - 1) + 3 columns of 64 channels
+    assert pack.depthwise_scratch(64, (3, 3), 5, 1, 1) == 192 + 3 * 7 * 64
+    assert pack.depthwise_scratch(8, (3, 3), 1, 1, 1) == 32 + 144  # the gathered block is larger
+    assert pack.depthwise_scratch(48, (3, 3), 5, 1, 1) == 144 + 3 * 144  # not a direct count
+    assert pack.depthwise_scratch(64, (3, 3), 5, 1, 2) == 192 + 4 * 144  # dilation along x
+    assert pack.depthwise_scratch(64, (5, 5), 5, 1, 1) == 192
+
+
+def test_depthwise_in_place_on_the_direct_path_with_padded_rows() -> None:
+    def ok(c: int, shape: tuple[int, int, int, int], out: tuple[int, int], **kw: tuple[int, int]) -> bool:
+        stride, dil, pad = kw.get("stride", (1, 1)), kw.get("dil", (1, 1)), kw.get("pad", (1, 1))
+        return pack.depthwise_in_place(c, kw.get("kernel", (3, 3)), shape, out, stride, dil, pad)
+
+    assert ok(64, (1, 25, 5, 64), (25, 5))  # KWS: SAME, stride 1
+    assert ok(16, (1, 48, 48, 16), (24, 24), stride=(2, 2), pad=(0, 0))  # SAME stride 2, right pad
+    assert not ok(64, (1, 5, 5, 64), (3, 3), pad=(0, 0))  # VALID: rows read in place
+    assert not ok(48, (1, 5, 5, 48), (5, 5))  # the gathered path
+    assert not ok(64, (1, 9, 5, 64), (9, 5), dil=(2, 1))  # rows read twice
+    assert not ok(64, (2, 5, 5, 64), (5, 5))  # batches
+    assert not ok(64, (1, 5, 5, 64), (5, 5), kernel=(5, 5))
 
 
 def _plane(kernel: tuple[int, int], stride: tuple[int, int], shift: int = -3) -> pack.PlanePack:

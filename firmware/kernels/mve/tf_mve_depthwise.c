@@ -90,30 +90,39 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vqadd.s32 q" acc ", q" acc ", q3\n\t"                                                                        \
     "vrshl.s32 q" acc ", q" acc ", q2\n\t"
 
-#define TF_MVE_DW_LEFT                                                                                            \
-    "vldrw.u32 q2, [%[q], #64]\n\t"                                                                               \
+/* The left shifts; qb: the offset of q from the group's constants ("" or "-128"), as below. */
+#define TF_MVE_DW_LEFT_AT(qb)                                                                                     \
+    "vldrw.u32 q2, [%[q], #(64" qb ")]\n\t"                                                                        \
     "vshl.s32 q0, q0, q2\n\t"                                                                                     \
-    "vldrw.u32 q2, [%[q], #80]\n\t"                                                                               \
+    "vldrw.u32 q2, [%[q], #(80" qb ")]\n\t"                                                                        \
     "vshl.s32 q1, q1, q2\n\t"
+#define TF_MVE_DW_LEFT TF_MVE_DW_LEFT_AT("")
 
-/* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses), the
- * requantization (VQRDMULH and the rounding shift; a VSHL first with left shifts), the clamp and
- * the narrowing to int16 lanes in channel order (%q[res]). w advances past the 9 x 8 weights. */
-#define TF_MVE_DW3X3_BODY(left, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                               \
-    "vldrw.u32 q0, [%[q]]\n\t"                                                                                    \
-    "vldrw.u32 q1, [%[q], #16]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)            \
+/* 8 channels of a 3x3 filter, in registers: bias, the nine taps t0..t8 (asm addresses; the last
+ * one alone, its even and odd products widened by VMULLB/VMULLT), the requantization (VQRDMULH and
+ * the rounding shift; a VSHL first with left shifts), then `tail` (END32 or END16): the zero
+ * point, the clamp and the narrowing to int16 lanes in channel order
+ * (%q[res]). w advances past the 9 x 8 weights. The group's constants are at q, or with qi
+ * ", #128" and qb "-128" at q - 128 after the first load steps q past them. */
+#define TF_MVE_DW3X3_BODY(left, tail, qi, qb, t0, t1, t2, t3, t4, t5, t6, t7, t8)                                    \
+    "vldrw.u32 q0, [%[q]]" qi "\n\t"                                                                               \
+    "vldrw.u32 q1, [%[q], #(16" qb ")]\n\t" TF_MVE_DW_PAIR(t0, t1) TF_MVE_DW_PAIR(t2, t3) TF_MVE_DW_PAIR(t4, t5)   \
         TF_MVE_DW_PAIR(t6, t7)                                                                                    \
     "vldrb.s16 q2, " t8 "\n\t"                                                                                    \
     "vldrb.s16 q3, [%[w]], #8\n\t"                                                                                \
-    "vmul.i16 q2, q2, q3\n\t"                                                                                     \
-    "vmovlb.s16 q3, q2\n\t"                                                                                       \
-    "vadd.i32 q0, q0, q3\n\t"                                                                                     \
-    "vmovlt.s16 q3, q2\n\t"                                                                                       \
-    "vadd.i32 q1, q1, q3\n\t" left                                                                                \
-    "vldrw.u32 q2, [%[q], #32]\n\t"                                                                               \
+    "vmullb.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q0, q0, q4\n\t"                                                                                     \
+    "vmullt.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q1, q1, q4\n\t" left                                                                                \
+    "vldrw.u32 q2, [%[q], #(32" qb ")]\n\t"                                                                        \
     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                                 \
-    "vldrw.u32 q2, [%[q], #48]\n\t"                                                                               \
-    "vqrdmulh.s32 q1, q1, q2\n\t" TF_MVE_DW_RDIV("0", "96") TF_MVE_DW_RDIV("1", "112")                             \
+    "vldrw.u32 q2, [%[q], #(48" qb ")]\n\t"                                                                        \
+    "vqrdmulh.s32 q1, q1, q2\n\t" tail
+
+/* The rounding shift, the zero point, the clamp and the narrowing to int16 in channel order, in
+ * int32 (%q[lo] and %q[hi] int32 lanes; exact for any result and shift) */
+#define TF_MVE_DW_END32(qb)                                                                                       \
+    TF_MVE_DW_RDIV("0", "(96" qb ")") TF_MVE_DW_RDIV("1", "(112" qb ")")                                          \
     "vadd.i32 q0, q0, %[zp]\n\t"                                                                                  \
     "vadd.i32 q1, q1, %[zp]\n\t"                                                                                  \
     "vmax.s32 q0, q0, %q[lo]\n\t"                                                                                 \
@@ -123,12 +132,30 @@ static void tf_mve_dw_group_partial(const int8_t *const *taps, int32_t n_taps, i
     "vmovnb.i32 %q[res], q0\n\t"                                                                                  \
     "vmovnt.i32 %q[res], q1"
 
+/* or for channels that all shift right (>= 1), the fix-up the sign (no VAND), and the zero point
+ * and the clamp after a saturating narrowing (%q[lo] and %q[hi] int16 lanes): exact unless the
+ * result is within 128 of the int32 limits. The copy without left shifts takes only such layers
+ * (pack.py pack_depthwise). */
+#define TF_MVE_DW_RDIV_R(acc, off)                                                                                \
+    "vldrw.u32 q2, [%[q], #" off "]\n\t"                                                                          \
+    "vshr.s32 q3, q" acc ", #31\n\t"                                                                              \
+    "vqadd.s32 q" acc ", q" acc ", q3\n\t"                                                                        \
+    "vrshl.s32 q" acc ", q" acc ", q2\n\t"
+#define TF_MVE_DW_END16(qb)                                                                                       \
+    TF_MVE_DW_RDIV_R("0", "(96" qb ")") TF_MVE_DW_RDIV_R("1", "(112" qb ")")                                      \
+    "vqmovnb.s32 %q[res], q0\n\t"                                                                                 \
+    "vqmovnt.s32 %q[res], q1\n\t"                                                                                 \
+    "vqadd.s16 %q[res], %q[res], %[zp]\n\t"                                                                       \
+    "vmax.s16 %q[res], %q[res], %q[lo]\n\t"                                                                       \
+    "vmin.s16 %q[res], %q[res], %q[hi]"
+
 #define TF_MVE_DW_CLOBBERS "q0", "q1", "q2", "q3", "q4", "memory"
 
 /* The taps from an im2col block: t at x - 64 + 16 t (x points at the middle of 144 bytes). */
 #define TF_MVE_DW3X3_GATHERED(left)                                                                               \
-    __asm__(TF_MVE_DW3X3_BODY(left, "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]", "[%[x], #-16]", "[%[x]]",     \
-                              "[%[x], #16]", "[%[x], #32]", "[%[x], #48]", "[%[x], #64]")                         \
+    __asm__(TF_MVE_DW3X3_BODY(left, TF_MVE_DW_END32(""), "", "", "[%[x], #-64]", "[%[x], #-48]", "[%[x], #-32]",   \
+                              "[%[x], #-16]", "[%[x]]", "[%[x], #16]", "[%[x], #32]", "[%[x], #48]",             \
+                              "[%[x], #64]")                                                                      \
             : [res] "=&w"(res), [w] "+l"(w)                                                                       \
             : [x] "l"(x), [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                             \
             : TF_MVE_DW_CLOBBERS)
@@ -149,41 +176,48 @@ TF_MVE_INLINE int16x8_t tf_mve_dw3x3_half(const int8_t *x, const int8_t **wp, co
 
 /* The taps straight from the input, for channel counts C <= 64 (immediate offsets): three row
  * pointers r0..r2 stand 8 bytes before the middle tap of the current 8 channels; the middle
- * tap's load steps them to it ("!"), the other two read C bytes to either side. */
-#define TF_MVE_DW3X3_DIRECT(left, C)                                                                              \
-    __asm__(TF_MVE_DW3X3_BODY(left, "[%[r0], #(8-" C ")]", "[%[r0], #8]!", "[%[r0], #" C "]",                       \
-                              "[%[r1], #(8-" C ")]", "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",      \
-                              "[%[r2], #8]!", "[%[r2], #" C "]")                                                  \
-            : [res] "=&w"(res), [w] "+l"(w), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2)                         \
-            : [q] "r"(q), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                                          \
-            : TF_MVE_DW_CLOBBERS)
+ * tap's load steps them to it ("!"), the other two read C bytes to either side. One pixel, its
+ * C / 8 groups in a low-overhead loop; r0..r2 and out end C bytes further. */
+#define TF_MVE_DW3X3_DIRECT(left, tail, C, groups)                                                                \
+    __asm__ volatile("dls lr, %[g]\n"                                                                             \
+                     "1:\n\t" TF_MVE_DW3X3_BODY(left, tail, ", #128", "-128", "[%[r0], #(8-" C ")]",               \
+                                                "[%[r0], #8]!", "[%[r0], #" C "]", "[%[r1], #(8-" C ")]",          \
+                                                "[%[r1], #8]!", "[%[r1], #" C "]", "[%[r2], #(8-" C ")]",          \
+                                                "[%[r2], #8]!", "[%[r2], #" C "]") "\n\t"                          \
+                     "vstrb.16 %q[res], [%[out]], #8\n\t"                                                         \
+                     "le lr, 1b"                                                                                  \
+                     : [res] "=&w"(res), [w] "+l"(w), [q] "+r"(q), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2),   \
+                       [out] "+l"(out)                                                                            \
+                     : [g] "r"(groups), [zp] "r"(o.zp), [lo] "w"(o.lo), [hi] "w"(o.hi)                             \
+                     : TF_MVE_DW_CLOBBERS, "lr")
 
 /* `count` pixels of a 3x3 filter, C in {8, 16, 32, 64}: m0..m2 are the input at the first pixel's
- * middle column of the three filter rows; the next pixel's are `step` bytes further. Inlined at one
- * call site (tf_mve_dw): the interior runs and the border pixels share that copy. */
-TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, int32_t step,
+ * middle column of the three filter rows; the next pixel's are steps[ky] bytes further. Inlined at
+ * one call site (tf_mve_dw, an output row per call). */
+TF_MVE_INLINE void tf_mve_dw3x3_direct(const int8_t *m0, const int8_t *m1, const int8_t *m2, const int32_t *steps,
                                        int32_t count, int32_t channels, const int8_t *weights,
                                        const int32_t *qparams, int8_t *out, tf_mve_out_t o, int left_shifts)
 {
+    const int32_t s0 = steps[0], s1 = steps[1], s2 = steps[2];
     /* with no direct path compiled in (TF_MVE_DW_VARIANTS) nothing reads them */
-    (void)m0, (void)m1, (void)m2, (void)step, (void)count, (void)weights, (void)qparams, (void)out, (void)o;
+    (void)m0, (void)m1, (void)m2, (void)s0, (void)s1, (void)s2, (void)count, (void)weights, (void)qparams;
+    (void)out, (void)o;
     (void)left_shifts;
 #define TF_MVE_DW_DIRECT_LOOP(n)                                                                                  \
-    for (; count > 0; --count) {                                                                                  \
-        const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8, *w = weights;                                      \
-        const int32_t *q = qparams;                                                                               \
-        for (int32_t c = 0; c < n; c += 8) {                                                                      \
+    {                                                                                                             \
+        const int8_t *r0 = m0 - 8, *r1 = m1 - 8, *r2 = m2 - 8;                                                    \
+        for (; count > 0; --count) {                                                                              \
+            const int8_t *w = weights;                                                                            \
+            const int32_t *q = qparams;                                                                           \
             int16x8_t res;                                                                                        \
             if (left_shifts) {                                                                                    \
-                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT, #n);                                                          \
+                TF_MVE_DW3X3_DIRECT(TF_MVE_DW_LEFT_AT("-128"), TF_MVE_DW_END32("-128"), #n, n / 8);             \
             } else {                                                                                              \
-                TF_MVE_DW3X3_DIRECT("", #n);                                                                      \
+                TF_MVE_DW3X3_DIRECT("", TF_MVE_DW_END16("-128"), #n, n / 8);                                     \
             }                                                                                                     \
-            vstrbq_s16(out + c, res);                                                                             \
-            q += 32;                                                                                              \
+            (void)res;                                                                                            \
+            r0 += s0 - n, r1 += s1 - n, r2 += s2 - n;                                                             \
         }                                                                                                         \
-        m0 += step, m1 += step, m2 += step;                                                                       \
-        out += n;                                                                                                 \
     }
     switch (channels) {
 #if TF_MVE_DW_VARIANTS & 0x4
@@ -350,83 +384,71 @@ TF_MVE_INLINE void tf_mve_dw_pixel(const tf_mve_depthwise_conv2d_s8_params_t *p,
 #endif
 }
 
-/* A border pixel of a 3x3 filter, C in {8, 16, 32, 64}, for the direct path: mid[ky] for
- * tf_mve_dw3x3_direct. A filter row in the padding reads zp_row (3 C bytes of the input zero
- * point); a row cut by the left or right edge is copied to `patch` (3 C bytes per row) with the
- * zero point in the missing column. */
-TF_MVE_INLINE void tf_mve_dw3x3_border(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
-                                       int32_t ox, int8x16_t zp, const int8_t *zp_row, int8_t *patch,
-                                       const int8_t **mid)
-{
-    const int32_t channels = p->in_c;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int32_t lo = x0 < 0 ? -x0 : 0; /* first filter column inside the image */
-    const int32_t hi = TF_MIN_I32(3, p->in_w - x0); /* one past the last */
-    int32_t ky;
-    for (ky = 0; ky < 3; ++ky) {
-        if (!rows[ky]) {
-            mid[ky] = zp_row + channels;
-        } else if (lo == 0 && hi == 3) {
-            mid[ky] = rows[ky] + (x0 + 1) * channels;
-        } else {
-            int8_t *dst = patch + 3 * channels * ky;
-            tf_mve_fill(dst, zp, 3 * channels);
-            if (hi > lo) {
-                tf_mve_copy(dst + lo * channels, rows[ky] + (x0 + lo) * channels, (hi - lo) * channels);
-            }
-            mid[ky] = dst + channels;
-        }
-    }
-}
-
+/* The direct path reads each filter row from a padded copy of its input row (when the layer pads
+ * columns): buf holds three such rows, (out_w - 1) stride_w + 3 columns from column -pad_w on, the
+ * columns outside the input holding the zero point; each input row is copied once, to the copy
+ * iy % 3 (ky when the row dilation is a multiple of 3). A whole output row is then one run. */
 TF_MVE_INLINE void tf_mve_dw(const tf_mve_depthwise_conv2d_s8_params_t *p, const int8_t *input, int8_t *output,
                              const int8_t *zp_row, int8_t *buf, int left_shifts)
 {
     const int32_t channels = p->in_c;
-    const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w;
+    const int32_t stride_w = p->stride_w, pad_w = p->pad_w, out_w = p->out_w, in_w = p->in_w;
     const int direct = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && tf_mve_dw3x3_direct_channels(channels);
-    /* output columns whose 3 filter columns are all inside the image (for the direct path) */
-    const int32_t span = p->in_w - 3 + pad_w; /* the last interior column's x0 + pad_w, if >= 0 */
-    const int32_t ox_a = TF_MIN_I32(out_w, (pad_w + stride_w - 1) / stride_w);
-    const int32_t ox_b = span < 0 ? 0 : TF_MIN_I32(out_w, span / stride_w + 1);
-    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
+    const int32_t cols = (out_w - 1) * stride_w + 3; /* columns a padded row holds */
+    const int32_t row_bytes = cols * channels;
+    const int32_t copy_bytes = TF_MIN_I32(in_w, cols - pad_w) * channels;
+    const int padded = direct && out_w > 0 && (pad_w > 0 || cols > in_w);
+    const int by_ky = p->dil_h % 3 == 0;
     const tf_mve_out_t o = tf_mve_out(p->output_offset, p->act_min, p->act_max);
+    tf_mve_out_t o16 = o; /* the direct path without left shifts clamps int16 lanes */
     const int8_t *rows[TF_MVE_DW_MAX_TAPS]; /* input row of each ky, NULL in the padding */
-    int32_t b, oy, ox, ky;
+    int32_t b, oy, ox, ky, tag[3];
+    o16.lo = vreinterpretq_s32_s16(vdupq_n_s16((int16_t)p->act_min));
+    o16.hi = vreinterpretq_s32_s16(vdupq_n_s16((int16_t)p->act_max));
+    if (padded) {
+        tf_mve_fill(buf, vdupq_n_s8((int8_t)p->input_zp), 3 * row_bytes);
+    }
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + b * p->in_h * p->in_w * channels;
+        const int8_t *in_b = input + b * p->in_h * in_w * channels;
+        tag[0] = tag[1] = tag[2] = -1;
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            int rows_ok = 1;
+            const int8_t *mid[3];
+            int32_t steps[3];
             for (ky = 0; ky < p->k_h; ++ky) {
                 const int32_t iy = y0 + ky * p->dil_h;
-                rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * p->in_w * channels : 0;
-                rows_ok = rows_ok && rows[ky];
+                rows[ky] = (iy >= 0 && iy < p->in_h) ? in_b + iy * in_w * channels : 0;
             }
-            if (TF_MVE_DW_GATHERED && !direct) {
-                for (ox = 0; ox < out_w; ++ox) {
+            if (!direct) {
+                for (ox = 0; TF_MVE_DW_GATHERED && ox < out_w; ++ox) {
                     tf_mve_dw_pixel(p, rows, ox, zp_row, buf, output, o, left_shifts);
                     output += channels;
                 }
                 continue;
             }
-            /* the interior run (all three filter rows and columns inside), or one border pixel */
-            for (ox = 0; ox < out_w;) {
-                const int8_t *mid[3];
-                int32_t step = 0, count = 1;
-                if (rows_ok && ox == ox_a && ox_a < ox_b) {
-                    const int32_t m = (ox_a * stride_w - pad_w + 1) * channels;
-                    mid[0] = rows[0] + m, mid[1] = rows[1] + m, mid[2] = rows[2] + m;
-                    step = stride_w * channels;
-                    count = ox_b - ox_a;
-                } else {
-                    tf_mve_dw3x3_border(p, rows, ox, zp, zp_row, buf, mid);
+            /* a filter row in the padding reads the zero points in place, step 0 */
+            for (ky = 0; ky < 3; ++ky) {
+                const int8_t *r = rows[ky];
+                mid[ky] = zp_row + channels;
+                steps[ky] = 0;
+                if (r) {
+                    if (padded) {
+                        const int32_t iy = y0 + ky * p->dil_h;
+                        const int32_t k = by_ky ? ky : iy % 3;
+                        int8_t *copy = buf + k * row_bytes;
+                        if (tag[k] != iy) {
+                            tf_mve_copy(copy + pad_w * channels, r, copy_bytes);
+                            tag[k] = iy;
+                        }
+                        r = copy + pad_w * channels;
+                    }
+                    mid[ky] = r + (1 - pad_w) * channels;
+                    steps[ky] = stride_w * channels;
                 }
-                tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], step, count, channels, p->weights, p->qparams, output, o,
-                                    left_shifts);
-                output += count * channels;
-                ox += count;
             }
+            tf_mve_dw3x3_direct(mid[0], mid[1], mid[2], steps, out_w, channels, p->weights, p->qparams, output,
+                                left_shifts ? o : o16, left_shifts);
+            output += out_w * channels;
         }
     }
 }

@@ -9,6 +9,8 @@
  * into two int32x4 accumulators holding the even and the odd channels, which is the order of the
  * packed bias and requantization constants; narrowing restores channel order. The input offset
  * is folded into the bias; padded taps read `scratch`, in_c bytes of the input zero point.
+ * scratch: 3 in_c bytes (rounded up to 16), then for 3x3 filters max(144 per 16 channels, on the
+ * direct path (8/16/32/64 channels, dil_w 1) 3 ((out_w - 1) stride_w + 3) in_c) bytes.
  */
 #ifndef TF_MVE_DEPTHWISE_H
 #define TF_MVE_DEPTHWISE_H
@@ -28,7 +30,7 @@ typedef struct {
     int32_t input_zp; /* the value of padding */
     int32_t output_offset;
     int32_t act_min, act_max;
-    int32_t left_shifts; /* 1 if some channel's multiplier has a left shift */
+    int32_t left_shifts; /* 1 if some channel shifts left or not at all (or may near int32's limits) */
     const int8_t *weights; /* [ceil(c/8)][k_h * k_w][8], zero padded */
     const int32_t *qparams; /* [ceil(c/8)][bias', multiplier, left shift, -right shift][even 4, odd 4] */
 } tf_mve_depthwise_conv2d_s8_params_t;

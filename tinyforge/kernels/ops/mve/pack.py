@@ -207,6 +207,8 @@ class DepthwisePack:
 
     weights: np.ndarray  # int8 [ceil(c/8)][taps][8]
     qparams: np.ndarray  # int32 [ceil(c/8)][bias', multiplier, left shift, -right shift][8], DW_LANES order
+    # 1 (the copy with left shifts) if some channel shifts left or not at all, or its accumulator
+    # may near the int32 limits
     left_shifts: int
 
 
@@ -224,14 +226,51 @@ def pack_depthwise(
     padded[:channels] = w.astype(np.int8)
     packed = padded.reshape(groups, DW_GROUP, taps).transpose(0, 2, 1)
     q = qparams(w, bias, input_offset, pairs, DW_GROUP, DW_LANES)
-    return DepthwisePack(np.ascontiguousarray(packed), q, _left(pairs))
+    # the copy without left shifts rounds as if every channel shifted right (the fix-up the sign)
+    # and adds the output zero point after a saturating narrowing to int16: exact while no
+    # accumulator (the folded bias plus 128 sum |w| at most) comes near int32's limits
+    reach = np.abs(folded_bias(bias, w, input_offset)) + 128 * np.abs(w).sum(axis=1)
+    general = bool((reach >= 2**31 - 256).any()) or any(s >= 0 for _, s in pairs)
+    return DepthwisePack(np.ascontiguousarray(packed), q, 1 if general else 0)
 
 
-def depthwise_scratch(channels: int, k_h: int, k_w: int) -> int:
+def depthwise_scratch(channels: int, kernel: tuple[int, int], out_w: int, stride_w: int, dil_w: int) -> int:
     """Scratch bytes of tf_mve_depthwise_conv2d_s8: 3 x channels bytes of the input zero point, then
-    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels, >= 9 x channels)."""
+    for 3x3 filters one pixel's receptive field (144 bytes per 16 channels) or, on the direct path,
+    three padded input rows of (out_w - 1) stride_w + 3 columns, whichever is larger."""
     groups = -(-channels // 16)
-    return -(-3 * channels // 16) * 16 + (144 * groups if (k_h, k_w) == (3, 3) else 0)
+    buf = 0
+    if kernel == (3, 3):
+        buf = 144 * groups
+        if channels in DW_DIRECT_BITS and dil_w == 1:
+            buf = max(buf, 3 * ((out_w - 1) * stride_w + 3) * channels)
+    return -(-3 * channels // 16) * 16 + buf
+
+
+def depthwise_in_place(
+    channels: int,
+    kernel: tuple[int, int],
+    in_shape: tuple[int, int, int, int],
+    out_hw: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    pad: tuple[int, int],
+) -> bool:
+    """Whether tf_mve_depthwise_conv2d_s8 may write its output over its input: on the direct path with
+    padded row copies (columns padded) every input row is copied before an output row is written,
+    and with dilation 1 along rows no row is read twice; so safe while the output rows written up to
+    each output row stay before the first input row not yet copied."""
+    batches, in_h, in_w, _ = in_shape
+    out_h, out_w = out_hw
+    if kernel != (3, 3) or channels not in DW_DIRECT_BITS or dilation != (1, 1) or batches != 1:
+        return False
+    if not (pad[1] > 0 or (out_w - 1) * stride[1] + 3 > in_w):
+        return False  # read in place
+    for oy in range(out_h):
+        first = oy * stride[0] - pad[0] + 3  # the first input row not yet copied
+        if first < in_h and (oy + 1) * out_w > first * in_w:
+            return False
+    return True
 
 
 def depthwise_reason(weights: np.ndarray, taps: int) -> str | None:
