@@ -25,6 +25,13 @@ from _dsp_models import (  # noqa: E402
 
 BOARD = "mps2-an386"
 
+# Code besides weights (kernels and runtime) per `--optimize` mode, measured with VWW, the largest:
+# 22,191 B in `size` (its stride-2 3x3 depthwise layers on the planes: use_direct keeps 2-D kernels
+# there), 25,944 B in `speed` and 26,163 in `balanced` (those layers on the direct path's 3-row
+# assembly runs: +4.0 KB for ~100 k of 9.1 M instructions); only the runs a model calls are linked.
+# Each guard is the measured figure + ~1 KB.
+CODE_GUARD = {"size": 23_200, "balanced": 27_200, "speed": 27_200}
+
 
 @pytest.mark.parametrize("optimize", ["size", "speed"])
 @pytest.mark.parametrize("name", ["kws", "resnet", "vww", "ad"])
@@ -37,10 +44,7 @@ def test_mlperf_model_bit_exact(
     assert rep.weights_mode == ("int16 expanded" if optimize == "speed" else "int8")
     if optimize == "size":  # the image's constant data against the model's (ir/metrics.py)
         assert rep.flash.weights <= 1.02 * rep.weights_model_bytes
-    # code besides weights: VWW, the largest, links 24,511 B of kernels and runtime on the M4 in
-    # `size` (20,488 before its stride-2 3x3 depthwise layers took the direct path: +4.0 KB for
-    # 102 k fewer instructions; only the assembly runs a model calls are linked)
-    assert rep.flash.kernels_runtime < 25 * 1024
+    assert rep.flash.kernels_runtime <= CODE_GUARD[optimize]
 
 
 @pytest.mark.parametrize("optimize", ["size", "speed"])
@@ -55,10 +59,20 @@ def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) ->
     assert rep.bit_exact, rep.first_mismatch
 
 
-@pytest.mark.parametrize("seed,wide", [(0, False), (7, False), (3, False), (11, False), (5, True)])
-def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, tmp_path: Path) -> None:
+# `size` keeps 2-D depthwise kernels on the planes, `balanced` sends the strided / clamped ones direct
+@pytest.mark.parametrize(
+    "seed,wide,optimize",
+    [
+        (0, False, "size"),
+        (7, False, "balanced"),
+        (3, False, "size"),
+        (11, False, "balanced"),
+        (5, True, "balanced"),
+    ],
+)
+def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, optimize: str, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8 if wide else 10, wide=wide)
-    rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize="size")
+    rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
     assert rep.bit_exact, rep.first_mismatch
 
 

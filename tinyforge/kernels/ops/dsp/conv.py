@@ -294,6 +294,7 @@ def use_direct(
     act: tuple[int, int],
     out_zp: int,
     padded: bool,
+    optimize: str = "balanced",
 ) -> bool:
     """Whether the depthwise kernel takes its direct channel-last path (four channels per word, no
     plane) rather than the planes, by what was measured on the M4 (MACs/instruction: the
@@ -304,8 +305,11 @@ def use_direct(
     runs in assembly, its border outputs in C. Direct: time filters that are dilated (the planes
     gather phases), strided (the planes gather inputs the outputs skip) or clamped, and long
     unpadded ones with the rounding correction (act_min below the output zero point costs the
-    direct path two instructions per output more); 2-D kernels that are strided or clamped.
-    `padded`: SAME padding."""
+    direct path two instructions per output more); 2-D kernels that are strided or clamped, except
+    in `--optimize size` (`optimize`), where 2-D kernels keep the planes: their direct runs (3 kernel
+    rows, border rows) link ~4 KB more code for a few percent of a model's instructions (VWW's
+    stride-2 3x3 layers: ~100 k of 9.1 M), while the time filters' one-row run pays clearly
+    (1.5-2.7x fewer instructions on strided and dilated filters). `padded`: SAME padding."""
     if depth_mult != 1 or in_c % 4 or kernel[0] * kernel[1] > DIRECT_MAX_TAPS:
         return False
     fast = act == (-128, 127) and out_zp == -128
@@ -316,6 +320,8 @@ def use_direct(
         if act[0] < out_zp:
             return kernel[axis] >= 8 and not padded
         return not fast
+    if optimize == "size":
+        return False
     return max(stride) > 1 or not fast
 
 
@@ -357,7 +363,9 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     geo = plane_geometry(c.y.shape[1], c.y.shape[2], k_h, k_w, s_h, s_w, d_h, d_w)
     model_taps = c.w.array().astype(np.int8).reshape(k_h, k_w, c.out_c)  # [ky][kx][channel]
     padded = op.options.get("padding") == "SAME"
-    direct = use_direct(c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp, padded)
+    direct = use_direct(
+        c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp, padded, target.optimize
+    )
     taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
