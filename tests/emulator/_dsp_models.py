@@ -203,6 +203,12 @@ DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
     ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
     ("t", {"kh": 3, "kw": 1, "act": "RELU"}),
     ("t", {"kh": 6, "kw": 1, "act": "RELU6"}),
+    # image planes of tiny maps: four channels gathered at once (conv.py PLANES4_SMALL_BYTES), a
+    # partial last group (6 = 4 + 1 + 1 channels), depth multiplier 2, 3x3 stride 1 / 2 and others
+    ("n", {"kh": 3, "kw": 3, "act": "RELU", "depth_mult": 2}),
+    ("n", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU6"}),
+    ("n", {"kh": 5, "kw": 5, "act": "RELU"}),
+    ("n", {"kh": 2, "kw": 3, "stride": (1, 2)}),
 )
 
 
@@ -212,6 +218,7 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     g.input("w", (1, 11, 13, 8), 0.04, 5)
     g.input("s", (1, 17, 10, 1), 0.03, -7)  # micro_speech-like spectrogram, one channel
     g.input("m", (1, 2, 3, 8), 0.05, -20)  # a tiny feature map
+    g.input("n", (1, 5, 6, 6), 0.04, 9)  # a tiny map of 6 channels
     for x, kw in DEPTHWISE_SHAPES:
         g.depthwise(x, **kw)  # type: ignore[arg-type]
     return g.write(path)

@@ -23,7 +23,9 @@ TF_INLINE int32_t tf_dw_q(int32_t a, int32_t m, int32_t kq, int32_t rs, int mode
     if (mode == 1) {
         return tf_ssat8(tf_dsp_requant(a, m, kq, rs));
     }
-    return tf_dsp_clamp(tf_dsp_requant(a, m, kq, rs), lo, hi);
+    /* SSAT, then the byte clamp of the direct path (SSUB8 / SEL on lane 0; lo / hi hold the bounds
+     * in their low byte): fewer instructions and registers than two compares */
+    return (int8_t)(uint8_t)tf_dsp_clamp4((uint32_t)tf_ssat8(tf_dsp_requant(a, m, kq, rs)), (uint32_t)lo, (uint32_t)hi);
 }
 
 /* The loops below take the channel's constants into locals first: int8 stores could alias a
