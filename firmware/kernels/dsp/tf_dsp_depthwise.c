@@ -131,6 +131,60 @@ TF_INLINE void tf_dw_pairs2(const int16_t *x0, const int16_t *x1, const int32_t 
     *acc1 = a1;
 }
 
+/* a0 += x0 . w, a1 += x1 . w over kh kernel rows of np pairs each, the rows `rstep` cells apart and
+ * the weights consecutive (tf_dw_pairs2 per row, in one loop: LSRS puts np's odd bit in the carry
+ * and its pair count in Z, so a row costs 10 instructions per two pairs and ~9 more) */
+TF_INLINE void tf_dw_rows2(const int16_t *x0, const int16_t *x1, const int32_t *w, int32_t np, int32_t kh,
+                           int32_t rstep, int32_t *acc0, int32_t *acc1)
+{
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__) /* 12 registers: not at -O0 (the frame pointer) */
+    int32_t a0 = *acc0, a1 = *acc1, n, wa, xa, xb;
+    const int32_t rskip = 2 * rstep - 4 * np; /* bytes from a row's last pair to the next row */
+    __asm__("1:\n\t"
+            "lsrs %[n], %[np], #1\n\t"
+            "bcc 2f\n\t"
+            "ldr %[wa], [%[w]], #4\n\t"
+            "ldr %[xa], [%[x0]], #4\n\t"
+            "ldr %[xb], [%[x1]], #4\n\t"
+            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+            "2:\n\t"
+            "beq 4f\n\t"
+            "3:\n\t"
+            "ldr %[wa], [%[w]], #4\n\t"
+            "ldr %[xa], [%[x0]], #4\n\t"
+            "ldr %[xb], [%[x1]], #4\n\t"
+            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+            "ldr %[wa], [%[w]], #4\n\t"
+            "ldr %[xa], [%[x0]], #4\n\t"
+            "ldr %[xb], [%[x1]], #4\n\t"
+            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
+            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 3b\n\t"
+            "4:\n\t"
+            "add %[x0], %[x0], %[rskip]\n\t"
+            "add %[x1], %[x1], %[rskip]\n\t"
+            "subs %[kh], %[kh], #1\n\t"
+            "bne 1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [kh] "+r"(kh),
+              [n] "=&r"(n), [wa] "=&r"(wa), [xa] "=&r"(xa), [xb] "=&r"(xb)
+            : [np] "r"(np), [rskip] "r"(rskip)
+            : "cc", "memory");
+    *acc0 = a0;
+    *acc1 = a1;
+#else
+    int32_t ky;
+    for (ky = kh; ky > 0; --ky) {
+        tf_dw_pairs2(x0, x1, w, np, acc0, acc1);
+        w += np;
+        x0 += rstep;
+        x1 += rstep;
+    }
+#endif
+}
+
 /* Rows of runs: for each of `rows` output rows (plane rows `row_step` cells apart, outputs `out_row`
  * bytes apart), n outputs, output i reading the plane from column i * cs of kh rows (dh apart), np
  * pairs of taps each, stored at out + i * os. Two outputs at a time share the weight loads. */
@@ -142,16 +196,10 @@ TF_INLINE void tf_dw_runs_body(const tf_dw_t *d, const int16_t *x, int32_t rows,
     do {
         const int16_t *xr = x;
         int8_t *o = out;
-        int32_t i, ky;
+        int32_t i;
         for (i = n >> 1; i > 0; --i) {
             int32_t a0 = start, a1 = start;
-            const int16_t *row = xr;
-            const int32_t *wr = w;
-            for (ky = kh; ky > 0; --ky) {
-                tf_dw_pairs2(row, row + cs, wr, np, &a0, &a1);
-                wr += np;
-                row += rstep;
-            }
+            tf_dw_rows2(xr, xr + cs, w, np, kh, rstep, &a0, &a1);
             o[0] = TF_DW_Q(a0);
             o[os] = TF_DW_Q(a1);
             o += 2 * os;
@@ -159,13 +207,7 @@ TF_INLINE void tf_dw_runs_body(const tf_dw_t *d, const int16_t *x, int32_t rows,
         }
         if (n & 1) {
             int32_t a0 = start, a1 = 0;
-            const int16_t *row = xr;
-            const int32_t *wr = w;
-            for (ky = kh; ky > 0; --ky) {
-                tf_dw_pairs2(row, row, wr, np, &a0, &a1);
-                wr += np;
-                row += rstep;
-            }
+            tf_dw_rows2(xr, xr, w, np, kh, rstep, &a0, &a1);
             *o = TF_DW_Q(a0);
         }
         x += row_step;
