@@ -176,22 +176,74 @@ TF_INLINE void tf_dsp_mac_1x4_lean(const int8_t *x, const int32_t *w, int32_t pa
     acc[3] = a3;
 }
 
-/* One row (batch) through all output channels, 4 at a time. */
-TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
+/* The blocks of 4 channels whose activation range is all of int8, with int16 weights (`wide`): the
+ * flags decided once per row, the block's constants [bias[4], mult[4], kq[4], rshift[4]] in a row. */
+TF_INLINE void tf_dsp_fc_w16_blocks(const int32_t *w, const int32_t *q, int32_t pairs, int32_t wstep, const void *x,
+                                    int8_t *out, int32_t blocks, int32_t fast, int lean)
 {
-    const int32_t *w = p->weights;
-    const int32_t *bias = p->bias, *mult = p->mult;
+    for (; blocks > 0; --blocks) {
+        int32_t acc[4];
+        int32_t v0, v1, v2, v3;
+        acc[0] = q[0];
+        acc[1] = q[1];
+        acc[2] = q[2];
+        acc[3] = q[3];
+        if (lean) {
+            tf_dsp_mac_1x4_lean((const int8_t *)x, w, pairs, acc);
+        } else {
+            tf_dsp_mac_1x4((const int32_t *)x, w, pairs, acc);
+        }
+        w += wstep;
+        if (fast) {
+            v0 = tf_dsp_requant_fast(acc[0], q[4], q[8], q[12]);
+            v1 = tf_dsp_requant_fast(acc[1], q[5], q[9], q[13]);
+            v2 = tf_dsp_requant_fast(acc[2], q[6], q[10], q[14]);
+            v3 = tf_dsp_requant_fast(acc[3], q[7], q[11], q[15]);
+        } else {
+            v0 = tf_ssat8(tf_dsp_requant(acc[0], q[4], q[8], q[12]));
+            v1 = tf_ssat8(tf_dsp_requant(acc[1], q[5], q[9], q[13]));
+            v2 = tf_ssat8(tf_dsp_requant(acc[2], q[6], q[10], q[14]));
+            v3 = tf_ssat8(tf_dsp_requant(acc[3], q[7], q[11], q[15]));
+        }
+        out[0] = (int8_t)v0;
+        out[1] = (int8_t)v1;
+        out[2] = (int8_t)v2;
+        out[3] = (int8_t)v3;
+        out += 4;
+        q += 16;
+    }
+}
+
+TF_NOINLINE void tf_dsp_fc_w16_rows(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                    int32_t blocks)
+{
+    tf_dsp_fc_w16_blocks(p->weights, p->bias, p->kpad >> 3, 2 * p->kpad, x, out, blocks, p->fast, 0);
+}
+
+TF_NOINLINE void tf_dsp_fc_w16_rows_lean(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                         int32_t blocks)
+{
+    tf_dsp_fc_w16_blocks(p->weights, p->bias, p->kpad >> 3, 2 * p->kpad, x, out, blocks, p->fast, 1);
+}
+
+/* One row (batch) through the output channels from 4 * `block0` on, 4 at a time. */
+TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                               int32_t block0)
+{
+    const int32_t wide = p->wide;
+    const int32_t *w = p->weights + block0 * (wide ? 2 * p->kpad : p->kpad);
+    const int32_t mstep = p->per_channel ? 1 : 0;
+    const int32_t *bias = p->bias + block0 * (wide ? 16 : 4), *mult = p->mult + block0 * 4 * mstep;
     const uint8_t *rsh = p->rshift;
     const int32_t pairs = p->kpad >> 3;
     const int32_t out_depth = p->out_depth;
-    const int32_t mstep = p->per_channel ? 1 : 0;
     const int32_t zp2p1 = 2 * p->out_zp + 1;
     const int32_t act_min = p->act_min, act_max = p->act_max;
     const int32_t full = act_min == -128 && act_max == 127;
-    const int32_t fast = p->fast, wide = p->wide, lean = p->lean, dsum = !p->xdouble || p->lean;
+    const int32_t fast = p->fast, lean = p->lean, dsum = !p->xdouble || p->lean;
     const int32_t wstep = wide ? 2 * p->kpad : p->kpad;
     int32_t oc;
-    for (oc = 0; oc < out_depth; oc += 4) {
+    for (oc = 4 * block0; oc < out_depth; oc += 4) {
         int32_t acc[4];
         int32_t m0, m1, m2, m3, k0, k1, k2, k3, r0, r1, r2, r3;
         if (wide) {
@@ -270,6 +322,23 @@ TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, cons
     }
 }
 
+/* the full-range blocks through the specialized loops, the rest (a clamp, a tail) through tf_dsp_fc_row */
+static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
+{
+    int32_t blocks = 0;
+    if (p->act_min == -128 && p->act_max == 127 && p->wide) {
+        blocks = p->out_depth >> 2;
+        if (p->lean) {
+            tf_dsp_fc_w16_rows_lean(p, x, out, blocks);
+        } else {
+            tf_dsp_fc_w16_rows(p, x, out, blocks);
+        }
+    }
+    if (4 * blocks < p->out_depth) {
+        tf_dsp_fc_row(p, x, out, blocks);
+    }
+}
+
 void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
                                void *scratch)
 {
@@ -281,7 +350,7 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
         const int8_t *in = input + b * depth;
         int8_t *out = output + b * p->out_depth;
         if (p->lean) {
-            tf_dsp_fc_row(p, in, out);
+            tf_dsp_fc_any_row(p, in, out);
             continue;
         }
         /* the row as int16 pairs; the padding (weights 0) reads 0 */
@@ -298,6 +367,6 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
             x[2 * i] = 0;
             x[2 * i + 1] = 0;
         }
-        tf_dsp_fc_row(p, x, out);
+        tf_dsp_fc_any_row(p, x, out);
     }
 }
