@@ -226,6 +226,72 @@ TF_NOINLINE void tf_dsp_fc_w16_rows_lean(const tf_dsp_fully_connected_s8_params_
     tf_dsp_fc_w16_blocks(p->weights, p->bias, p->kpad >> 3, 2 * p->kpad, x, out, blocks, p->fast, 1);
 }
 
+/* The same with int8 weights, the starts and right shifts packed in `bias` (p->rshift 0). */
+TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                   int32_t blocks, int lean)
+{
+    const int32_t *w = p->weights;
+    const int32_t *bias = p->bias, *mult = p->mult;
+    const int32_t pairs = p->kpad >> 3, wstep = p->kpad;
+    const int32_t mstep = p->per_channel ? 1 : 0;
+    const int32_t zp2p1 = 2 * p->out_zp + 1;
+    const int32_t fast = p->fast, dsum = !p->xdouble || lean;
+    for (; blocks > 0; --blocks) {
+        int32_t acc[4];
+        int32_t v0, v1, v2, v3;
+        const int32_t b0 = bias[0], b1 = bias[1], b2 = bias[2], b3 = bias[3];
+        const int32_t r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
+        int32_t k0, k1, k2, k3;
+        acc[0] = tf_dsp_start(b0);
+        acc[1] = tf_dsp_start(b1);
+        acc[2] = tf_dsp_start(b2);
+        acc[3] = tf_dsp_start(b3);
+        if (lean) {
+            tf_dsp_fc_w8_lean((const int8_t *)x, w, pairs, acc);
+        } else {
+            tf_dsp_fc_w8((const int32_t *)x, w, pairs, acc);
+        }
+        w += wstep;
+        bias += 4;
+        if (dsum) {
+            acc[0] += acc[0];
+            acc[1] += acc[1];
+            acc[2] += acc[2];
+            acc[3] += acc[3];
+        }
+        k0 = tf_dsp_kq(zp2p1, r0), k1 = tf_dsp_kq(zp2p1, r1), k2 = tf_dsp_kq(zp2p1, r2), k3 = tf_dsp_kq(zp2p1, r3);
+        if (fast) {
+            v0 = tf_dsp_requant_fast(acc[0], mult[0], k0, r0);
+            v1 = tf_dsp_requant_fast(acc[1], mult[mstep], k1, r1);
+            v2 = tf_dsp_requant_fast(acc[2], mult[2 * mstep], k2, r2);
+            v3 = tf_dsp_requant_fast(acc[3], mult[3 * mstep], k3, r3);
+        } else {
+            v0 = tf_ssat8(tf_dsp_requant(acc[0], mult[0], k0, r0));
+            v1 = tf_ssat8(tf_dsp_requant(acc[1], mult[mstep], k1, r1));
+            v2 = tf_ssat8(tf_dsp_requant(acc[2], mult[2 * mstep], k2, r2));
+            v3 = tf_ssat8(tf_dsp_requant(acc[3], mult[3 * mstep], k3, r3));
+        }
+        mult += 4 * mstep;
+        out[0] = (int8_t)v0;
+        out[1] = (int8_t)v1;
+        out[2] = (int8_t)v2;
+        out[3] = (int8_t)v3;
+        out += 4;
+    }
+}
+
+TF_NOINLINE void tf_dsp_fc_w8_rows(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                   int32_t blocks)
+{
+    tf_dsp_fc_w8_blocks(p, x, out, blocks, 0);
+}
+
+TF_NOINLINE void tf_dsp_fc_w8_rows_lean(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                        int32_t blocks)
+{
+    tf_dsp_fc_w8_blocks(p, x, out, blocks, 1);
+}
+
 /* One row (batch) through the output channels from 4 * `block0` on, 4 at a time. */
 TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
                                int32_t block0)
@@ -326,12 +392,22 @@ TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, cons
 static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
 {
     int32_t blocks = 0;
-    if (p->act_min == -128 && p->act_max == 127 && p->wide) {
+    if (p->act_min == -128 && p->act_max == 127) {
         blocks = p->out_depth >> 2;
-        if (p->lean) {
-            tf_dsp_fc_w16_rows_lean(p, x, out, blocks);
+        if (p->wide) {
+            if (p->lean) {
+                tf_dsp_fc_w16_rows_lean(p, x, out, blocks);
+            } else {
+                tf_dsp_fc_w16_rows(p, x, out, blocks);
+            }
+        } else if (!p->rshift) {
+            if (p->lean) {
+                tf_dsp_fc_w8_rows_lean(p, x, out, blocks);
+            } else {
+                tf_dsp_fc_w8_rows(p, x, out, blocks);
+            }
         } else {
-            tf_dsp_fc_w16_rows(p, x, out, blocks);
+            blocks = 0;
         }
     }
     if (4 * blocks < p->out_depth) {
