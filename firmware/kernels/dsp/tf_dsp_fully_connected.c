@@ -202,11 +202,15 @@ TF_INLINE void tf_dsp_mac_1x4_lean(const int8_t *x, const int32_t *w, int32_t pa
     acc[3] = a3;
 }
 
-/* The blocks of 4 channels whose activation range is all of int8, with int16 weights (`wide`): the
- * flags decided once per row, the block's constants [bias[4], mult[4], kq[4], rshift[4]] in a row. */
-TF_INLINE void tf_dsp_fc_w16_blocks(const int32_t *w, const int32_t *q, int32_t pairs, int32_t wstep, const void *x,
-                                    int8_t *out, int32_t blocks, int32_t fast, int lean)
+/* `blocks` blocks of 4 output channels from block `block0` on, requantized and saturated to int8 (a
+ * narrower activation range is clamped by the caller). int16 weights (`wide`): the block's constants
+ * [bias[4], mult[4], kq[4], rshift[4]] in a row. */
+TF_INLINE void tf_dsp_fc_w16_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                    int32_t block0, int32_t blocks, int lean)
 {
+    const int32_t wstep = 2 * p->kpad, pairs = p->kpad >> 3, fast = p->fast;
+    const int32_t *w = p->weights + block0 * wstep;
+    const int32_t *q = p->bias + 16 * block0;
     for (; blocks > 0; --blocks) {
         int32_t acc[4];
         int32_t v0, v1, v2, v3;
@@ -240,38 +244,33 @@ TF_INLINE void tf_dsp_fc_w16_blocks(const int32_t *w, const int32_t *q, int32_t 
     }
 }
 
-TF_NOINLINE void tf_dsp_fc_w16_rows(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                    int32_t blocks)
-{
-    tf_dsp_fc_w16_blocks(p->weights, p->bias, p->kpad >> 3, 2 * p->kpad, x, out, blocks, p->fast, 0);
-}
-
-TF_NOINLINE void tf_dsp_fc_w16_rows_lean(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                         int32_t blocks)
-{
-    tf_dsp_fc_w16_blocks(p->weights, p->bias, p->kpad >> 3, 2 * p->kpad, x, out, blocks, p->fast, 1);
-}
-
-/* The same with int8 weights, the starts and right shifts packed in `bias` (p->rshift 0). */
+/* The same with int8 weights: the starts and right shifts packed in `bias`, or (p->rshift) the starts
+ * in `bias` and the shifts in p->rshift; `c` as in tf_dsp_fc_w8_body. */
 TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                   int32_t blocks, int32_t c, int lean)
+                                   int32_t block0, int32_t blocks, int32_t c, int lean)
 {
-    const int32_t *w = p->weights;
-    const int32_t *bias = p->bias, *mult = p->mult;
     const int32_t pairs = p->kpad >> 3, wstep = p->kpad;
     const int32_t mstep = p->per_channel ? 1 : 0;
+    const int32_t *w = p->weights + block0 * wstep;
+    const int32_t *bias = p->bias + 4 * block0, *mult = p->mult + 4 * mstep * block0;
+    const uint8_t *rsh = p->rshift ? p->rshift + 4 * block0 : 0;
     const int32_t zp2p1 = 2 * p->out_zp + 1;
     const int32_t fast = p->fast, dsum = !p->xdouble || lean;
     for (; blocks > 0; --blocks) {
         int32_t acc[4];
-        int32_t v0, v1, v2, v3;
+        int32_t v0, v1, v2, v3, r0, r1, r2, r3, k0, k1, k2, k3;
         const int32_t b0 = bias[0], b1 = bias[1], b2 = bias[2], b3 = bias[3];
-        const int32_t r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
-        int32_t k0, k1, k2, k3;
-        acc[0] = tf_dsp_start(b0);
-        acc[1] = tf_dsp_start(b1);
-        acc[2] = tf_dsp_start(b2);
-        acc[3] = tf_dsp_start(b3);
+        if (rsh) {
+            acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
+            r0 = rsh[0], r1 = rsh[1], r2 = rsh[2], r3 = rsh[3];
+            rsh += 4;
+        } else {
+            acc[0] = tf_dsp_start(b0);
+            acc[1] = tf_dsp_start(b1);
+            acc[2] = tf_dsp_start(b2);
+            acc[3] = tf_dsp_start(b3);
+            r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
+        }
         if (lean) {
             tf_dsp_fc_w8_lean((const int8_t *)x, w, pairs, acc, c);
         } else {
@@ -306,139 +305,42 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
     }
 }
 
-TF_NOINLINE void tf_dsp_fc_w8_rows(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                   int32_t blocks, int32_t c)
+/* the block loops with the flags decided once per call (the lean and wide variants' assembly differ) */
+TF_NOINLINE void tf_dsp_fc_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
+                                  int32_t block0, int32_t blocks, int32_t c)
 {
-    tf_dsp_fc_w8_blocks(p, x, out, blocks, c, 0);
-}
-
-TF_NOINLINE void tf_dsp_fc_w8_rows_lean(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                        int32_t blocks, int32_t c)
-{
-    tf_dsp_fc_w8_blocks(p, x, out, blocks, c, 1);
-}
-
-/* One row (batch) through the output channels from 4 * `block0` on, 4 at a time. */
-TF_NOINLINE void tf_dsp_fc_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                               int32_t block0, int32_t c)
-{
-    const int32_t wide = p->wide;
-    const int32_t *w = p->weights + block0 * (wide ? 2 * p->kpad : p->kpad);
-    const int32_t mstep = p->per_channel ? 1 : 0;
-    const int32_t *bias = p->bias + block0 * (wide ? 16 : 4), *mult = p->mult + block0 * 4 * mstep;
-    const uint8_t *rsh = p->rshift;
-    const int32_t pairs = p->kpad >> 3;
-    const int32_t out_depth = p->out_depth;
-    const int32_t zp2p1 = 2 * p->out_zp + 1;
-    const int32_t act_min = p->act_min, act_max = p->act_max;
-    const int32_t full = act_min == -128 && act_max == 127;
-    const int32_t fast = p->fast, lean = p->lean, dsum = !p->xdouble || p->lean;
-    const int32_t wstep = wide ? 2 * p->kpad : p->kpad;
-    int32_t oc;
-    for (oc = 4 * block0; oc < out_depth; oc += 4) {
-        int32_t acc[4];
-        int32_t m0, m1, m2, m3, k0, k1, k2, k3, r0, r1, r2, r3;
-        if (wide) {
-            acc[0] = bias[0];
-            acc[1] = bias[1];
-            acc[2] = bias[2];
-            acc[3] = bias[3];
-            if (lean) {
-                tf_dsp_mac_1x4_lean((const int8_t *)x, w, pairs, acc);
-            } else {
-                tf_dsp_mac_1x4((const int32_t *)x, w, pairs, acc);
-            }
-            m0 = bias[4], m1 = bias[5], m2 = bias[6], m3 = bias[7];
-            k0 = bias[8], k1 = bias[9], k2 = bias[10], k3 = bias[11];
-            r0 = bias[12], r1 = bias[13], r2 = bias[14], r3 = bias[15];
-            bias += 16;
+    if (p->wide) {
+        if (p->lean) {
+            tf_dsp_fc_w16_blocks(p, x, out, block0, blocks, 1);
         } else {
-            const int32_t b0 = bias[0], b1 = bias[1], b2 = bias[2], b3 = bias[3];
-            if (rsh) {
-                acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
-                r0 = rsh[oc], r1 = rsh[oc + 1], r2 = rsh[oc + 2], r3 = rsh[oc + 3];
-            } else {
-                acc[0] = tf_dsp_start(b0);
-                acc[1] = tf_dsp_start(b1);
-                acc[2] = tf_dsp_start(b2);
-                acc[3] = tf_dsp_start(b3);
-                r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
-            }
-            if (lean) {
-                tf_dsp_fc_w8_lean((const int8_t *)x, w, pairs, acc, c);
-            } else {
-                tf_dsp_fc_w8((const int32_t *)x, w, pairs, acc, c);
-            }
-            if (dsum) {
-                acc[0] += acc[0];
-                acc[1] += acc[1];
-                acc[2] += acc[2];
-                acc[3] += acc[3];
-            }
-            k0 = tf_dsp_kq(zp2p1, r0), k1 = tf_dsp_kq(zp2p1, r1), k2 = tf_dsp_kq(zp2p1, r2), k3 = tf_dsp_kq(zp2p1, r3);
-            m0 = mult[0], m1 = mult[mstep], m2 = mult[2 * mstep], m3 = mult[3 * mstep];
-            bias += 4;
-            mult += 4 * mstep;
+            tf_dsp_fc_w16_blocks(p, x, out, block0, blocks, 0);
         }
-        w += wstep;
-        if (full && oc + 4 <= out_depth) {
-            int32_t v0, v1, v2, v3;
-            if (fast) {
-                v0 = tf_dsp_requant_fast(acc[0], m0, k0, r0);
-                v1 = tf_dsp_requant_fast(acc[1], m1, k1, r1);
-                v2 = tf_dsp_requant_fast(acc[2], m2, k2, r2);
-                v3 = tf_dsp_requant_fast(acc[3], m3, k3, r3);
-            } else {
-                v0 = tf_ssat8(tf_dsp_requant(acc[0], m0, k0, r0));
-                v1 = tf_ssat8(tf_dsp_requant(acc[1], m1, k1, r1));
-                v2 = tf_ssat8(tf_dsp_requant(acc[2], m2, k2, r2));
-                v3 = tf_ssat8(tf_dsp_requant(acc[3], m3, k3, r3));
-            }
-            out[oc] = (int8_t)v0;
-            out[oc + 1] = (int8_t)v1;
-            out[oc + 2] = (int8_t)v2;
-            out[oc + 3] = (int8_t)v3;
-        } else {
-            const int32_t n = out_depth - oc;
-            out[oc] = tf_dsp_clamp(tf_dsp_requant(acc[0], m0, k0, r0), act_min, act_max);
-            if (n > 1) {
-                out[oc + 1] = tf_dsp_clamp(tf_dsp_requant(acc[1], m1, k1, r1), act_min, act_max);
-            }
-            if (n > 2) {
-                out[oc + 2] = tf_dsp_clamp(tf_dsp_requant(acc[2], m2, k2, r2), act_min, act_max);
-            }
-            if (n > 3) {
-                out[oc + 3] = tf_dsp_clamp(tf_dsp_requant(acc[3], m3, k3, r3), act_min, act_max);
-            }
-        }
+    } else if (p->lean) {
+        tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 1);
+    } else {
+        tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 0);
     }
 }
 
-/* the full-range blocks through the specialized loops, the rest (a clamp, a tail) through tf_dsp_fc_row */
+/* One row: the whole blocks into `out`, the last (out_depth % 4 channels) through a buffer, then the
+ * activation's clamp when narrower than int8 (clamping the saturated value gives the same). */
 static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
 {
     const int32_t c = p->wide ? 0 : tf_dsp_fc_offset(x, p->kpad, p->lean);
-    int32_t blocks = 0;
-    if (p->act_min == -128 && p->act_max == 127) {
-        blocks = p->out_depth >> 2;
-        if (p->wide) {
-            if (p->lean) {
-                tf_dsp_fc_w16_rows_lean(p, x, out, blocks);
-            } else {
-                tf_dsp_fc_w16_rows(p, x, out, blocks);
-            }
-        } else if (!p->rshift) {
-            if (p->lean) {
-                tf_dsp_fc_w8_rows_lean(p, x, out, blocks, c);
-            } else {
-                tf_dsp_fc_w8_rows(p, x, out, blocks, c);
-            }
-        } else {
-            blocks = 0;
+    const int32_t blocks = p->out_depth >> 2, tail = p->out_depth & 3;
+    int32_t i;
+    tf_dsp_fc_blocks(p, x, out, 0, blocks, c);
+    if (tail) {
+        int8_t last[4];
+        tf_dsp_fc_blocks(p, x, last, blocks, 1, c);
+        for (i = 0; i < tail; ++i) {
+            out[4 * blocks + i] = last[i];
         }
     }
-    if (4 * blocks < p->out_depth) {
-        tf_dsp_fc_row(p, x, out, blocks, c);
+    if (p->act_min != -128 || p->act_max != 127) {
+        for (i = 0; i < p->out_depth; ++i) {
+            out[i] = tf_dsp_clamp(out[i], p->act_min, p->act_max);
+        }
     }
 }
 
