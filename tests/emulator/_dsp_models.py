@@ -265,7 +265,9 @@ def _dense(g: Gauntlet, x: str, units: int, act: str, out_zp: int, per_channel: 
     wdata = g.rng.integers(-127, 128, (units, n))
     wt = g.m.tensor((units, n), "int8", ws, 0, data=wdata, axis=0)
     wmean = float(np.mean(ws))
-    b = g.m.tensor((units,), "int32", [si * w for w in ws] if per_channel else si * wmean, 0, data=g._bias(units, None))
+    b = g.m.tensor(
+        (units,), "int32", [si * w for w in ws] if per_channel else si * wmean, 0, data=g._bias(units, None)
+    )
     y = g.m.tensor((g.inputs[x][1][0], units), "int8", g._out_scale(si, wmean, n, None), out_zp)
     opt = options("FullyConnectedOptions", fusedActivationFunction=ACT[act])
     g.m.op("FULLY_CONNECTED", [t, wt, b], [y], opt)

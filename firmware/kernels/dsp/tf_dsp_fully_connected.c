@@ -126,12 +126,12 @@ static int32_t tf_dsp_fc_offset(const void *x, int32_t kpad, int lean)
 }
 
 /* the register-pinned loops in functions of their own, so that their callers keep their registers */
-TF_NOINLINE void tf_dsp_fc_w8(const int32_t *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
+TF_NOINLINE void tf_dsp_fc_w8(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
 {
     tf_dsp_fc_w8_body(x, w, pairs, acc, c, 0);
 }
 
-TF_NOINLINE void tf_dsp_fc_w8_lean(const int8_t *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
+TF_NOINLINE void tf_dsp_fc_w8_lean(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
 {
     tf_dsp_fc_w8_body(x, w, pairs, acc, c, 1);
 }
@@ -244,23 +244,26 @@ TF_INLINE void tf_dsp_fc_w16_blocks(const tf_dsp_fully_connected_s8_params_t *p,
     }
 }
 
-/* The same with int8 weights: the starts and right shifts packed in `bias`, or (p->rshift) the starts
+/* The same with int8 weights: the starts and right shifts packed in `bias`, or (`unpacked`) the starts
  * in `bias` and the shifts in p->rshift; `c` as in tf_dsp_fc_w8_body. */
 TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                   int32_t block0, int32_t blocks, int32_t c, int lean)
+                                   int32_t block0, int32_t blocks, int32_t c, int unpacked)
 {
+    const int32_t lean = p->lean;
+    void (*const mac)(const void *, const int32_t *, int32_t, int32_t *, int32_t) =
+        lean ? tf_dsp_fc_w8_lean : tf_dsp_fc_w8;
     const int32_t pairs = p->kpad >> 3, wstep = p->kpad;
     const int32_t mstep = p->per_channel ? 1 : 0;
     const int32_t *w = p->weights + block0 * wstep;
     const int32_t *bias = p->bias + 4 * block0, *mult = p->mult + 4 * mstep * block0;
-    const uint8_t *rsh = p->rshift ? p->rshift + 4 * block0 : 0;
+    const uint8_t *rsh = unpacked ? p->rshift + 4 * block0 : 0;
     const int32_t zp2p1 = 2 * p->out_zp + 1;
     const int32_t fast = p->fast, dsum = !p->xdouble || lean;
     for (; blocks > 0; --blocks) {
         int32_t acc[4];
         int32_t v0, v1, v2, v3, r0, r1, r2, r3, k0, k1, k2, k3;
         const int32_t b0 = bias[0], b1 = bias[1], b2 = bias[2], b3 = bias[3];
-        if (rsh) {
+        if (unpacked) {
             acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
             r0 = rsh[0], r1 = rsh[1], r2 = rsh[2], r3 = rsh[3];
             rsh += 4;
@@ -271,11 +274,7 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
             acc[3] = tf_dsp_start(b3);
             r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
         }
-        if (lean) {
-            tf_dsp_fc_w8_lean((const int8_t *)x, w, pairs, acc, c);
-        } else {
-            tf_dsp_fc_w8((const int32_t *)x, w, pairs, acc, c);
-        }
+        mac(x, w, pairs, acc, c);
         w += wstep;
         bias += 4;
         if (dsum) {
@@ -315,7 +314,7 @@ TF_NOINLINE void tf_dsp_fc_blocks(const tf_dsp_fully_connected_s8_params_t *p, c
         } else {
             tf_dsp_fc_w16_blocks(p, x, out, block0, blocks, 0);
         }
-    } else if (p->lean) {
+    } else if (p->rshift) {
         tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 1);
     } else {
         tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 0);
