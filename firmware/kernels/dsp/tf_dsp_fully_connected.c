@@ -13,7 +13,8 @@
  * 128 * sum(x) (`c`) is taken out at the start: B = m - 256 * a at the end, all modulo 2^32.
  * `lean`: x is the int8 row itself (one LDR + 2 SXTB16 per chunk), else the expanded int16 row (one
  * LDRD per chunk). 14 (lean: 16) instructions for 16 MACs. */
-TF_INLINE void tf_dsp_fc_w8_body(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c, int lean)
+TF_INLINE void tf_dsp_fc_w8_body(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c, int32_t dbl,
+                                 int lean)
 {
     const uint32_t m0 = (uint32_t)acc[1] + ((uint32_t)acc[0] << 8) - (uint32_t)c;
     const uint32_t m1 = (uint32_t)acc[3] + ((uint32_t)acc[2] << 8) - (uint32_t)c;
@@ -98,10 +99,11 @@ TF_INLINE void tf_dsp_fc_w8_body(const void *x, const int32_t *w, int32_t pairs,
         w += 4;
     }
 #endif
-    acc[0] = a0;
-    acc[1] = (int32_t)((uint32_t)a1 - ((uint32_t)a0 << 8));
-    acc[2] = a2;
-    acc[3] = (int32_t)((uint32_t)a3 - ((uint32_t)a2 << 8));
+    /* `dbl` (0 or 1): the sums doubled (int8 requantization, see xdouble) */
+    acc[0] = (int32_t)((uint32_t)a0 << dbl);
+    acc[1] = (int32_t)(((uint32_t)a1 - ((uint32_t)a0 << 8)) << dbl);
+    acc[2] = (int32_t)((uint32_t)a2 << dbl);
+    acc[3] = (int32_t)(((uint32_t)a3 - ((uint32_t)a2 << 8)) << dbl);
 }
 
 /* 128 * the sum of the row's int16 lanes (`kpad` of them; lean: the int8 row, `kpad` bytes) */
@@ -126,14 +128,16 @@ static int32_t tf_dsp_fc_offset(const void *x, int32_t kpad, int lean)
 }
 
 /* the register-pinned loops in functions of their own, so that their callers keep their registers */
-TF_NOINLINE void tf_dsp_fc_w8(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
+TF_NOINLINE void tf_dsp_fc_w8(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
+                              int32_t dbl)
 {
-    tf_dsp_fc_w8_body(x, w, pairs, acc, c, 0);
+    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 0);
 }
 
-TF_NOINLINE void tf_dsp_fc_w8_lean(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c)
+TF_NOINLINE void tf_dsp_fc_w8_lean(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
+                                   int32_t dbl)
 {
-    tf_dsp_fc_w8_body(x, w, pairs, acc, c, 1);
+    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 1);
 }
 
 /* int16 weights over the int8 row itself (lean): one LDR + 2 SXTB16, two LDM and 8 SMLAD per 4 inputs. */
@@ -250,7 +254,7 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
                                    int32_t block0, int32_t blocks, int32_t c, int unpacked)
 {
     const int32_t lean = p->lean;
-    void (*const mac)(const void *, const int32_t *, int32_t, int32_t *, int32_t) =
+    void (*const mac)(const void *, const int32_t *, int32_t, int32_t *, int32_t, int32_t) =
         lean ? tf_dsp_fc_w8_lean : tf_dsp_fc_w8;
     const int32_t pairs = p->kpad >> 3, wstep = p->kpad;
     const int32_t mstep = p->per_channel ? 1 : 0;
@@ -258,7 +262,7 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
     const int32_t *bias = p->bias + 4 * block0, *mult = p->mult + 4 * mstep * block0;
     const uint8_t *rsh = unpacked ? p->rshift + 4 * block0 : 0;
     const int32_t zp2p1 = 2 * p->out_zp + 1;
-    const int32_t fast = p->fast, dsum = !p->xdouble || lean;
+    const int32_t fast = p->fast, dsum = !p->xdouble || lean ? 1 : 0;
     for (; blocks > 0; --blocks) {
         int32_t acc[4];
         int32_t v0, v1, v2, v3, r0, r1, r2, r3, k0, k1, k2, k3;
@@ -274,15 +278,9 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
             acc[3] = tf_dsp_start(b3);
             r0 = tf_dsp_rshift(b0), r1 = tf_dsp_rshift(b1), r2 = tf_dsp_rshift(b2), r3 = tf_dsp_rshift(b3);
         }
-        mac(x, w, pairs, acc, c);
+        mac(x, w, pairs, acc, c, dsum);
         w += wstep;
         bias += 4;
-        if (dsum) {
-            acc[0] += acc[0];
-            acc[1] += acc[1];
-            acc[2] += acc[2];
-            acc[3] += acc[3];
-        }
         k0 = tf_dsp_kq(zp2p1, r0), k1 = tf_dsp_kq(zp2p1, r1), k2 = tf_dsp_kq(zp2p1, r2), k3 = tf_dsp_kq(zp2p1, r3);
         if (fast) {
             v0 = tf_dsp_requant_fast(acc[0], mult[0], k0, r0);
