@@ -264,6 +264,42 @@ def random_depthwise_model(path: Path, seed: int, layers: int = 10, wide: bool =
     return g.write(path)
 
 
+def _dense(g: Gauntlet, x: str, units: int, act: str, out_zp: int, per_channel: bool) -> None:
+    """Gauntlet.dense with a chosen output zero point (-128: ReLU outputs, the kernels' `fast` path)
+    and per-channel or per-tensor weight scales."""
+    t, (_, n), si, _ = g.inputs[x]
+    ws = g.rng.uniform(0.002, 0.02, units).tolist() if per_channel else float(g.rng.uniform(0.002, 0.02))
+    wdata = g.rng.integers(-127, 128, (units, n))
+    wt = g.m.tensor((units, n), "int8", ws, 0, data=wdata, axis=0)
+    wmean = float(np.mean(ws))
+    b = g.m.tensor(
+        (units,), "int32", [si * w for w in ws] if per_channel else si * wmean, 0, data=g._bias(units, None)
+    )
+    y = g.m.tensor((g.inputs[x][1][0], units), "int8", g._out_scale(si, wmean, n, None), out_zp)
+    opt = options("FullyConnectedOptions", fusedActivationFunction=ACT[act])
+    g.m.op("FULLY_CONNECTED", [t, wt, b], [y], opt)
+    g.m.output(y)
+
+
+def random_dense_model(path: Path, seed: int, layers: int = 10) -> Path:
+    """FULLY_CONNECTED layers of random shape: 1 to 3 rows, input depths with and without a tail
+    (multiples of 8 too, which the lean variant needs), output depths that are and are not multiples
+    of 4, ReLU / ReLU6 / none, output zero point -128 (the `fast` requantization) or another, per-tensor
+    or per-channel weights: the property test's model."""
+    g = Gauntlet(seed=seed)
+    rng = np.random.default_rng(seed)
+    for i in range(layers):
+        name = f"x{i}"
+        rows = int(rng.choice([1, 1, 2, 3]))
+        n = int(rng.choice([3, 8, 13, 16, 24, 40, 64, 77, 128, 136]))
+        g.input(name, (rows, n), float(rng.uniform(0.01, 0.1)), int(rng.integers(-128, 40)))
+        units = int(rng.choice([1, 3, 4, 5, 8, 11, 16, 20, 31, 40]))
+        act = str(rng.choice(["NONE", "RELU", "RELU", "RELU6"]))
+        zp = -128 if rng.random() < 0.5 else int(rng.integers(-30, 30))
+        _dense(g, name, units, act, zp, bool(rng.random() < 0.5))
+    return g.write(path)
+
+
 __all__ = [
     "DEPTHWISE_SHAPES",
     "dsp_add_model",
@@ -271,5 +307,6 @@ __all__ = [
     "dsp_depthwise_shapes_model",
     "dsp_model",
     "out_size",
+    "random_dense_model",
     "random_depthwise_model",
 ]

@@ -20,6 +20,7 @@ from _dsp_models import (  # noqa: E402
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_model,
+    random_dense_model,
     random_depthwise_model,
 )
 
@@ -72,6 +73,16 @@ def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) ->
 )
 def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, optimize: str, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8 if wide else 10, wide=wide)
+    rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
+    assert rep.bit_exact, rep.first_mismatch
+
+
+@pytest.mark.parametrize("optimize", ["size", "speed"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_dense_shapes_in_qemu(seed: int, optimize: str, tmp_path: Path) -> None:
+    """FULLY_CONNECTED of random rows, depths, activations and zero points (lean and expanded rows,
+    the full-range block loops and the clamped / tail path) with the assembly."""
+    path = random_dense_model(tmp_path / "r.tflite", seed)
     rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
     assert rep.bit_exact, rep.first_mismatch
 

@@ -28,6 +28,7 @@ from _dsp_models import (  # noqa: E402
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_model,
+    random_dense_model,
     random_depthwise_model,
 )
 from _mve_models import add_model, conv_model, dense_model, depthwise_model  # noqa: E402
@@ -210,6 +211,19 @@ def test_random_depthwise_shapes_bit_exact(seed: int, tmp_path: Path) -> None:
     funcs = [lay.call.function for lay in compiled.layers]
     assert sum(f.startswith("tf_dsp_depthwise") for f in funcs) >= 8, funcs
     assert run_dsp_on_host(compiled, with_pattern(compiled, 2, seed), tmp_path / "w", sanitize=True) == 0
+
+
+@pytest.mark.parametrize("optimize", ["size", "speed"])
+@pytest.mark.parametrize("seed", range(3))
+def test_random_dense_shapes_bit_exact(seed: int, optimize: str, tmp_path: Path) -> None:
+    """Property test: FULLY_CONNECTED layers of random rows, depths (tails, output depths not
+    multiples of 4), activations, output zero points (-128: the `fast` requantization) and
+    per-tensor / per-channel weights, with int8 and int16 weights, under the sanitizers."""
+    path = random_dense_model(tmp_path / "r.tflite", seed)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp(optimize))
+    funcs = [lay.call.function for lay in compiled.layers]
+    assert funcs.count("tf_dsp_fully_connected_s8") >= 8, funcs
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, seed), tmp_path / "w", sanitize=True) == 0
 
 
 @pytest.mark.parametrize("seed", [1, 5])

@@ -2,9 +2,9 @@
  * FULLY_CONNECTED int8 for cores with the DSP extension: 4 output channels at a time take SMLADs
  * over the input row as int16 pairs (expanded once per row into the scratch, or, `lean`, unpacked
  * in the inner loop so that the layer needs no scratch) and the model's int8 weights, reordered by
- * the packer (tinyforge/kernels/ops/dsp_fully_connected.py) so that one LDM gives the 4 channels'
- * next 4 weights, unpacked with SXTB16 / SXTB16 ROR #8; with `--optimize speed` the weights are
- * widened to int16 at build time instead (`wide`). The input offset and the weights' zero point
+ * the packer (tinyforge/kernels/ops/dsp/fully_connected.py) so that one LDM gives the 4 channels'
+ * next 4 weights, two channels in a word (the second offset by 128: one SXTB16 per 4 MACs); with
+ * `--optimize speed` the weights are widened to int16 at build time instead (`wide`). The input offset and the weights' zero point
  * are folded into bias and weights; requantization as in tf_dsp_common.h. Bit-exact with
  * tf_fully_connected_s8 for the layers the packer accepts.
  */
@@ -25,7 +25,8 @@ typedef struct {
     int32_t xdouble;     /* int8 weights, not lean: 1 doubles the expanded row, 0 doubles the sums */
     int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
     int32_t lean;        /* 1: no scratch, the row is unpacked in the inner loop (accum_depth % 8 == 0) */
-    const int32_t *weights; /* int8: [out_depth/4][kpad/4][4 channels][1 word]; wide: int16 pairs
+    const int32_t *weights; /* int8: [out_depth/4][kpad/4][2 channel pairs][2 words] (two channels'
+                             * weights per word, tf_dsp_fc_w8_body); wide: int16 pairs
                              * [out_depth/4][kpad/4][4 channels][2 words] */
     const int32_t *bias;    /* int8: per output channel, accumulator start << 5 | right shift;
                              * wide: [out_depth/4][16]: bias[4], mult[4], kq[4], rshift[4] */

@@ -40,6 +40,21 @@ def dsp_fully_connected_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return dataclasses.replace(call, leaner=_pack(graph, op, target, lean=True))
 
 
+def _pair_words(stream8: np.ndarray) -> np.ndarray:
+    """The int8 stream [group][chunk of 4 taps][4 channels][4 taps] as the kernel's words: per chunk
+    and channel pair (A, B) = (0, 1), (2, 3), one word for the taps 0 and 2 and one for 1 and 3, each
+    int16 half A's weight << 8 | B's weight + 128 (tf_dsp_fc_w8_body)."""
+    s = stream8.astype(np.int64).reshape(-1, 4, 4)  # [chunk][channel][tap]
+    a, b = s[:, 0::2, :], s[:, 1::2, :]  # [chunk][pair][tap]
+    out = np.empty((s.shape[0], 2, 2, 4), dtype=np.int64)  # [chunk][pair][word][byte]
+    for word, (t0, t1) in enumerate(((0, 2), (1, 3))):
+        out[:, :, word, 0] = b[:, :, t0] + 128
+        out[:, :, word, 1] = a[:, :, t0] & 0xFF
+        out[:, :, word, 2] = b[:, :, t1] + 128
+        out[:, :, word, 3] = a[:, :, t1] & 0xFF
+    return np.frombuffer(out.astype(np.uint8).tobytes(), dtype="<i4")
+
+
 def _pack(graph: Graph, op: Op, target: Target, lean: bool) -> KernelCall:
     f = pk.fc_layer(graph, op)
     folded_w = _fold(f)
@@ -71,8 +86,7 @@ def _pack(graph: Graph, op: Op, target: Target, lean: bool) -> KernelCall:
         )
     else:
         assert packed is not None
-        stream8 = fold.interleave(fold.pad_to(raw, out_pad, kpad), GROUP)
-        weights = np.frombuffer(stream8.astype(np.int8).tobytes(), dtype="<i4")
+        weights = _pair_words(fold.interleave(fold.pad_to(raw, out_pad, kpad), GROUP))
         constants = dsp_conv.int8_constants(op, packed, out_pad)
     params = (
         ("batches", f.rows),
