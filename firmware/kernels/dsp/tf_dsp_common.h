@@ -232,4 +232,17 @@ TF_INLINE uint32_t tf_dsp_pack4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
            ((uint32_t)b3 << 24);
 }
 
+
+/* Start of a global Thumb function written in assembly inside __asm__, in its own section (so
+ * --gc-sections drops it when unused) and pushing r4-r11 and lr: the kernels' hand-scheduled loops. */
+#define TF_ASM_FUNC_BEGIN(name)                                                                                       \
+    ".pushsection .text." #name ",\"ax\",%progbits\n\t"                                                           \
+    ".syntax unified\n\t"                                                                                           \
+    ".thumb\n\t"                                                                                                    \
+    ".p2align 2\n\t"                                                                                                \
+    ".global " #name "\n\t"                                                                                         \
+    ".type " #name ", %function\n\t"                                                                                \
+    ".thumb_func\n" #name ":\n\t"                                                                                  \
+    "push {r4-r11, lr}\n\t"
+
 #endif /* TF_DSP_COMMON_H */

@@ -277,15 +277,8 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
  * requantization's address (SMMLAR only, or with the rounding correction). The constants' LDM also
  * loads the starts into dead registers (no add to skip them). */
 #define TF_DSP_BLOCKS(name, entry, start, loop, dsum)                                                         \
-    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
-            ".syntax unified\n\t"                                                                             \
-            ".thumb\n\t"                                                                                      \
-            ".p2align 2\n\t"                                                                                  \
-            ".global " #name "\n\t"                                                                           \
-            ".type " #name ", %function\n\t"                                                                  \
-            ".thumb_func\n" #name ":\n\t"                                                                     \
-            "push {r4-r11, lr}\n\t"                                                                           \
-            "sub sp, sp, #40\n\t"                                                                             \
+    __asm__(TF_ASM_FUNC_BEGIN(name) \
+                        "sub sp, sp, #40\n\t"                                                                             \
             "ldmia r0, {r1-r8}\n\t"                                                                           \
             "str r1, [sp, #16]\n\t"                                                                            \
             "str r8, [sp, #4]\n\t"                                                                            \

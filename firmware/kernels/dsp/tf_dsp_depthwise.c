@@ -82,6 +82,15 @@ TF_INLINE void tf_dw_row1_k3s1_body(const tf_dw_t *d, const int16_t *x, int32_t 
     }
 }
 
+/* one pair of taps for two outputs: the weight pair and both outputs' input pairs loaded
+ * (post-incremented), one SMLAD each (operands named wa, xa, xb, w, x0, x1, a0, a1) */
+#define TF_DW_PAIR2_STEP                                                                                          \
+    "ldr %[wa], [%[w]], #4\n\t"                                                                                   \
+    "ldr %[xa], [%[x0]], #4\n\t"                                                                                  \
+    "ldr %[xb], [%[x1]], #4\n\t"                                                                                  \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t"                                                                        \
+    "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+
 /* a0 += taps of x0 . w, a1 += taps of x1 . w over np pairs (two outputs share the weight loads) */
 TF_INLINE void tf_dw_pairs2(const int16_t *x0, const int16_t *x1, const int32_t *w, int32_t np, int32_t *acc0,
                             int32_t *acc1)
@@ -90,11 +99,7 @@ TF_INLINE void tf_dw_pairs2(const int16_t *x0, const int16_t *x1, const int32_t 
 #if TF_DSP_NATIVE
     int32_t wa, xa, xb;
     if (np & 1) {
-        __asm__("ldr %[wa], [%[w]], #4\n\t"
-                "ldr %[xa], [%[x0]], #4\n\t"
-                "ldr %[xb], [%[x1]], #4\n\t"
-                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+        __asm__(TF_DW_PAIR2_STEP
                 : [a0] "+r"(a0), [a1] "+r"(a1), [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [wa] "=&r"(wa),
                   [xa] "=&r"(xa), [xb] "=&r"(xb)
                 :
@@ -103,16 +108,8 @@ TF_INLINE void tf_dw_pairs2(const int16_t *x0, const int16_t *x1, const int32_t 
     np >>= 1;
     if (np > 0) {
         __asm__("1:\n\t"
-                "ldr %[wa], [%[w]], #4\n\t"
-                "ldr %[xa], [%[x0]], #4\n\t"
-                "ldr %[xb], [%[x1]], #4\n\t"
-                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
-                "ldr %[wa], [%[w]], #4\n\t"
-                "ldr %[xa], [%[x0]], #4\n\t"
-                "ldr %[xb], [%[x1]], #4\n\t"
-                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+                TF_DW_PAIR2_STEP
+                TF_DW_PAIR2_STEP
                 "subs %[n], %[n], #1\n\t"
                 "bne 1b\n\t"
                 : [a0] "+r"(a0), [a1] "+r"(a1), [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(np),
@@ -143,24 +140,12 @@ TF_INLINE void tf_dw_rows2(const int16_t *x0, const int16_t *x1, const int32_t *
     __asm__("1:\n\t"
             "lsrs %[n], %[np], #1\n\t"
             "bcc 2f\n\t"
-            "ldr %[wa], [%[w]], #4\n\t"
-            "ldr %[xa], [%[x0]], #4\n\t"
-            "ldr %[xb], [%[x1]], #4\n\t"
-            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+            TF_DW_PAIR2_STEP
             "2:\n\t"
             "beq 4f\n\t"
             "3:\n\t"
-            "ldr %[wa], [%[w]], #4\n\t"
-            "ldr %[xa], [%[x0]], #4\n\t"
-            "ldr %[xb], [%[x1]], #4\n\t"
-            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
-            "ldr %[wa], [%[w]], #4\n\t"
-            "ldr %[xa], [%[x0]], #4\n\t"
-            "ldr %[xb], [%[x1]], #4\n\t"
-            "smlad %[a0], %[xa], %[wa], %[a0]\n\t"
-            "smlad %[a1], %[xb], %[wa], %[a1]\n\t"
+            TF_DW_PAIR2_STEP
+            TF_DW_PAIR2_STEP
             "subs %[n], %[n], #1\n\t"
             "bne 3b\n\t"
             "4:\n\t"
@@ -449,15 +434,8 @@ void tf_dw3_s2_round(tf_dw3_t *a);
     "ssat r0, #8, r0\n\t"                                                                                      \
     "ssat r1, #8, r1\n\t"
 #define TF_DW3_FN(name, ROW, Q)                                                                                   \
-    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
-            ".syntax unified\n\t"                                                                           \
-            ".thumb\n\t"                                                                                    \
-            ".p2align 2\n\t"                                                                                \
-            ".global " #name "\n\t"                                                                         \
-            ".type " #name ", %function\n\t"                                                                \
-            ".thumb_func\n" #name ":\n\t"                                                                   \
-            "push {r4-r11, lr}\n\t"                                                                         \
-            "mov lr, r0\n"                                                                                  \
+    __asm__(TF_ASM_FUNC_BEGIN(name) \
+                        "mov lr, r0\n"                                                                                  \
             "1:\n\t"                                                                                            \
             "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
             "ldrd r12, r10, [lr, #20]\n\t"                                                                      \
@@ -817,15 +795,8 @@ typedef struct {
     "sel r0, r6, r0\n\t"
 #define TF_DW4_FN(name, ROWS, Q, CLAMP)                                                                           \
     void name(tf_dw4_run_t *a);                                                                                   \
-    __asm__(".pushsection .text." #name ",\"ax\",%progbits\n\t"                                               \
-            ".syntax unified\n\t"                                                                           \
-            ".thumb\n\t"                                                                                    \
-            ".p2align 2\n\t"                                                                                \
-            ".global " #name "\n\t"                                                                         \
-            ".type " #name ", %function\n\t"                                                                \
-            ".thumb_func\n" #name ":\n\t"                                                                   \
-            "push {r4-r11, lr}\n\t"                                                                         \
-            "mov lr, r0\n\t"                                                                                \
+    __asm__(TF_ASM_FUNC_BEGIN(name) \
+                        "mov lr, r0\n\t"                                                                                \
             "ldr r4, [lr, #52]\n\t"                                                                         \
             "ldr r12, [lr, #56]\n"                                                                          \
             "1:\n\t"                                                                                        \
