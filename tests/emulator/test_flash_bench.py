@@ -261,8 +261,8 @@ def test_emulate_prints_where_to_connect_and_ctrl_c_stops_it(bootloader: Path) -
         assert s.read(1) == b"\x79"
         s.close()
         p.send_signal(signal.SIGINT)
-        rest = p.stderr.read()
-        assert p.wait(20) == 0
+        rest = p.communicate(timeout=30)[1]
+        assert p.returncode == 0
         assert "stopped" in rest
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and os.path.exists(f"/proc/{qemu_pid}"):
