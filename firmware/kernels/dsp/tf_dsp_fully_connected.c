@@ -5,6 +5,12 @@
 #include "tf_dsp_common.h"
 #include "tf_dsp_mac.h"
 
+/* the compiled-in paths (set by the packer, tinyforge/kernels/ops/dsp/fully_connected.py): see
+ * tf_dsp_fc_runs below */
+#ifndef TF_DSP_FC_VARIANTS
+#define TF_DSP_FC_VARIANTS 0x1FFF
+#endif
+
 /* int8 weights, two channels per word: w = [chunk][pair][2 words], the pair (A, B) = channels
  * (0, 1) and (2, 3); the word for the input lanes [x0, x2] holds the int16 halves
  * (wA0 << 8 | (wB0 + 128), wA2 << 8 | (wB2 + 128)), the next the same for [x1, x3]. SMLAD of the word
@@ -127,19 +133,6 @@ static int32_t tf_dsp_fc_offset(const void *x, int32_t kpad, int lean)
     return (int32_t)(s << 7);
 }
 
-/* the register-pinned loops in functions of their own, so that their callers keep their registers */
-TF_NOINLINE void tf_dsp_fc_w8(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
-                              int32_t dbl)
-{
-    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 0);
-}
-
-TF_NOINLINE void tf_dsp_fc_w8_lean(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
-                                   int32_t dbl)
-{
-    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 1);
-}
-
 /* int16 weights over the int8 row itself (lean): one LDR + 2 SXTB16, two LDM and 8 SMLAD per 4 inputs. */
 TF_INLINE void tf_dsp_mac_1x4_lean(const int8_t *x, const int32_t *w, int32_t pairs, int32_t *acc)
 {
@@ -206,50 +199,24 @@ TF_INLINE void tf_dsp_mac_1x4_lean(const int8_t *x, const int32_t *w, int32_t pa
     acc[3] = a3;
 }
 
-/* `blocks` blocks of 4 output channels from block `block0` on, requantized and saturated to int8 (a
- * narrower activation range is clamped by the caller). int16 weights (`wide`): the block's constants
- * [bias[4], mult[4], kq[4], rshift[4]] in a row. */
-TF_INLINE void tf_dsp_fc_w16_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
-                                    int32_t block0, int32_t blocks, int lean)
+#if TF_DSP_FC_VARIANTS & 0x1000
+/* the register-pinned loops in functions of their own, so that their callers keep their registers */
+TF_NOINLINE void tf_dsp_fc_w8(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
+                              int32_t dbl)
 {
-    const int32_t wstep = 2 * p->kpad, pairs = p->kpad >> 3, fast = p->fast;
-    const int32_t *w = p->weights + block0 * wstep;
-    const int32_t *q = p->bias + 16 * block0;
-    for (; blocks > 0; --blocks) {
-        int32_t acc[4];
-        int32_t v0, v1, v2, v3;
-        acc[0] = q[0];
-        acc[1] = q[1];
-        acc[2] = q[2];
-        acc[3] = q[3];
-        if (lean) {
-            tf_dsp_mac_1x4_lean((const int8_t *)x, w, pairs, acc);
-        } else {
-            tf_dsp_mac_1x4((const int32_t *)x, w, pairs, acc);
-        }
-        w += wstep;
-        if (fast) {
-            v0 = tf_dsp_requant_fast(acc[0], q[4], q[8], q[12]);
-            v1 = tf_dsp_requant_fast(acc[1], q[5], q[9], q[13]);
-            v2 = tf_dsp_requant_fast(acc[2], q[6], q[10], q[14]);
-            v3 = tf_dsp_requant_fast(acc[3], q[7], q[11], q[15]);
-        } else {
-            v0 = tf_ssat8(tf_dsp_requant(acc[0], q[4], q[8], q[12]));
-            v1 = tf_ssat8(tf_dsp_requant(acc[1], q[5], q[9], q[13]));
-            v2 = tf_ssat8(tf_dsp_requant(acc[2], q[6], q[10], q[14]));
-            v3 = tf_ssat8(tf_dsp_requant(acc[3], q[7], q[11], q[15]));
-        }
-        out[0] = (int8_t)v0;
-        out[1] = (int8_t)v1;
-        out[2] = (int8_t)v2;
-        out[3] = (int8_t)v3;
-        out += 4;
-        q += 16;
-    }
+    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 0);
 }
 
-/* The same with int8 weights: the starts and right shifts packed in `bias`, or (`unpacked`) the starts
- * in `bias` and the shifts in p->rshift; `c` as in tf_dsp_fc_w8_body. */
+TF_NOINLINE void tf_dsp_fc_w8_lean(const void *x, const int32_t *w, int32_t pairs, int32_t *acc, int32_t c,
+                                   int32_t dbl)
+{
+    tf_dsp_fc_w8_body(x, w, pairs, acc, c, dbl, 1);
+}
+
+/* `blocks` blocks of 4 output channels from block `block0` on, requantized and saturated to int8 (a
+ * narrower activation range is clamped by the caller): int8 weights with per-channel constants, the
+ * starts and right shifts packed in `bias`, or (`unpacked`) the starts in `bias` and the shifts in
+ * p->rshift; `c` as in tf_dsp_fc_w8_body. */
 TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
                                    int32_t block0, int32_t blocks, int32_t c, int unpacked)
 {
@@ -302,37 +269,273 @@ TF_INLINE void tf_dsp_fc_w8_blocks(const tf_dsp_fully_connected_s8_params_t *p, 
     }
 }
 
-/* the block loops with the flags decided once per call (the lean and wide variants' assembly differ) */
+/* the block loops with the flags decided once per call */
 TF_NOINLINE void tf_dsp_fc_blocks(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out,
                                   int32_t block0, int32_t blocks, int32_t c)
 {
-    if (p->wide) {
-        if (p->lean) {
-            tf_dsp_fc_w16_blocks(p, x, out, block0, blocks, 1);
-        } else {
-            tf_dsp_fc_w16_blocks(p, x, out, block0, blocks, 0);
-        }
-    } else if (p->rshift) {
+    if (p->rshift) {
         tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 1);
     } else {
         tf_dsp_fc_w8_blocks(p, x, out, block0, blocks, c, 0);
     }
+}
+#endif
+
+/* ---- the block runs: a row's blocks in one assembly loop, the block constants in the weight stream ---- */
+
+/* Field offsets are used by the assembly. */
+typedef struct {
+    int32_t mult;          /* 0: int8 weights: the multiplier, */
+    int32_t kq;            /* 4: the rounding constant */
+    int32_t rshift;        /* 8: and the right shift of every channel */
+    int8_t *out;           /* 12: the next block's 4 outputs */
+    const int8_t *out_end; /* 16: the end of the run's outputs */
+    const void *x;         /* 20: the row (int16 pairs, or lean: the int8 row) */
+    int32_t pairs;         /* 24: kpad / 8 */
+    int32_t c;             /* 28: int8 weights: 128 * the row's sum (tf_dsp_fc_w8_body) */
+    const int32_t *w;      /* 32: the first block's stream */
+} tf_dsp_fc_run_t;
+
+/* run = (lean << 2 | dsum << 1 | corr) with int8 weights, 8 + (lean << 1 | corr) with int16 weights:
+ * lean, the row is int8 (else int16 pairs); dsum, the sums doubled; corr, the rounding correction
+ * (else tf_dsp_requant_fast). Bit `run` of TF_DSP_FC_VARIANTS compiles it in, bit 12 the per-channel
+ * int8 block loops in C. */
+#if TF_DSP_NATIVE
+/* registers: accumulators r0-r3, weights r4-r7, the row's pairs r8 r9, row pointer r10, count r11,
+ * weight stream r12, the run struct lr */
+#define TF_FC_X16 "ldrd r8, r9, [r10], #8\n\t"
+#define TF_FC_X8 "ldr r8, [r10], #4\n\tsxtb16 r9, r8, ror #8\n\tsxtb16 r8, r8\n\t"
+/* int8 weights, two channels a word (tf_dsp_fc_w8_body): r0 / r1 = A / m of channels 0, 1 */
+#define TF_FC_C8                                                                                                  \
+    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "smlad r1, r8, r4, r1\n\t"                                                                                  \
+    "sxtb16 r4, r4, ror #8\n\t"                                                                                 \
+    "smlad r0, r8, r4, r0\n\t"                                                                                  \
+    "smlad r1, r9, r5, r1\n\t"                                                                                  \
+    "sxtb16 r5, r5, ror #8\n\t"                                                                                 \
+    "smlad r0, r9, r5, r0\n\t"                                                                                  \
+    "smlad r3, r8, r6, r3\n\t"                                                                                  \
+    "sxtb16 r6, r6, ror #8\n\t"                                                                                 \
+    "smlad r2, r8, r6, r2\n\t"                                                                                  \
+    "smlad r3, r9, r7, r3\n\t"                                                                                  \
+    "sxtb16 r7, r7, ror #8\n\t"                                                                                 \
+    "smlad r2, r9, r7, r2\n\t"
+/* int16 weights: [channel][2 words] */
+#define TF_FC_C16                                                                                                 \
+    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "smlad r0, r8, r4, r0\n\t"                                                                                  \
+    "smlad r0, r9, r5, r0\n\t"                                                                                  \
+    "smlad r1, r8, r6, r1\n\t"                                                                                  \
+    "smlad r1, r9, r7, r1\n\t"                                                                                  \
+    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "smlad r2, r8, r4, r2\n\t"                                                                                  \
+    "smlad r2, r9, r5, r2\n\t"                                                                                  \
+    "smlad r3, r8, r6, r3\n\t"                                                                                  \
+    "smlad r3, r9, r7, r3\n\t"
+#define TF_FC_LOOP(X, C) "2:\n\t" X C X C "subs r11, r11, #1\n\tbne 2b\n\t"
+#define TF_FC_DSUM "lsl r0, r0, #1\n\tlsl r1, r1, #1\n\tlsl r2, r2, #1\n\tlsl r3, r3, #1\n\t"
+/* int8 weights' requantization: mult r4, kq r5, rshift r6 */
+#define TF_FC_Q8F(A) "smmlar " A ", " A ", r4, r5\n\tasr " A ", " A ", r6\n\tssat " A ", #8, " A "\n\t"
+#define TF_FC_Q8C(A)                                                                                              \
+    "smmlar r8, " A ", r4, r5\n\tadd r8, r8, " A ", asr #31\n\tasr " A ", r8, r6\n\tssat " A ", #8, " A "\n\t"
+#define TF_FC_Q8(Q) Q("r0") Q("r1") Q("r2") Q("r3")
+#define TF_FC_STORE "strb r0, [r7], #1\n\tstrb r1, [r7], #1\n\tstrb r2, [r7], #1\n\tstrb r3, [r7], #1\n\t"
+#define TF_FC_FN8(name, X, DSUM, Q)                                                                               \
+    void name(tf_dsp_fc_run_t *r);                                                                                \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                              \
+                                    "ldr r12, [lr, #32]\n"                                                        \
+                                    "1:\n\t"                                                                      \
+                                    "ldm r12!, {r0-r3}\n\t"                                                       \
+                                    "ldr r9, [lr, #28]\n\t"                                                       \
+                                    "add r1, r1, r0, lsl #8\n\t"                                                  \
+                                    "add r3, r3, r2, lsl #8\n\t"                                                  \
+                                    "sub r1, r1, r9\n\t"                                                          \
+                                    "sub r3, r3, r9\n\t"                                                          \
+                                    "ldrd r10, r11, [lr, #20]\n\t" TF_FC_LOOP(X, TF_FC_C8)                        \
+                                    "sub r1, r1, r0, lsl #8\n\t"                                                  \
+                                    "sub r3, r3, r2, lsl #8\n\t" DSUM "ldm lr, {r4-r7}\n\t" TF_FC_Q8(Q)            \
+                                    TF_FC_STORE "ldr r8, [lr, #16]\n\t"                                           \
+                                    "str r7, [lr, #12]\n\t"                                                       \
+                                    "cmp r7, r8\n\t"                                                              \
+                                    "bne 1b\n\t"                                                                  \
+                                    "pop {r4-r11, pc}\n\t"                                                        \
+                                    ".size " #name ", .-" #name "\n\t"                                            \
+                                    ".popsection\n\t")
+/* int16 weights' requantization: mult r4-r7, kq r8-r11, then the right shifts r4-r7 */
+#define TF_FC_Q16F "smmlar r0, r0, r4, r8\n\tsmmlar r1, r1, r5, r9\n\tsmmlar r2, r2, r6, r10\n\tsmmlar r3, r3, r7, r11\n\t"
+#define TF_FC_Q16C                                                                                                \
+    "smmlar r4, r0, r4, r8\n\tadd r0, r4, r0, asr #31\n\t"                                                    \
+    "smmlar r5, r1, r5, r9\n\tadd r1, r5, r1, asr #31\n\t"                                                    \
+    "smmlar r6, r2, r6, r10\n\tadd r2, r6, r2, asr #31\n\t"                                                   \
+    "smmlar r7, r3, r7, r11\n\tadd r3, r7, r3, asr #31\n\t"
+#define TF_FC_FN16(name, X, Q)                                                                                    \
+    void name(tf_dsp_fc_run_t *r);                                                                                \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                              \
+                                    "ldr r12, [lr, #32]\n"                                                        \
+                                    "1:\n\t"                                                                      \
+                                    "ldm r12!, {r0-r3}\n\t"                                                       \
+                                    "ldrd r10, r11, [lr, #20]\n\t" TF_FC_LOOP(X, TF_FC_C16)                       \
+                                    "ldm r12!, {r4-r11}\n\t" Q "ldm r12!, {r4-r7}\n\t"                            \
+                                    "asr r0, r0, r4\n\t"                                                          \
+                                    "asr r1, r1, r5\n\t"                                                          \
+                                    "asr r2, r2, r6\n\t"                                                          \
+                                    "asr r3, r3, r7\n\t"                                                          \
+                                    "ssat r0, #8, r0\n\t"                                                         \
+                                    "ssat r1, #8, r1\n\t"                                                         \
+                                    "ssat r2, #8, r2\n\t"                                                         \
+                                    "ssat r3, #8, r3\n\t"                                                         \
+                                    "ldrd r7, r8, [lr, #12]\n\t" TF_FC_STORE "str r7, [lr, #12]\n\t"             \
+                                    "cmp r7, r8\n\t"                                                              \
+                                    "bne 1b\n\t"                                                                  \
+                                    "pop {r4-r11, pc}\n\t"                                                        \
+                                    ".size " #name ", .-" #name "\n\t"                                            \
+                                    ".popsection\n\t")
+#if TF_DSP_FC_VARIANTS & 0x1
+TF_FC_FN8(tf_fc_run_w8, TF_FC_X16, "", TF_FC_Q8F);
+#else
+#define tf_fc_run_w8 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x2
+TF_FC_FN8(tf_fc_run_w8_c, TF_FC_X16, "", TF_FC_Q8C);
+#else
+#define tf_fc_run_w8_c 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x4
+TF_FC_FN8(tf_fc_run_w8_d, TF_FC_X16, TF_FC_DSUM, TF_FC_Q8F);
+#else
+#define tf_fc_run_w8_d 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x8
+TF_FC_FN8(tf_fc_run_w8_dc, TF_FC_X16, TF_FC_DSUM, TF_FC_Q8C);
+#else
+#define tf_fc_run_w8_dc 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x40
+TF_FC_FN8(tf_fc_run_w8_ld, TF_FC_X8, TF_FC_DSUM, TF_FC_Q8F);
+#else
+#define tf_fc_run_w8_ld 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x80
+TF_FC_FN8(tf_fc_run_w8_ldc, TF_FC_X8, TF_FC_DSUM, TF_FC_Q8C);
+#else
+#define tf_fc_run_w8_ldc 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x100
+TF_FC_FN16(tf_fc_run_w16, TF_FC_X16, TF_FC_Q16F);
+#else
+#define tf_fc_run_w16 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x200
+TF_FC_FN16(tf_fc_run_w16_c, TF_FC_X16, TF_FC_Q16C);
+#else
+#define tf_fc_run_w16_c 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x400
+TF_FC_FN16(tf_fc_run_w16_l, TF_FC_X8, TF_FC_Q16F);
+#else
+#define tf_fc_run_w16_l 0
+#endif
+#if TF_DSP_FC_VARIANTS & 0x800
+TF_FC_FN16(tf_fc_run_w16_lc, TF_FC_X8, TF_FC_Q16C);
+#else
+#define tf_fc_run_w16_lc 0
+#endif
+typedef void (*tf_dsp_fc_run_fn)(tf_dsp_fc_run_t *r);
+/* [run]; 4 and 5 (lean rows without doubled sums) do not occur */
+static const tf_dsp_fc_run_fn tf_dsp_fc_runs[12] = {
+    tf_fc_run_w8,    tf_fc_run_w8_c,   tf_fc_run_w8_d,  tf_fc_run_w8_dc,  0,        0,
+    tf_fc_run_w8_ld, tf_fc_run_w8_ldc, tf_fc_run_w16,   tf_fc_run_w16_c,  tf_fc_run_w16_l, tf_fc_run_w16_lc,
+};
+#else
+/* the same in C (hosts) */
+static void tf_dsp_fc_run_c(tf_dsp_fc_run_t *r, int32_t run)
+{
+    const int wide = run >= 8, corr = run & 1;
+    const int lean = wide ? (run >> 1) & 1 : (run >> 2) & 1, dsum = !wide && ((run >> 1) & 1);
+    const int32_t *w = r->w;
+    const int32_t kpad = 8 * r->pairs;
+    while (r->out != r->out_end) {
+        int32_t acc[4], mult[4], kq[4], rs[4];
+        int32_t i;
+        for (i = 0; i < 4; ++i) {
+            acc[i] = w[i];
+        }
+        w += 4;
+        if (wide) {
+            if (lean) {
+                tf_dsp_mac_1x4_lean((const int8_t *)r->x, w, r->pairs, acc);
+            } else {
+                tf_dsp_mac_1x4((const int32_t *)r->x, w, r->pairs, acc);
+            }
+            w += 2 * kpad;
+            for (i = 0; i < 4; ++i) {
+                mult[i] = w[i], kq[i] = w[4 + i], rs[i] = w[8 + i];
+            }
+            w += 12;
+        } else {
+            tf_dsp_fc_w8_body(r->x, w, r->pairs, acc, r->c, dsum, lean);
+            w += kpad;
+            for (i = 0; i < 4; ++i) {
+                mult[i] = r->mult, kq[i] = r->kq, rs[i] = r->rshift;
+            }
+        }
+        for (i = 0; i < 4; ++i) {
+            const int32_t v = corr ? tf_ssat8(tf_dsp_requant(acc[i], mult[i], kq[i], rs[i]))
+                                   : tf_dsp_requant_fast(acc[i], mult[i], kq[i], rs[i]);
+            *r->out++ = (int8_t)v;
+        }
+    }
+}
+#endif
+
+static void tf_dsp_fc_run(tf_dsp_fc_run_t *r, int32_t run)
+{
+#if TF_DSP_NATIVE
+    tf_dsp_fc_runs[run](r);
+#else
+    tf_dsp_fc_run_c(r, run);
+#endif
 }
 
 /* One row: the whole blocks into `out`, the last (out_depth % 4 channels) through a buffer, then the
  * activation's clamp when narrower than int8 (clamping the saturated value gives the same). */
 static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const void *x, int8_t *out)
 {
-    const int32_t c = p->wide ? 0 : tf_dsp_fc_offset(x, p->kpad, p->lean);
     const int32_t blocks = p->out_depth >> 2, tail = p->out_depth & 3;
+    int8_t last[4];
     int32_t i;
-    tf_dsp_fc_blocks(p, x, out, 0, blocks, c);
-    if (tail) {
-        int8_t last[4];
-        tf_dsp_fc_blocks(p, x, last, blocks, 1, c);
-        for (i = 0; i < tail; ++i) {
-            out[4 * blocks + i] = last[i];
+    if (p->run >= 0) {
+        const int32_t bwords = p->wide ? 2 * p->kpad + 16 : p->kpad + 4;
+        tf_dsp_fc_run_t r;
+        r.mult = p->wide ? 0 : p->mult[0];
+        r.rshift = p->rshift1;
+        r.kq = tf_dsp_kq(2 * p->out_zp + 1, p->rshift1);
+        r.x = x;
+        r.pairs = p->kpad >> 3;
+        r.c = p->wide ? 0 : tf_dsp_fc_offset(x, p->kpad, p->lean);
+        r.w = p->weights;
+        r.out = out;
+        r.out_end = out + 4 * blocks;
+        if (blocks) {
+            tf_dsp_fc_run(&r, p->run);
         }
+        if (tail) {
+            r.w = p->weights + blocks * bwords;
+            r.out = last;
+            r.out_end = last + 4;
+            tf_dsp_fc_run(&r, p->run);
+        }
+    } else {
+#if TF_DSP_FC_VARIANTS & 0x1000
+        const int32_t c = tf_dsp_fc_offset(x, p->kpad, p->lean);
+        tf_dsp_fc_blocks(p, x, out, 0, blocks, c);
+        if (tail) {
+            tf_dsp_fc_blocks(p, x, last, blocks, 1, c);
+        }
+#endif
+    }
+    for (i = 0; i < tail; ++i) {
+        out[4 * blocks + i] = last[i];
     }
     if (p->act_min != -128 || p->act_max != 127) {
         for (i = 0; i < p->out_depth; ++i) {
@@ -346,7 +549,7 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
 {
     int32_t *x = (int32_t *)scratch;
     const int32_t depth = p->accum_depth;
-    const int dbl = !p->wide && p->xdouble;
+    const int dbl = !p->wide && p->xdouble; /* the expanded row doubled */
     int32_t b, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * depth;

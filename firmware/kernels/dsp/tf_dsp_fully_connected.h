@@ -33,6 +33,12 @@ typedef struct {
     const int32_t *mult;    /* int8: the multipliers (per channel, or one) */
     const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
                              * (a start of 26 bits or more) */
+    int32_t run;     /* >= 0: the block constants are in the weight stream and the rows go to the
+                      * assembly run `run` (tf_dsp_fully_connected.c, TF_DSP_FC_VARIANTS): int8
+                      * weights with one multiplier and right shift (`mult[0]`, `rshift1`):
+                      * [block][start[4], the block's weights]; wide: [block][bias[4], weights,
+                      * mult[4], kq[4], rshift[4]]. -1: the layout above (int8, per channel). */
+    int32_t rshift1; /* run, int8 weights: the right shift of every channel */
 } tf_dsp_fully_connected_s8_params_t;
 
 /* scratch: 2 * kpad bytes (none when lean) */
