@@ -291,9 +291,11 @@ typedef struct {
     int8_t *out;           /* 12: the next block's 4 outputs */
     const int8_t *out_end; /* 16: the end of the run's outputs */
     const void *x;         /* 20: the row (int16 pairs, or lean: the int8 row) */
-    int32_t pairs;         /* 24: kpad / 8 */
+    int32_t quads;         /* 24: passes of the inner loop (4 x 8 inputs each): (kpad / 8 + 3) / 4 */
     int32_t c;             /* 28: int8 weights: 128 * the row's sum (tf_dsp_fc_w8_body) */
     const int32_t *w;      /* 32: the first block's stream */
+    int32_t entry;         /* 36: the 8-input steps the first pass skips, (-kpad / 8) & 3; the
+                            * assembly turns it into the address where each block enters its loop */
 } tf_dsp_fc_run_t;
 
 /* run = (lean << 2 | dsum << 1 | corr) with int8 weights, 8 + (lean << 1 | corr) with int16 weights:
@@ -301,13 +303,16 @@ typedef struct {
  * (else tf_dsp_requant_fast). Bit `run` of TF_DSP_FC_VARIANTS compiles it in, bit 12 the per-channel
  * int8 block loops in C. */
 #if TF_DSP_NATIVE
-/* registers: accumulators r0-r3, weights r4-r7, the row's pairs r8 r9, row pointer r10, count r11,
+/* The inner loop takes 32 inputs a pass (4 steps of 8), the first pass entered at the step that
+ * leaves a multiple of 4 (the entry address computed once per run: every instruction of a step is
+ * 32-bit, STEP bytes a step).
+ * registers: accumulators r0-r3, weights r4-r7, the row's pairs r8 r9, row pointer r10, count r11,
  * weight stream r12, the run struct lr */
 #define TF_FC_X16 "ldrd r8, r9, [r10], #8\n\t"
-#define TF_FC_X8 "ldr r8, [r10], #4\n\tsxtb16 r9, r8, ror #8\n\tsxtb16 r8, r8\n\t"
+#define TF_FC_X8 "ldr.w r8, [r10], #4\n\tsxtb16 r9, r8, ror #8\n\tsxtb16 r8, r8\n\t"
 /* int8 weights, two channels a word (tf_dsp_fc_w8_body): r0 / r1 = A / m of channels 0, 1 */
 #define TF_FC_C8                                                                                                  \
-    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "ldmia.w r12!, {r4-r7}\n\t"                                                                                   \
     "smlad r1, r8, r4, r1\n\t"                                                                                  \
     "sxtb16 r4, r4, ror #8\n\t"                                                                                 \
     "smlad r0, r8, r4, r0\n\t"                                                                                  \
@@ -322,17 +327,25 @@ typedef struct {
     "smlad r2, r9, r7, r2\n\t"
 /* int16 weights: [channel][2 words] */
 #define TF_FC_C16                                                                                                 \
-    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "ldmia.w r12!, {r4-r7}\n\t"                                                                                   \
     "smlad r0, r8, r4, r0\n\t"                                                                                  \
     "smlad r0, r9, r5, r0\n\t"                                                                                  \
     "smlad r1, r8, r6, r1\n\t"                                                                                  \
     "smlad r1, r9, r7, r1\n\t"                                                                                  \
-    "ldmia r12!, {r4-r7}\n\t"                                                                                   \
+    "ldmia.w r12!, {r4-r7}\n\t"                                                                                   \
     "smlad r2, r8, r4, r2\n\t"                                                                                  \
     "smlad r2, r9, r5, r2\n\t"                                                                                  \
     "smlad r3, r8, r6, r3\n\t"                                                                                  \
     "smlad r3, r9, r7, r3\n\t"
-#define TF_FC_LOOP(X, C) "2:\n\t" X C X C "subs r11, r11, #1\n\tbne 2b\n\t"
+#define TF_FC_LOOP(X, C) "ldr pc, [lr, #36]\n\t.p2align 2\n2:\n\t" X C X C X C X C X C X C X C X C "subs r11, r11, #1\n\tbne 2b\n\t"
+/* the entry: 2b + STEP * skip, Thumb bit set */
+#define TF_FC_ENTRY(STEP)                                                                                         \
+    "ldr r9, [lr, #36]\n\t"                                                                                   \
+    "adr.w r8, 2f\n\t"                                                                                        \
+    "mov r10, #" #STEP "\n\t"                                                                                 \
+    "mla r8, r9, r10, r8\n\t"                                                                                 \
+    "orr r8, r8, #1\n\t"                                                                                      \
+    "str r8, [lr, #36]\n\t"
 #define TF_FC_DSUM "lsl r0, r0, #1\n\tlsl r1, r1, #1\n\tlsl r2, r2, #1\n\tlsl r3, r3, #1\n\t"
 /* int8 weights' requantization: mult r4, kq r5, rshift r6 */
 #define TF_FC_Q8F(A) "smmlar " A ", " A ", r4, r5\n\tasr " A ", " A ", r6\n\tssat " A ", #8, " A "\n\t"
@@ -340,9 +353,9 @@ typedef struct {
     "smmlar r8, " A ", r4, r5\n\tadd r8, r8, " A ", asr #31\n\tasr " A ", r8, r6\n\tssat " A ", #8, " A "\n\t"
 #define TF_FC_Q8(Q) Q("r0") Q("r1") Q("r2") Q("r3")
 #define TF_FC_STORE "strb r0, [r7], #1\n\tstrb r1, [r7], #1\n\tstrb r2, [r7], #1\n\tstrb r3, [r7], #1\n\t"
-#define TF_FC_FN8(name, X, DSUM, Q)                                                                               \
+#define TF_FC_FN8(name, X, STEP, DSUM, Q)                                                                         \
     void name(tf_dsp_fc_run_t *r);                                                                                \
-    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                              \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t" TF_FC_ENTRY(STEP)                                           \
                                     "ldr r12, [lr, #32]\n"                                                        \
                                     "1:\n\t"                                                                      \
                                     "ldm r12!, {r0-r3}\n\t"                                                       \
@@ -368,9 +381,9 @@ typedef struct {
     "smmlar r5, r1, r5, r9\n\tadd r1, r5, r1, asr #31\n\t"                                                    \
     "smmlar r6, r2, r6, r10\n\tadd r2, r6, r2, asr #31\n\t"                                                   \
     "smmlar r7, r3, r7, r11\n\tadd r3, r7, r3, asr #31\n\t"
-#define TF_FC_FN16(name, X, Q)                                                                                    \
+#define TF_FC_FN16(name, X, STEP, Q)                                                                              \
     void name(tf_dsp_fc_run_t *r);                                                                                \
-    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                              \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t" TF_FC_ENTRY(STEP)                                           \
                                     "ldr r12, [lr, #32]\n"                                                        \
                                     "1:\n\t"                                                                      \
                                     "ldm r12!, {r0-r3}\n\t"                                                       \
@@ -391,52 +404,52 @@ typedef struct {
                                     ".size " #name ", .-" #name "\n\t"                                            \
                                     ".popsection\n\t")
 #if TF_DSP_FC_VARIANTS & 0x1
-TF_FC_FN8(tf_fc_run_w8, TF_FC_X16, "", TF_FC_Q8F);
+TF_FC_FN8(tf_fc_run_w8, TF_FC_X16, 112, "", TF_FC_Q8F);
 #else
 #define tf_fc_run_w8 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x2
-TF_FC_FN8(tf_fc_run_w8_c, TF_FC_X16, "", TF_FC_Q8C);
+TF_FC_FN8(tf_fc_run_w8_c, TF_FC_X16, 112, "", TF_FC_Q8C);
 #else
 #define tf_fc_run_w8_c 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x4
-TF_FC_FN8(tf_fc_run_w8_d, TF_FC_X16, TF_FC_DSUM, TF_FC_Q8F);
+TF_FC_FN8(tf_fc_run_w8_d, TF_FC_X16, 112, TF_FC_DSUM, TF_FC_Q8F);
 #else
 #define tf_fc_run_w8_d 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x8
-TF_FC_FN8(tf_fc_run_w8_dc, TF_FC_X16, TF_FC_DSUM, TF_FC_Q8C);
+TF_FC_FN8(tf_fc_run_w8_dc, TF_FC_X16, 112, TF_FC_DSUM, TF_FC_Q8C);
 #else
 #define tf_fc_run_w8_dc 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x40
-TF_FC_FN8(tf_fc_run_w8_ld, TF_FC_X8, TF_FC_DSUM, TF_FC_Q8F);
+TF_FC_FN8(tf_fc_run_w8_ld, TF_FC_X8, 128, TF_FC_DSUM, TF_FC_Q8F);
 #else
 #define tf_fc_run_w8_ld 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x80
-TF_FC_FN8(tf_fc_run_w8_ldc, TF_FC_X8, TF_FC_DSUM, TF_FC_Q8C);
+TF_FC_FN8(tf_fc_run_w8_ldc, TF_FC_X8, 128, TF_FC_DSUM, TF_FC_Q8C);
 #else
 #define tf_fc_run_w8_ldc 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x100
-TF_FC_FN16(tf_fc_run_w16, TF_FC_X16, TF_FC_Q16F);
+TF_FC_FN16(tf_fc_run_w16, TF_FC_X16, 88, TF_FC_Q16F);
 #else
 #define tf_fc_run_w16 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x200
-TF_FC_FN16(tf_fc_run_w16_c, TF_FC_X16, TF_FC_Q16C);
+TF_FC_FN16(tf_fc_run_w16_c, TF_FC_X16, 88, TF_FC_Q16C);
 #else
 #define tf_fc_run_w16_c 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x400
-TF_FC_FN16(tf_fc_run_w16_l, TF_FC_X8, TF_FC_Q16F);
+TF_FC_FN16(tf_fc_run_w16_l, TF_FC_X8, 104, TF_FC_Q16F);
 #else
 #define tf_fc_run_w16_l 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x800
-TF_FC_FN16(tf_fc_run_w16_lc, TF_FC_X8, TF_FC_Q16C);
+TF_FC_FN16(tf_fc_run_w16_lc, TF_FC_X8, 104, TF_FC_Q16C);
 #else
 #define tf_fc_run_w16_lc 0
 #endif
@@ -453,7 +466,7 @@ static void tf_dsp_fc_run_c(tf_dsp_fc_run_t *r, int32_t run)
     const int wide = run >= 8, corr = run & 1;
     const int lean = wide ? (run >> 1) & 1 : (run >> 2) & 1, dsum = !wide && ((run >> 1) & 1);
     const int32_t *w = r->w;
-    const int32_t kpad = 8 * r->pairs;
+    const int32_t pairs = 4 * r->quads - r->entry, kpad = 8 * pairs;
     while (r->out != r->out_end) {
         int32_t acc[4], mult[4], kq[4], rs[4];
         int32_t i;
@@ -463,9 +476,9 @@ static void tf_dsp_fc_run_c(tf_dsp_fc_run_t *r, int32_t run)
         w += 4;
         if (wide) {
             if (lean) {
-                tf_dsp_mac_1x4_lean((const int8_t *)r->x, w, r->pairs, acc);
+                tf_dsp_mac_1x4_lean((const int8_t *)r->x, w, pairs, acc);
             } else {
-                tf_dsp_mac_1x4((const int32_t *)r->x, w, r->pairs, acc);
+                tf_dsp_mac_1x4((const int32_t *)r->x, w, pairs, acc);
             }
             w += 2 * kpad;
             for (i = 0; i < 4; ++i) {
@@ -473,7 +486,7 @@ static void tf_dsp_fc_run_c(tf_dsp_fc_run_t *r, int32_t run)
             }
             w += 12;
         } else {
-            tf_dsp_fc_w8_body(r->x, w, r->pairs, acc, r->c, dsum, lean);
+            tf_dsp_fc_w8_body(r->x, w, pairs, acc, r->c, dsum, lean);
             w += kpad;
             for (i = 0; i < 4; ++i) {
                 mult[i] = r->mult, kq[i] = r->kq, rs[i] = r->rshift;
@@ -511,7 +524,8 @@ static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const
         r.rshift = p->rshift1;
         r.kq = tf_dsp_kq(2 * p->out_zp + 1, p->rshift1);
         r.x = x;
-        r.pairs = p->kpad >> 3;
+        r.quads = ((p->kpad >> 3) + 3) >> 2;
+        r.entry = -(p->kpad >> 3) & 3;
         r.c = p->wide ? 0 : tf_dsp_fc_offset(x, p->kpad, p->lean);
         r.w = p->weights;
         r.out = out;
@@ -523,6 +537,7 @@ static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const
             r.w = p->weights + blocks * bwords;
             r.out = last;
             r.out_end = last + 4;
+            r.entry = -(p->kpad >> 3) & 3;
             tf_dsp_fc_run(&r, p->run);
         }
     } else {
