@@ -325,18 +325,6 @@ typedef struct {
     "smlad r3, r9, r7, r3\n\t"                                                                                  \
     "sxtb16 r7, r7, ror #8\n\t"                                                                                 \
     "smlad r2, r9, r7, r2\n\t"
-/* int16 weights: [channel][2 words] */
-#define TF_FC_C16                                                                                                 \
-    "ldmia.w r12!, {r4-r7}\n\t"                                                                                   \
-    "smlad r0, r8, r4, r0\n\t"                                                                                  \
-    "smlad r0, r9, r5, r0\n\t"                                                                                  \
-    "smlad r1, r8, r6, r1\n\t"                                                                                  \
-    "smlad r1, r9, r7, r1\n\t"                                                                                  \
-    "ldmia.w r12!, {r4-r7}\n\t"                                                                                   \
-    "smlad r2, r8, r4, r2\n\t"                                                                                  \
-    "smlad r2, r9, r5, r2\n\t"                                                                                  \
-    "smlad r3, r8, r6, r3\n\t"                                                                                  \
-    "smlad r3, r9, r7, r3\n\t"
 #define TF_FC_LOOP(X, C) "ldr pc, [lr, #36]\n\t.p2align 2\n2:\n\t" X C X C X C X C X C X C X C X C "subs r11, r11, #1\n\tbne 2b\n\t"
 /* the entry: 2b + STEP * skip, Thumb bit set */
 #define TF_FC_ENTRY(STEP)                                                                                         \
@@ -374,21 +362,56 @@ typedef struct {
                                     "pop {r4-r11, pc}\n\t"                                                        \
                                     ".size " #name ", .-" #name "\n\t"                                            \
                                     ".popsection\n\t")
-/* int16 weights' requantization: mult r4-r7, kq r8-r11, then the right shifts r4-r7 */
-#define TF_FC_Q16F "smmlar r0, r0, r4, r8\n\tsmmlar r1, r1, r5, r9\n\tsmmlar r2, r2, r6, r10\n\tsmmlar r3, r3, r7, r11\n\t"
+/* int16 weights: a step of 8 inputs, the row's 4 words (lane pairs (0, 2), (1, 3), (4, 6), (5, 7))
+ * in r8-r11 (expanded row: one LDM; lean: LDRD of 8 int8 and 4 SXTB16), each channel's 4 words by
+ * one LDM, the first channel's loaded by the step before (or the block's start): 21 instructions for
+ * 32 MACs (lean 25). The loop needs no counter: it ends when the word after the block's weights,
+ * TF_FC_W16_END (odd halves, which no weight has: they are scaled by 2^(left shift + 1)), is loaded.
+ * lr holds the row pointer in the loop, the run struct's address is at [sp], the loop entry at
+ * [sp, #4]. */
+#define TF_FC_W16_END "#0x01010101"
+#define TF_FC_Y16 "ldmia.w lr!, {r8-r11}\n\t"
+#define TF_FC_Y8                                                                                                  \
+    "ldrd r8, r9, [lr], #8\n\t"                                                                                 \
+    "sxtb16 r11, r9, ror #8\n\t"                                                                                \
+    "sxtb16 r10, r9\n\t"                                                                                        \
+    "sxtb16 r9, r8, ror #8\n\t"                                                                                 \
+    "sxtb16 r8, r8\n\t"
+#define TF_FC_S16(A)                                                                                              \
+    "smlad " A ", r8, r4, " A "\n\t"                                                                            \
+    "smlad " A ", r9, r5, " A "\n\t"                                                                            \
+    "smlad " A ", r10, r6, " A "\n\t"                                                                           \
+    "smlad " A ", r11, r7, " A "\n\t"                                                                           \
+    "ldmia.w r12!, {r4-r7}\n\t"
+#define TF_FC_STEP16(Y) Y TF_FC_S16("r0") TF_FC_S16("r1") TF_FC_S16("r2") TF_FC_S16("r3")
+/* after the loop r4 = TF_FC_W16_END, r5-r7 = mult[0..2]; then mult[3], kq[4], rshift[4] */
+#define TF_FC_Q16F "smmlar r0, r0, r5, r8\n\tsmmlar r1, r1, r6, r9\n\tsmmlar r2, r2, r7, r10\n\tsmmlar r3, r3, r4, r11\n\t"
 #define TF_FC_Q16C                                                                                                \
-    "smmlar r4, r0, r4, r8\n\tadd r0, r4, r0, asr #31\n\t"                                                    \
-    "smmlar r5, r1, r5, r9\n\tadd r1, r5, r1, asr #31\n\t"                                                    \
-    "smmlar r6, r2, r6, r10\n\tadd r2, r6, r2, asr #31\n\t"                                                   \
-    "smmlar r7, r3, r7, r11\n\tadd r3, r7, r3, asr #31\n\t"
-#define TF_FC_FN16(name, X, STEP, Q)                                                                              \
+    "smmlar r5, r0, r5, r8\n\tadd r0, r5, r0, asr #31\n\t"                                                    \
+    "smmlar r6, r1, r6, r9\n\tadd r1, r6, r1, asr #31\n\t"                                                    \
+    "smmlar r7, r2, r7, r10\n\tadd r2, r7, r2, asr #31\n\t"                                                   \
+    "smmlar r4, r3, r4, r11\n\tadd r3, r4, r3, asr #31\n\t"
+#define TF_FC_FN16(name, Y, STEP, Q)                                                                              \
     void name(tf_dsp_fc_run_t *r);                                                                                \
-    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t" TF_FC_ENTRY(STEP)                                           \
-                                    "ldr r12, [lr, #32]\n"                                                        \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "sub sp, sp, #8\n\t"                                                          \
+                                    "str r0, [sp]\n\t"                                                            \
+                                    "ldr r9, [r0, #36]\n\t"                                                       \
+                                    "adr.w r8, 2f\n\t"                                                            \
+                                    "mov r10, #" #STEP "\n\t"                                                     \
+                                    "mla r8, r9, r10, r8\n\t"                                                     \
+                                    "orr r8, r8, #1\n\t"                                                          \
+                                    "str r8, [sp, #4]\n\t"                                                        \
+                                    "ldr r12, [r0, #32]\n\t"                                                      \
+                                    "mov lr, r0\n"                                                                \
                                     "1:\n\t"                                                                      \
-                                    "ldm r12!, {r0-r3}\n\t"                                                       \
-                                    "ldrd r10, r11, [lr, #20]\n\t" TF_FC_LOOP(X, TF_FC_C16)                       \
-                                    "ldm r12!, {r4-r11}\n\t" Q "ldm r12!, {r4-r7}\n\t"                            \
+                                    "ldmia.w r12!, {r0-r7}\n\t"                                                   \
+                                    "ldr lr, [lr, #20]\n\t"                                                       \
+                                    "ldr pc, [sp, #4]\n\t"                                                        \
+                                    ".p2align 2\n"                                                                \
+                                    "2:\n\t" TF_FC_STEP16(Y) TF_FC_STEP16(Y) TF_FC_STEP16(Y) TF_FC_STEP16(Y)       \
+                                    "cmp r4, " TF_FC_W16_END "\n\t"                                               \
+                                    "bne 2b\n\t"                                                                  \
+                                    "ldmia.w r12!, {r4, r8-r11}\n\t" Q "ldmia.w r12!, {r4-r7}\n\t"                \
                                     "asr r0, r0, r4\n\t"                                                          \
                                     "asr r1, r1, r5\n\t"                                                          \
                                     "asr r2, r2, r6\n\t"                                                          \
@@ -397,9 +420,11 @@ typedef struct {
                                     "ssat r1, #8, r1\n\t"                                                         \
                                     "ssat r2, #8, r2\n\t"                                                         \
                                     "ssat r3, #8, r3\n\t"                                                         \
+                                    "ldr lr, [sp]\n\t"                                                            \
                                     "ldrd r7, r8, [lr, #12]\n\t" TF_FC_STORE "str r7, [lr, #12]\n\t"             \
                                     "cmp r7, r8\n\t"                                                              \
                                     "bne 1b\n\t"                                                                  \
+                                    "add sp, sp, #8\n\t"                                                          \
                                     "pop {r4-r11, pc}\n\t"                                                        \
                                     ".size " #name ", .-" #name "\n\t"                                            \
                                     ".popsection\n\t")
@@ -434,22 +459,22 @@ TF_FC_FN8(tf_fc_run_w8_ldc, TF_FC_X8, 128, TF_FC_DSUM, TF_FC_Q8C);
 #define tf_fc_run_w8_ldc 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x100
-TF_FC_FN16(tf_fc_run_w16, TF_FC_X16, 88, TF_FC_Q16F);
+TF_FC_FN16(tf_fc_run_w16, TF_FC_Y16, 84, TF_FC_Q16F);
 #else
 #define tf_fc_run_w16 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x200
-TF_FC_FN16(tf_fc_run_w16_c, TF_FC_X16, 88, TF_FC_Q16C);
+TF_FC_FN16(tf_fc_run_w16_c, TF_FC_Y16, 84, TF_FC_Q16C);
 #else
 #define tf_fc_run_w16_c 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x400
-TF_FC_FN16(tf_fc_run_w16_l, TF_FC_X8, 104, TF_FC_Q16F);
+TF_FC_FN16(tf_fc_run_w16_l, TF_FC_Y8, 100, TF_FC_Q16F);
 #else
 #define tf_fc_run_w16_l 0
 #endif
 #if TF_DSP_FC_VARIANTS & 0x800
-TF_FC_FN16(tf_fc_run_w16_lc, TF_FC_X8, 104, TF_FC_Q16C);
+TF_FC_FN16(tf_fc_run_w16_lc, TF_FC_Y8, 100, TF_FC_Q16C);
 #else
 #define tf_fc_run_w16_lc 0
 #endif
@@ -475,12 +500,25 @@ static void tf_dsp_fc_run_c(tf_dsp_fc_run_t *r, int32_t run)
         }
         w += 4;
         if (wide) {
-            if (lean) {
-                tf_dsp_mac_1x4_lean((const int8_t *)r->x, w, pairs, acc);
-            } else {
-                tf_dsp_mac_1x4((const int32_t *)r->x, w, pairs, acc);
+            int32_t k, j;
+            for (k = 0; k < pairs; ++k) {
+                int32_t xw[4];
+                if (lean) {
+                    const int8_t *x8 = (const int8_t *)r->x + 8 * k;
+                    const uint32_t lo = (uint32_t)tf_ld32(x8), hi = (uint32_t)tf_ld32(x8 + 4);
+                    xw[0] = tf_sxtb16(lo), xw[1] = tf_sxtb16_ror8(lo), xw[2] = tf_sxtb16(hi), xw[3] = tf_sxtb16_ror8(hi);
+                } else {
+                    const int32_t *x32 = (const int32_t *)r->x + 4 * k;
+                    xw[0] = x32[0], xw[1] = x32[1], xw[2] = x32[2], xw[3] = x32[3];
+                }
+                for (i = 0; i < 4; ++i) {
+                    for (j = 0; j < 4; ++j) {
+                        acc[i] = tf_smlad(xw[j], w[4 * i + j], acc[i]);
+                    }
+                }
+                w += 16;
             }
-            w += 2 * kpad;
+            ++w; /* TF_FC_W16_END */
             for (i = 0; i < 4; ++i) {
                 mult[i] = w[i], kq[i] = w[4 + i], rs[i] = w[8 + i];
             }
@@ -518,7 +556,7 @@ static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const
     int8_t last[4];
     int32_t i;
     if (p->run >= 0) {
-        const int32_t bwords = p->wide ? 2 * p->kpad + 16 : p->kpad + 4;
+        const int32_t bwords = p->wide ? 2 * p->kpad + 17 : p->kpad + 4;
         tf_dsp_fc_run_t r;
         r.mult = p->wide ? 0 : p->mult[0];
         r.rshift = p->rshift1;

@@ -27,9 +27,9 @@ typedef struct {
     int32_t lean;        /* 1: no scratch, the row is unpacked in the inner loop (accum_depth % 8 == 0) */
     const int32_t *weights; /* int8: [out_depth/4][kpad/4][2 channel pairs][2 words] (two channels'
                              * weights per word, tf_dsp_fc_w8_body); wide: int16 pairs
-                             * [out_depth/4][kpad/4][4 channels][2 words] */
-    const int32_t *bias;    /* int8: per output channel, accumulator start << 5 | right shift;
-                             * wide: [out_depth/4][16]: bias[4], mult[4], kq[4], rshift[4] */
+                             * [out_depth/4][kpad/8][4 channels][4 words] (inputs (0, 2), (1, 3),
+                             * (4, 6), (5, 7)); with the block constants: see `run` */
+    const int32_t *bias;    /* int8, run -1: per output channel, accumulator start << 5 | right shift */
     const int32_t *mult;    /* int8: the multipliers (per channel, or one) */
     const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
                              * (a start of 26 bits or more) */
@@ -37,7 +37,7 @@ typedef struct {
                       * assembly run `run` (tf_dsp_fully_connected.c, TF_DSP_FC_VARIANTS): int8
                       * weights with one multiplier and right shift (`mult[0]`, `rshift1`):
                       * [block][start[4], the block's weights]; wide: [block][bias[4], weights,
-                      * mult[4], kq[4], rshift[4]]. -1: the layout above (int8, per channel). */
+                      * 0x01010101, mult[4], kq[4], rshift[4]]. -1: the layout above (int8, per channel). */
     int32_t rshift1; /* run, int8 weights: the right shift of every channel */
 } tf_dsp_fully_connected_s8_params_t;
 

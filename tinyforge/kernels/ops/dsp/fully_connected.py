@@ -19,6 +19,9 @@ from tinyforge.kernels.ops.portable import fully_connected as ref
 from tinyforge.kernels.registry import KernelCall, Target
 
 GROUP = 4  # output channels per block
+# after each block's int16 weights (the assembly's loop ends on it): odd halves, and the weights
+# are scaled by 2^(left shift + 1)
+W16_END = 0x01010101
 FC_VARIANTS = "TF_DSP_FC_VARIANTS"  # the variant macro of firmware/kernels/dsp/tf_dsp_fully_connected.c
 
 
@@ -99,12 +102,19 @@ def _pack(graph: Graph, op: Op, target: Target, lean: bool) -> KernelCall:
     rshift1 = 0
     if wide:
         w16 = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, out_pad, kpad)), GROUP))
+        # [block][4 inputs][channel][2 words] -> [block][8 inputs][channel][4 words]
+        w16 = w16.reshape(out_pad // GROUP, kpad // 8, 2, GROUP, 2).transpose(0, 1, 3, 2, 4).reshape(-1)
+        if np.any(w16 == W16_END):
+            raise ValueError("an int16 weight pair equals the loop's end mark")  # odd halves: never
         q = np.zeros((out_pad // GROUP, 4, GROUP), dtype=np.int64)  # [group][bias, mult, kq, rshift][channel]
         q[:, 1, :] = 1 << 30  # padded channels: any valid constants
         q[:, 3, :] = 1
         for c in range(f.out_depth):
             q[c // GROUP, :, c % GROUP] = (folded.bias[c], folded.mult[c], folded.kq[c], folded.rshift[c])
-        weights = _block_stream(q[:, 0, :], w16, q[:, 1:, :].reshape(q.shape[0], -1))
+        tail = np.concatenate(
+            [np.full((q.shape[0], 1), W16_END), q[:, 1:, :].reshape(q.shape[0], -1)], axis=1
+        )
+        weights = _block_stream(q[:, 0, :], w16, tail)
         constants: pk.Fields = (("bias", 0), ("mult", 0), ("rshift", 0))
         run = 8 + (int(lean) << 1 | corr)
     else:
