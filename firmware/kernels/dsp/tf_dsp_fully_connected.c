@@ -335,10 +335,10 @@ typedef struct {
     "orr r8, r8, #1\n\t"                                                                                      \
     "str r8, [lr, #36]\n\t"
 #define TF_FC_DSUM "lsl r0, r0, #1\n\tlsl r1, r1, #1\n\tlsl r2, r2, #1\n\tlsl r3, r3, #1\n\t"
-/* int8 weights' requantization: mult r4, kq r5, rshift r6 */
+/* int8 weights' requantization: mult r4, kq r5, rshift r6 (out r7, out_end r8) */
 #define TF_FC_Q8F(A) "smmlar " A ", " A ", r4, r5\n\tasr " A ", " A ", r6\n\tssat " A ", #8, " A "\n\t"
 #define TF_FC_Q8C(A)                                                                                              \
-    "smmlar r8, " A ", r4, r5\n\tadd r8, r8, " A ", asr #31\n\tasr " A ", r8, r6\n\tssat " A ", #8, " A "\n\t"
+    "smmlar r9, " A ", r4, r5\n\tadd r9, r9, " A ", asr #31\n\tasr " A ", r9, r6\n\tssat " A ", #8, " A "\n\t"
 #define TF_FC_Q8(Q) Q("r0") Q("r1") Q("r2") Q("r3")
 #define TF_FC_STORE "strb r0, [r7], #1\n\tstrb r1, [r7], #1\n\tstrb r2, [r7], #1\n\tstrb r3, [r7], #1\n\t"
 #define TF_FC_FN8(name, X, STEP, DSUM, Q)                                                                         \
@@ -354,9 +354,8 @@ typedef struct {
                                     "sub r3, r3, r9\n\t"                                                          \
                                     "ldrd r10, r11, [lr, #20]\n\t" TF_FC_LOOP(X, TF_FC_C8)                        \
                                     "sub r1, r1, r0, lsl #8\n\t"                                                  \
-                                    "sub r3, r3, r2, lsl #8\n\t" DSUM "ldm lr, {r4-r7}\n\t" TF_FC_Q8(Q)            \
-                                    TF_FC_STORE "ldr r8, [lr, #16]\n\t"                                           \
-                                    "str r7, [lr, #12]\n\t"                                                       \
+                                    "sub r3, r3, r2, lsl #8\n\t" DSUM "ldm lr, {r4-r8}\n\t" TF_FC_Q8(Q)            \
+                                    TF_FC_STORE "str r7, [lr, #12]\n\t"                                                       \
                                     "cmp r7, r8\n\t"                                                              \
                                     "bne 1b\n\t"                                                                  \
                                     "pop {r4-r11, pc}\n\t"                                                        \
@@ -367,8 +366,8 @@ typedef struct {
  * one LDM, the first channel's loaded by the step before (or the block's start): 21 instructions for
  * 32 MACs (lean 25). The loop needs no counter: it ends when the word after the block's weights,
  * TF_FC_W16_END (odd halves, which no weight has: they are scaled by 2^(left shift + 1)), is loaded.
- * lr holds the row pointer in the loop, the run struct's address is at [sp], the loop entry at
- * [sp, #4]. */
+ * lr holds the row pointer in the loop; the loop entry, the row, the output and its end are in
+ * the frame ([sp] .. [sp, #12]). */
 #define TF_FC_W16_END "#0x01010101"
 #define TF_FC_Y16 "ldmia.w lr!, {r8-r11}\n\t"
 #define TF_FC_Y8                                                                                                  \
@@ -393,20 +392,20 @@ typedef struct {
     "smmlar r4, r3, r4, r11\n\tadd r3, r4, r3, asr #31\n\t"
 #define TF_FC_FN16(name, Y, STEP, Q)                                                                              \
     void name(tf_dsp_fc_run_t *r);                                                                                \
-    __asm__(TF_ASM_FUNC_BEGIN(name) "sub sp, sp, #8\n\t"                                                          \
-                                    "str r0, [sp]\n\t"                                                            \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "sub sp, sp, #16\n\t"                                                         \
                                     "ldr r9, [r0, #36]\n\t"                                                       \
                                     "adr.w r8, 2f\n\t"                                                            \
                                     "mov r10, #" #STEP "\n\t"                                                     \
                                     "mla r8, r9, r10, r8\n\t"                                                     \
                                     "orr r8, r8, #1\n\t"                                                          \
-                                    "str r8, [sp, #4]\n\t"                                                        \
-                                    "ldr r12, [r0, #32]\n\t"                                                      \
-                                    "mov lr, r0\n"                                                                \
+                                    "ldr r9, [r0, #20]\n\t"                                                       \
+                                    "ldrd r10, r11, [r0, #12]\n\t"                                                \
+                                    "stm sp, {r8-r11}\n\t"                                                        \
+                                    "ldr r12, [r0, #32]\n"                                                        \
                                     "1:\n\t"                                                                      \
                                     "ldmia.w r12!, {r0-r7}\n\t"                                                   \
-                                    "ldr lr, [lr, #20]\n\t"                                                       \
-                                    "ldr pc, [sp, #4]\n\t"                                                        \
+                                    "ldr lr, [sp, #4]\n\t"                                                        \
+                                    "ldr pc, [sp]\n\t"                                                        \
                                     ".p2align 2\n"                                                                \
                                     "2:\n\t" TF_FC_STEP16(Y) TF_FC_STEP16(Y) TF_FC_STEP16(Y) TF_FC_STEP16(Y)       \
                                     "cmp r4, " TF_FC_W16_END "\n\t"                                               \
@@ -420,11 +419,10 @@ typedef struct {
                                     "ssat r1, #8, r1\n\t"                                                         \
                                     "ssat r2, #8, r2\n\t"                                                         \
                                     "ssat r3, #8, r3\n\t"                                                         \
-                                    "ldr lr, [sp]\n\t"                                                            \
-                                    "ldrd r7, r8, [lr, #12]\n\t" TF_FC_STORE "str r7, [lr, #12]\n\t"             \
+                                    "ldrd r7, r8, [sp, #8]\n\t" TF_FC_STORE "str r7, [sp, #8]\n\t"              \
                                     "cmp r7, r8\n\t"                                                              \
                                     "bne 1b\n\t"                                                                  \
-                                    "add sp, sp, #8\n\t"                                                          \
+                                    "add sp, sp, #16\n\t"                                                          \
                                     "pop {r4-r11, pc}\n\t"                                                        \
                                     ".size " #name ", .-" #name "\n\t"                                            \
                                     ".popsection\n\t")
@@ -597,6 +595,54 @@ static void tf_dsp_fc_any_row(const tf_dsp_fully_connected_s8_params_t *p, const
     }
 }
 
+/* The row as int16 pairs (tf_dsp_expand_x with stride 2): a word-aligned row two words at a time,
+ * LDRD, 4 SXTB16 (doubled: 4 SADD16) and one STM. */
+static void tf_dsp_fc_expand(const int8_t *in, int32_t words, int32_t *x, int dbl)
+{
+#if TF_DSP_NATIVE
+    int32_t n = words >> 1;
+    if (n > 0 && ((uintptr_t)in & 3) == 0) {
+        const int8_t *src = in;
+        int32_t *dst = x;
+        if (dbl) {
+            __asm__ volatile("1:\n\t"
+                             "ldrd r2, r3, [%[s]], #8\n\t"
+                             "sxtb16 lr, r3, ror #8\n\t"
+                             "sxtb16 r12, r3\n\t"
+                             "sxtb16 r3, r2, ror #8\n\t"
+                             "sxtb16 r2, r2\n\t"
+                             "sadd16 lr, lr, lr\n\t"
+                             "sadd16 r12, r12, r12\n\t"
+                             "sadd16 r3, r3, r3\n\t"
+                             "sadd16 r2, r2, r2\n\t"
+                             "stmia %[d]!, {r2, r3, r12, lr}\n\t"
+                             "subs %[n], %[n], #1\n\t"
+                             "bne 1b\n\t"
+                             : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(n)
+                             :
+                             : "r2", "r3", "r12", "lr", "cc", "memory");
+        } else {
+            __asm__ volatile("1:\n\t"
+                             "ldrd r2, r3, [%[s]], #8\n\t"
+                             "sxtb16 lr, r3, ror #8\n\t"
+                             "sxtb16 r12, r3\n\t"
+                             "sxtb16 r3, r2, ror #8\n\t"
+                             "sxtb16 r2, r2\n\t"
+                             "stmia %[d]!, {r2, r3, r12, lr}\n\t"
+                             "subs %[n], %[n], #1\n\t"
+                             "bne 1b\n\t"
+                             : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(n)
+                             :
+                             : "r2", "r3", "r12", "lr", "cc", "memory");
+        }
+        in += 8 * (words >> 1);
+        x += 4 * (words >> 1);
+        words &= 1;
+    }
+#endif
+    tf_dsp_expand_x(in, words, x, 2, dbl);
+}
+
 void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, const int8_t *input, int8_t *output,
                                void *scratch)
 {
@@ -612,7 +658,7 @@ void tf_dsp_fully_connected_s8(const tf_dsp_fully_connected_s8_params_t *p, cons
             continue;
         }
         /* the row as int16 pairs; the padding (weights 0) reads 0 */
-        tf_dsp_expand_x(in, depth >> 2, x, 2, dbl);
+        tf_dsp_fc_expand(in, depth >> 2, x, dbl);
         if (depth & 3) {
             uint32_t tail = 0;
             for (i = depth & ~3; i < depth; ++i) {
