@@ -5,8 +5,10 @@
  * the packer (tinyforge/kernels/ops/dsp/fully_connected.py) so that one LDM gives the 4 channels'
  * next 4 weights, two channels in a word (the second offset by 128: one SXTB16 per 4 MACs); with
  * `--optimize speed` the weights are widened to int16 at build time instead (`wide`). The input offset and the weights' zero point
- * are folded into bias and weights; requantization as in tf_dsp_common.h. Bit-exact with
- * tf_fully_connected_s8 for the layers the packer accepts.
+ * are folded into bias and weights; requantization as in tf_dsp_common.h. A row's blocks run in one
+ * assembly function (`run`, the block constants in the weight stream) except for int8 weights with
+ * per-channel constants (C block loops). Bit-exact with tf_fully_connected_s8 for the layers the
+ * packer accepts.
  */
 #ifndef TF_DSP_FULLY_CONNECTED_H
 #define TF_DSP_FULLY_CONNECTED_H

@@ -2,8 +2,10 @@
 chosen over the portable one on boards with the `dsp` feature. The weights (plus their zero point)
 keep int8 values, interleaved 4 output channels at a time (with `--optimize speed`: expanded to
 int16 and scaled for the folded requantization, tinyforge/kernels/ops/dsp/fold.py); the input
-offset goes into the bias. A `leaner` variant without scratch (the row unpacked in the inner loop)
-is offered to the compiler for layers at the arena's peak."""
+offset goes into the bias. Per-tensor int8 layers and all int16 ones put each block's constants
+into the weight stream for the kernel's assembly runs (`run`, the TF_DSP_FC_VARIANTS bit 1 << run;
+per-channel int8 layers: bit 12, the C block loops). A `leaner` variant without scratch (the row
+unpacked in the inner loop) is offered to the compiler for layers at the arena's peak."""
 
 from __future__ import annotations
 
