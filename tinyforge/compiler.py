@@ -200,17 +200,31 @@ def apply_in_place(graph: Graph, layers: tuple[Layer, ...]) -> Graph:
     return graph.with_(aliases=MappingProxyType(aliases), ties=MappingProxyType(ties))
 
 
-def trim_scratch(graph: Graph, layers: tuple[Layer, ...]) -> tuple[tuple[Layer, ...], Graph, MemoryPlan]:
+# `--optimize speed` lets the arena exceed the liveness bound by up to a third of it (the scratch
+# of faster kernel variants, e.g. a fully-connected layer's int16 row); the other modes keep it at
+# the bound whenever the kernels allow
+SPEED_ARENA_SLACK = (4, 3)
+
+
+def arena_limit(bound: int, optimize: str) -> int:
+    """The arena above which trim_scratch swaps in leaner variants."""
+    num, den = SPEED_ARENA_SLACK
+    return bound * num // den if optimize == "speed" else bound
+
+
+def trim_scratch(
+    graph: Graph, layers: tuple[Layer, ...], optimize: str = "balanced"
+) -> tuple[tuple[Layer, ...], Graph, MemoryPlan]:
     """Swap layers for their `leaner` variants (less scratch, more instructions) while that makes
-    the arena smaller and it is above the liveness bound of the activations: RAM at the bound
-    whenever the kernels allow it, speed everywhere else."""
+    the arena smaller and it is above arena_limit (the liveness bound of the activations, or in
+    `speed` a third more): RAM at the limit whenever the kernels allow it, speed everywhere else."""
 
     def planned(ls: tuple[Layer, ...]) -> tuple[Graph, MemoryPlan]:
         g = apply_in_place(graph, ls)
         return g, plan_memory(g, {pos: lay.call.scratch_bytes for pos, lay in enumerate(ls)})
 
     g, plan = planned(layers)
-    bound = liveness_bound(lifetimes(graph), len(graph.ops))
+    bound = arena_limit(liveness_bound(lifetimes(graph), len(graph.ops)), optimize)
     while plan.arena_bytes > bound:
         best: tuple[tuple[Layer, ...], Graph, MemoryPlan] | None = None
         for pos, lay in enumerate(layers):
@@ -293,7 +307,7 @@ def compile_model(
     graph = run_passes(loaded.graph, dump=dump)
     layers = tuple(Layer(op, select(graph, op, target)) for op in graph.ops)
     bound = liveness_bound(lifetimes(graph), len(graph.ops))  # no in-place: the anchors' bound
-    layers, graph, plan = trim_scratch(graph, layers)
+    layers, graph, plan = trim_scratch(graph, layers, target.optimize)
     if dump is not None:
         dump("in-place", dump_graph(graph))
     ins, outs = io_specs(graph, graph.inputs), io_specs(graph, graph.outputs, inputs=False)

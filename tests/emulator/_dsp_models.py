@@ -300,12 +300,38 @@ def random_dense_model(path: Path, seed: int, layers: int = 10) -> Path:
     return g.write(path)
 
 
+# One FULLY_CONNECTED layer, the arena's peak, so that it runs the lean variant (the int8 row
+# unpacked in the loop): (input depth, units, rows, activation, output zero point, per channel).
+# Input depths 8 / 16 / 24 / 136 / 40 / 32 / 64 enter the assembly's 32-input loop at each of its
+# 4 steps; -128 with ReLU or NONE is the `fast` requantization.
+LEAN_DENSE_CASES: tuple[tuple[int, int, int, str, int, bool], ...] = (
+    (8, 5, 2, "RELU", -128, False),
+    (16, 12, 1, "RELU", -128, False),
+    (24, 7, 3, "NONE", -128, False),
+    (136, 9, 2, "RELU", -128, False),
+    (40, 6, 1, "RELU6", 5, False),
+    (32, 10, 2, "NONE", 3, False),
+    (64, 4, 1, "RELU", -128, True),
+)
+
+
+def lean_dense_model(path: Path, case: int) -> Path:
+    """LEAN_DENSE_CASES[case] as a model."""
+    n, units, rows, act, zp, per_channel = LEAN_DENSE_CASES[case]
+    g = Gauntlet(seed=40 + case)
+    g.input("x", (rows, n), 0.04, -3 + case)
+    _dense(g, "x", units, act, zp, per_channel)
+    return g.write(path)
+
+
 __all__ = [
     "DEPTHWISE_SHAPES",
+    "LEAN_DENSE_CASES",
     "dsp_add_model",
     "dsp_dense_model",
     "dsp_depthwise_shapes_model",
     "dsp_model",
+    "lean_dense_model",
     "out_size",
     "random_dense_model",
     "random_depthwise_model",
