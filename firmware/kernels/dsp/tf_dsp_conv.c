@@ -7,9 +7,10 @@
 /* TF_DSP_CONV_VARIANTS (tinyforge/kernels/ops/dsp/conv.py variant_bits): the paths a model's layers
  * use, so that the firmware links only those: bit 0 the int8-weight blocks, bit 1 the int16-weight
  * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
- * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill). Without the macro: all of them. */
+ * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill), bit 4 the wide-stream blocks (`wide`:
+ * int16 weights with each channel pair's constants beside them). Without the macro: all of them. */
 #ifndef TF_DSP_CONV_VARIANTS
-#define TF_DSP_CONV_VARIANTS 0xF
+#define TF_DSP_CONV_VARIANTS 0x1F
 #endif
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
@@ -187,6 +188,7 @@ typedef struct {
 #if TF_DSP_NATIVE
 void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
 void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
+void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
 
 /* The MAC of a block: int8 weights (LDM of both pixels' 4 taps, LDRD of both channels' 4 taps,
  * SXTB16 / ROR #8) or int16 weights (LDM of both pixels', LDM of both channels' 4 taps). */
@@ -340,11 +342,86 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
+/* The wide stream (`--optimize speed`): per channel pair the starts (s0 s1 s0 s1), the int16 weights
+ * and (mult0 mult1 kq0 kq1 rshift0 rshift1), all read through r12, so that a block loads its starts
+ * with one LDM and its constants with another, and no constants pointer is kept; the last pair's
+ * rshift1 carries bit 8 (ASR reads the low byte of its shift register), which ends the channel
+ * loop. The MAC loop is that of tf_dsp_conv_blocks_w16. Frame: [sp] the im2col's end, +8 the loop
+ * entry, +12 x, +16 o0, +20 o1, +24 the requantization's address. */
+#define TF_DSP_BLOCKS_WS(name)                                                                                \
+    __asm__(TF_ASM_FUNC_BEGIN(name)                                                                         \
+            "sub sp, sp, #32\n\t"                                                                             \
+            "ldmia r0, {r1-r8}\n\t"                                                                           \
+            "add r3, r1, r6, lsl #5\n\t"                                                                      \
+            "str r3, [sp, #0]\n\t"                                                                            \
+            "str r1, [sp, #12]\n\t"                                                                           \
+            "strd r4, r5, [sp, #16]\n\t"                                                                      \
+            "adr r9, 10f\n\t"                                                                                 \
+            "tst r8, #2\n\t"                                                                                  \
+            "beq 9f\n\t"                                                                                      \
+            "adr r9, 11f\n"                                                                                   \
+            "9:\n\t"                                                                                          \
+            "orr r9, r9, #1\n\t"                                                                              \
+            "str r9, [sp, #24]\n\t"                                                                           \
+            "negs r1, r6\n\t"                                                                                 \
+            "and r1, r1, #3\n\t"                                                                              \
+            "movs r3, #80\n\t"                                                                                \
+            "adr r4, 2f\n\t"                                                                                  \
+            "mla r4, r1, r3, r4\n\t"                                                                          \
+            "orr r4, r4, #1\n\t"                                                                              \
+            "str r4, [sp, #8]\n\t"                                                                            \
+            "mov r12, r2\n"                                                                                   \
+            "1:\n\t"                                                                                          \
+            "ldr lr, [sp, #12]\n\t"                                                                           \
+            "ldmia r12!, {r0-r3}\n\t"                                                                         \
+            "ldr pc, [sp, #8]\n" TF_DSP_W16_LOOP                                                              \
+            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
+            "ldr pc, [sp, #24]\n"                                                                             \
+            "11:\n\t"                                                                                         \
+            "smmlar r5, r0, r7, r9\n\t"                                                                       \
+            "add r0, r5, r0, asr #31\n\t"                                                                     \
+            "smmlar r5, r2, r7, r9\n\t"                                                                       \
+            "add r2, r5, r2, asr #31\n\t"                                                                     \
+            "smmlar r5, r1, r8, r10\n\t"                                                                      \
+            "add r1, r5, r1, asr #31\n\t"                                                                     \
+            "smmlar r5, r3, r8, r10\n\t"                                                                      \
+            "add r3, r5, r3, asr #31\n\t"                                                                     \
+            "b 5f\n"                                                                                          \
+            "10:\n\t"                                                                                         \
+            "smmlar r0, r0, r7, r9\n\t"                                                                       \
+            "smmlar r2, r2, r7, r9\n\t"                                                                       \
+            "smmlar r1, r1, r8, r10\n\t"                                                                      \
+            "smmlar r3, r3, r8, r10\n"                                                                        \
+            "5:\n\t"                                                                                          \
+            "asr r0, r0, r11\n\t"                                                                             \
+            "asr r2, r2, r11\n\t"                                                                             \
+            "asr r1, r1, lr\n\t"                                                                              \
+            "asr r3, r3, lr\n\t"                                                                              \
+            "ssat r0, #8, r0\n\t"                                                                             \
+            "ssat r1, #8, r1\n\t"                                                                             \
+            "ssat r2, #8, r2\n\t"                                                                             \
+            "ssat r3, #8, r3\n\t"                                                                             \
+            "ldrd r5, r6, [sp, #16]\n\t"                                                                      \
+            "strb r1, [r5, #1]\n\t"                                                                           \
+            "strb r0, [r5], #2\n\t"                                                                           \
+            "strb r3, [r6, #1]\n\t"                                                                           \
+            "strb r2, [r6], #2\n\t"                                                                           \
+            "strd r5, r6, [sp, #16]\n\t"                                                                      \
+            "tst lr, #256\n\t"                                                                                \
+            "beq 1b\n\t"                                                                                      \
+            "add sp, sp, #32\n\t"                                                                             \
+            "pop {r4-r11, pc}\n\t"                                                                            \
+            ".size " #name ", .-" #name "\n\t"                                                                \
+            ".popsection\n\t")
+
 #if TF_DSP_CONV_VARIANTS & 0x1
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP, TF_DSP_W8_DSUM);
 #endif
 #if TF_DSP_CONV_VARIANTS & 0x2
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP, TF_DSP_W16_DSUM);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x10
+TF_DSP_BLOCKS_WS(tf_dsp_conv_blocks_ws);
 #endif
 #endif
 
@@ -379,21 +456,46 @@ TF_INLINE void tf_dsp_block_out(int32_t a00, int32_t a01, int32_t a10, int32_t a
     }
 }
 
-/* The channel loop in C: every mode (clamp: any activation range, odd out_c). */
-TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t clamp,
-                                      int32_t act_min, int32_t act_max)
+/* The channel loop in C: every mode (clamp: any activation range, odd out_c); `stream`: the wide
+ * stream (each pair's constants beside its weights, see tf_dsp_conv_blocks_ws). */
+TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t stream,
+                                      int32_t clamp, int32_t act_min, int32_t act_max)
 {
     const int32_t *w = b->w, *q = b->q;
     int32_t oc;
     for (oc = 0; oc < out_c; oc += 2) {
-        int32_t a00 = q[0], a01 = q[1], a10 = q[0], a11 = q[1];
+        int32_t qs[8];
+        int32_t a00, a01, a10, a11;
+        if (stream) {
+            qs[0] = w[0];
+            qs[1] = w[1];
+            w += 4;
+        } else {
+            qs[0] = q[0];
+            qs[1] = q[1];
+        }
+        a00 = qs[0], a01 = qs[1], a10 = qs[0], a11 = qs[1];
         if (wide) {
             w = tf_dsp_mac_2x2(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         } else {
             w = tf_dsp_mac_2x2_w8(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         }
-        tf_dsp_block_out(a00, a01, a10, a11, q, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
-        q += 8;
+        if (stream) {
+            qs[2] = w[0];
+            qs[3] = w[1];
+            qs[4] = w[2];
+            qs[5] = w[3];
+            qs[6] = w[4] & 31;
+            qs[7] = w[5] & 31;
+            w += 6;
+        } else {
+            int32_t i;
+            for (i = 2; i < 8; ++i) {
+                qs[i] = q[i];
+            }
+            q += 8;
+        }
+        tf_dsp_block_out(a00, a01, a10, a11, qs, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
     }
 }
 
@@ -751,11 +853,17 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
             }
             blk.w = weights;
-            blk.q = p->wide ? p->bias : qbuf;
+            blk.q = qbuf;
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x10)
+            if (full && p->wide) {
+                tf_dsp_conv_blocks_ws(&blk);
+                continue;
+            }
+#endif
 #if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x2)
-            if (full && w16) {
+            if (full && wexp) {
                 tf_dsp_conv_blocks_w16(&blk);
                 continue;
             }
@@ -766,7 +874,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 continue;
             }
 #endif
-            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, !full, p->act_min, p->act_max);
+            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, p->wide, !full, p->act_min, p->act_max);
         }
     }
 }
