@@ -209,6 +209,16 @@ DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
     ("n", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU6"}),
     ("n", {"kh": 5, "kw": 5, "act": "RELU"}),
     ("n", {"kh": 2, "kw": 3, "stride": (1, 2)}),
+    # maps taller than wide: square kernels on transposed planes (longer plane rows, KWS's 25x5),
+    # each requantization mode, 4 planes at once on the tiny one
+    ("k", {"kh": 3, "kw": 3, "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3}),
+    ("k", {"kh": 3, "kw": 3, "act": "RELU6"}),
+    ("k", {"kh": 5, "kw": 5, "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3, "dil": (2, 2), "pad": VALID}),
+    ("q", {"kh": 3, "kw": 3, "act": "RELU"}),
+    ("q", {"kh": 3, "kw": 3, "stride": (2, 2)}),
 )
 
 
@@ -219,6 +229,8 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     g.input("s", (1, 17, 10, 1), 0.03, -7)  # micro_speech-like spectrogram, one channel
     g.input("m", (1, 2, 3, 8), 0.05, -20)  # a tiny feature map
     g.input("n", (1, 5, 6, 6), 0.04, 9)  # a tiny map of 6 channels
+    g.input("k", (1, 13, 5, 7), 0.05, -128)  # taller than wide
+    g.input("q", (1, 7, 3, 6), 0.05, 3)  # tiny and taller than wide (4 + 1 + 1 planes)
     for x, kw in DEPTHWISE_SHAPES:
         g.depthwise(x, **kw)  # type: ignore[arg-type]
     return g.write(path)

@@ -291,7 +291,9 @@ PLANES4_SMALL_BYTES = 512  # the same for image planes: tiny maps only (VWW's 6x
 def plane_geometry(
     out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int
 ) -> PlaneGeometry:
-    transpose = k_h > k_w
+    # square kernels too when that makes the plane's rows longer (fewer, longer rows: each row of
+    # outputs costs a set-up and may end with a single output; KWS's 25x5 maps)
+    transpose = k_h > k_w or k_h == k_w and out_w < out_h
     if transpose:
         out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w = out_w, out_h, k_w, k_h, s_w, s_h, d_w, d_h
     plane_h = (out_h - 1) * s_h + (k_h - 1) * d_h + 1
