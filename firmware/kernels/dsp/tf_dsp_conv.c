@@ -342,12 +342,25 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
+/* 16 chunks per iteration (kpad <= 64, most layers, in one) */
+#define TF_DSP_WS_LOOP                                                                                        \
+    "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK                        \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK                        \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
+    ".ifne (8b - 2b) - 640\n\t"                                                                               \
+    ".error \"tf_dsp_conv_blocks_ws: a chunk is not 40 bytes\"\n\t"                                          \
+    ".endif\n\t"                                                                                              \
+    "ldr r4, [sp, #0]\n\t"                                                                                    \
+    "cmp lr, r4\n\t"                                                                                          \
+    "bne 2b\n\t"
+
 /* The wide stream (`--optimize speed`): per channel pair the starts (s0 s1 s0 s1), the int16 weights
  * and (mult0 mult1 kq0 kq1 rshift0 rshift1), all read through r12, so that a block loads its starts
  * with one LDM and its constants with another, and no constants pointer is kept; the last pair's
  * rshift1 carries bit 8 (ASR reads the low byte of its shift register), which ends the channel
- * loop. The MAC loop is that of tf_dsp_conv_blocks_w16. Frame: [sp] the im2col's end, +8 the loop
- * entry, +12 x, +16 o0, +20 o1, +24 the requantization's address. */
+ * loop. The MAC loop is that of tf_dsp_conv_blocks_w16 with 16 chunks per iteration. Frame: [sp]
+ * the im2col's end, +8 the loop entry, +12 x, +16 o0, +20 o1, +24 the requantization's address. */
 #define TF_DSP_BLOCKS_WS(name)                                                                                \
     __asm__(TF_ASM_FUNC_BEGIN(name)                                                                         \
             "sub sp, sp, #32\n\t"                                                                             \
@@ -364,7 +377,7 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "orr r9, r9, #1\n\t"                                                                              \
             "str r9, [sp, #24]\n\t"                                                                           \
             "negs r1, r6\n\t"                                                                                 \
-            "and r1, r1, #3\n\t"                                                                              \
+            "and r1, r1, #7\n\t"                                                                              \
             "movs r3, #80\n\t"                                                                                \
             "adr r4, 2f\n\t"                                                                                  \
             "mla r4, r1, r3, r4\n\t"                                                                          \
@@ -374,7 +387,7 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "1:\n\t"                                                                                          \
             "ldr lr, [sp, #12]\n\t"                                                                           \
             "ldmia r12!, {r0-r3}\n\t"                                                                         \
-            "ldr pc, [sp, #8]\n" TF_DSP_W16_LOOP                                                              \
+            "ldr pc, [sp, #8]\n" TF_DSP_WS_LOOP                                                               \
             "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
             "ldr pc, [sp, #24]\n"                                                                             \
             "11:\n\t"                                                                                         \
