@@ -145,6 +145,10 @@ def dsp_conv_model(path: Path) -> Path:
     g.conv("mono", 4, 4, 5, act="RELU")  # `few`: rows of 5 bytes, 4 leftovers in one chunk
     g.conv("duo", 6, 2, 3, stride=(1, 2), act="RELU6")  # `few`: rows of 6 bytes, 2 x 2 leftovers
     g.conv("rgb", 7, 3, 3, stride=(2, 1))  # the straight-line 3x3x3 im2col, odd out_c
+    # kernel rows of whole words over fewer than 4 channels (tf_dsp_conv_px4): 2 words a row with
+    # a border on every side, 1 word a row with dilated rows and odd out_c
+    g.conv("mono", 6, 3, 8, stride=(1, 2), act="RELU")
+    g.conv("duo", 5, 3, 2, dil=(2, 1), act="RELU6")
     _avg_pool(g, "big", (2, 2), (2, 2), VALID)  # last: the arena's peak, all outputs live
     return g.write(path)
 

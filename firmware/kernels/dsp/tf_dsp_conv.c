@@ -701,9 +701,9 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
     }
 }
 
-/* One pixel's im2col (values not doubled) when in_c is a multiple of 4 and the columns are not
- * dilated: a window inside the image is k_h runs of whole words, then the padded chunks; one at the
- * border goes through tf_dsp_conv_fill. */
+/* One pixel's im2col (values not doubled) when a kernel row is whole words (k_w * in_c a multiple
+ * of 4) and the columns are not dilated: a window inside the image is k_h runs of whole words, then
+ * the padded chunks; one at the border goes through tf_dsp_conv_fill. */
 typedef struct {
     int32_t y_last, x_last; /* the last window origins inside the image (>= 0) */
     int32_t k_h, row_words, row_step, pad_chunks, pad_pair;
@@ -814,8 +814,9 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int32_t *weights = wexp ? wbuf : p->weights;
     const int xdbl = !p->wide && !wexp && p->xdouble;
     tf_dsp_blocks_t blk;
-    /* the inside-the-image fast path of in_c multiple of 4 (rows4) */
-    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 &&
+    /* the inside-the-image fast path of kernel rows of whole words (rows4: in_c a multiple of 4, or
+     * k_w * in_c, as KWS's 10x4 over one channel) */
+    const int rows4 = !direct && !xdbl && ((p->k_w * p->in_c) & 3) == 0 && p->dil_w == 1 &&
                       p->in_h >= (p->k_h - 1) * p->dil_h + 1 && p->in_w >= p->k_w;
     tf_dsp_rows4_t rows;
     /* the straight-line im2col of 3x3 kernels over 3 channels (`few`: kpad 32) */
@@ -827,7 +828,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     rows.y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     rows.x_last = p->in_w - p->k_w;
     rows.k_h = p->k_h;
-    rows.row_words = p->k_w * (p->in_c >> 2);
+    rows.row_words = (p->k_w * p->in_c) >> 2;
     rows.row_step = p->dil_h * p->in_w * p->in_c;
     rows.pad_chunks = (p->kpad >> 2) - p->k_h * rows.row_words;
     rows.pad_pair = tf_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);

@@ -150,15 +150,15 @@ def variant_bits(
 ) -> int:
     """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 / 16 the int8 /
     expanded int16 / wide-stream (`--optimize speed`, `wide`) weight assembly blocks (all of int8
-    as the activation range and even out_c), 4 the im2col of
-    in_c multiple of 4 (tf_dsp_conv_px4), 8 the `few` tap order. A path left out falls back to a
+    as the activation range and even out_c), 4 the im2col of kernel rows of whole words (k_w *
+    in_c a multiple of 4, tf_dsp_conv_px4), 8 the `few` tap order. A path left out falls back to a
     slower one, so a wrong guess costs instructions, never exactness."""
     bits = 0
     if act == (-128, 127) and c.out_c % 2 == 0:
         bits |= 16 if wide else 2 if w16 else 1
     (k_h, k_w), (s_h, s_w), pad = c.kernel, c.stride, (c.pad.pad_h, c.pad.pad_w)
     direct = (k_h, k_w, s_h, s_w, pad) == (1, 1, 1, 1, (0, 0)) and c.in_c % 8 == 0
-    if not direct and not xdouble and c.in_c % 4 == 0 and c.dilation[1] == 1:
+    if not direct and not xdouble and (k_w * c.in_c) % 4 == 0 and c.dilation[1] == 1:
         bits |= 4
     return bits | (8 if few else 0)
 
