@@ -8,9 +8,10 @@
  * use, so that the firmware links only those: bit 0 the int8-weight blocks, bit 1 the int16-weight
  * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
  * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill), bit 4 the wide-stream blocks (`wide`:
- * int16 weights with each channel pair's constants beside them). Without the macro: all of them. */
+ * int16 weights with each channel pair's constants beside them), bit 5 the 1x1 im2col of both pixels
+ * in one loop (tf_dsp_expand_two). Without the macro: all of them. */
 #ifndef TF_DSP_CONV_VARIANTS
-#define TF_DSP_CONV_VARIANTS 0x1F
+#define TF_DSP_CONV_VARIANTS 0x3F
 #endif
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
@@ -583,6 +584,57 @@ TF_INLINE void tf_dsp_fill_bytes(int8_t *dst, uint32_t v4, int32_t n)
     }
 }
 
+#if TF_DSP_CONV_VARIANTS & 0x20
+/* The 1x1 im2col of a pixel pair (values not doubled): `pairs` x 8 int8 of each pixel into the
+ * [chunk][pixel][2 words] buffer, one STM per chunk of both pixels: 16 instructions per 8 taps of
+ * the two (two expansions: 20 and a call). */
+TF_NOINLINE void tf_dsp_expand_two(const int8_t *s0, const int8_t *s1, int32_t pairs, int32_t *dst)
+{
+#if TF_DSP_NATIVE
+    /* STM needs ascending registers */
+    register int32_t t0 __asm__("r4");
+    register int32_t t1 __asm__("r5");
+    register int32_t t2 __asm__("r6");
+    register int32_t t3 __asm__("r7");
+    int32_t a, b;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[a], [%[s0]], #4\n\t"
+                     "ldr %[b], [%[s1]], #4\n\t"
+                     "sxtb16 r4, %[a]\n\t"
+                     "sxtb16 r5, %[a], ror #8\n\t"
+                     "sxtb16 r6, %[b]\n\t"
+                     "sxtb16 r7, %[b], ror #8\n\t"
+                     "stmia %[d]!, {r4-r7}\n\t"
+                     "ldr %[a], [%[s0]], #4\n\t"
+                     "ldr %[b], [%[s1]], #4\n\t"
+                     "sxtb16 r4, %[a]\n\t"
+                     "sxtb16 r5, %[a], ror #8\n\t"
+                     "sxtb16 r6, %[b]\n\t"
+                     "sxtb16 r7, %[b], ror #8\n\t"
+                     "stmia %[d]!, {r4-r7}\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [a] "=&r"(a), [b] "=&r"(b), [s0] "+r"(s0), [s1] "+r"(s1), [d] "+r"(dst), [n] "+r"(pairs),
+                       "=&r"(t0), "=&r"(t1), "=&r"(t2), "=&r"(t3)
+                     :
+                     : "cc", "memory");
+#else
+    int32_t i;
+    for (i = 2 * pairs; i > 0; --i) {
+        const uint32_t a = (uint32_t)tf_ld32(s0), b = (uint32_t)tf_ld32(s1);
+        dst[0] = tf_sxtb16(a);
+        dst[1] = tf_sxtb16_ror8(a);
+        dst[2] = tf_sxtb16(b);
+        dst[3] = tf_sxtb16_ror8(b);
+        dst += 4;
+        s0 += 4;
+        s1 += 4;
+    }
+#endif
+}
+
+#endif
+
 /* One pixel's im2col row, expanded to int16 pairs at dst[0..1], dst[4..5], ... (stride 4 words);
  * `dbl`: the values doubled. */
 static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_b, int32_t pix, int32_t *dst,
@@ -813,6 +865,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int w16 = p->wide || wexp; /* the int16-weight blocks */
     const int32_t *weights = wexp ? wbuf : p->weights;
     const int xdbl = !p->wide && !wexp && p->xdouble;
+    const int two = (TF_DSP_CONV_VARIANTS & 0x20) && direct && !xdbl; /* tf_dsp_expand_two */
     tf_dsp_blocks_t blk;
     /* the inside-the-image fast path of kernel rows of whole words (rows4: in_c a multiple of 4, or
      * k_w * in_c, as KWS's 10x4 over one channel) */
@@ -848,7 +901,11 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
         int8_t *out_b = output + b * npix * p->out_c;
         for (pix = 0; pix < npix; pix += 2) {
             const int32_t pix1 = pix + 1 < npix ? pix + 1 : pix;
-            if (direct) {
+            if (two) {
+#if TF_DSP_CONV_VARIANTS & 0x20
+                tf_dsp_expand_two(in_b + pix * p->in_c, in_b + pix1 * p->in_c, pairs, xbuf);
+#endif
+            } else if (direct) {
                 tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
                 tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
 #if TF_DSP_CONV_VARIANTS & 0x8

@@ -151,7 +151,8 @@ def variant_bits(
     """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 / 16 the int8 /
     expanded int16 / wide-stream (`--optimize speed`, `wide`) weight assembly blocks (all of int8
     as the activation range and even out_c), 4 the im2col of kernel rows of whole words (k_w *
-    in_c a multiple of 4, tf_dsp_conv_px4), 8 the `few` tap order. A path left out falls back to a
+    in_c a multiple of 4, tf_dsp_conv_px4), 8 the `few` tap order, 32 the 1x1 im2col of both pixels
+    in one loop (values not doubled, tf_dsp_expand_two). A path left out falls back to a
     slower one, so a wrong guess costs instructions, never exactness."""
     bits = 0
     if act == (-128, 127) and c.out_c % 2 == 0:
@@ -160,6 +161,8 @@ def variant_bits(
     direct = (k_h, k_w, s_h, s_w, pad) == (1, 1, 1, 1, (0, 0)) and c.in_c % 8 == 0
     if not direct and not xdouble and (k_w * c.in_c) % 4 == 0 and c.dilation[1] == 1:
         bits |= 4
+    if direct and not xdouble:
+        bits |= 32
     return bits | (8 if few else 0)
 
 
