@@ -153,6 +153,35 @@ def dsp_conv_model(path: Path) -> Path:
     return g.write(path)
 
 
+def dsp_conv_blocks_model(path: Path) -> Path:
+    """Convolutions whose channel loop runs the assembly blocks (activation range all of int8, even
+    out_c): every loop entry of the int16-weight loops (kpad / 8 = 1 .. 9 and 18 chunk pairs), both
+    requantizations (ReLU with output zero point -128: SMMLAR only; NONE: the rounding correction),
+    per-tensor weights, 25 pixels (a last single pixel), strides, VALID, the 1x1 im2col of both
+    pixels (in_c 8 and 16)."""
+    g = Gauntlet(seed=21)
+    g.input("b", (1, 5, 5, 8), 0.04, -128)
+    g.input("a", (1, 5, 7, 16), 0.03, 7)
+    shapes = ((1, 1), (1, 3), (2, 2), (1, 5), (2, 3), (1, 7), (2, 4), (3, 3))  # kpad / 8 = 1, 3, ..., 9
+    for i, (kh, kw) in enumerate(shapes):
+        fast = i % 2 == 0
+        g.conv(
+            "b",
+            2 + 2 * (i % 3),
+            kh,
+            kw,
+            stride=(2, 1) if i % 4 == 3 else (1, 1),
+            pad=VALID if i == 4 else SAME,
+            act="RELU" if fast else "NONE",
+            per_channel=i % 3 != 1,
+            out_zp=-128 if fast else None,
+        )
+    g.conv("a", 6, 1, 1, act="RELU", out_zp=-128)  # 2 chunk pairs
+    g.conv("a", 4, 3, 3, stride=(2, 2), pad=VALID)  # 18 chunk pairs: two iterations and more
+    g.conv("a", 8, 3, 3, act="RELU", out_zp=-128, per_channel=False)
+    return g.write(path)
+
+
 def dsp_dense_model(path: Path) -> Path:
     g = Gauntlet(seed=12)
     g.input("r2", (2, 13), 0.05, 7)  # two rows, a 1-byte tail and padding to 16
