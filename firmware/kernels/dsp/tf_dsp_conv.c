@@ -343,7 +343,8 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
-/* 16 chunks per iteration (kpad <= 64, most layers, in one) */
+/* 16 chunks per iteration (kpad <= 64, most layers, in one), then on to the address at [sp, #28]:
+ * with one iteration the requantization itself, else the check for the im2col's end */
 #define TF_DSP_WS_LOOP                                                                                        \
     "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
     TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK                        \
@@ -352,16 +353,16 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
     ".ifne (8b - 2b) - 640\n\t"                                                                               \
     ".error \"tf_dsp_conv_blocks_ws: a chunk is not 40 bytes\"\n\t"                                          \
     ".endif\n\t"                                                                                              \
-    "ldr r4, [sp, #0]\n\t"                                                                                    \
-    "cmp lr, r4\n\t"                                                                                          \
-    "bne 2b\n\t"
+    "ldr pc, [sp, #28]\n"
 
 /* The wide stream (`--optimize speed`): per channel pair the starts (s0 s1 s0 s1), the int16 weights
  * and (mult0 mult1 kq0 kq1 rshift0 rshift1), all read through r12, so that a block loads its starts
  * with one LDM and its constants with another, and no constants pointer is kept; the last pair's
  * rshift1 carries bit 8 (ASR reads the low byte of its shift register), which ends the channel
- * loop. The MAC loop is that of tf_dsp_conv_blocks_w16 with 16 chunks per iteration. Frame: [sp]
- * the im2col's end, +8 the loop entry, +12 x, +16 o0, +20 o1, +24 the requantization's address. */
+ * loop. The MAC loop is that of tf_dsp_conv_blocks_w16 with 16 chunks per iteration, left through
+ * [sp, #28]: kpad <= 64 goes straight to the requantization (which loads the constants), a longer
+ * one to the end check (3 instructions and the requantization's address, [sp, #24]). Frame: [sp]
+ * the im2col's end, +8 the loop entry, +12 x, +16 o0, +20 o1. */
 #define TF_DSP_BLOCKS_WS(name)                                                                                \
     __asm__(TF_ASM_FUNC_BEGIN(name)                                                                         \
             "sub sp, sp, #32\n\t"                                                                             \
@@ -377,6 +378,12 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "9:\n\t"                                                                                          \
             "orr r9, r9, #1\n\t"                                                                              \
             "str r9, [sp, #24]\n\t"                                                                           \
+            "cmp r6, #8\n\t"                                                                                  \
+            "ble 14f\n\t"                                                                                     \
+            "adr r9, 13f\n\t"                                                                                 \
+            "orr r9, r9, #1\n"                                                                                \
+            "14:\n\t"                                                                                         \
+            "str r9, [sp, #28]\n\t"                                                                           \
             "negs r1, r6\n\t"                                                                                 \
             "and r1, r1, #7\n\t"                                                                              \
             "movs r3, #80\n\t"                                                                                \
@@ -389,9 +396,13 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "ldr lr, [sp, #12]\n\t"                                                                           \
             "ldmia r12!, {r0-r3}\n\t"                                                                         \
             "ldr pc, [sp, #8]\n" TF_DSP_WS_LOOP                                                               \
-            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
+            "13:\n\t"                                                                                         \
+            "ldr r4, [sp, #0]\n\t"                                                                            \
+            "cmp lr, r4\n\t"                                                                                  \
+            "bne 2b\n\t"                                                                                      \
             "ldr pc, [sp, #24]\n"                                                                             \
             "11:\n\t"                                                                                         \
+            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
             "smmlar r5, r0, r7, r9\n\t"                                                                       \
             "add r0, r5, r0, asr #31\n\t"                                                                     \
             "smmlar r5, r2, r7, r9\n\t"                                                                       \
@@ -402,6 +413,7 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "add r3, r5, r3, asr #31\n\t"                                                                     \
             "b 5f\n"                                                                                          \
             "10:\n\t"                                                                                         \
+            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
             "smmlar r0, r0, r7, r9\n\t"                                                                       \
             "smmlar r2, r2, r7, r9\n\t"                                                                       \
             "smmlar r1, r1, r8, r10\n\t"                                                                      \
