@@ -9,9 +9,10 @@
  * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
  * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill), bit 4 the wide-stream blocks (`wide`:
  * int16 weights with each channel pair's constants beside them), bit 5 the 1x1 im2col of both pixels
- * in one loop (tf_dsp_expand_two). Without the macro: all of them. */
+ * in one loop (tf_dsp_expand_two), bit 6 the wide stream in the C channel loop (every `wide` layer
+ * sets it). Without the macro: all of them. */
 #ifndef TF_DSP_CONV_VARIANTS
-#define TF_DSP_CONV_VARIANTS 0x3F
+#define TF_DSP_CONV_VARIANTS 0x7F
 #endif
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
@@ -185,6 +186,7 @@ typedef struct {
 
 #define TF_DSP_DSUM 1  /* double the sums (int8 weights whose im2col values are not doubled) */
 #define TF_DSP_ROUND 2 /* the rounding correction (else tf_dsp_requant_fast) */
+#define TF_DSP_STREAM 4 /* the wide stream (the C channel loop only) */
 
 #if TF_DSP_NATIVE
 void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
@@ -482,30 +484,32 @@ TF_INLINE void tf_dsp_block_out(int32_t a00, int32_t a01, int32_t a10, int32_t a
     }
 }
 
-/* The channel loop in C: every mode (clamp: any activation range, odd out_c); `stream`: the wide
- * stream (each pair's constants beside its weights, see tf_dsp_conv_blocks_ws). */
-TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t stream,
-                                      int32_t clamp, int32_t act_min, int32_t act_max)
+/* The channel loop in C: every mode (clamp: any activation range, odd out_c); TF_DSP_STREAM: the
+ * wide stream (each pair's constants beside its weights, see tf_dsp_conv_blocks_ws). */
+TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t clamp,
+                                      int32_t act_min, int32_t act_max)
 {
     const int32_t *w = b->w, *q = b->q;
     int32_t oc;
     for (oc = 0; oc < out_c; oc += 2) {
-        int32_t qs[8];
         int32_t a00, a01, a10, a11;
-        if (stream) {
+#if TF_DSP_CONV_VARIANTS & 0x40
+        int32_t qs[8];
+        const int32_t stream = b->flags & TF_DSP_STREAM;
+        if (stream) { /* this pair's constants as q[8] */
             qs[0] = w[0];
             qs[1] = w[1];
             w += 4;
-        } else {
-            qs[0] = q[0];
-            qs[1] = q[1];
+            q = qs;
         }
-        a00 = qs[0], a01 = qs[1], a10 = qs[0], a11 = qs[1];
+#endif
+        a00 = q[0], a01 = q[1], a10 = q[0], a11 = q[1];
         if (wide) {
             w = tf_dsp_mac_2x2(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         } else {
             w = tf_dsp_mac_2x2_w8(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         }
+#if TF_DSP_CONV_VARIANTS & 0x40
         if (stream) {
             qs[2] = w[0];
             qs[3] = w[1];
@@ -514,14 +518,10 @@ TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, i
             qs[6] = w[4] & 31;
             qs[7] = w[5] & 31;
             w += 6;
-        } else {
-            int32_t i;
-            for (i = 2; i < 8; ++i) {
-                qs[i] = q[i];
-            }
-            q += 8;
         }
-        tf_dsp_block_out(a00, a01, a10, a11, qs, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
+#endif
+        tf_dsp_block_out(a00, a01, a10, a11, q, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
+        q += 8;
     }
 }
 
@@ -873,10 +873,13 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
-    const int wexp = !p->wide && p->wexpand;
-    const int w16 = p->wide || wexp; /* the int16-weight blocks */
+    /* the packer sets bit 6 for every `wide` layer: without it none is (and the C channel loop runs
+     * only clamped layers, as the int8 / expanded blocks take the others) */
+    const int wide = (TF_DSP_CONV_VARIANTS & 0x40) && p->wide;
+    const int wexp = !wide && p->wexpand;
+    const int w16 = wide || wexp; /* the int16-weight blocks */
     const int32_t *weights = wexp ? wbuf : p->weights;
-    const int xdbl = !p->wide && !wexp && p->xdouble;
+    const int xdbl = !wide && !wexp && p->xdouble;
     const int two = (TF_DSP_CONV_VARIANTS & 0x20) && direct && !xdbl; /* tf_dsp_expand_two */
     tf_dsp_blocks_t blk;
     /* the inside-the-image fast path of kernel rows of whole words (rows4: in_c a multiple of 4, or
@@ -897,7 +900,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     rows.row_step = p->dil_h * p->in_w * p->in_c;
     rows.pad_chunks = (p->kpad >> 2) - p->k_h * rows.row_words;
     rows.pad_pair = tf_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
-    if (!p->wide) {
+    if (!wide) {
         tf_dsp_conv_decode(p, qbuf);
     }
     if (wexp) {
@@ -907,7 +910,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     blk.x = xbuf;
     blk.pairs = pairs;
     blk.blocks = p->out_c >> 1;
-    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
+    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND) | (wide ? TF_DSP_STREAM : 0);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = output + b * npix * p->out_c;
@@ -940,7 +943,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
 #if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x10)
-            if (full && p->wide) {
+            if (full && wide) {
                 tf_dsp_conv_blocks_ws(&blk);
                 continue;
             }
@@ -957,7 +960,7 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 continue;
             }
 #endif
-            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, p->wide, !full, p->act_min, p->act_max);
+            tf_dsp_conv_blocks_c(&blk, p->out_c, w16, !full, p->act_min, p->act_max);
         }
     }
 }

@@ -146,24 +146,35 @@ CONV_VARIANTS = "TF_DSP_CONV_VARIANTS"  # the variant macro of firmware/kernels/
 
 
 def variant_bits(
-    c: pk.ConvLayer, *, w16: bool, xdouble: bool, few: bool, act: tuple[int, int], wide: bool = False
+    c: pk.ConvLayer,
+    *,
+    w16: bool,
+    xdouble: bool,
+    few: bool,
+    act: tuple[int, int],
+    wide: bool = False,
+    small_code: bool = False,
 ) -> int:
     """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 / 16 the int8 /
     expanded int16 / wide-stream (`--optimize speed`, `wide`) weight assembly blocks (all of int8
     as the activation range and even out_c), 4 the im2col of kernel rows of whole words (k_w *
     in_c a multiple of 4, tf_dsp_conv_px4), 8 the `few` tap order, 32 the 1x1 im2col of both pixels
-    in one loop (values not doubled, tf_dsp_expand_two). A path left out falls back to a
-    slower one, so a wrong guess costs instructions, never exactness."""
+    in one loop (values not doubled, tf_dsp_expand_two), 64 the wide stream's C channel loop (which
+    every `wide` layer needs: the one bit that is not a speed-up). Another path left out falls back
+    to a slower one, so a wrong guess costs instructions, never exactness. `small_code` (`--optimize
+    size`): tf_dsp_conv_px4 for fewer than 4 input channels is not worth its ~0.5 KB there."""
     bits = 0
     if act == (-128, 127) and c.out_c % 2 == 0:
         bits |= 16 if wide else 2 if w16 else 1
     (k_h, k_w), (s_h, s_w), pad = c.kernel, c.stride, (c.pad.pad_h, c.pad.pad_w)
     direct = (k_h, k_w, s_h, s_w, pad) == (1, 1, 1, 1, (0, 0)) and c.in_c % 8 == 0
-    if not direct and not xdouble and (k_w * c.in_c) % 4 == 0 and c.dilation[1] == 1:
+    # rows of whole words over fewer than 4 channels (KWS's 10x4 over 1) only where code may grow
+    words = c.in_c % 4 == 0 or (k_w * c.in_c) % 4 == 0 and not small_code
+    if not direct and not xdouble and words and c.dilation[1] == 1:
         bits |= 4
     if direct and not xdouble:
         bits |= 32
-    return bits | (8 if few else 0)
+    return bits | (8 if few else 0) | (64 if wide else 0)
 
 
 # the most RAM the int8 weights of one layer may take expanded to int16 in the scratch (wexpand)
@@ -246,7 +257,13 @@ def _pack_conv(graph: Graph, op: Op, target: Target, wexpand: bool) -> KernelCal
     )
     act = (int(c.act[0]), int(c.act[1]))
     bits = variant_bits(
-        c, w16=wide or wexpand, xdouble=xdouble and not wide, few=order is not None, act=act, wide=wide
+        c,
+        w16=wide or wexpand,
+        xdouble=xdouble and not wide,
+        few=order is not None,
+        act=act,
+        wide=wide,
+        small_code=target.optimize == "size",
     )
     return dataclasses.replace(call, overlap=overlap, widened=wide, variants=((CONV_VARIANTS, bits),))
 
