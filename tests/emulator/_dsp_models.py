@@ -145,7 +145,40 @@ def dsp_conv_model(path: Path) -> Path:
     g.conv("mono", 4, 4, 5, act="RELU")  # `few`: rows of 5 bytes, 4 leftovers in one chunk
     g.conv("duo", 6, 2, 3, stride=(1, 2), act="RELU6")  # `few`: rows of 6 bytes, 2 x 2 leftovers
     g.conv("rgb", 7, 3, 3, stride=(2, 1))  # the straight-line 3x3x3 im2col, odd out_c
+    # kernel rows of whole words over fewer than 4 channels (tf_dsp_conv_px4): 2 words a row with
+    # a border on every side, 1 word a row with dilated rows and odd out_c
+    g.conv("mono", 6, 3, 8, stride=(1, 2), act="RELU")
+    g.conv("duo", 5, 3, 2, dil=(2, 1), act="RELU6")
     _avg_pool(g, "big", (2, 2), (2, 2), VALID)  # last: the arena's peak, all outputs live
+    return g.write(path)
+
+
+def dsp_conv_blocks_model(path: Path) -> Path:
+    """Convolutions whose channel loop runs the assembly blocks (activation range all of int8, even
+    out_c): every loop entry of the int16-weight loops (kpad / 8 = 1 .. 9 and 18 chunk pairs), both
+    requantizations (ReLU with output zero point -128: SMMLAR only; NONE: the rounding correction),
+    per-tensor weights, 25 pixels (a last single pixel), strides, VALID, the 1x1 im2col of both
+    pixels (in_c 8 and 16)."""
+    g = Gauntlet(seed=21)
+    g.input("b", (1, 5, 5, 8), 0.04, -128)
+    g.input("a", (1, 5, 7, 16), 0.03, 7)
+    shapes = ((1, 1), (1, 3), (2, 2), (1, 5), (2, 3), (1, 7), (2, 4), (3, 3))  # kpad / 8 = 1, 3, ..., 9
+    for i, (kh, kw) in enumerate(shapes):
+        fast = i % 2 == 0
+        g.conv(
+            "b",
+            2 + 2 * (i % 3),
+            kh,
+            kw,
+            stride=(2, 1) if i % 4 == 3 else (1, 1),
+            pad=VALID if i == 4 else SAME,
+            act="RELU" if fast else "NONE",
+            per_channel=i % 3 != 1,
+            out_zp=-128 if fast else None,
+        )
+    g.conv("a", 6, 1, 1, act="RELU", out_zp=-128)  # 2 chunk pairs
+    g.conv("a", 4, 3, 3, stride=(2, 2), pad=VALID)  # 18 chunk pairs: two iterations and more
+    g.conv("a", 8, 3, 3, act="RELU", out_zp=-128, per_channel=False)
     return g.write(path)
 
 
@@ -209,6 +242,16 @@ DEPTHWISE_SHAPES: tuple[tuple[str, dict[str, object]], ...] = (
     ("n", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU6"}),
     ("n", {"kh": 5, "kw": 5, "act": "RELU"}),
     ("n", {"kh": 2, "kw": 3, "stride": (1, 2)}),
+    # maps taller than wide: square kernels on transposed planes (longer plane rows, KWS's 25x5),
+    # each requantization mode, 4 planes at once on the tiny one
+    ("k", {"kh": 3, "kw": 3, "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3}),
+    ("k", {"kh": 3, "kw": 3, "act": "RELU6"}),
+    ("k", {"kh": 5, "kw": 5, "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3, "stride": (2, 2), "act": "RELU"}),
+    ("k", {"kh": 3, "kw": 3, "dil": (2, 2), "pad": VALID}),
+    ("q", {"kh": 3, "kw": 3, "act": "RELU"}),
+    ("q", {"kh": 3, "kw": 3, "stride": (2, 2)}),
 )
 
 
@@ -219,6 +262,8 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     g.input("s", (1, 17, 10, 1), 0.03, -7)  # micro_speech-like spectrogram, one channel
     g.input("m", (1, 2, 3, 8), 0.05, -20)  # a tiny feature map
     g.input("n", (1, 5, 6, 6), 0.04, 9)  # a tiny map of 6 channels
+    g.input("k", (1, 13, 5, 7), 0.05, -128)  # taller than wide
+    g.input("q", (1, 7, 3, 6), 0.05, 3)  # tiny and taller than wide (4 + 1 + 1 planes)
     for x, kw in DEPTHWISE_SHAPES:
         g.depthwise(x, **kw)  # type: ignore[arg-type]
     return g.write(path)

@@ -86,6 +86,7 @@ class Gauntlet:
         mult: float | None = None,
         wmax: int = 127,
         nonzero: int | None = None,
+        out_zp: int | None = None,
     ) -> None:
         t, (_, h, w, cin), si, _ = self.inputs[x]
         oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
@@ -96,7 +97,8 @@ class Gauntlet:
         bias_scales = [si * s for s in (ws if per_channel else ws * cout)]
         b = self.m.tensor((cout,), "int32", bias_scales, 0, data=self._bias(cout, mult))
         so = self._out_scale(si, max(ws), kh * kw * cin, mult)
-        y = self.m.tensor((1, oh, ow, cout), "int8", so, int(self.rng.integers(-20, 20)))
+        zp = int(self.rng.integers(-20, 20))
+        y = self.m.tensor((1, oh, ow, cout), "int8", so, zp if out_zp is None else out_zp)
         opt = options(
             "Conv2DOptions",
             padding=pad,

@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 from tinyforge import api
+from tinyforge.compiler import compile_model
+from tinyforge.kernels.registry import Target
+from tinyforge.model.tflite import parse_tflite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _dsp_models import (  # noqa: E402
     LEAN_DENSE_CASES,
     dsp_add_model,
+    dsp_conv_blocks_model,
     dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
@@ -29,12 +33,7 @@ from _dsp_models import (  # noqa: E402
 BOARD = "mps2-an386"
 
 # Code besides weights (kernels and runtime) per `--optimize` mode, measured with VWW, the largest:
-# 22,875 B in `size` (its stride-2 3x3 depthwise layers on the planes: use_direct keeps 2-D kernels
-# there), 26,628 B in `speed` and 26,847 in `balanced` (those layers on the direct path's 3-row
-# assembly runs: +3.8 KB for ~100 k of 9.1 M instructions); only the runs a model calls are linked;
-# the paired-weight fully-connected loops add ~1.06 KB to every model. Each guard is the measured
-# figure + ~1 KB. Since the fully-connected assembly runs (one per variant a model uses, the C
-# block loops only for per-channel int8 layers) VWW is 21,595 B in `size` and 25,208 in `speed`.
+# MEASURED_CODE_COMMENT
 CODE_GUARD = {"size": 23_900, "balanced": 27_900, "speed": 27_900}
 
 
@@ -60,6 +59,22 @@ def test_mlperf_model_bit_exact(
 )
 def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) -> None:  # noqa: ANN001
     path = builder(tmp_path / "m.tflite")
+    rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
+    assert rep.bit_exact, rep.first_mismatch
+
+
+@pytest.mark.parametrize("optimize", ["size", "balanced", "speed"])
+def test_conv_assembly_blocks_bit_exact_in_qemu(optimize: str, tmp_path: Path) -> None:
+    """Every layer of the model runs the assembly channel blocks of its mode (int8, expanded int16 or
+    the wide stream of `speed`), over every entry into their MAC loops and both requantizations."""
+    path = dsp_conv_blocks_model(tmp_path / "m.tflite")
+    target = Target(cpu="cortex-m4", features=frozenset({"dsp"}), optimize=optimize)
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), target)
+    bits = [dict(lay.call.variants)["TF_DSP_CONV_VARIANTS"] for lay in compiled.layers]
+    block = 0x10 if optimize == "speed" else 0x3
+    assert all(b & block for b in bits), bits
+    if optimize == "speed":
+        assert sum(b & 0x20 != 0 for b in bits) == 2, bits  # the 1x1 im2col of both pixels
     rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
     assert rep.bit_exact, rep.first_mismatch
 

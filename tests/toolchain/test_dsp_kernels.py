@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
 from _dsp_models import (  # noqa: E402
     LEAN_DENSE_CASES,
     dsp_add_model,
+    dsp_conv_blocks_model,
     dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
@@ -87,6 +88,7 @@ def test_dsp_path_is_sanitizer_clean(shared_models: dict[str, Path], tmp_path: P
 EDGE_MODELS = {
     "dsp": dsp_model,
     "dsp_conv": dsp_conv_model,
+    "dsp_conv_blocks": dsp_conv_blocks_model,
     "dsp_dense": dsp_dense_model,
     "dsp_add": dsp_add_model,
     "mve_conv": conv_model,

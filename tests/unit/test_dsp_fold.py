@@ -103,3 +103,20 @@ def test_unfoldable_layers_are_refused(pairs: list[tuple[int, int]], bias: list[
     w = np.ones((1, 4), dtype=np.int64)
     got = fold.fold_requant(bias, w, 0, pairs, 127)
     assert isinstance(got, str) and reason in got
+
+
+def test_wide_stream_puts_each_pairs_constants_beside_its_weights() -> None:
+    """`--optimize speed` conv weights (dsp/conv.py wide_stream): per channel pair the starts
+    (s0 s1 s0 s1), the int16 weight words, (m0 m1 kq0 kq1 rs0 rs1), the last pair's rs1 flagged;
+    an odd out_c pads its last channel with valid constants."""
+    from tinyforge.kernels.ops.dsp.conv import LAST_PAIR_FLAG, wide_stream
+
+    f = fold.FoldedRequant((10, 11, 12), (1 << 30, 1 << 29, 1 << 28), (5, 6, 7), (3, 4, 5), (1, 1, 1))
+    ws = np.arange(4 * 8).reshape(4, 8)  # 4 channels (3 + padding), 8 taps
+    s = wide_stream(ws, f, 3).tolist()
+    assert len(s) == 2 * (4 + 8 + 6)
+    assert s[:4] == [10, 11, 10, 11] and s[12:18] == [1 << 30, 1 << 29, 5, 6, 3, 4]
+    assert s[18:22] == [12, 0, 12, 0]
+    assert s[30:36] == [1 << 28, 1 << 30, 7, 0, 5, 1 | LAST_PAIR_FLAG]
+    words = fold.int16_words(fold.interleave(ws, 2)).tolist()
+    assert s[4:12] == words[:8] and s[22:30] == words[8:]

@@ -7,9 +7,12 @@
 /* TF_DSP_CONV_VARIANTS (tinyforge/kernels/ops/dsp/conv.py variant_bits): the paths a model's layers
  * use, so that the firmware links only those: bit 0 the int8-weight blocks, bit 1 the int16-weight
  * blocks (assembly; without them the C blocks run), bit 2 tf_dsp_conv_px4, bit 3 the `few` tap order
- * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill). Without the macro: all of them. */
+ * (tf_dsp_conv_px3 and the reordering in tf_dsp_conv_fill), bit 4 the wide-stream blocks (`wide`:
+ * int16 weights with each channel pair's constants beside them), bit 5 the 1x1 im2col of both pixels
+ * in one loop (tf_dsp_expand_two), bit 6 the wide stream in the C channel loop (every `wide` layer
+ * sets it). Without the macro: all of them. */
 #ifndef TF_DSP_CONV_VARIANTS
-#define TF_DSP_CONV_VARIANTS 0xF
+#define TF_DSP_CONV_VARIANTS 0x7F
 #endif
 
 /* 2 pixels x 2 channels over `pairs` x 8 taps: x = [chunk][pixel][2 words], w = [chunk][channel][2
@@ -183,10 +186,12 @@ typedef struct {
 
 #define TF_DSP_DSUM 1  /* double the sums (int8 weights whose im2col values are not doubled) */
 #define TF_DSP_ROUND 2 /* the rounding correction (else tf_dsp_requant_fast) */
+#define TF_DSP_STREAM 4 /* the wide stream (the C channel loop only) */
 
 #if TF_DSP_NATIVE
 void tf_dsp_conv_blocks_w8(tf_dsp_blocks_t *b);
 void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
+void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
 
 /* The MAC of a block: int8 weights (LDM of both pixels' 4 taps, LDRD of both channels' 4 taps,
  * SXTB16 / ROR #8) or int16 weights (LDM of both pixels', LDM of both channels' 4 taps). */
@@ -340,11 +345,111 @@ void tf_dsp_conv_blocks_w16(tf_dsp_blocks_t *b);
             ".size " #name ", .-" #name "\n\t"                                                                \
             ".popsection\n\t")
 
+/* 16 chunks per iteration (kpad <= 64, most layers, in one), then on to the address at [sp, #28]:
+ * with one iteration the requantization itself, else the check for the im2col's end */
+#define TF_DSP_WS_LOOP                                                                                        \
+    "2:\n\t" TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK              \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK                        \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK                        \
+    TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK TF_DSP_MAC_W16_CHUNK "8:\n\t"              \
+    ".ifne (8b - 2b) - 640\n\t"                                                                               \
+    ".error \"tf_dsp_conv_blocks_ws: a chunk is not 40 bytes\"\n\t"                                          \
+    ".endif\n\t"                                                                                              \
+    "ldr pc, [sp, #28]\n"
+
+/* The wide stream (`--optimize speed`): per channel pair the starts (s0 s1 s0 s1), the int16 weights
+ * and (mult0 mult1 kq0 kq1 rshift0 rshift1), all read through r12, so that a block loads its starts
+ * with one LDM and its constants with another, and no constants pointer is kept; the last pair's
+ * rshift1 carries bit 8 (ASR reads the low byte of its shift register), which ends the channel
+ * loop. The MAC loop is that of tf_dsp_conv_blocks_w16 with 16 chunks per iteration, left through
+ * [sp, #28]: kpad <= 64 goes straight to the requantization (which loads the constants), a longer
+ * one to the end check (3 instructions and the requantization's address, [sp, #24]). Frame: [sp]
+ * the im2col's end, +8 the loop entry, +12 x, +16 o0, +20 o1. */
+#define TF_DSP_BLOCKS_WS(name)                                                                                \
+    __asm__(TF_ASM_FUNC_BEGIN(name)                                                                         \
+            "sub sp, sp, #32\n\t"                                                                             \
+            "ldmia r0, {r1-r8}\n\t"                                                                           \
+            "add r3, r1, r6, lsl #5\n\t"                                                                      \
+            "str r3, [sp, #0]\n\t"                                                                            \
+            "str r1, [sp, #12]\n\t"                                                                           \
+            "strd r4, r5, [sp, #16]\n\t"                                                                      \
+            "adr r9, 10f\n\t"                                                                                 \
+            "tst r8, #2\n\t"                                                                                  \
+            "beq 9f\n\t"                                                                                      \
+            "adr r9, 11f\n"                                                                                   \
+            "9:\n\t"                                                                                          \
+            "orr r9, r9, #1\n\t"                                                                              \
+            "str r9, [sp, #24]\n\t"                                                                           \
+            "cmp r6, #8\n\t"                                                                                  \
+            "ble 14f\n\t"                                                                                     \
+            "adr r9, 13f\n\t"                                                                                 \
+            "orr r9, r9, #1\n"                                                                                \
+            "14:\n\t"                                                                                         \
+            "str r9, [sp, #28]\n\t"                                                                           \
+            "negs r1, r6\n\t"                                                                                 \
+            "and r1, r1, #7\n\t"                                                                              \
+            "movs r3, #80\n\t"                                                                                \
+            "adr r4, 2f\n\t"                                                                                  \
+            "mla r4, r1, r3, r4\n\t"                                                                          \
+            "orr r4, r4, #1\n\t"                                                                              \
+            "str r4, [sp, #8]\n\t"                                                                            \
+            "mov r12, r2\n"                                                                                   \
+            "1:\n\t"                                                                                          \
+            "ldr lr, [sp, #12]\n\t"                                                                           \
+            "ldmia r12!, {r0-r3}\n\t"                                                                         \
+            "ldr pc, [sp, #8]\n" TF_DSP_WS_LOOP                                                               \
+            "13:\n\t"                                                                                         \
+            "ldr r4, [sp, #0]\n\t"                                                                            \
+            "cmp lr, r4\n\t"                                                                                  \
+            "bne 2b\n\t"                                                                                      \
+            "ldr pc, [sp, #24]\n"                                                                             \
+            "11:\n\t"                                                                                         \
+            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
+            "smmlar r5, r0, r7, r9\n\t"                                                                       \
+            "add r0, r5, r0, asr #31\n\t"                                                                     \
+            "smmlar r5, r2, r7, r9\n\t"                                                                       \
+            "add r2, r5, r2, asr #31\n\t"                                                                     \
+            "smmlar r5, r1, r8, r10\n\t"                                                                      \
+            "add r1, r5, r1, asr #31\n\t"                                                                     \
+            "smmlar r5, r3, r8, r10\n\t"                                                                      \
+            "add r3, r5, r3, asr #31\n\t"                                                                     \
+            "b 5f\n"                                                                                          \
+            "10:\n\t"                                                                                         \
+            "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
+            "smmlar r0, r0, r7, r9\n\t"                                                                       \
+            "smmlar r2, r2, r7, r9\n\t"                                                                       \
+            "smmlar r1, r1, r8, r10\n\t"                                                                      \
+            "smmlar r3, r3, r8, r10\n"                                                                        \
+            "5:\n\t"                                                                                          \
+            "asr r0, r0, r11\n\t"                                                                             \
+            "asr r2, r2, r11\n\t"                                                                             \
+            "asr r1, r1, lr\n\t"                                                                              \
+            "asr r3, r3, lr\n\t"                                                                              \
+            "ssat r0, #8, r0\n\t"                                                                             \
+            "ssat r1, #8, r1\n\t"                                                                             \
+            "ssat r2, #8, r2\n\t"                                                                             \
+            "ssat r3, #8, r3\n\t"                                                                             \
+            "ldrd r5, r6, [sp, #16]\n\t"                                                                      \
+            "strb r1, [r5, #1]\n\t"                                                                           \
+            "strb r0, [r5], #2\n\t"                                                                           \
+            "strb r3, [r6, #1]\n\t"                                                                           \
+            "strb r2, [r6], #2\n\t"                                                                           \
+            "strd r5, r6, [sp, #16]\n\t"                                                                      \
+            "tst lr, #256\n\t"                                                                                \
+            "beq 1b\n\t"                                                                                      \
+            "add sp, sp, #32\n\t"                                                                             \
+            "pop {r4-r11, pc}\n\t"                                                                            \
+            ".size " #name ", .-" #name "\n\t"                                                                \
+            ".popsection\n\t")
+
 #if TF_DSP_CONV_VARIANTS & 0x1
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w8, TF_DSP_W8_ENTRY, TF_DSP_W8_START, TF_DSP_W8_LOOP, TF_DSP_W8_DSUM);
 #endif
 #if TF_DSP_CONV_VARIANTS & 0x2
 TF_DSP_BLOCKS(tf_dsp_conv_blocks_w16, TF_DSP_W16_ENTRY, TF_DSP_W16_START, TF_DSP_W16_LOOP, TF_DSP_W16_DSUM);
+#endif
+#if TF_DSP_CONV_VARIANTS & 0x10
+TF_DSP_BLOCKS_WS(tf_dsp_conv_blocks_ws);
 #endif
 #endif
 
@@ -379,19 +484,42 @@ TF_INLINE void tf_dsp_block_out(int32_t a00, int32_t a01, int32_t a10, int32_t a
     }
 }
 
-/* The channel loop in C: every mode (clamp: any activation range, odd out_c). */
+/* The channel loop in C: every mode (clamp: any activation range, odd out_c); TF_DSP_STREAM: the
+ * wide stream (each pair's constants beside its weights, see tf_dsp_conv_blocks_ws). */
 TF_NOINLINE void tf_dsp_conv_blocks_c(const tf_dsp_blocks_t *b, int32_t out_c, int32_t wide, int32_t clamp,
                                       int32_t act_min, int32_t act_max)
 {
     const int32_t *w = b->w, *q = b->q;
     int32_t oc;
     for (oc = 0; oc < out_c; oc += 2) {
-        int32_t a00 = q[0], a01 = q[1], a10 = q[0], a11 = q[1];
+        int32_t a00, a01, a10, a11;
+#if TF_DSP_CONV_VARIANTS & 0x40
+        int32_t qs[8];
+        const int32_t stream = b->flags & TF_DSP_STREAM;
+        if (stream) { /* this pair's constants as q[8] */
+            qs[0] = w[0];
+            qs[1] = w[1];
+            w += 4;
+            q = qs;
+        }
+#endif
+        a00 = q[0], a01 = q[1], a10 = q[0], a11 = q[1];
         if (wide) {
             w = tf_dsp_mac_2x2(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         } else {
             w = tf_dsp_mac_2x2_w8(b->x, w, b->pairs, &a00, &a01, &a10, &a11);
         }
+#if TF_DSP_CONV_VARIANTS & 0x40
+        if (stream) {
+            qs[2] = w[0];
+            qs[3] = w[1];
+            qs[4] = w[2];
+            qs[5] = w[3];
+            qs[6] = w[4] & 31;
+            qs[7] = w[5] & 31;
+            w += 6;
+        }
+#endif
         tf_dsp_block_out(a00, a01, a10, a11, q, b->o0, b->o1, oc, out_c, b->flags, clamp, act_min, act_max);
         q += 8;
     }
@@ -467,6 +595,57 @@ TF_INLINE void tf_dsp_fill_bytes(int8_t *dst, uint32_t v4, int32_t n)
         dst[0] = (int8_t)v4;
     }
 }
+
+#if TF_DSP_CONV_VARIANTS & 0x20
+/* The 1x1 im2col of a pixel pair (values not doubled): `pairs` x 8 int8 of each pixel into the
+ * [chunk][pixel][2 words] buffer, one STM per chunk of both pixels: 16 instructions per 8 taps of
+ * the two (two expansions: 20 and a call). */
+TF_NOINLINE void tf_dsp_expand_two(const int8_t *s0, const int8_t *s1, int32_t pairs, int32_t *dst)
+{
+#if TF_DSP_NATIVE
+    /* STM needs ascending registers */
+    register int32_t t0 __asm__("r4");
+    register int32_t t1 __asm__("r5");
+    register int32_t t2 __asm__("r6");
+    register int32_t t3 __asm__("r7");
+    int32_t a, b;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[a], [%[s0]], #4\n\t"
+                     "ldr %[b], [%[s1]], #4\n\t"
+                     "sxtb16 r4, %[a]\n\t"
+                     "sxtb16 r5, %[a], ror #8\n\t"
+                     "sxtb16 r6, %[b]\n\t"
+                     "sxtb16 r7, %[b], ror #8\n\t"
+                     "stmia %[d]!, {r4-r7}\n\t"
+                     "ldr %[a], [%[s0]], #4\n\t"
+                     "ldr %[b], [%[s1]], #4\n\t"
+                     "sxtb16 r4, %[a]\n\t"
+                     "sxtb16 r5, %[a], ror #8\n\t"
+                     "sxtb16 r6, %[b]\n\t"
+                     "sxtb16 r7, %[b], ror #8\n\t"
+                     "stmia %[d]!, {r4-r7}\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [a] "=&r"(a), [b] "=&r"(b), [s0] "+r"(s0), [s1] "+r"(s1), [d] "+r"(dst), [n] "+r"(pairs),
+                       "=&r"(t0), "=&r"(t1), "=&r"(t2), "=&r"(t3)
+                     :
+                     : "cc", "memory");
+#else
+    int32_t i;
+    for (i = 2 * pairs; i > 0; --i) {
+        const uint32_t a = (uint32_t)tf_ld32(s0), b = (uint32_t)tf_ld32(s1);
+        dst[0] = tf_sxtb16(a);
+        dst[1] = tf_sxtb16_ror8(a);
+        dst[2] = tf_sxtb16(b);
+        dst[3] = tf_sxtb16_ror8(b);
+        dst += 4;
+        s0 += 4;
+        s1 += 4;
+    }
+#endif
+}
+
+#endif
 
 /* One pixel's im2col row, expanded to int16 pairs at dst[0..1], dst[4..5], ... (stride 4 words);
  * `dbl`: the values doubled. */
@@ -586,9 +765,9 @@ static void tf_dsp_conv_fill(const tf_dsp_conv_s8_params_t *p, const int8_t *in_
     }
 }
 
-/* One pixel's im2col (values not doubled) when in_c is a multiple of 4 and the columns are not
- * dilated: a window inside the image is k_h runs of whole words, then the padded chunks; one at the
- * border goes through tf_dsp_conv_fill. */
+/* One pixel's im2col (values not doubled) when a kernel row is whole words (k_w * in_c a multiple
+ * of 4) and the columns are not dilated: a window inside the image is k_h runs of whole words, then
+ * the padded chunks; one at the border goes through tf_dsp_conv_fill. */
 typedef struct {
     int32_t y_last, x_last; /* the last window origins inside the image (>= 0) */
     int32_t k_h, row_words, row_step, pad_chunks, pad_pair;
@@ -694,13 +873,18 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     const int full = p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
                        p->pad_w == 0 && (p->in_c & 7) == 0; /* kpad == in_c: no reading past a pixel */
-    const int wexp = !p->wide && p->wexpand;
-    const int w16 = p->wide || wexp; /* the int16-weight blocks */
+    /* the packer sets bit 6 for every `wide` layer: without it none is (and the C channel loop runs
+     * only clamped layers, as the int8 / expanded blocks take the others) */
+    const int wide = (TF_DSP_CONV_VARIANTS & 0x40) && p->wide;
+    const int wexp = !wide && p->wexpand;
+    const int w16 = wide || wexp; /* the int16-weight blocks */
     const int32_t *weights = wexp ? wbuf : p->weights;
-    const int xdbl = !p->wide && !wexp && p->xdouble;
+    const int xdbl = !wide && !wexp && p->xdouble;
+    const int two = (TF_DSP_CONV_VARIANTS & 0x20) && direct && !xdbl; /* tf_dsp_expand_two */
     tf_dsp_blocks_t blk;
-    /* the inside-the-image fast path of in_c multiple of 4 (rows4) */
-    const int rows4 = !direct && !xdbl && (p->in_c & 3) == 0 && p->dil_w == 1 &&
+    /* the inside-the-image fast path of kernel rows of whole words (rows4: in_c a multiple of 4, or
+     * k_w * in_c, as KWS's 10x4 over one channel) */
+    const int rows4 = !direct && !xdbl && ((p->k_w * p->in_c) & 3) == 0 && p->dil_w == 1 &&
                       p->in_h >= (p->k_h - 1) * p->dil_h + 1 && p->in_w >= p->k_w;
     tf_dsp_rows4_t rows;
     /* the straight-line im2col of 3x3 kernels over 3 channels (`few`: kpad 32) */
@@ -712,11 +896,11 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     rows.y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     rows.x_last = p->in_w - p->k_w;
     rows.k_h = p->k_h;
-    rows.row_words = p->k_w * (p->in_c >> 2);
+    rows.row_words = (p->k_w * p->in_c) >> 2;
     rows.row_step = p->dil_h * p->in_w * p->in_c;
     rows.pad_chunks = (p->kpad >> 2) - p->k_h * rows.row_words;
     rows.pad_pair = tf_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
-    if (!p->wide) {
+    if (!wide) {
         tf_dsp_conv_decode(p, qbuf);
     }
     if (wexp) {
@@ -726,13 +910,17 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
     blk.x = xbuf;
     blk.pairs = pairs;
     blk.blocks = p->out_c >> 1;
-    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND);
+    blk.flags = (!w16 && !p->xdouble ? TF_DSP_DSUM : 0) | (p->fast ? 0 : TF_DSP_ROUND) | (wide ? TF_DSP_STREAM : 0);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = output + b * npix * p->out_c;
         for (pix = 0; pix < npix; pix += 2) {
             const int32_t pix1 = pix + 1 < npix ? pix + 1 : pix;
-            if (direct) {
+            if (two) {
+#if TF_DSP_CONV_VARIANTS & 0x20
+                tf_dsp_expand_two(in_b + pix * p->in_c, in_b + pix1 * p->in_c, pairs, xbuf);
+#endif
+            } else if (direct) {
                 tf_dsp_expand_pairs(in_b + pix * p->in_c, pairs, xbuf, xdbl);
                 tf_dsp_expand_pairs(in_b + pix1 * p->in_c, pairs, xbuf + 2, xdbl);
 #if TF_DSP_CONV_VARIANTS & 0x8
@@ -751,11 +939,17 @@ void tf_dsp_conv_s8(const tf_dsp_conv_s8_params_t *p, const int8_t *input, int8_
                 tf_dsp_conv_fill(p, in_b, pix1, xbuf + 2, row, xdbl);
             }
             blk.w = weights;
-            blk.q = p->wide ? p->bias : qbuf;
+            blk.q = qbuf;
             blk.o0 = out_b + pix * p->out_c;
             blk.o1 = out_b + pix1 * p->out_c;
+#if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x10)
+            if (full && wide) {
+                tf_dsp_conv_blocks_ws(&blk);
+                continue;
+            }
+#endif
 #if TF_DSP_NATIVE && (TF_DSP_CONV_VARIANTS & 0x2)
-            if (full && w16) {
+            if (full && wexp) {
                 tf_dsp_conv_blocks_w16(&blk);
                 continue;
             }

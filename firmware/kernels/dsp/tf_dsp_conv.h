@@ -26,7 +26,7 @@ typedef struct {
     int32_t out_zp;    /* the output zero point (int8 weights: the rounding constant is made from it) */
     int32_t fast;      /* 1: activation range all of int8 and output zero point -128 (tf_dsp_common.h) */
     int32_t act_min, act_max;
-    int32_t wide;        /* 1: int16 weights and qparams (--optimize speed); 0: int8 weights */
+    int32_t wide;        /* 1: int16 weights with the constants in their stream (--optimize speed); 0: int8 */
     int32_t xdouble;     /* int8 weights: 1 doubles the im2col values, 0 doubles the sums */
     int32_t wexpand;     /* int8 weights: 1 expands them (doubled) to int16 in the scratch once per
                           * call and runs the int16-weight blocks (neither values nor sums doubled) */
@@ -34,10 +34,12 @@ typedef struct {
                   * taps in the order each kernel row's whole words, then the rows' leftover bytes in
                   * one chunk (dsp/conv.py tap_order) */
     int32_t per_channel; /* int8 weights: one multiplier per output channel (else one for all) */
-    const int32_t *weights; /* int8: [out_c/2][kpad/4][2 channels][1 word]; wide: int16 pairs
-                             * [out_c/2][kpad/4][2 channels][2 words]; see dsp_conv.py */
+    const int32_t *weights; /* int8: [out_c/2][kpad/4][2 channels][1 word]; wide: per channel pair
+                             * start0 start1 start0 start1, int16 pairs [kpad/4][2 channels][2 words],
+                             * mult0 mult1 kq0 kq1 rshift0 rshift1 (the last pair's rshift1 | 256);
+                             * see dsp/conv.py */
     const int32_t *bias;    /* int8: per output channel, accumulator start << 5 | right shift;
-                             * wide: [out_c/2][8]: bias0 bias1 mult0 mult1 kq0 kq1 rshift0 rshift1 */
+                             * wide: unused (in the weight stream) */
     const int32_t *mult;    /* int8: the multipliers (per channel, or one) */
     const uint8_t *rshift;  /* int8: 0, or the right shifts when `bias` holds the starts unpacked
                              * (a start of 26 bits or more) */

@@ -116,22 +116,65 @@ def tap_order(c: pk.ConvLayer) -> list[int] | None:
     return order + [r * run + main + i for r in range(k_h) for i in range(lo)]
 
 
+# the flag on the last channel pair's second right shift in the wide stream (ASR by a register
+# reads its low byte only, so the flag leaves the shift alone)
+LAST_PAIR_FLAG = 1 << 8
+
+
+def wide_stream(ws: np.ndarray, folded: fold.FoldedRequant, out_c: int) -> np.ndarray:
+    """The int16 weights of `--optimize speed` with each channel pair's constants beside them, the
+    order the kernel reads them (tf_dsp_conv_blocks_ws): per pair the accumulator starts
+    (start0, start1, start0, start1: both pixels' sums in one LDM), the weights [chunk][channel][2
+    words] and (mult0, mult1, kq0, kq1, rshift0, rshift1), the last pair's rshift1 flagged
+    (LAST_PAIR_FLAG). `ws`: [channels (even), taps (multiple of 4)] in lane order."""
+    oc2, kpad = ws.shape
+    words = fold.int16_words(fold.interleave(ws, 2)).astype(np.int64).reshape(oc2 // 2, kpad)
+    q = np.zeros((oc2, 4), dtype=np.int64)  # [channel][start, mult, kq, rshift]
+    q[:, 1], q[:, 3] = 1 << 30, 1  # a padded channel: any valid constants
+    for ch in range(out_c):
+        q[ch] = (folded.bias[ch], folded.mult[ch], folded.kq[ch], folded.rshift[ch])
+    pairs = q.reshape(oc2 // 2, 2, 4)
+    head = np.concatenate([pairs[:, :, 0], pairs[:, :, 0]], axis=1)
+    tail = pairs[:, :, 1:].transpose(0, 2, 1).reshape(oc2 // 2, 6)
+    tail[-1, 5] |= LAST_PAIR_FLAG
+    stream = np.concatenate([head, words, tail], axis=1).reshape(-1)
+    assert stream.min() >= -(1 << 31) and stream.max() < 1 << 31
+    return stream.astype(np.int32)
+
+
 CONV_VARIANTS = "TF_DSP_CONV_VARIANTS"  # the variant macro of firmware/kernels/dsp/tf_dsp_conv.c
 
 
-def variant_bits(c: pk.ConvLayer, *, w16: bool, xdouble: bool, few: bool, act: tuple[int, int]) -> int:
-    """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 the int8 / int16
-    weight assembly blocks (all of int8 as the activation range and even out_c), 4 the im2col of
-    in_c multiple of 4 (tf_dsp_conv_px4), 8 the `few` tap order. A path left out falls back to a
-    slower one, so a wrong guess costs instructions, never exactness."""
+def variant_bits(
+    c: pk.ConvLayer,
+    *,
+    w16: bool,
+    xdouble: bool,
+    few: bool,
+    act: tuple[int, int],
+    wide: bool = False,
+    small_code: bool = False,
+) -> int:
+    """The paths of tf_dsp_conv.c this layer runs (TF_DSP_CONV_VARIANTS): 1 / 2 / 16 the int8 /
+    expanded int16 / wide-stream (`--optimize speed`, `wide`) weight assembly blocks (all of int8
+    as the activation range and even out_c), 4 the im2col of kernel rows of whole words (k_w *
+    in_c a multiple of 4, tf_dsp_conv_px4), 8 the `few` tap order, 32 the 1x1 im2col of both pixels
+    in one loop (values not doubled, tf_dsp_expand_two), 64 the wide stream's C channel loop (which
+    every `wide` layer needs: the one bit that is not a speed-up). Another path left out falls back
+    to a slower one, so a wrong guess costs instructions, never exactness. `small_code` (`--optimize
+    size`): tf_dsp_conv_px4 for fewer than 4 input channels is not worth its ~0.5 KB there."""
     bits = 0
     if act == (-128, 127) and c.out_c % 2 == 0:
-        bits |= 2 if w16 else 1
+        bits |= 16 if wide else 2 if w16 else 1
     (k_h, k_w), (s_h, s_w), pad = c.kernel, c.stride, (c.pad.pad_h, c.pad.pad_w)
     direct = (k_h, k_w, s_h, s_w, pad) == (1, 1, 1, 1, (0, 0)) and c.in_c % 8 == 0
-    if not direct and not xdouble and c.in_c % 4 == 0 and c.dilation[1] == 1:
+    # rows of whole words over fewer than 4 channels (KWS's 10x4 over 1) only where code may grow
+    words = c.in_c % 4 == 0 or (k_w * c.in_c) % 4 == 0 and not small_code
+    if not direct and not xdouble and words and c.dilation[1] == 1:
         bits |= 4
-    return bits | (8 if few else 0)
+    if direct and not xdouble:
+        bits |= 32
+    return bits | (8 if few else 0) | (64 if wide else 0)
 
 
 # the most RAM the int8 weights of one layer may take expanded to int16 in the scratch (wexpand)
@@ -171,17 +214,8 @@ def _pack_conv(graph: Graph, op: Op, target: Target, wexpand: bool) -> KernelCal
     if isinstance(packed, str):
         return portable(graph, op, target)  # e.g. a left shift int8 weights cannot hold (fold.py)
     if wide:
-        weights = fold.int16_words(fold.interleave(fold.lane_order(fold.pad_to(ws, oc2, kpad)), 2))
-        q = np.zeros((oc2 // 2, 4, 2), dtype=np.int64)  # [pair][bias, mult, kq, rshift][channel]
-        for ch in range(c.out_c):
-            q[ch // 2, :, ch % 2] = (folded.bias[ch], folded.mult[ch], folded.kq[ch], folded.rshift[ch])
-        q[c.out_c // 2 :, 1, c.out_c % 2 :] = 1 << 30  # a padded channel: any valid constants
-        q[c.out_c // 2 :, 3, c.out_c % 2 :] = 1
-        constants: pk.Fields = (
-            ("bias", pk.const_array(op, "qparams", q.reshape(-1), "int32_t", align=4)),
-            ("mult", 0),
-            ("rshift", 0),
-        )
+        weights = wide_stream(fold.lane_order(fold.pad_to(ws, oc2, kpad)), folded, c.out_c)
+        constants: pk.Fields = (("bias", 0), ("mult", 0), ("rshift", 0))
     else:
         assert packed is not None
         raw = c.w.array().astype(np.int64).reshape(c.out_c, -1)
@@ -222,7 +256,15 @@ def _pack_conv(graph: Graph, op: Op, target: Target, wexpand: bool) -> KernelCal
         + (2 * oc2 * kpad if wexpand else 0),
     )
     act = (int(c.act[0]), int(c.act[1]))
-    bits = variant_bits(c, w16=wide or wexpand, xdouble=xdouble and not wide, few=order is not None, act=act)
+    bits = variant_bits(
+        c,
+        w16=wide or wexpand,
+        xdouble=xdouble and not wide,
+        few=order is not None,
+        act=act,
+        wide=wide,
+        small_code=target.optimize == "size",
+    )
     return dataclasses.replace(call, overlap=overlap, widened=wide, variants=((CONV_VARIANTS, bits),))
 
 
@@ -269,7 +311,9 @@ PLANES4_SMALL_BYTES = 512  # the same for image planes: tiny maps only (VWW's 6x
 def plane_geometry(
     out_h: int, out_w: int, k_h: int, k_w: int, s_h: int, s_w: int, d_h: int, d_w: int
 ) -> PlaneGeometry:
-    transpose = k_h > k_w
+    # square kernels too when that makes the plane's rows longer (fewer, longer rows: each row of
+    # outputs costs a set-up and may end with a single output; KWS's 25x5 maps)
+    transpose = k_h > k_w or k_h == k_w and out_w < out_h
     if transpose:
         out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w = out_w, out_h, k_w, k_h, s_w, s_h, d_w, d_h
     plane_h = (out_h - 1) * s_h + (k_h - 1) * d_h + 1
