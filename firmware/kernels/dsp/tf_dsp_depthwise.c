@@ -726,6 +726,8 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 #ifndef TF_DSP_DW4_SHIFTS
 #define TF_DSP_DW4_SHIFTS 0
 #endif
+/* the shift requantization's C (setup, C outputs): where shift runs are linked, and on the host */
+#define TF_DW4_SHIFTING (TF_DSP_DW4_SHIFTS != 0 || !TF_DSP_NATIVE)
 #define TF_DW4_NO_K 1000
 
 /* The interior runs (outputs whose taps are all inside the input along the view's columns) in
@@ -1324,6 +1326,7 @@ typedef struct {
     int32_t in_r, in_c, out_r, out_c; /* byte steps: input row / column, output row / column */
     int32_t ox_lo, ox_hi;             /* output columns whose taps are all inside the input's columns */
     uint32_t off;                     /* the input offset (-zp) in both lanes */
+    uint32_t zp4;                     /* the input zero point in each byte (border copies) */
     uint32_t lo4, hi4;                /* the activation range in each byte */
     int32_t clamp;                    /* 1: the activation range is not all of int8 */
 } tf_dw4_layer_t;
@@ -1357,7 +1360,7 @@ TF_INLINE int32_t tf_dw4_smmla(int32_t a, int32_t b, int32_t acc)
 
 TF_INLINE uint32_t tf_dw4_q(const tf_dw4_t *g, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int corr)
 {
-    if (!corr && g->s) {
+    if (TF_DW4_SHIFTING && !corr && g->s) {
         /* the shift requantization (tf_dw4_setup): scaled accumulators, SMMLA, one shift */
         const int32_t S = g->s;
         return tf_dsp_pack4(tf_ssat8(tf_dw4_smmla(a0, g->mk[0], g->mk[1]) >> S),
@@ -1448,6 +1451,53 @@ TF_INLINE void tf_dw4_one(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8
     memcpy(o, &q, sizeof q);
 }
 
+#if TF_DSP_NATIVE
+#define TF_DW4_BORDER_WORDS 192
+
+/* The assembly run of `rows` valid kernel rows (0 if not linked) */
+TF_INLINE tf_dw4_run_fn tf_dw4_pick(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t rows)
+{
+    const int32_t run = L->kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
+    return run < 0 ? 0 : g->s ? (g->sfns ? g->sfns[run] : 0) : tf_dw4_run_fns[g->variant][run];
+}
+
+/* Border outputs [oa, ob) of a view row by the run `fn` on a copy of the input words they read
+ * (`rows` kernel rows from xrow, dh input rows apart), the padding as the input zero point in every
+ * byte (SXTAB16 adds the offset: padded taps add 0). 0 if the copy does not fit. */
+static int tf_dw4_border(const tf_dw4_layer_t *L, tf_dw4_t *g, tf_dw4_run_fn fn, const int8_t *xrow, int32_t rows,
+                         const int32_t *w, int32_t oa, int32_t ob, int8_t *o)
+{
+    uint32_t buf[TF_DW4_BORDER_WORDS];
+    tf_dw4_run_t *const a = &g->run;
+    const int32_t cnt = (ob - 1 - oa) * L->sw + (L->kw - 1) * L->dw + 1, ix0 = oa * L->sw - L->pad_w;
+    const int32_t cstep = a->cstep, sstep = a->sstep, rstep = a->rstep;
+    int32_t r, i;
+    if (cnt * rows > TF_DW4_BORDER_WORDS) {
+        return 0;
+    }
+    for (r = 0; r < rows; ++r) {
+        const int8_t *const xr = xrow + r * L->dh * L->in_r;
+        uint32_t *const br = buf + r * cnt;
+        for (i = 0; i < cnt; ++i) {
+            const int32_t ix = ix0 + i;
+            br[i] = ix >= 0 && ix < L->in_w ? (uint32_t)tf_ld32(xr + ix * L->in_c) : L->zp4;
+        }
+    }
+    a->cstep = 4 * L->dw;
+    a->sstep = 4 * L->sw;
+    a->rstep = L->kh == 1 && L->kw != 3 ? L->kw * a->cstep : 4 * cnt;
+    a->w = w;
+    a->x = (const int8_t *)buf - a->sstep;
+    a->out = o - a->ostep;
+    a->x_last = (const int8_t *)buf + (ob - oa - 1) * a->sstep;
+    fn(a);
+    a->cstep = cstep;
+    a->sstep = sstep;
+    a->rstep = rstep;
+    return 1;
+}
+#endif
+
 /* All outputs of one group of four channels (at byte `c` of every position). */
 TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
 {
@@ -1460,6 +1510,9 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
         int8_t *o = out + oy * L->out_r;
         int32_t ky0 = 0, ky1 = L->kh, ox;
         const int8_t *xrow;
+#if TF_DSP_NATIVE
+        tf_dw4_run_fn fn;
+#endif
         while (iy0 + ky0 * L->dh < 0) {
             ++ky0;
         }
@@ -1467,6 +1520,9 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
             --ky1;
         }
         xrow = in + (iy0 + ky0 * L->dh) * L->in_r;
+#if TF_DSP_NATIVE
+        fn = ky1 > ky0 ? tf_dw4_pick(L, g, ky1 - ky0) : 0;
+#endif
         for (ox = 0; ox < L->ow; ++ox) {
             const int32_t ix0 = ox * L->sw - L->pad_w;
             int32_t kx0 = 0, kx1 = kw;
@@ -1476,11 +1532,6 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 const int8_t *x = xrow + ix0 * L->in_c;
                 const int32_t *w = g->w + 2 * ky0 * kw;
 #if TF_DSP_NATIVE
-                const int32_t rows = ky1 - ky0;
-                const int32_t run = kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
-                const tf_dw4_run_fn fn = run < 0 ? 0
-                                         : g->s    ? (g->sfns ? g->sfns[run] : 0)
-                                                   : tf_dw4_run_fns[g->variant][run];
                 if (fn) {
                     tf_dw4_run_t *const a = &g->run;
                     a->w = w;
@@ -1497,6 +1548,18 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 ox += n - 1;
                 continue;
             }
+#if TF_DSP_NATIVE
+            if (fn) {
+                /* the border outputs up to the interior run (or the row's end) in one run on a copy,
+                 * three or more of them (fewer cost less in C: ~100 instructions each) */
+                const int32_t ob = ox < L->ox_lo && L->ox_lo < L->ox_hi ? L->ox_lo : L->ow;
+                if (ob - ox >= 3 && tf_dw4_border(L, g, fn, xrow, ky1 - ky0, g->w + 2 * ky0 * kw, ox, ob, o)) {
+                    o += (ob - ox) * L->out_c;
+                    ox = ob - 1;
+                    continue;
+                }
+            }
+#endif
             while (ix0 + kx0 * L->dw < 0) {
                 ++kx0;
             }
@@ -1600,7 +1663,7 @@ TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g
         g->run.q[3 * j + 2] = rs;
     }
     g->s = 0;
-    if (g->shift) {
+    if (TF_DW4_SHIFTING && g->shift) {
         tf_dw4_shift_setup(g, taps, lo_k, zp2p1);
     }
 }
@@ -1632,6 +1695,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     L.out_r = tr ? C : p->out_w * C;
     L.out_c = tr ? p->out_w * C : C;
     L.off = ((uint32_t)(-zp) & 0xffffu) * 0x10001u;
+    L.zp4 = ((uint32_t)zp & 0xffu) * 0x01010101u;
     L.lo4 = ((uint32_t)p->act_min & 0xffu) * 0x01010101u;
     L.hi4 = ((uint32_t)p->act_max & 0xffu) * 0x01010101u;
     L.clamp = p->act_min > -128 || p->act_max < 127;
