@@ -1325,6 +1325,7 @@ typedef struct {
     int32_t kh, kw, sh, sw, dh, dw, pad_h, pad_w, in_h, in_w, oh, ow;
     int32_t in_r, in_c, out_r, out_c; /* byte steps: input row / column, output row / column */
     int32_t ox_lo, ox_hi;             /* output columns whose taps are all inside the input's columns */
+    int32_t border_runs;              /* 1: some border segment has 3 outputs or more (tf_dw4_border) */
     uint32_t off;                     /* the input offset (-zp) in both lanes */
     uint32_t zp4;                     /* the input zero point in each byte (border copies) */
     uint32_t lo4, hi4;                /* the activation range in each byte */
@@ -1549,7 +1550,7 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 continue;
             }
 #if TF_DSP_NATIVE
-            if (fn) {
+            if (L->border_runs && fn) {
                 /* the border outputs up to the interior run (or the row's end) in one run on a copy,
                  * three or more of them (fewer cost less in C: ~100 instructions each) */
                 const int32_t ob = ox < L->ox_lo && L->ox_lo < L->ox_hi ? L->ox_lo : L->ow;
@@ -1705,6 +1706,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
         const int32_t last = L.in_w - 1 - (L.kw - 1) * L.dw + L.pad_w; /* ox * sw <= last */
         L.ox_hi = last < 0 ? 0 : TF_MIN(L.ow, last / L.sw + 1);
     }
+    L.border_runs = L.ox_lo < L.ox_hi ? L.ox_lo >= 3 || L.ow - L.ox_hi >= 3 : L.ow >= 3;
     g.run.cstep = L.dw * L.in_c;
     g.run.off = L.off;
     g.run.sstep = L.sw * L.in_c;
