@@ -269,6 +269,37 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     return g.write(path)
 
 
+def dsp_depthwise_shift_model(path: Path, seed: int = 5) -> Path:
+    """Depthwise layers of the direct path's shift runs (tf_dsp_depthwise.c tf_dw4_shift_setup):
+    time filters of >= 128 outputs on the full range (ReLU, output zero point -128), with a folded
+    clamp (ReLU6), SSUB8 / SEL at act_min or both bounds (ReLU / ReLU6 with other zero points), strides
+    1-3, dilation, 3-tap and longer rows; 2-D 3x3 kernels (1-3 valid kernel rows) that would correct
+    and clamp; short time filters that keep the old runs."""
+    g = Gauntlet(seed=seed)
+    g.input("t", (1, 131, 1, 8), 0.05, -128)  # 131 steps of 8 features
+    g.input("u", (1, 1, 140, 12), 0.04, 7)  # 1 x k filters along a row
+    g.input("i", (1, 9, 10, 8), 0.04, 3)
+    g.input("s", (1, 40, 1, 8), 0.05, -5)  # short: the old runs
+    for kw in (
+        {"kh": 3, "kw": 1, "dil": (2, 1), "act": "RELU", "y_zp": -128},
+        {"kh": 5, "kw": 1, "dil": (3, 1), "act": "RELU", "y_zp": -128},
+        {"kh": 3, "kw": 1, "act": "RELU6", "y_zp": -128},
+        {"kh": 7, "kw": 1, "act": "RELU"},
+        {"kh": 3, "kw": 1, "dil": (2, 1), "act": "RELU"},
+        {"kh": 4, "kw": 1, "act": "RELU6"},
+        {"kh": 3, "kw": 1, "stride": (3, 1), "act": "RELU", "y_zp": -128},
+    ):
+        g.depthwise("t", **kw)  # type: ignore[arg-type]
+    g.depthwise("t", 3, 1, stride=(2, 1), act="RELU")
+    g.depthwise("u", 1, 3, act="RELU")
+    g.depthwise("u", 1, 5, stride=(1, 2), act="RELU6", y_zp=-128)
+    g.depthwise("i", 3, 3, act="RELU")
+    g.depthwise("i", 3, 3, stride=(2, 2), act="RELU6")
+    g.depthwise("s", 3, 1, act="RELU", y_zp=-128)
+    g.depthwise("s", 6, 1, stride=(2, 1), act="RELU6", y_zp=-128)
+    return g.write(path)
+
+
 def random_depthwise_model(path: Path, seed: int, layers: int = 10, wide: bool = False) -> Path:
     """Depthwise layers of random shape (kernel, stride, dilation, depth multiplier, padding,
     activation) on random inputs: the property test's model. `wide`: kernels up to 15 x 15, strides

@@ -125,9 +125,10 @@ class Gauntlet:
         wmax: int = 127,
         depth_mult: int = 1,
         chain: str | None = None,
+        y_zp: int | None = None,
     ) -> None:
         """A depthwise layer on input `x`; its output is a model output, or with `chain` the input of
-        that name for later layers."""
+        that name for later layers. `y_zp`: the output zero point (else random in [-20, 20))."""
         t, (_, h, w, cin), si, _ = self.inputs[x]
         c = cin * depth_mult
         oh, ow = out_size(pad, h, kh, stride[0], dil[0]), out_size(pad, w, kw, stride[1], dil[1])
@@ -138,7 +139,8 @@ class Gauntlet:
         bias_scales = [si * s for s in (ws if per_channel else ws * c)]
         b = self.m.tensor((c,), "int32", bias_scales, 0, data=self._bias(c, mult))
         so = self._out_scale(si, max(ws), kh * kw, mult)
-        y_zp = int(self.rng.integers(-20, 20))
+        zp = int(self.rng.integers(-20, 20))
+        y_zp = zp if y_zp is None else y_zp
         y = self.m.tensor((1, oh, ow, c), "int8", so, y_zp)
         opt = options(
             "DepthwiseConv2DOptions",

@@ -24,6 +24,7 @@ from _dsp_models import (  # noqa: E402
     dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
+    dsp_depthwise_shift_model,
     dsp_model,
     lean_dense_model,
     random_dense_model,
@@ -54,7 +55,14 @@ def test_mlperf_model_bit_exact(
 @pytest.mark.parametrize("optimize", ["size", "speed"])
 @pytest.mark.parametrize(
     "builder",
-    [dsp_model, dsp_conv_model, dsp_dense_model, dsp_add_model, dsp_depthwise_shapes_model],
+    [
+        dsp_model,
+        dsp_conv_model,
+        dsp_dense_model,
+        dsp_add_model,
+        dsp_depthwise_shapes_model,
+        dsp_depthwise_shift_model,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_edge_cases_bit_exact_in_qemu(builder, optimize: str, tmp_path: Path) -> None:  # noqa: ANN001
@@ -93,6 +101,21 @@ def test_conv_assembly_blocks_bit_exact_in_qemu(optimize: str, tmp_path: Path) -
 def test_random_depthwise_shapes_in_qemu(seed: int, wide: bool, optimize: str, tmp_path: Path) -> None:
     path = random_depthwise_model(tmp_path / "r.tflite", seed, layers=8 if wide else 10, wide=wide)
     rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize=optimize)
+    assert rep.bit_exact, rep.first_mismatch
+
+
+def test_depthwise_shift_runs_in_qemu(tmp_path: Path) -> None:
+    """The direct path's shift runs (every clamp flavour, 1-3 kernel rows, rows of any length) in
+    `balanced` next to the old runs, bit-exact on the M4."""
+    path = dsp_depthwise_shift_model(tmp_path / "m.tflite")
+    compiled = api.compile(path, BOARD, optimize="balanced")
+    union = shifts = 0
+    for lay in compiled.layers:
+        v = dict(lay.call.variants)
+        union |= v.get("TF_DSP_DW4_VARIANTS", 0)
+        shifts |= v.get("TF_DSP_DW4_SHIFTS", 0)
+    assert union == 0xFB55001 and shifts == 0xE00, (hex(union), hex(shifts))
+    rep = api.test_emulator(path, BOARD, inputs=3, workdir=tmp_path / "b", timeout=60, optimize="balanced")
     assert rep.bit_exact, rep.first_mismatch
 
 

@@ -29,12 +29,15 @@ from _dsp_models import (  # noqa: E402
     dsp_conv_model,
     dsp_dense_model,
     dsp_depthwise_shapes_model,
+    dsp_depthwise_shift_model,
     dsp_model,
     lean_dense_model,
     random_dense_model,
     random_depthwise_model,
 )
 from _mve_models import add_model, conv_model, dense_model, depthwise_model  # noqa: E402
+
+from tinyforge.kernels.ops.dsp import conv as conv_ops  # noqa: E402
 
 DSP = Target(cpu="cortex-m4", features=frozenset({"dsp"}))
 MODES = ("size", "balanced", "speed")
@@ -188,19 +191,53 @@ def test_depthwise_shapes_bit_exact(optimize: str, tmp_path: Path) -> None:
     direct = [dict(lay.call.params)["direct"] for lay in compiled.layers]
     time_filter = ["1" in c.split()[1].split("x") for c in comments]  # "dw 3x1 ...": k x 1 or 1 x k
     bits = [dict(lay.call.variants).get("TF_DSP_DW4_VARIANTS") for lay in compiled.layers]
-    union = 0
+    union = shifts = 0
     for b in bits:
         union |= b or 0
+    for lay in compiled.layers:
+        shifts |= dict(lay.call.variants).get("TF_DSP_DW4_SHIFTS") or 0
+    # the shift runs (bits 12-27: full range, folded clamp, SSUB8 / SEL at act_min or both) where
+    # the old runs would correct and clamp, or on long time filters; two shifts S
+    assert shifts == 0xF00, hex(shifts)
     if optimize == "size":
         assert sum(direct) >= 12 and not any(d and not t for d, t in zip(direct, time_filter, strict=True)), (
             direct
         )
-        assert union == 0x555, hex(union)  # one-row runs and 3-tap single rows only
+        assert union == 0x4500055, hex(union)  # one-row runs and 3-tap single rows only
     else:
         assert sum(direct) >= 15 and direct.count(0) >= 3, direct
         # every assembly run of the direct path (TF_DSP_DW4_VARIANTS), and layers all in C (tiny maps)
-        assert union == 0xFFF and 0 in bits, bits
+        assert union == 0xED000FF and 0 in bits, hex(union)
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 5), tmp_path / "w", sanitize=True) == 0
+
+
+def test_depthwise_shift_identity() -> None:
+    """tf_dsp_depthwise.c tf_dw4_shift_setup: SMMLA of the accumulator scaled by 2^e with
+    kq' = kq 2^e + 2^(e-1), then >> S (S = rshift + e), equals SMMLAR then >> rshift for every
+    accumulator (exhaustive near the rounding edges, random elsewhere)."""
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        rs, e = int(rng.integers(1, 24)), int(rng.integers(1, 8))
+        m = int(rng.integers(1 << 30, 1 << 31))
+        zp2p1 = 2 * int(rng.integers(-128, 128)) + 1 - 2 * int(rng.integers(-100, 100))
+        kq = conv_ops._kq(zp2p1, rs)
+        kq2 = kq * (1 << e) + (1 << (e - 1))
+        base = int(rng.integers(-(1 << 22), 1 << 22))
+        step = max(1, (1 << (32 + rs)) // m)  # one output step of the accumulator
+        for a in [base + d for d in range(-3 * step, 3 * step, max(1, step // 64))]:
+            want = (((a * m + (1 << 31)) >> 32) + kq) >> rs
+            got = (((a << e) * m >> 32) + kq2) >> (rs + e)
+            assert got == want, (a, m, rs, e, kq)
+
+
+def test_depthwise_shift_runs_bit_exact(tmp_path: Path) -> None:
+    """The shift requantization (conv.py direct_shift) on the host (its C twin of the assembly
+    runs), under the sanitizers: every clamp flavour, strides, dilation, 1-3 kernel rows."""
+    path = dsp_depthwise_shift_model(tmp_path / "s.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp("balanced"))
+    shifts = [dict(lay.call.params).get("shift", 0) for lay in compiled.layers]
+    assert sum(1 for s in shifts if s) >= 10 and 0 in shifts, shifts
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 7), tmp_path / "w", sanitize=True) == 0
 
 
 @pytest.mark.parametrize("seed", range(4))

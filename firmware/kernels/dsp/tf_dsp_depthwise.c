@@ -721,8 +721,13 @@ TF_NOINLINE void tf_dw_channel(tf_dw_layer_t *L, const int8_t *wsrc, int32_t oc,
 
 #define TF_DW4_MAX_TAPS 64
 #ifndef TF_DSP_DW4_VARIANTS
-#define TF_DSP_DW4_VARIANTS 0xFFF
+#define TF_DSP_DW4_VARIANTS 0xFFFFF
 #endif
+#ifndef TF_DSP_DW4_SHIFTS
+#define TF_DSP_DW4_SHIFTS 0
+#endif
+/* the shift requantization's C (setup, C outputs): where shift runs are linked, and on the host */
+#define TF_DW4_SHIFTING (TF_DSP_DW4_SHIFTS != 0 || !TF_DSP_NATIVE)
 #define TF_DW4_NO_K 1000
 
 /* The interior runs (outputs whose taps are all inside the input along the view's columns) in
@@ -743,6 +748,8 @@ typedef struct {
     int8_t *out;       /* 56: the first output, minus ostep */
     int32_t q[12];     /* 60: (mult, kq, right shift) per channel */
 } tf_dw4_run_t;
+
+typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
 
 #if TF_DSP_NATIVE
 /* one tap: input word at [r4 + ADDR], weights (c0, c2), (c1, c3) at [r7, #WOFF] */
@@ -793,6 +800,11 @@ typedef struct {
     "sel r0, r0, r5\n\t"                                                                                       \
     "ssub8 r7, r0, r6\n\t"                                                                                     \
     "sel r0, r6, r0\n\t"
+/* the lower bound only (act_max 127: SSAT clamps at the upper one) */
+#define TF_DW4_CLAMP_LO                                                                                           \
+    "ldr r5, [lr, #44]\n\t"                                                                                     \
+    "ssub8 r7, r0, r5\n\t"                                                                                      \
+    "sel r0, r0, r5\n\t"
 #define TF_DW4_FN(name, ROWS, Q, CLAMP)                                                                           \
     void name(tf_dw4_run_t *a);                                                                                   \
     __asm__(TF_ASM_FUNC_BEGIN(name) \
@@ -898,7 +910,389 @@ TF_DW4_FN(tf_dw4_r2_cc, TF_DW4_ROWS2, TF_DW4_Q_CORR, TF_DW4_CLAMP);
 #define tf_dw4_r2_cc 0
 #endif
 
-typedef void (*tf_dw4_run_fn)(tf_dw4_run_t *a);
+/* The shift runs (TF_DSP_DW4_VARIANTS bit 12 + 4 k + r, k 0: the full int8 range, 1: the clamp
+ * folded (QADD8 adds K back), 2: SSUB8 / SEL at act_min (act_max 127), 3: SSUB8 / SEL at both
+ * bounds; TF_DSP_DW4_SHIFTS bit S: the layers' shifts S), without the rounding correction: SMMLA and
+ * SSAT's ASR #S (one immediate per layer) instead of SMMLAR, ASR by register, SSAT; the weights and
+ * starts scaled by 2^(S - rshift) per channel (tf_dw4_setup), q holding (mult, kq') per channel. */
+#define TF_DW4_XSTR(x) #x
+#define TF_DW4_STR(x) TF_DW4_XSTR(x)
+#define TF_DW4_Q_S(S)                                                                                             \
+    "add r5, lr, #60\n\t"                                                                                       \
+    "ldm r5, {r5, r6, r7, r8, r9, r10, r11}\n\t"                                                                \
+    "smmla r0, r0, r5, r6\n\t"                                                                                  \
+    "smmla r1, r1, r7, r8\n\t"                                                                                  \
+    "smmla r2, r2, r9, r10\n\t"                                                                                 \
+    "ldr r5, [lr, #88]\n\t"                                                                                     \
+    "smmla r3, r3, r11, r5\n\t"                                                                                 \
+    "ssat r0, #8, r0, asr #" TF_DW4_STR(S) "\n\t"                                                               \
+    "ssat r1, #8, r1, asr #" TF_DW4_STR(S) "\n\t"                                                               \
+    "ssat r2, #8, r2, asr #" TF_DW4_STR(S) "\n\t"                                                               \
+    "ssat r3, #8, r3, asr #" TF_DW4_STR(S) "\n\t"
+#if TF_DSP_DW4_VARIANTS & 0x1000
+#define TF_DW4_IF_A0(x) x
+#define TF_DW4_PICK_A0(f) f
+#else
+#define TF_DW4_IF_A0(x)
+#define TF_DW4_PICK_A0(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x2000
+#define TF_DW4_IF_A1(x) x
+#define TF_DW4_PICK_A1(f) f
+#else
+#define TF_DW4_IF_A1(x)
+#define TF_DW4_PICK_A1(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x4000
+#define TF_DW4_IF_A2(x) x
+#define TF_DW4_PICK_A2(f) f
+#else
+#define TF_DW4_IF_A2(x)
+#define TF_DW4_PICK_A2(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x8000
+#define TF_DW4_IF_A3(x) x
+#define TF_DW4_PICK_A3(f) f
+#else
+#define TF_DW4_IF_A3(x)
+#define TF_DW4_PICK_A3(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x10000
+#define TF_DW4_IF_B0(x) x
+#define TF_DW4_PICK_B0(f) f
+#else
+#define TF_DW4_IF_B0(x)
+#define TF_DW4_PICK_B0(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x20000
+#define TF_DW4_IF_B1(x) x
+#define TF_DW4_PICK_B1(f) f
+#else
+#define TF_DW4_IF_B1(x)
+#define TF_DW4_PICK_B1(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x40000
+#define TF_DW4_IF_B2(x) x
+#define TF_DW4_PICK_B2(f) f
+#else
+#define TF_DW4_IF_B2(x)
+#define TF_DW4_PICK_B2(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x80000
+#define TF_DW4_IF_B3(x) x
+#define TF_DW4_PICK_B3(f) f
+#else
+#define TF_DW4_IF_B3(x)
+#define TF_DW4_PICK_B3(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x100000
+#define TF_DW4_IF_C0(x) x
+#define TF_DW4_PICK_C0(f) f
+#else
+#define TF_DW4_IF_C0(x)
+#define TF_DW4_PICK_C0(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x200000
+#define TF_DW4_IF_C1(x) x
+#define TF_DW4_PICK_C1(f) f
+#else
+#define TF_DW4_IF_C1(x)
+#define TF_DW4_PICK_C1(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x400000
+#define TF_DW4_IF_C2(x) x
+#define TF_DW4_PICK_C2(f) f
+#else
+#define TF_DW4_IF_C2(x)
+#define TF_DW4_PICK_C2(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x800000
+#define TF_DW4_IF_C3(x) x
+#define TF_DW4_PICK_C3(f) f
+#else
+#define TF_DW4_IF_C3(x)
+#define TF_DW4_PICK_C3(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x1000000
+#define TF_DW4_IF_D0(x) x
+#define TF_DW4_PICK_D0(f) f
+#else
+#define TF_DW4_IF_D0(x)
+#define TF_DW4_PICK_D0(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x2000000
+#define TF_DW4_IF_D1(x) x
+#define TF_DW4_PICK_D1(f) f
+#else
+#define TF_DW4_IF_D1(x)
+#define TF_DW4_PICK_D1(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x4000000
+#define TF_DW4_IF_D2(x) x
+#define TF_DW4_PICK_D2(f) f
+#else
+#define TF_DW4_IF_D2(x)
+#define TF_DW4_PICK_D2(f) 0
+#endif
+#if TF_DSP_DW4_VARIANTS & 0x8000000
+#define TF_DW4_IF_D3(x) x
+#define TF_DW4_PICK_D3(f) f
+#else
+#define TF_DW4_IF_D3(x)
+#define TF_DW4_PICK_D3(f) 0
+#endif
+#define TF_DW4_SDEF(S) \
+    TF_DW4_IF_A0(TF_DW4_FN(tf_dw4_r1a_s##S, TF_DW4_ROWS1, TF_DW4_Q_S(S), "");) \
+    TF_DW4_IF_A1(TF_DW4_FN(tf_dw4_r3a_s##S, TF_DW4_ROWS3, TF_DW4_Q_S(S), "");) \
+    TF_DW4_IF_A2(TF_DW4_FN(tf_dw4_rka_s##S, TF_DW4_ROWK, TF_DW4_Q_S(S), "");) \
+    TF_DW4_IF_A3(TF_DW4_FN(tf_dw4_r2a_s##S, TF_DW4_ROWS2, TF_DW4_Q_S(S), "");) \
+    TF_DW4_IF_B0(TF_DW4_FN(tf_dw4_r1b_s##S, TF_DW4_ROWS1, TF_DW4_Q_S(S), TF_DW4_K);) \
+    TF_DW4_IF_B1(TF_DW4_FN(tf_dw4_r3b_s##S, TF_DW4_ROWS3, TF_DW4_Q_S(S), TF_DW4_K);) \
+    TF_DW4_IF_B2(TF_DW4_FN(tf_dw4_rkb_s##S, TF_DW4_ROWK, TF_DW4_Q_S(S), TF_DW4_K);) \
+    TF_DW4_IF_B3(TF_DW4_FN(tf_dw4_r2b_s##S, TF_DW4_ROWS2, TF_DW4_Q_S(S), TF_DW4_K);) \
+    TF_DW4_IF_C0(TF_DW4_FN(tf_dw4_r1c_s##S, TF_DW4_ROWS1, TF_DW4_Q_S(S), TF_DW4_CLAMP_LO);) \
+    TF_DW4_IF_C1(TF_DW4_FN(tf_dw4_r3c_s##S, TF_DW4_ROWS3, TF_DW4_Q_S(S), TF_DW4_CLAMP_LO);) \
+    TF_DW4_IF_C2(TF_DW4_FN(tf_dw4_rkc_s##S, TF_DW4_ROWK, TF_DW4_Q_S(S), TF_DW4_CLAMP_LO);) \
+    TF_DW4_IF_C3(TF_DW4_FN(tf_dw4_r2c_s##S, TF_DW4_ROWS2, TF_DW4_Q_S(S), TF_DW4_CLAMP_LO);) \
+    TF_DW4_IF_D0(TF_DW4_FN(tf_dw4_r1d_s##S, TF_DW4_ROWS1, TF_DW4_Q_S(S), TF_DW4_CLAMP);) \
+    TF_DW4_IF_D1(TF_DW4_FN(tf_dw4_r3d_s##S, TF_DW4_ROWS3, TF_DW4_Q_S(S), TF_DW4_CLAMP);) \
+    TF_DW4_IF_D2(TF_DW4_FN(tf_dw4_rkd_s##S, TF_DW4_ROWK, TF_DW4_Q_S(S), TF_DW4_CLAMP);) \
+    TF_DW4_IF_D3(TF_DW4_FN(tf_dw4_r2d_s##S, TF_DW4_ROWS2, TF_DW4_Q_S(S), TF_DW4_CLAMP);) \
+    static const tf_dw4_run_fn tf_dw4_s##S[4][4] = { \
+        {TF_DW4_PICK_A0(tf_dw4_r1a_s##S), TF_DW4_PICK_A1(tf_dw4_r3a_s##S), TF_DW4_PICK_A2(tf_dw4_rka_s##S), TF_DW4_PICK_A3(tf_dw4_r2a_s##S)}, \
+        {TF_DW4_PICK_B0(tf_dw4_r1b_s##S), TF_DW4_PICK_B1(tf_dw4_r3b_s##S), TF_DW4_PICK_B2(tf_dw4_rkb_s##S), TF_DW4_PICK_B3(tf_dw4_r2b_s##S)}, \
+        {TF_DW4_PICK_C0(tf_dw4_r1c_s##S), TF_DW4_PICK_C1(tf_dw4_r3c_s##S), TF_DW4_PICK_C2(tf_dw4_rkc_s##S), TF_DW4_PICK_C3(tf_dw4_r2c_s##S)}, \
+        {TF_DW4_PICK_D0(tf_dw4_r1d_s##S), TF_DW4_PICK_D1(tf_dw4_r3d_s##S), TF_DW4_PICK_D2(tf_dw4_rkd_s##S), TF_DW4_PICK_D3(tf_dw4_r2d_s##S)}, \
+    };
+#if TF_DSP_DW4_SHIFTS & (1u << 1)
+TF_DW4_SDEF(1)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 2)
+TF_DW4_SDEF(2)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 3)
+TF_DW4_SDEF(3)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 4)
+TF_DW4_SDEF(4)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 5)
+TF_DW4_SDEF(5)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 6)
+TF_DW4_SDEF(6)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 7)
+TF_DW4_SDEF(7)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 8)
+TF_DW4_SDEF(8)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 9)
+TF_DW4_SDEF(9)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 10)
+TF_DW4_SDEF(10)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 11)
+TF_DW4_SDEF(11)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 12)
+TF_DW4_SDEF(12)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 13)
+TF_DW4_SDEF(13)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 14)
+TF_DW4_SDEF(14)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 15)
+TF_DW4_SDEF(15)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 16)
+TF_DW4_SDEF(16)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 17)
+TF_DW4_SDEF(17)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 18)
+TF_DW4_SDEF(18)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 19)
+TF_DW4_SDEF(19)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 20)
+TF_DW4_SDEF(20)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 21)
+TF_DW4_SDEF(21)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 22)
+TF_DW4_SDEF(22)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 23)
+TF_DW4_SDEF(23)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 24)
+TF_DW4_SDEF(24)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 25)
+TF_DW4_SDEF(25)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 26)
+TF_DW4_SDEF(26)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 27)
+TF_DW4_SDEF(27)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 28)
+TF_DW4_SDEF(28)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 29)
+TF_DW4_SDEF(29)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 30)
+TF_DW4_SDEF(30)
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 31)
+TF_DW4_SDEF(31)
+#endif
+
+/* the shift runs for S and clamp k (as in TF_DSP_DW4_VARIANTS), 0 if none is compiled in */
+static const tf_dw4_run_fn *tf_dw4_shift_fns(int32_t s, int k)
+{
+    (void)k;
+    switch (s) {
+#if TF_DSP_DW4_SHIFTS & (1u << 1)
+    case 1:
+        return tf_dw4_s1[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 2)
+    case 2:
+        return tf_dw4_s2[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 3)
+    case 3:
+        return tf_dw4_s3[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 4)
+    case 4:
+        return tf_dw4_s4[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 5)
+    case 5:
+        return tf_dw4_s5[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 6)
+    case 6:
+        return tf_dw4_s6[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 7)
+    case 7:
+        return tf_dw4_s7[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 8)
+    case 8:
+        return tf_dw4_s8[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 9)
+    case 9:
+        return tf_dw4_s9[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 10)
+    case 10:
+        return tf_dw4_s10[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 11)
+    case 11:
+        return tf_dw4_s11[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 12)
+    case 12:
+        return tf_dw4_s12[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 13)
+    case 13:
+        return tf_dw4_s13[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 14)
+    case 14:
+        return tf_dw4_s14[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 15)
+    case 15:
+        return tf_dw4_s15[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 16)
+    case 16:
+        return tf_dw4_s16[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 17)
+    case 17:
+        return tf_dw4_s17[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 18)
+    case 18:
+        return tf_dw4_s18[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 19)
+    case 19:
+        return tf_dw4_s19[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 20)
+    case 20:
+        return tf_dw4_s20[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 21)
+    case 21:
+        return tf_dw4_s21[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 22)
+    case 22:
+        return tf_dw4_s22[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 23)
+    case 23:
+        return tf_dw4_s23[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 24)
+    case 24:
+        return tf_dw4_s24[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 25)
+    case 25:
+        return tf_dw4_s25[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 26)
+    case 26:
+        return tf_dw4_s26[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 27)
+    case 27:
+        return tf_dw4_s27[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 28)
+    case 28:
+        return tf_dw4_s28[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 29)
+    case 29:
+        return tf_dw4_s29[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 30)
+    case 30:
+        return tf_dw4_s30[k];
+#endif
+#if TF_DSP_DW4_SHIFTS & (1u << 31)
+    case 31:
+        return tf_dw4_s31[k];
+#endif
+    default:
+        break;
+    }
+    return 0;
+}
+
 /* [variant][run] as in TF_DSP_DW4_VARIANTS */
 static const tf_dw4_run_fn tf_dw4_run_fns[3][4] = {
     {tf_dw4_r1_k, tf_dw4_r3_k, tf_dw4_rk_k, tf_dw4_r2_k},
@@ -918,6 +1312,9 @@ typedef struct {
     int32_t wbuf[2 * TF_DW4_MAX_TAPS];  /* (ending where run starts: tf_dw4_rk_* stop there) */
     tf_dw4_run_t run;                   /* the same constants for the assembly */
     int32_t variant;  /* of the assembly (tf_dw4_run_fns) */
+    int32_t s;        /* 0, or the layer's shift S: this group requantizes with SMMLA, >> S (mk: kq') */
+    int32_t shift;    /* the layer's S (0: none), tried per group by tf_dw4_setup */
+    const tf_dw4_run_fn *sfns; /* its shift runs (0: none compiled in) */
 } tf_dw4_t;
 
 /* The layer in a view where the kernel's longer side runs along the columns (time filters k x 1
@@ -928,7 +1325,9 @@ typedef struct {
     int32_t kh, kw, sh, sw, dh, dw, pad_h, pad_w, in_h, in_w, oh, ow;
     int32_t in_r, in_c, out_r, out_c; /* byte steps: input row / column, output row / column */
     int32_t ox_lo, ox_hi;             /* output columns whose taps are all inside the input's columns */
+    int32_t border_runs;              /* 1: some border segment has 3 outputs or more (tf_dw4_border) */
     uint32_t off;                     /* the input offset (-zp) in both lanes */
+    uint32_t zp4;                     /* the input zero point in each byte (border copies) */
     uint32_t lo4, hi4;                /* the activation range in each byte */
     int32_t clamp;                    /* 1: the activation range is not all of int8 */
 } tf_dw4_layer_t;
@@ -948,8 +1347,28 @@ typedef struct {
 /* four accumulators -> four int8 outputs in one word; `corr`: the rounding correction (needed
  * unless the activation minimum is at least the output zero point: then a negative accumulator
  * ends at the minimum however its last shift rounds, see tf_dsp_requant_fast) */
+/* acc + the high word of a*b, rounded down: acc + ((a*b) >> 32), wrapping (SMMLA) */
+TF_INLINE int32_t tf_dw4_smmla(int32_t a, int32_t b, int32_t acc)
+{
+#if TF_DSP_NATIVE
+    int32_t r;
+    __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * (int64_t)b) >> 32));
+#endif
+}
+
 TF_INLINE uint32_t tf_dw4_q(const tf_dw4_t *g, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int corr)
 {
+    if (TF_DW4_SHIFTING && !corr && g->s) {
+        /* the shift requantization (tf_dw4_setup): scaled accumulators, SMMLA, one shift */
+        const int32_t S = g->s;
+        return tf_dsp_pack4(tf_ssat8(tf_dw4_smmla(a0, g->mk[0], g->mk[1]) >> S),
+                            tf_ssat8(tf_dw4_smmla(a1, g->mk[2], g->mk[3]) >> S),
+                            tf_ssat8(tf_dw4_smmla(a2, g->mk[4], g->mk[5]) >> S),
+                            tf_ssat8(tf_dw4_smmla(a3, g->mk[6], g->mk[7]) >> S));
+    }
     if (corr) {
         return tf_dsp_pack4(tf_ssat8(tf_dsp_requant(a0, g->mk[0], g->mk[1], g->rs[0])),
                             tf_ssat8(tf_dsp_requant(a1, g->mk[2], g->mk[3], g->rs[1])),
@@ -1033,6 +1452,53 @@ TF_INLINE void tf_dw4_one(const tf_dw4_layer_t *L, const tf_dw4_t *g, const int8
     memcpy(o, &q, sizeof q);
 }
 
+#if TF_DSP_NATIVE
+#define TF_DW4_BORDER_WORDS 192
+
+/* The assembly run of `rows` valid kernel rows (0 if not linked) */
+TF_INLINE tf_dw4_run_fn tf_dw4_pick(const tf_dw4_layer_t *L, const tf_dw4_t *g, int32_t rows)
+{
+    const int32_t run = L->kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
+    return run < 0 ? 0 : g->s ? (g->sfns ? g->sfns[run] : 0) : tf_dw4_run_fns[g->variant][run];
+}
+
+/* Border outputs [oa, ob) of a view row by the run `fn` on a copy of the input words they read
+ * (`rows` kernel rows from xrow, dh input rows apart), the padding as the input zero point in every
+ * byte (SXTAB16 adds the offset: padded taps add 0). 0 if the copy does not fit. */
+static int tf_dw4_border(const tf_dw4_layer_t *L, tf_dw4_t *g, tf_dw4_run_fn fn, const int8_t *xrow, int32_t rows,
+                         const int32_t *w, int32_t oa, int32_t ob, int8_t *o)
+{
+    uint32_t buf[TF_DW4_BORDER_WORDS];
+    tf_dw4_run_t *const a = &g->run;
+    const int32_t cnt = (ob - 1 - oa) * L->sw + (L->kw - 1) * L->dw + 1, ix0 = oa * L->sw - L->pad_w;
+    const int32_t cstep = a->cstep, sstep = a->sstep, rstep = a->rstep;
+    int32_t r, i;
+    if (cnt * rows > TF_DW4_BORDER_WORDS) {
+        return 0;
+    }
+    for (r = 0; r < rows; ++r) {
+        const int8_t *const xr = xrow + r * L->dh * L->in_r;
+        uint32_t *const br = buf + r * cnt;
+        for (i = 0; i < cnt; ++i) {
+            const int32_t ix = ix0 + i;
+            br[i] = ix >= 0 && ix < L->in_w ? (uint32_t)tf_ld32(xr + ix * L->in_c) : L->zp4;
+        }
+    }
+    a->cstep = 4 * L->dw;
+    a->sstep = 4 * L->sw;
+    a->rstep = L->kh == 1 && L->kw != 3 ? L->kw * a->cstep : 4 * cnt;
+    a->w = w;
+    a->x = (const int8_t *)buf - a->sstep;
+    a->out = o - a->ostep;
+    a->x_last = (const int8_t *)buf + (ob - oa - 1) * a->sstep;
+    fn(a);
+    a->cstep = cstep;
+    a->sstep = sstep;
+    a->rstep = rstep;
+    return 1;
+}
+#endif
+
 /* All outputs of one group of four channels (at byte `c` of every position). */
 TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
 {
@@ -1045,6 +1511,9 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
         int8_t *o = out + oy * L->out_r;
         int32_t ky0 = 0, ky1 = L->kh, ox;
         const int8_t *xrow;
+#if TF_DSP_NATIVE
+        tf_dw4_run_fn fn;
+#endif
         while (iy0 + ky0 * L->dh < 0) {
             ++ky0;
         }
@@ -1052,6 +1521,9 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
             --ky1;
         }
         xrow = in + (iy0 + ky0 * L->dh) * L->in_r;
+#if TF_DSP_NATIVE
+        fn = ky1 > ky0 ? tf_dw4_pick(L, g, ky1 - ky0) : 0;
+#endif
         for (ox = 0; ox < L->ow; ++ox) {
             const int32_t ix0 = ox * L->sw - L->pad_w;
             int32_t kx0 = 0, kx1 = kw;
@@ -1061,9 +1533,6 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 const int8_t *x = xrow + ix0 * L->in_c;
                 const int32_t *w = g->w + 2 * ky0 * kw;
 #if TF_DSP_NATIVE
-                const int32_t rows = ky1 - ky0;
-                const int32_t run = kw == 3 ? (rows == 1 ? 0 : rows == 3 ? 1 : 3) : L->kh == 1 ? 2 : -1;
-                const tf_dw4_run_fn fn = run >= 0 ? tf_dw4_run_fns[g->variant][run] : 0;
                 if (fn) {
                     tf_dw4_run_t *const a = &g->run;
                     a->w = w;
@@ -1080,6 +1549,18 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
                 ox += n - 1;
                 continue;
             }
+#if TF_DSP_NATIVE
+            if (L->border_runs && fn) {
+                /* the border outputs up to the interior run (or the row's end) in one run on a copy,
+                 * three or more of them (fewer cost less in C: ~100 instructions each) */
+                const int32_t ob = ox < L->ox_lo && L->ox_lo < L->ox_hi ? L->ox_lo : L->ow;
+                if (ob - ox >= 3 && tf_dw4_border(L, g, fn, xrow, ky1 - ky0, g->w + 2 * ky0 * kw, ox, ob, o)) {
+                    o += (ob - ox) * L->out_c;
+                    ox = ob - 1;
+                    continue;
+                }
+            }
+#endif
             while (ix0 + kx0 * L->dw < 0) {
                 ++kx0;
             }
@@ -1096,6 +1577,54 @@ TF_INLINE void tf_dw4_group_body(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c
 TF_NOINLINE void tf_dw4_group(const tf_dw4_layer_t *L, tf_dw4_t *g, int32_t c, int corr)
 {
     tf_dw4_group_body(L, g, c, corr);
+}
+
+/* (lo16(w) << ea, hi16(w) << eb) in int16 lanes (they fit: tf_dw4_shift_setup) */
+static int32_t tf_dw4_scale2(int32_t w, int32_t ea, int32_t eb)
+{
+    const int32_t lo = ((int32_t)(((uint32_t)w & 0xffffu) ^ 0x8000u) - 0x8000) * (1 << ea);
+    const int32_t hi = (w >> 16) * (1 << eb);
+    return (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
+}
+
+/* The shift requantization of a group, where it fits (else the group keeps SMMLAR, ASR by rshift):
+ * with e = S - rshift (1..7 per channel, the layer's S = its largest rshift + 1), the weights and
+ * the start scaled by 2^e and kq' = kq * 2^e + 2^(e - 1),
+ *   floor((a 2^e m + kq' 2^32) / 2^(32+S)) = floor((a m 2^e + 2^(31+e) + kq 2^(32+e)) / 2^(32+rs+e))
+ *                                         = floor((a m + 2^31 + kq 2^32) / 2^(32+rs))
+ * for every accumulator a, and the right side is SMMLAR then ASR by rs (nested floors with integer
+ * divisors: floor(floor(x / p) / q) = floor(x / (p q))); the left one SMMLA then ASR #S. Fits: 2w 2^e
+ * in int16 (e <= 7); |start|, |kq| < 2^(30-e), so the accumulator (|start| 2^e + taps 255 2^(8+e) <
+ * 2^30 + 2^29 with taps <= 64) and kq' stay in int32 (tinyforge/kernels/ops/dsp/conv.py direct_shift
+ * checks the same). */
+static void tf_dw4_shift_setup(tf_dw4_t *g, int32_t taps, int32_t lo_k, int32_t zp2p1)
+{
+    const int32_t S = g->shift;
+    int32_t e[4], kl[4], j, t;
+    for (j = 0; j < 4; ++j) {
+        const int32_t rs = g->rs[j], ej = S - rs;
+        const int32_t kq = g->mk[2 * j + 1], lim = ej >= 1 && ej <= 7 ? 1 << (30 - ej) : 0;
+        kl[j] = lo_k != TF_DW4_NO_K ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : kq;
+        if (!lim || g->start[j] <= -lim || g->start[j] >= lim || kq <= -lim || kq >= lim || kl[j] <= -lim ||
+            kl[j] >= lim) {
+            return;
+        }
+        e[j] = ej;
+    }
+    g->s = S;
+    for (j = 0; j < 4; ++j) {
+        const int32_t h = 1 << (e[j] - 1);
+        g->start[j] *= 2 * h;
+        g->run.start[j] = g->start[j];
+        g->mk[2 * j + 1] = g->mk[2 * j + 1] * 2 * h + h;
+        g->run.q[2 * j] = g->mk[2 * j];
+        g->run.q[2 * j + 1] = kl[j] * 2 * h + h;
+    }
+    for (t = 0; t < taps; ++t) {
+        int32_t *const w = g->wbuf + 2 * (TF_DW4_MAX_TAPS - taps + t);
+        w[0] = tf_dw4_scale2(w[0], e[0], e[2]);
+        w[1] = tf_dw4_scale2(w[1], e[1], e[3]);
+    }
 }
 
 /* A group's weights (doubled, in the view's order: the packer transposed them with it) and constants.
@@ -1134,6 +1663,10 @@ TF_NOINLINE void tf_dw4_setup(const tf_dsp_depthwise_s8_params_t *p, tf_dw4_t *g
         g->run.q[3 * j + 1] = lo_k != TF_DW4_NO_K ? tf_dsp_kq(zp2p1 - 2 * lo_k, rs) : g->mk[2 * j + 1];
         g->run.q[3 * j + 2] = rs;
     }
+    g->s = 0;
+    if (TF_DW4_SHIFTING && g->shift) {
+        tf_dw4_shift_setup(g, taps, lo_k, zp2p1);
+    }
 }
 
 void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
@@ -1163,6 +1696,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     L.out_r = tr ? C : p->out_w * C;
     L.out_c = tr ? p->out_w * C : C;
     L.off = ((uint32_t)(-zp) & 0xffffu) * 0x10001u;
+    L.zp4 = ((uint32_t)zp & 0xffu) * 0x01010101u;
     L.lo4 = ((uint32_t)p->act_min & 0xffu) * 0x01010101u;
     L.hi4 = ((uint32_t)p->act_max & 0xffu) * 0x01010101u;
     L.clamp = p->act_min > -128 || p->act_max < 127;
@@ -1172,6 +1706,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
         const int32_t last = L.in_w - 1 - (L.kw - 1) * L.dw + L.pad_w; /* ox * sw <= last */
         L.ox_hi = last < 0 ? 0 : TF_MIN(L.ow, last / L.sw + 1);
     }
+    L.border_runs = L.ox_lo < L.ox_hi ? L.ox_lo >= 3 || L.ow - L.ox_hi >= 3 : L.ow >= 3;
     g.run.cstep = L.dw * L.in_c;
     g.run.off = L.off;
     g.run.sstep = L.sw * L.in_c;
@@ -1192,6 +1727,16 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
             g.run.lo4 = ((uint32_t)lo_k & 0xffu) * 0x01010101u;
         }
     }
+    /* the shift requantization (tf_dw4_shift_setup) where the packer chose it (without the
+     * rounding correction, every rshift within 7 below S; conv.py direct_shift) */
+    g.shift = p->act_min >= p->out_zp && p->shift >= 1 && p->shift <= 31 ? p->shift : 0;
+    g.sfns = 0;
+#if TF_DSP_NATIVE
+    g.sfns = !g.shift                ? 0
+             : lo_k != TF_DW4_NO_K   ? tf_dw4_shift_fns(g.shift, lo_k != 0)
+             : p->act_max == 127     ? tf_dw4_shift_fns(g.shift, 2)
+                                     : tf_dw4_shift_fns(g.shift, 3);
+#endif
     for (b = 0; b < p->batches; ++b) {
         L.in = input + b * p->in_h * p->in_w * C;
         L.out = output + b * p->out_h * p->out_w * C;

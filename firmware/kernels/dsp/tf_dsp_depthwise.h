@@ -48,6 +48,8 @@ typedef struct {
                              * (a start of 26 bits or more) */
     int32_t direct; /* 1: the channel-last path (depth multiplier 1, in_c % 4 == 0): `weights` in the
                      * model's order [ky][kx][channel], no plane, no scratch */
+    int32_t shift;  /* the direct path: 0, or S of the shift runs (tf_dsp_depthwise.c tf_dw4_shift_setup:
+                     * the packer's choice, conv.py direct_shift) */
 } tf_dsp_depthwise_s8_params_t;
 
 /* scratch: `planes` planes, 2 * (plane_h * plane_w + 4) bytes rounded up to 4 each, then the expanded

@@ -377,14 +377,56 @@ def use_direct(
 
 
 DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs compiled in
+DIRECT_SHIFTS = "TF_DSP_DW4_SHIFTS"  # tf_dsp_depthwise.c: the shifts S of the shift runs compiled in
 
 
-def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts: list[int]) -> int:
+def _wrap32(v: int) -> int:
+    return (v + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _kq(zp2p1: int, rs: int) -> int:
+    """tf_dsp_kq: (zp2p1 << rs) >> 1 in int32."""
+    return _wrap32(zp2p1 << rs) >> 1
+
+
+def direct_shift(
+    starts: list[int], rshifts: list[int], weights: np.ndarray, in_zp: int, out_zp: int, act: tuple[int, int]
+) -> tuple[int, bool]:
+    """The shift requantization of the direct path's runs (tf_dsp_depthwise.c tf_dw4_shift_setup),
+    as tf_dsp_depthwise_direct_s8 decides it: (S, every group of four channels takes it), S = 0
+    where the layer does not (the rounding correction, rshifts more than 7 apart). `weights`:
+    [taps, channels] int8; `starts` / `rshifts` per channel (the packed constants)."""
+    if act[0] < out_zp:
+        return 0, False
+    s = max(rshifts) + 1
+    if s > 31 or s - min(rshifts) > 7:
+        return 0, False
+    folded = (act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1)
+    lo_k = (act[0] + 128 if act[1] == 127 else act[1] - 127) if folded and max(rshifts) <= 21 else None
+    sums = (2 * weights.astype(np.int64)).sum(axis=0)
+    ok = []
+    for ch, (start, rs) in enumerate(zip(starts, rshifts, strict=True)):
+        lim = 1 << (30 - (s - rs))
+        kq = _kq(2 * out_zp + 1, rs)
+        kl = kq if lo_k is None else _kq(2 * out_zp + 1 - 2 * lo_k, rs)
+        ok.append(all(-lim < v < lim for v in (_wrap32(start + in_zp * int(sums[ch])), kq, kl)))
+    return s, all(ok)
+
+
+def direct_variants(
+    c: pk.ConvLayer,
+    act: tuple[int, int],
+    out_zp: int,
+    rshifts: list[int],
+    shift: tuple[int, bool] = (0, False),
+) -> int:
     """The assembly runs of the direct path a layer calls, as tf_dsp_depthwise_direct_s8 picks
     them (bit 4 * variant + run): 3-tap kernel rows (in its view, the kernel's longer side along
     the columns) with 1, 3 or 2 valid kernel rows, or one kernel row of any length; variant 0 without
     the rounding correction, 1 with it, both with the clamp folded into SSAT and QADD8, 2 with the
-    correction and SSUB8 / SEL clamps."""
+    correction and SSUB8 / SEL clamps, 3-6 the shift runs (`shift`: direct_shift) on the full
+    range, with the clamp folded (QADD8), with SSUB8 / SEL at act_min (act_max 127) or at both
+    bounds; the variant without shifts too where some group of channels cannot take them."""
     (k_h, k_w), (s_h, s_w), (d_h, d_w) = c.kernel, c.stride, c.dilation
     in_h, in_w, out_h = c.x.shape[1], c.x.shape[2], c.y.shape[1]
     pad_h, pad_w = c.pad.pad_h, c.pad.pad_w
@@ -392,11 +434,15 @@ def direct_variants(c: pk.ConvLayer, act: tuple[int, int], out_zp: int, rshifts:
         k_h, k_w, s_h, d_h, in_h, out_h, pad_h = k_w, k_h, s_w, d_w, in_w, c.y.shape[2], pad_w
     folded = (act[1] == 127 and act[0] <= -1) or (act[0] == -128 and act[1] >= -1)
     variant = (1 if act[0] < out_zp else 0) if folded and max(rshifts) <= 21 else 2
+    variants = [variant]
+    if shift[0]:
+        clamp = 0 if act == (-128, 127) else 1 if variant == 0 else 2 if act[1] == 127 else 3
+        variants = [3 + clamp] + ([] if shift[1] else [variant])
     if k_w != 3:  # one kernel row of any length
-        return 1 << (4 * variant + 2) if k_h == 1 else 0
+        return sum(1 << (4 * v + 2) for v in variants) if k_h == 1 else 0
     rows = {sum(0 <= oy * s_h - pad_h + ky * d_h < in_h for ky in range(k_h)) for oy in range(out_h)}
     run = {1: 0, 3: 1, 2: 3}  # 3 taps x 1, 3 or 2 valid kernel rows
-    return sum(1 << (4 * variant + run[r]) for r in rows if r in run)
+    return sum(1 << (4 * v + run[r]) for r in rows if r in run for v in variants)
 
 
 @dsp_kernel("DEPTHWISE_CONV_2D", "dsp_depthwise_s8", _accepts_depthwise)
@@ -438,6 +484,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         ("weights", pk.const_array(op, "weights", np.ascontiguousarray(taps).reshape(-1), "int8_t", align=4)),
         *int8_constants(op, packed, c.out_c),
         ("direct", int(direct)),
+        ("shift", 0),
     )
     call = c.call(
         "tf_dsp_depthwise_direct_s8" if direct else "tf_dsp_depthwise_s8",
@@ -453,5 +500,20 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     if not direct:
         return call
     rshifts = list(packed.rshift) if packed.rshift else [v & 31 for v in packed.packed]
-    bits = direct_variants(c, c.act, y_zp, rshifts)
-    return dataclasses.replace(call, variants=((DIRECT_VARIANTS, bits),))
+    starts = list(packed.packed) if packed.rshift else [v >> 5 for v in packed.packed]
+    shift = direct_shift(
+        starts, rshifts, np.asarray(taps).reshape(-1, c.out_c), pk.zero_point(c.x), y_zp, c.act
+    )
+    # the shift runs save 4 instructions per output where the old runs fold the clamp (variant 0)
+    # and 12 where they correct and clamp (variant 2), for ~400 more per group of 4 channels to set
+    # up: the former only on time filters of 128 outputs or more (2-D kernels keep the old runs:
+    # VWW's code guard, a few percent of their layers' instructions)
+    folded = c.act[1] == 127 and c.act[0] <= -1 or c.act[0] == -128 and c.act[1] >= -1
+    if folded and max(rshifts) <= 21 and (min(c.kernel) > 1 or c.y.shape[1] * c.y.shape[2] < 128):
+        shift = (0, False)
+    bits = direct_variants(c, c.act, y_zp, rshifts, shift)
+    return dataclasses.replace(
+        call,
+        params=tuple((k, shift[0] if k == "shift" else v) for k, v in call.params),
+        variants=((DIRECT_VARIANTS, bits), (DIRECT_SHIFTS, (1 << shift[0]) if shift[0] else 0)),
+    )
