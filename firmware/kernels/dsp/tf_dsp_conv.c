@@ -272,6 +272,42 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
     "3:\n\t"
 #define TF_DSP_W16_DSUM ""
 
+/* A 2 x 2 block's requantization (accumulators r0 r1 / r2 r3, constants mult r7 r8, kq r9 r10,
+ * rshift r11 lr): with the rounding correction, then on to the shifts at 5 */
+#define TF_DSP_Q4_ROUND                                                                                       \
+    "smmlar r5, r0, r7, r9\n\t"                                                                               \
+    "add r0, r5, r0, asr #31\n\t"                                                                             \
+    "smmlar r5, r2, r7, r9\n\t"                                                                               \
+    "add r2, r5, r2, asr #31\n\t"                                                                             \
+    "smmlar r5, r1, r8, r10\n\t"                                                                              \
+    "add r1, r5, r1, asr #31\n\t"                                                                             \
+    "smmlar r5, r3, r8, r10\n\t"                                                                              \
+    "add r3, r5, r3, asr #31\n\t"                                                                             \
+    "b 5f\n"
+/* ... without it (falls through to TF_DSP_Q4_STORE) */
+#define TF_DSP_Q4_FAST                                                                                        \
+    "smmlar r0, r0, r7, r9\n\t"                                                                               \
+    "smmlar r2, r2, r7, r9\n\t"                                                                               \
+    "smmlar r1, r1, r8, r10\n\t"                                                                              \
+    "smmlar r3, r3, r8, r10\n"
+/* the shifts, saturation and the four byte stores (output pointers at [sp, #OFF], advanced) */
+#define TF_DSP_Q4_STORE(OFF)                                                                                  \
+    "5:\n\t"                                                                                                  \
+    "asr r0, r0, r11\n\t"                                                                                     \
+    "asr r2, r2, r11\n\t"                                                                                     \
+    "asr r1, r1, lr\n\t"                                                                                      \
+    "asr r3, r3, lr\n\t"                                                                                      \
+    "ssat r0, #8, r0\n\t"                                                                                     \
+    "ssat r1, #8, r1\n\t"                                                                                     \
+    "ssat r2, #8, r2\n\t"                                                                                     \
+    "ssat r3, #8, r3\n\t"                                                                                     \
+    "ldrd r5, r6, [sp, #" OFF "]\n\t"                                                                         \
+    "strb r1, [r5, #1]\n\t"                                                                                   \
+    "strb r0, [r5], #2\n\t"                                                                                   \
+    "strb r3, [r6, #1]\n\t"                                                                                   \
+    "strb r2, [r6], #2\n\t"                                                                                   \
+    "strd r5, r6, [sp, #" OFF "]\n\t"
+
 /* r0..r3: a00 a01 a10 a11 (pixel, channel); r12: the weights, kept from block to block. int8 weights:
  * 4 chunks per loop iteration (LDM x, LDRD w), odd chunk pairs entering mid-loop; int16 weights: 8
  * chunks of LDM x, LDM w and 8 SMLAD (10 instructions for 16 MACs) per iteration, x read through lr
@@ -308,35 +344,9 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "str r6, [sp, #20]\n\t"                                                                           \
             "ldr pc, [sp, #36]\n"                                                                             \
             "11:\n\t"                                                                                         \
-            "smmlar r5, r0, r7, r9\n\t"                                                                       \
-            "add r0, r5, r0, asr #31\n\t"                                                                     \
-            "smmlar r5, r2, r7, r9\n\t"                                                                       \
-            "add r2, r5, r2, asr #31\n\t"                                                                     \
-            "smmlar r5, r1, r8, r10\n\t"                                                                      \
-            "add r1, r5, r1, asr #31\n\t"                                                                     \
-            "smmlar r5, r3, r8, r10\n\t"                                                                      \
-            "add r3, r5, r3, asr #31\n\t"                                                                     \
-            "b 5f\n"                                                                                          \
+            TF_DSP_Q4_ROUND                                                                                   \
             "10:\n\t"                                                                                         \
-            "smmlar r0, r0, r7, r9\n\t"                                                                       \
-            "smmlar r2, r2, r7, r9\n\t"                                                                       \
-            "smmlar r1, r1, r8, r10\n\t"                                                                      \
-            "smmlar r3, r3, r8, r10\n"                                                                        \
-            "5:\n\t"                                                                                          \
-            "asr r0, r0, r11\n\t"                                                                             \
-            "asr r2, r2, r11\n\t"                                                                             \
-            "asr r1, r1, lr\n\t"                                                                              \
-            "asr r3, r3, lr\n\t"                                                                              \
-            "ssat r0, #8, r0\n\t"                                                                             \
-            "ssat r1, #8, r1\n\t"                                                                             \
-            "ssat r2, #8, r2\n\t"                                                                             \
-            "ssat r3, #8, r3\n\t"                                                                             \
-            "ldrd r5, r6, [sp, #24]\n\t"                                                                      \
-            "strb r1, [r5, #1]\n\t"                                                                           \
-            "strb r0, [r5], #2\n\t"                                                                           \
-            "strb r3, [r6, #1]\n\t"                                                                           \
-            "strb r2, [r6], #2\n\t"                                                                           \
-            "strd r5, r6, [sp, #24]\n\t"                                                                      \
+            TF_DSP_Q4_FAST TF_DSP_Q4_STORE("24")                                                              \
             "ldr r7, [sp, #32]\n\t"                                                                           \
             "cmp r5, r7\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
@@ -405,36 +415,10 @@ void tf_dsp_conv_blocks_ws(tf_dsp_blocks_t *b);
             "ldr pc, [sp, #24]\n"                                                                             \
             "11:\n\t"                                                                                         \
             "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
-            "smmlar r5, r0, r7, r9\n\t"                                                                       \
-            "add r0, r5, r0, asr #31\n\t"                                                                     \
-            "smmlar r5, r2, r7, r9\n\t"                                                                       \
-            "add r2, r5, r2, asr #31\n\t"                                                                     \
-            "smmlar r5, r1, r8, r10\n\t"                                                                      \
-            "add r1, r5, r1, asr #31\n\t"                                                                     \
-            "smmlar r5, r3, r8, r10\n\t"                                                                      \
-            "add r3, r5, r3, asr #31\n\t"                                                                     \
-            "b 5f\n"                                                                                          \
+            TF_DSP_Q4_ROUND                                                                                   \
             "10:\n\t"                                                                                         \
             "ldmia r12!, {r7-r11, lr}\n\t"                                                                    \
-            "smmlar r0, r0, r7, r9\n\t"                                                                       \
-            "smmlar r2, r2, r7, r9\n\t"                                                                       \
-            "smmlar r1, r1, r8, r10\n\t"                                                                      \
-            "smmlar r3, r3, r8, r10\n"                                                                        \
-            "5:\n\t"                                                                                          \
-            "asr r0, r0, r11\n\t"                                                                             \
-            "asr r2, r2, r11\n\t"                                                                             \
-            "asr r1, r1, lr\n\t"                                                                              \
-            "asr r3, r3, lr\n\t"                                                                              \
-            "ssat r0, #8, r0\n\t"                                                                             \
-            "ssat r1, #8, r1\n\t"                                                                             \
-            "ssat r2, #8, r2\n\t"                                                                             \
-            "ssat r3, #8, r3\n\t"                                                                             \
-            "ldrd r5, r6, [sp, #16]\n\t"                                                                      \
-            "strb r1, [r5, #1]\n\t"                                                                           \
-            "strb r0, [r5], #2\n\t"                                                                           \
-            "strb r3, [r6, #1]\n\t"                                                                           \
-            "strb r2, [r6], #2\n\t"                                                                           \
-            "strd r5, r6, [sp, #16]\n\t"                                                                      \
+            TF_DSP_Q4_FAST TF_DSP_Q4_STORE("16")                                                              \
             "tst lr, #256\n\t"                                                                                \
             "beq 1b\n\t"                                                                                      \
             "add sp, sp, #32\n\t"                                                                             \
