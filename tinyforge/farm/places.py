@@ -64,6 +64,10 @@ def identity() -> str:
 
 
 def _client() -> Any:
+    # grpc's fork handlers restart its pollers in a forked child: a QEMU, a compiler or any tool
+    # started after a farm session then aborts before its exec ("epoll_wait error: Bad file
+    # descriptor"). tinyforge only forks to exec, so they are turned off before grpc loads.
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     try:
         from labgrid.remote import client
     except ImportError as exc:
