@@ -299,13 +299,19 @@ class PlaneGeometry:
         limit = PLANES4_BYTES if self.plane_h == 1 else PLANES4_SMALL_BYTES
         return 4 if in_c >= 4 and 3 * self.plane_bytes() <= limit else 1
 
-    def scratch_bytes(self, in_c: int = 1) -> int:
+    def scratch_bytes(self, in_c: int = 1, planes: int | None = None) -> int:
         """The plane(s) and the expanded weights."""
-        return self.planes(in_c) * self.plane_bytes() + 4 * self.kh * self.pairs
+        n = self.planes(in_c) if planes is None else planes
+        return n * self.plane_bytes() + 4 * self.kh * self.pairs
 
 
 PLANES4_BYTES = 1536  # scratch the depthwise kernel may add to gather four channels at a time
 PLANES4_SMALL_BYTES = 512  # the same for image planes: tiny maps only (VWW's 6x6 and 3x3)
+# the same for strided 2-D planes, with the one-plane call as the `leaner` variant (the arena
+# trims it back where the extra planes would raise the peak): a stride-2 plane holds ~4 input
+# cells per output, so its gather costs about as much as the outputs' MACs (VWW's 12x12 -> 6x6
+# and 24x24 -> 12x12 layers)
+PLANES4_STRIDED_BYTES = 4096
 
 
 def plane_geometry(
@@ -370,7 +376,9 @@ def use_direct(
             return kernel[axis] >= 8 and not padded
         return not fast
     if optimize == "size":
-        return False
+        # clamped 3x3 too: the planes' clamped 3x3 runs are C (the bench's 3x3 s2 on 24x24: 0.174
+        # MACs per instruction with planes, 0.293 direct); models without it link no direct code
+        return not fast and kernel == (3, 3)
     # stride 1 and clamped: 3x3 goes direct (the planes' clamped 3x3 runs are C), other kernels keep
     # the planes (their kernel rows in one assembly loop: 5x5 0.291 against 0.248 direct)
     return max(stride) > 1 or not fast and kernel == (3, 3)
@@ -470,13 +478,18 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         # the direct path reads four channels per word, taps in its view's order (the kernel's
         # longer side along the view's columns)
         taps = model_taps.transpose(1, 0, 2) if k_h > k_w else model_taps
+    planes = geo.planes(c.in_c)
+    # strided 2-D planes: four at a time where the scratch allows (the one-plane call is leaner)
+    strided = min(k_h, k_w) > 1 and max(s_h, s_w) > 1 and c.in_c >= 4 and not direct
+    if strided and planes == 1 and 3 * geo.plane_bytes() <= PLANES4_STRIDED_BYTES:
+        planes = 4
     params = (
         *c.fields(depth_mult=True),
         ("transpose", int(geo.transpose)),
         ("phases", geo.phases),
         ("plane_h", geo.plane_h),
         ("plane_w", geo.plane_w),
-        ("planes", geo.planes(c.in_c)),
+        ("planes", planes),
         ("pad_value", pk.zero_point(c.x)),
         ("out_zp", y_zp),
         *fold.clamp_fields(c.act, y_zp),
@@ -490,7 +503,7 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         "tf_dsp_depthwise_direct_s8" if direct else "tf_dsp_depthwise_s8",
         params,
         c.describe() + " dsp" + (" direct" if direct else " T" if geo.transpose else ""),
-        scratch_bytes=0 if direct else geo.scratch_bytes(c.in_c),
+        scratch_bytes=0 if direct else geo.scratch_bytes(c.in_c, planes),
         # With one output channel per input channel, channel c (with the 3 others of its group of
         # 4 planes) is copied into its plane before any output of channel c is written, and outputs of channel c land only on channel-c positions
         # (the same channel stride): the output may overwrite the input (TinyEngine-style in place).
@@ -498,6 +511,10 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 and not direct else (),
     )
     if not direct:
+        if planes != geo.planes(c.in_c):
+            one = tuple((k, 1 if k == "planes" else v) for k, v in call.params)
+            leaner = dataclasses.replace(call, params=one, scratch_bytes=geo.scratch_bytes(c.in_c, 1))
+            return dataclasses.replace(call, leaner=leaner)
         return call
     rshifts = list(packed.rshift) if packed.rshift else [v & 31 for v in packed.packed]
     starts = list(packed.packed) if packed.rshift else [v >> 5 for v in packed.packed]
