@@ -269,6 +269,33 @@ def dsp_depthwise_shapes_model(path: Path, seed: int = 14) -> Path:
     return g.write(path)
 
 
+def dsp_depthwise_tiny_model(path: Path, seed: int = 9) -> Path:
+    """3x3 depthwise layers whose plane rows have 3 outputs (tf_dsp_depthwise.c tf_dw3t_*, VWW's
+    3x3 maps): stride 1 and 2, without and with the rounding correction (output zero point -128 on
+    the full range, or another one), a transposed plane (3 output rows of 2), 2 rows of 3, 4 + 1 + 1
+    channels (one-channel gathers); and clamped ones and a 5x5 map that keep the other runs."""
+    g = Gauntlet(seed=seed)
+    g.input("a", (1, 3, 3, 16), 0.04, -128)  # VWW's last 3x3 map
+    g.input("b", (1, 6, 6, 8), 0.05, -128)  # VWW's 6x6 -> 3x3 stride 2
+    g.input("c", (1, 7, 7, 6), 0.05, 11)  # VALID stride 2 -> 3x3, 4 + 1 + 1 channels
+    g.input("d", (1, 3, 2, 8), 0.04, -3)  # 3 rows of 2: transposed planes
+    g.input("e", (1, 2, 3, 4), 0.04, -50)  # 2 rows of 3
+    g.depthwise("a", 3, 3, act="RELU", y_zp=-128)
+    g.depthwise("a", 3, 3, y_zp=-128)
+    g.depthwise("a", 3, 3, y_zp=7)
+    g.depthwise("a", 3, 3, act="RELU6")
+    g.depthwise("b", 3, 3, stride=(2, 2), act="RELU", y_zp=-128)
+    g.depthwise("b", 3, 3, stride=(2, 2), y_zp=20)
+    g.depthwise("c", 3, 3, stride=(2, 2), pad=VALID, y_zp=-128)
+    g.depthwise("c", 3, 3, stride=(2, 2), pad=VALID, y_zp=-9)
+    g.depthwise("c", 3, 3, pad=VALID, y_zp=-128)  # 5x5 output: the pair runs
+    g.depthwise("d", 3, 3, act="RELU", y_zp=-128)
+    g.depthwise("d", 3, 3, y_zp=4)
+    g.depthwise("e", 3, 3, y_zp=-128)
+    g.depthwise("e", 3, 3, stride=(2, 2), y_zp=-1)
+    return g.write(path)
+
+
 def dsp_depthwise_shift_model(path: Path, seed: int = 5) -> Path:
     """Depthwise layers of the direct path's shift runs (tf_dsp_depthwise.c tf_dw4_shift_setup):
     time filters of >= 128 outputs on the full range (ReLU, output zero point -128), with a folded
@@ -406,6 +433,7 @@ __all__ = [
     "dsp_add_model",
     "dsp_dense_model",
     "dsp_depthwise_shapes_model",
+    "dsp_depthwise_tiny_model",
     "dsp_model",
     "lean_dense_model",
     "out_size",

@@ -30,6 +30,7 @@ from _dsp_models import (  # noqa: E402
     dsp_dense_model,
     dsp_depthwise_shapes_model,
     dsp_depthwise_shift_model,
+    dsp_depthwise_tiny_model,
     dsp_model,
     lean_dense_model,
     random_dense_model,
@@ -190,6 +191,12 @@ def test_depthwise_shapes_bit_exact(optimize: str, tmp_path: Path) -> None:
     # in `size` only time filters go direct (2-D kernels keep the planes, whose code is linked anyway)
     direct = [dict(lay.call.params)["direct"] for lay in compiled.layers]
     time_filter = ["1" in c.split()[1].split("x") for c in comments]  # "dw 3x1 ...": k x 1 or 1 x k
+    # and clamped 3x3 (their plane loops are C)
+    clamped3 = [
+        c.split()[1] == "3x3"
+        and (dict(lay.call.params)["act_min"], dict(lay.call.params)["act_max"]) != (-128, 127)
+        for c, lay in zip(comments, compiled.layers, strict=True)
+    ]
     bits = [dict(lay.call.variants).get("TF_DSP_DW4_VARIANTS") for lay in compiled.layers]
     union = shifts = 0
     for b in bits:
@@ -200,10 +207,10 @@ def test_depthwise_shapes_bit_exact(optimize: str, tmp_path: Path) -> None:
     # the old runs would correct and clamp, or on long time filters; two shifts S
     assert shifts == 0xF00, hex(shifts)
     if optimize == "size":
-        assert sum(direct) >= 12 and not any(d and not t for d, t in zip(direct, time_filter, strict=True)), (
-            direct
-        )
-        assert union == 0x4500055, hex(union)  # one-row runs and 3-tap single rows only
+        assert sum(direct) >= 12 and any(clamped3), direct
+        assert all(not d or t or k for d, t, k in zip(direct, time_filter, clamped3, strict=True)), direct
+        # one-row runs, 3-tap single rows, and the clamped 3x3's rows of 3 taps (1-3 rows, shift runs)
+        assert union == 0xED0005F, hex(union)
     else:
         assert sum(direct) >= 15 and direct.count(0) >= 3, direct
         # every assembly run of the direct path (TF_DSP_DW4_VARIANTS), and layers all in C (tiny maps)
@@ -238,6 +245,20 @@ def test_depthwise_shift_runs_bit_exact(tmp_path: Path) -> None:
     shifts = [dict(lay.call.params).get("shift", 0) for lay in compiled.layers]
     assert sum(1 for s in shifts if s) >= 10 and 0 in shifts, shifts
     assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 7), tmp_path / "w", sanitize=True) == 0
+
+
+@pytest.mark.parametrize("optimize", ["size", "speed"])
+def test_depthwise_rows_of_3_bit_exact(optimize: str, tmp_path: Path) -> None:
+    """3x3 maps (plane rows of 3 outputs: the M4's row-of-3 runs, conv.py tiny_row_bits) stay on the
+    planes in every mode; on the host their C loops match TFLM under the sanitizers."""
+    path = dsp_depthwise_tiny_model(tmp_path / "t.tflite")
+    compiled = compile_model(parse_tflite(path.read_bytes(), str(path)), dsp(optimize))
+    bits = [dict(lay.call.variants).get("TF_DSP_DW_VARIANTS", 0) for lay in compiled.layers]
+    assert sorted(b for b in bits if b & 0xF) == [1, 1, 1, 1, 2, 2, 4, 4, 8, 8], bits
+    assert not any(
+        dict(lay.call.params)["direct"] for lay, b in zip(compiled.layers, bits, strict=True) if b & 0xF
+    )
+    assert run_dsp_on_host(compiled, with_pattern(compiled, 3, 9), tmp_path / "w", sanitize=True) == 0
 
 
 @pytest.mark.parametrize("seed", range(4))

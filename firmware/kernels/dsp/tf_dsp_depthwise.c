@@ -4,6 +4,20 @@
 #include "tf_acle.h"
 #include "tf_dsp_common.h"
 
+/* TF_DSP_DW_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py plane_bits): the plane
+ * path's 3x3 runs compiled in on the M4, bits 0-3 the row-of-3 runs (tf_dw3t_*), 4 the 3x3 assembly
+ * with the rounding correction (tf_dw3_s*_round), 5 the clamped 3x3 loops (tf_dw_3x3_s*_2); a 3x3
+ * layer whose run is left out takes the general runs (kind 3: slower, same results). */
+#ifndef TF_DSP_DW_VARIANTS
+#define TF_DSP_DW_VARIANTS 0x3F
+#endif
+#if TF_DSP_NATIVE
+#define TF_DW_KIND12(mode)                                                                                        \
+    ((mode) == 0 || ((mode) == 1 && (TF_DSP_DW_VARIANTS & 0x10)) || ((mode) == 2 && (TF_DSP_DW_VARIANTS & 0x20)))
+#else
+#define TF_DW_KIND12(mode) 1
+#endif
+
 /* One output channel's work, in plane coordinates. */
 typedef struct {
     int32_t kh, np;          /* kernel rows, int16 pairs of taps per row */
@@ -326,10 +340,17 @@ TF_NOINLINE void tf_dw_runs_1(TF_DW_RUNS_PARAMS) { tf_dw_runs_body(TF_DW_RUNS_AR
 TF_NOINLINE void tf_dw_runs_2(TF_DW_RUNS_PARAMS) { tf_dw_runs_body(TF_DW_RUNS_ARGS, 2); }
 TF_NOINLINE void tf_dw_3x3_s1_0(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 0); }
 TF_NOINLINE void tf_dw_3x3_s1_1(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 1); }
+#if !TF_DSP_NATIVE || (TF_DSP_DW_VARIANTS & 0x20)
 TF_NOINLINE void tf_dw_3x3_s1_2(TF_DW_3X3_PARAMS) { tf_dw_3x3_s1_body(TF_DW_3X3_ARGS, 2); }
+#endif
 TF_NOINLINE void tf_dw_3x3_s2_0(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 0); }
 TF_NOINLINE void tf_dw_3x3_s2_1(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 1); }
+#if !TF_DSP_NATIVE || (TF_DSP_DW_VARIANTS & 0x20)
 TF_NOINLINE void tf_dw_3x3_s2_2(TF_DW_3X3_PARAMS) { tf_dw_3x3_s2_body(TF_DW_3X3_ARGS, 2); }
+#else
+#define tf_dw_3x3_s1_2 tf_dw_3x3_s1_1 /* not reached (kind 3) */
+#define tf_dw_3x3_s2_2 tf_dw_3x3_s2_1
+#endif
 
 #define TF_DW_ROW1_PARAMS                                                                                         \
     const tf_dw_t *d, const int16_t *x, int32_t cs, int32_t n, const int32_t *w, int8_t *out, int32_t os
@@ -468,9 +489,121 @@ void tf_dw3_s2_round(tf_dw3_t *a);
             ".popsection\n\t")
 
 TF_DW3_FN(tf_dw3_s1_fast, TF_DW3_S1_ROW, TF_DW3_Q_FAST);
-TF_DW3_FN(tf_dw3_s1_round, TF_DW3_S1_ROW, TF_DW3_Q_ROUND);
 TF_DW3_FN(tf_dw3_s2_fast, TF_DW3_S2_ROW, TF_DW3_Q_FAST);
+#if TF_DSP_DW_VARIANTS & 0x10
+TF_DW3_FN(tf_dw3_s1_round, TF_DW3_S1_ROW, TF_DW3_Q_ROUND);
 TF_DW3_FN(tf_dw3_s2_round, TF_DW3_S2_ROW, TF_DW3_Q_ROUND);
+#else
+#define tf_dw3_s1_round tf_dw3_s1_fast /* not reached: tf_dsp_depthwise_s8 takes kind 3 */
+#define tf_dw3_s2_round tf_dw3_s2_fast
+#endif
+#endif
+
+/* Planes whose rows have 3 outputs (tiny maps: VWW's 3x3 maps), 3x3 kernels: the three outputs of a
+ * row at once (no pair loop and single output: the single costs a whole pair there), one plane row
+ * per kernel row in registers (stride 1: A B C, stride 2: A B C D), three accumulators r0 r1 r11;
+ * rows r6 r7 r8, the output r9 and its step r10 kept across output rows (tf_dw3_t, `pairs` and `odd`
+ * unused). TF_DSP_DW_VARIANTS (set by the packer, conv.py tiny_row_bits): bit 0 stride 1 fast,
+ * 1 stride 1 with the rounding correction, 2 stride 2 fast, 3 stride 2 with the correction; a
+ * variant left out falls back to tf_dw_3x3 (slower, same results). */
+typedef void (*tf_dw3_fn)(tf_dw3_t *a);
+#if TF_DSP_NATIVE
+/* out0 += A.P + B.lo * Q.hi, out1 += A.hi * P.lo + B.Q, out2 += B.P + C.lo * Q.hi (P = (w0, w1),
+ * Q = (w1, w2)) */
+#define TF_DW3T_S1_ROW(reg, off)                                                                                  \
+    "ldrd r2, r3, [" reg "]\n\t"                                                                               \
+    "ldr r12, [" reg ", #8]\n\t"                                                                               \
+    "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
+    "smlad r0, r2, r4, r0\n\t"                                                                                 \
+    "smlabt r0, r3, r5, r0\n\t"                                                                                \
+    "smlatb r1, r2, r4, r1\n\t"                                                                                \
+    "smlad r1, r3, r5, r1\n\t"                                                                                 \
+    "smlad r11, r3, r4, r11\n\t"                                                                               \
+    "smlabt r11, r12, r5, r11\n\t"
+/* out0 += A.P + B.lo * w2, out1 += B.P + C.lo * w2, out2 += C.P + D.lo * w2 (P = (w0, w1), U = (w2, 0)) */
+#define TF_DW3T_S2_ROW(reg, off)                                                                                  \
+    "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
+    "ldrd r2, r3, [" reg "]\n\t"                                                                               \
+    "ldr r12, [" reg ", #8]\n\t"                                                                               \
+    "smlad r0, r2, r4, r0\n\t"                                                                                 \
+    "smlabb r0, r3, r5, r0\n\t"                                                                                \
+    "smlad r1, r3, r4, r1\n\t"                                                                                 \
+    "smlabb r1, r12, r5, r1\n\t"                                                                               \
+    "ldr r2, [" reg ", #12]\n\t"                                                                               \
+    "smlad r11, r12, r4, r11\n\t"                                                                              \
+    "smlabb r11, r2, r5, r11\n\t"
+#define TF_DW3T_Q_FAST                                                                                            \
+    "ldrd r4, r5, [lr, #40]\n\t"                                                                               \
+    "ldr r2, [lr, #48]\n\t"                                                                                    \
+    "smmlar r0, r0, r4, r5\n\t"                                                                                \
+    "smmlar r1, r1, r4, r5\n\t"                                                                                \
+    "smmlar r11, r11, r4, r5\n\t"                                                                              \
+    "asr r0, r0, r2\n\t"                                                                                       \
+    "asr r1, r1, r2\n\t"                                                                                       \
+    "asr r11, r11, r2\n\t"                                                                                     \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"                                                                                      \
+    "ssat r11, #8, r11\n\t"
+#define TF_DW3T_Q_ROUND                                                                                           \
+    "ldrd r4, r5, [lr, #40]\n\t"                                                                               \
+    "ldr r2, [lr, #48]\n\t"                                                                                    \
+    "smmlar r3, r0, r4, r5\n\t"                                                                                \
+    "add r0, r3, r0, asr #31\n\t"                                                                              \
+    "smmlar r3, r1, r4, r5\n\t"                                                                                \
+    "add r1, r3, r1, asr #31\n\t"                                                                              \
+    "smmlar r3, r11, r4, r5\n\t"                                                                               \
+    "add r11, r3, r11, asr #31\n\t"                                                                            \
+    "asr r0, r0, r2\n\t"                                                                                       \
+    "asr r1, r1, r2\n\t"                                                                                       \
+    "asr r11, r11, r2\n\t"                                                                                     \
+    "ssat r0, #8, r0\n\t"                                                                                      \
+    "ssat r1, #8, r1\n\t"                                                                                      \
+    "ssat r11, #8, r11\n\t"
+#define TF_DW3T_FN(name, ROW, Q)                                                                                  \
+    void name(tf_dw3_t *a);                                                                                       \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
+            "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
+            "ldr r10, [lr, #24]\n"                                                                              \
+            "1:\n\t"                                                                                            \
+            "ldr r12, [lr, #20]\n\t"                                                                            \
+            "add r7, r6, r12\n\t"                                                                               \
+            "add r8, r7, r12\n\t"                                                                               \
+            "ldr r0, [lr, #36]\n\t"                                                                             \
+            "mov r1, r0\n\t"                                                                                    \
+            "mov r11, r0\n\t" ROW("r6", "52") ROW("r7", "60") ROW("r8", "68") Q                                 \
+            "strb r0, [r9]\n\t"                                                                                 \
+            "strb r1, [r9, r10]\n\t"                                                                            \
+            "strb r11, [r9, r10, lsl #1]\n\t"                                                                   \
+            "ldrd r2, r3, [lr, #8]\n\t"                                                                         \
+            "add r6, r6, r2\n\t"                                                                                \
+            "add r9, r9, r3\n\t"                                                                                \
+            "ldr r12, [lr, #16]\n\t"                                                                            \
+            "subs r12, r12, #1\n\t"                                                                             \
+            "str r12, [lr, #16]\n\t"                                                                            \
+            "bne 1b\n\t"                                                                                        \
+            "pop {r4-r11, pc}\n\t"                                                                              \
+            ".size " #name ", .-" #name "\n\t"                                                                  \
+            ".popsection\n\t")
+#if TF_DSP_DW_VARIANTS & 0x1
+TF_DW3T_FN(tf_dw3t_s1_fast, TF_DW3T_S1_ROW, TF_DW3T_Q_FAST);
+#else
+#define tf_dw3t_s1_fast ((tf_dw3_fn)0)
+#endif
+#if TF_DSP_DW_VARIANTS & 0x2
+TF_DW3T_FN(tf_dw3t_s1_round, TF_DW3T_S1_ROW, TF_DW3T_Q_ROUND);
+#else
+#define tf_dw3t_s1_round ((tf_dw3_fn)0)
+#endif
+#if TF_DSP_DW_VARIANTS & 0x4
+TF_DW3T_FN(tf_dw3t_s2_fast, TF_DW3T_S2_ROW, TF_DW3T_Q_FAST);
+#else
+#define tf_dw3t_s2_fast ((tf_dw3_fn)0)
+#endif
+#if TF_DSP_DW_VARIANTS & 0x8
+TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND);
+#else
+#define tf_dw3t_s2_round ((tf_dw3_fn)0)
+#endif
 #endif
 
 static void tf_dw_3x3(int mode, int s2, TF_DW_3X3_PARAMS)
@@ -505,6 +638,9 @@ static void tf_dw_3x3(int mode, int s2, TF_DW_3X3_PARAMS)
         }
         return;
     }
+#if !(TF_DSP_DW_VARIANTS & 0x20)
+    return; /* not reached: tf_dsp_depthwise_s8 takes kind 3 */
+#endif
 #endif
     if (s2) {
         if (mode == 0) {
@@ -1747,6 +1883,91 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     }
 }
 
+#if TF_DSP_NATIVE
+/* (lo's low half, hi's high half): PKHBT without a shift */
+TF_INLINE int32_t tf_dw_lohi(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+#define TF_DW_LOHI(lo, hi) tf_dw_lohi((lo), (hi))
+
+/* The row-of-3 run of the layer (3x3 kernels whose plane rows have 3 outputs, depth multiplier 1,
+ * full int8 range), 0 if not linked */
+static tf_dw3_fn tf_dw3t_pick(const tf_dw_layer_t *L, int32_t k12, int32_t dm)
+{
+    if (!k12 || L->ow != 3 || dm != 1 || L->mode == 2) {
+        return 0;
+    }
+    return k12 == 1 ? (L->mode == 0 ? tf_dw3t_s1_fast : tf_dw3t_s1_round)
+                        : (L->mode == 0 ? tf_dw3t_s2_fast : tf_dw3t_s2_round);
+}
+
+/* All channels of the layer by the row-of-3 run `fn`: the gathers as tf_dsp_depthwise_s8, then per
+ * channel its constants and doubled weight pairs straight into the run's struct (P Q or P U per
+ * kernel row, as tf_dw_channel / tf_dw_3x3 build them) */
+TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_dw_layer_t *L, tf_dw3_fn fn, int32_t s2,
+                          const int8_t *input, int8_t *output, int16_t *plane0, int32_t ps, int32_t planes)
+{
+    const int32_t C = p->in_c;
+    tf_dw3_t a;
+    int32_t b, ic, g = 1;
+    a.pw2 = 2 * L->pw;
+    a.os = L->out_step_c;
+    a.out_row = L->out_step_r;
+    a.row_step = (s2 ? 4 : 2) * L->pw;
+    a.pairs = 1;
+    a.odd = 1;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+        int8_t *out_b = output + b * p->out_h * p->out_w * C;
+        for (ic = 0; ic < C; ic += g) {
+            int32_t k;
+            g = planes == 4 && C - ic >= 4 ? 4 : 1;
+            if (g == 4) {
+                tf_dw_gather4(in_b + ic + L->g_src[0], L->rows, L->g_cnt[0], L->in_step_c, L->in_step_r,
+                              plane0 + L->g_dst[0], L->pw, ps);
+            } else {
+                tf_dw_gather(in_b + ic + L->g_src[0], L->rows, L->g_cnt[0], L->in_step_c, L->in_step_r,
+                             plane0 + L->g_dst[0], L->pw);
+            }
+            for (k = 0; k < g; ++k) {
+                const int32_t oc = ic + k, packed = p->bias[oc];
+                const int8_t *wt = p->weights + 9 * oc;
+                /* the 9 taps b0..b8 as three words (b0..b3, b3..b6, b5..b8) doubled into (even, odd)
+                 * lanes: E = (2 b_i, 2 b_i+2), O = (2 b_i+1, 2 b_i+3) */
+                const uint32_t v0 = (uint32_t)tf_ld32(wt), v1 = (uint32_t)tf_ld32(wt + 3);
+                const uint32_t v2 = (uint32_t)tf_ld32(wt + 5);
+                const int32_t e0 = tf_sxtb16x2(v0), o0 = tf_sxtb16x2_ror8(v0);
+                const int32_t e1 = tf_sxtb16x2(v1), o1 = tf_sxtb16x2_ror8(v1);
+                const int32_t e2 = tf_sxtb16x2(v2), o2 = tf_sxtb16x2_ror8(v2);
+                a.rshift = p->rshift ? p->rshift[oc] : tf_dsp_rshift(packed);
+                a.start = p->rshift ? packed : tf_dsp_start(packed);
+                a.kq = tf_dsp_kq(L->zp2p1, a.rshift);
+                a.mult = p->mult[p->per_channel ? oc : 0];
+                a.w[0] = tf_pkhbt16(e0, o0);               /* (b0, b1) */
+                a.w[2] = tf_pkhbt16(e1, o1);               /* (b3, b4) */
+                a.w[4] = TF_DW_LOHI(o2, e2);               /* (b6, b7) */
+                if (s2) {
+                    a.w[1] = (int32_t)((uint32_t)e0 >> 16); /* (b2, 0) */
+                    a.w[3] = (int32_t)((uint32_t)e1 >> 16); /* (b5, 0) */
+                    a.w[5] = (int32_t)((uint32_t)o2 >> 16); /* (b8, 0) */
+                } else {
+                    a.w[1] = TF_DW_LOHI(o0, e0);  /* (b1, b2) */
+                    a.w[3] = TF_DW_LOHI(o1, e1);  /* (b4, b5) */
+                    a.w[5] = tf_pkhtb16(o2, e2);  /* (b7, b8) */
+                }
+                a.x = plane0 + k * ps;
+                a.out = out_b + oc;
+                a.rows = L->oh;
+                fn(&a);
+            }
+        }
+    }
+}
+#endif
+
 void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     tf_dw_layer_t L;
@@ -1760,7 +1981,7 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     const int32_t ps = 2 * ((cells + 5) >> 1); /* cells from one plane to the next (4-byte aligned) */
     const int32_t planes = p->planes == 4 && p->in_c >= 4 ? 4 : 1;
     int16_t *const plane0 = (int16_t *)scratch;
-    int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi, g = 1;
+    int32_t b, ic, m, i, f, np, r_lo, c_lo, r_hi, c_hi, k12, g = 1;
     L.plane = plane0;
     L.wbuf = (int32_t *)scratch + (p->planes == 4 ? 4 : 1) * (ps >> 1); /* after the planes */
     L.kh = tr ? p->k_w : p->k_h;
@@ -1790,10 +2011,12 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     L.d.pw = L.pw;
     L.d.act_min = p->act_min;
     L.d.act_max = p->act_max;
-    if (L.kh == 3 && L.kw == 3 && dh == 1 && dw == 1 && L.phases == 1 && L.sh == 1 && L.sw == 1 && (L.pw & 1) == 0) {
-        L.kind = 1;
-    } else if (L.kh == 3 && L.kw == 3 && dh == 1 && dw == 1 && L.phases == 1 && L.sh == 2 && L.sw == 2) {
-        L.kind = 2;
+    k12 = L.kh == 3 && L.kw == 3 && dh == 1 && dw == 1 && L.phases == 1 ? (L.sh == 1 && L.sw == 1 && (L.pw & 1) == 0 ? 1
+                                                                           : L.sh == 2 && L.sw == 2               ? 2
+                                                                                                                  : 0)
+                                                                        : 0;
+    if (k12 && TF_DW_KIND12(L.mode)) {
+        L.kind = k12;
     } else if (L.phases == 1 && L.kh == 1 && np <= 4) {
         L.kind = 0;
     } else {
@@ -1819,6 +2042,15 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
     for (i = 0; i < planes * ps; ++i) { /* 4 more cells each: pairs of taps may read one past a line */
         plane0[i] = (int16_t)p->pad_value;
     }
+#if TF_DSP_NATIVE
+    {
+        const tf_dw3_fn fn3 = tf_dw3t_pick(&L, k12, dm);
+        if (fn3) {
+            tf_dw3t_layer(p, &L, fn3, k12 == 2, input, output, plane0, ps, planes);
+            return;
+        }
+    }
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * OC;

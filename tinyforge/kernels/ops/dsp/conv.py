@@ -378,10 +378,54 @@ def use_direct(
     if optimize == "size":
         # clamped 3x3 too: the planes' clamped 3x3 runs are C (the bench's 3x3 s2 on 24x24: 0.174
         # MACs per instruction with planes, 0.293 direct); models without it link no direct code
-        return not fast and kernel == (3, 3)
+        return kernel == (3, 3) and act != (-128, 127)
     # stride 1 and clamped: 3x3 goes direct (the planes' clamped 3x3 runs are C), other kernels keep
     # the planes (their kernel rows in one assembly loop: 5x5 0.291 against 0.248 direct)
     return max(stride) > 1 or not fast and kernel == (3, 3)
+
+
+PLANE_VARIANTS = "TF_DSP_DW_VARIANTS"  # tf_dsp_depthwise.c: the plane path's row-of-3 runs compiled in
+
+
+def tiny_row_bits(
+    geo: PlaneGeometry,
+    out_hw: tuple[int, int],
+    depth_mult: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    act: tuple[int, int],
+    out_zp: int,
+) -> int:
+    """The row-of-3 run of the plane path this layer takes (TF_DSP_DW_VARIANTS, as tf_dw3t_pick
+    picks it): 3x3 kernels, stride 1 or 2 on both axes, no dilation, depth multiplier 1, the full
+    int8 range, plane rows of 3 outputs (tiny maps: VWW's 3x3 maps); bit 0 / 1 stride 1 without /
+    with the rounding correction, 2 / 3 stride 2. 0: the layer does not."""
+    row = out_hw[0] if geo.transpose else out_hw[1]
+    if kernel != (3, 3) or dilation != (1, 1) or stride not in ((1, 1), (2, 2)) or depth_mult != 1:
+        return 0
+    if act != (-128, 127) or row != 3:
+        return 0
+    return 1 << (2 * (stride[0] - 1) + (0 if out_zp == -128 else 1))
+
+
+def plane_bits(
+    tiny: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    act: tuple[int, int],
+    out_zp: int,
+) -> int:
+    """TF_DSP_DW_VARIANTS of a plane layer: its row-of-3 run (`tiny`, tiny_row_bits), else for the
+    3x3 kernels of their own loops (stride 1 or 2, no dilation) bit 4 the assembly with the rounding
+    correction (full range, output zero point not -128), bit 5 the clamped C loops; 0 for the fast
+    3x3 assembly (always linked) and other kernels (the general runs)."""
+    if tiny or kernel != (3, 3) or dilation != (1, 1) or stride not in ((1, 1), (2, 2)):
+        return tiny
+    if act != (-128, 127):
+        return 0x20
+    return 0 if out_zp == -128 else 0x10
 
 
 DIRECT_VARIANTS = "TF_DSP_DW4_VARIANTS"  # tf_dsp_depthwise.c: the assembly runs compiled in
@@ -471,6 +515,12 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     direct = use_direct(
         c.depth_mult, c.in_c, (k_h, k_w), (s_h, s_w), (d_h, d_w), c.act, y_zp, padded, target.optimize
     )
+    act = (int(c.act[0]), int(c.act[1]))
+    out_hw = (c.y.shape[1], c.y.shape[2])
+    tiny = tiny_row_bits(geo, out_hw, c.depth_mult, (k_h, k_w), (s_h, s_w), (d_h, d_w), act, y_zp)
+    # rows of 3 outputs run whole on the planes (the direct path's per-group set-up and border
+    # outputs cost most of a 3x3 map: VWW's 6x6 -> 3x3 stride 2, 0.147 MACs/instruction direct)
+    direct = direct and not tiny
     taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
@@ -510,6 +560,8 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
         # (not the direct path: an output position is written before the next outputs read it)
         in_place=((op.outputs[0], op.inputs[0]),) if c.depth_mult == 1 and not direct else (),
     )
+    pbits = plane_bits(tiny, (k_h, k_w), (s_h, s_w), (d_h, d_w), act, y_zp)
+    call = dataclasses.replace(call, variants=((PLANE_VARIANTS, pbits),))
     if not direct:
         if planes != geo.planes(c.in_c):
             one = tuple((k, 1 if k == "planes" else v) for k, v in call.params)
@@ -532,5 +584,9 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     return dataclasses.replace(
         call,
         params=tuple((k, shift[0] if k == "shift" else v) for k, v in call.params),
-        variants=((DIRECT_VARIANTS, bits), (DIRECT_SHIFTS, (1 << shift[0]) if shift[0] else 0)),
+        variants=(
+            (PLANE_VARIANTS, 0),
+            (DIRECT_VARIANTS, bits),
+            (DIRECT_SHIFTS, (1 << shift[0]) if shift[0] else 0),
+        ),
     )
