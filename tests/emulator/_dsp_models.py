@@ -273,7 +273,8 @@ def dsp_depthwise_tiny_model(path: Path, seed: int = 9) -> Path:
     """3x3 depthwise layers whose plane rows have 3 outputs (tf_dsp_depthwise.c tf_dw3t_*, VWW's
     3x3 maps): stride 1 and 2, without and with the rounding correction (output zero point -128 on
     the full range, or another one), a transposed plane (3 output rows of 2), 2 rows of 3, 4 + 1 + 1
-    channels (one-channel gathers); and clamped ones and a 5x5 map that keep the other runs."""
+    channels (one-channel gathers); stride 2 along rows of 3k outputs; and clamped ones and a 5x5
+    map that keep the other runs."""
     g = Gauntlet(seed=seed)
     g.input("a", (1, 3, 3, 16), 0.04, -128)  # VWW's last 3x3 map
     g.input("b", (1, 6, 6, 8), 0.05, -128)  # VWW's 6x6 -> 3x3 stride 2
@@ -293,6 +294,14 @@ def dsp_depthwise_tiny_model(path: Path, seed: int = 9) -> Path:
     g.depthwise("d", 3, 3, y_zp=4)
     g.depthwise("e", 3, 3, y_zp=-128)
     g.depthwise("e", 3, 3, stride=(2, 2), y_zp=-1)
+    # stride 2 along rows of 3k outputs (tf_dw3l_*): 6 (VWW's 12x12 -> 6x6), 6 with the rounding
+    # correction and 4 + 1 channels, 9 on a transposed plane
+    g.input("f", (1, 12, 12, 8), 0.04, -128)
+    g.input("h", (1, 9, 13, 5), 0.05, 6)
+    g.input("i", (1, 18, 7, 4), 0.05, -128)
+    g.depthwise("f", 3, 3, stride=(2, 2), act="RELU", y_zp=-128)
+    g.depthwise("h", 3, 3, stride=(2, 2), pad=VALID, y_zp=3)
+    g.depthwise("i", 3, 3, stride=(2, 2), y_zp=-128)
     return g.write(path)
 
 

@@ -6,10 +6,12 @@
 
 /* TF_DSP_DW_VARIANTS (set by the packer, tinyforge/kernels/ops/dsp/conv.py plane_bits): the plane
  * path's 3x3 runs compiled in on the M4, bits 0-3 the row-of-3 runs (tf_dw3t_*), 4 the 3x3 assembly
- * with the rounding correction (tf_dw3_s*_round), 5 the clamped 3x3 loops (tf_dw_3x3_s*_2); a 3x3
- * layer whose run is left out takes the general runs (kind 3: slower, same results). */
+ * with the rounding correction (tf_dw3_s*_round), 5 the clamped 3x3 loops (tf_dw_3x3_s*_2), 6-7 the
+ * stride-2 runs of three outputs at a time along rows of 3k (tf_dw3l_*, without / with the rounding
+ * correction); a 3x3 layer whose run is left out takes the general runs (kind 3: slower, same
+ * results), one whose row run is left out the pair runs. */
 #ifndef TF_DSP_DW_VARIANTS
-#define TF_DSP_DW_VARIANTS 0x3F
+#define TF_DSP_DW_VARIANTS 0xFF
 #endif
 #if TF_DSP_NATIVE
 #define TF_DW_KIND12(mode)                                                                                        \
@@ -603,6 +605,67 @@ TF_DW3T_FN(tf_dw3t_s2_fast, TF_DW3T_S2_ROW, TF_DW3T_Q_FAST);
 TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND);
 #else
 #define tf_dw3t_s2_round ((tf_dw3_fn)0)
+#endif
+
+/* Stride 2, rows of 3k outputs (k >= 2: VWW's 12, 6): the same three outputs at a time in a loop
+ * along the row, the row pointers advanced 12 bytes per three outputs by the last load's writeback;
+ * `pairs` holds 12 k (the bytes of a row's loop), `odd` the end of r6 in the row (scratch). */
+#define TF_DW3L_S2_ROW(reg, off)                                                                                  \
+    "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
+    "ldrd r2, r3, [" reg "]\n\t"                                                                               \
+    "ldr r12, [" reg ", #8]\n\t"                                                                               \
+    "smlad r0, r2, r4, r0\n\t"                                                                                 \
+    "smlabb r0, r3, r5, r0\n\t"                                                                                \
+    "smlad r1, r3, r4, r1\n\t"                                                                                 \
+    "smlabb r1, r12, r5, r1\n\t"                                                                               \
+    "ldr r2, [" reg ", #12]!\n\t"                                                                              \
+    "smlad r11, r12, r4, r11\n\t"                                                                              \
+    "smlabb r11, r2, r5, r11\n\t"
+#define TF_DW3L_FN(name, Q)                                                                                       \
+    void name(tf_dw3_t *a);                                                                                       \
+    __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
+            "ldr r10, [lr, #24]\n"                                                                              \
+            "1:\n\t"                                                                                            \
+            "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
+            "ldr r12, [lr, #20]\n\t"                                                                            \
+            "add r7, r6, r12\n\t"                                                                               \
+            "add r8, r7, r12\n\t"                                                                               \
+            "ldr r12, [lr, #28]\n\t"                                                                            \
+            "add r12, r6, r12\n\t"                                                                              \
+            "str r12, [lr, #32]\n"                                                                              \
+            "2:\n\t"                                                                                            \
+            "ldr r0, [lr, #36]\n\t"                                                                             \
+            "mov r1, r0\n\t"                                                                                    \
+            "mov r11, r0\n\t" TF_DW3L_S2_ROW("r6", "52") TF_DW3L_S2_ROW("r7", "60") TF_DW3L_S2_ROW("r8", "68") Q \
+            "strb r0, [r9]\n\t"                                                                                 \
+            "strb r1, [r9, r10]\n\t"                                                                            \
+            "strb r11, [r9, r10, lsl #1]\n\t"                                                                   \
+            "add r9, r9, r10\n\t"                                                                               \
+            "add r9, r9, r10, lsl #1\n\t"                                                                       \
+            "ldr r12, [lr, #32]\n\t"                                                                            \
+            "cmp r6, r12\n\t"                                                                                   \
+            "bne 2b\n\t"                                                                                        \
+            "ldrd r2, r3, [lr, #0]\n\t"                                                                         \
+            "ldrd r4, r5, [lr, #8]\n\t"                                                                         \
+            "add r2, r2, r4\n\t"                                                                                \
+            "add r3, r3, r5\n\t"                                                                                \
+            "strd r2, r3, [lr, #0]\n\t"                                                                         \
+            "ldr r12, [lr, #16]\n\t"                                                                            \
+            "subs r12, r12, #1\n\t"                                                                             \
+            "str r12, [lr, #16]\n\t"                                                                            \
+            "bne 1b\n\t"                                                                                        \
+            "pop {r4-r11, pc}\n\t"                                                                              \
+            ".size " #name ", .-" #name "\n\t"                                                                  \
+            ".popsection\n\t")
+#if TF_DSP_DW_VARIANTS & 0x40
+TF_DW3L_FN(tf_dw3l_s2_fast, TF_DW3T_Q_FAST);
+#else
+#define tf_dw3l_s2_fast ((tf_dw3_fn)0)
+#endif
+#if TF_DSP_DW_VARIANTS & 0x80
+TF_DW3L_FN(tf_dw3l_s2_round, TF_DW3T_Q_ROUND);
+#else
+#define tf_dw3l_s2_round ((tf_dw3_fn)0)
 #endif
 #endif
 
@@ -1897,11 +1960,14 @@ TF_INLINE int32_t tf_dw_lohi(int32_t lo, int32_t hi)
  * full int8 range), 0 if not linked */
 static tf_dw3_fn tf_dw3t_pick(const tf_dw_layer_t *L, int32_t k12, int32_t dm)
 {
-    if (!k12 || L->ow != 3 || dm != 1 || L->mode == 2) {
+    if (!k12 || dm != 1 || L->mode == 2) {
         return 0;
     }
+    if (L->ow != 3) {
+        return k12 == 2 && L->ow % 3 == 0 ? (L->mode == 0 ? tf_dw3l_s2_fast : tf_dw3l_s2_round) : 0;
+    }
     return k12 == 1 ? (L->mode == 0 ? tf_dw3t_s1_fast : tf_dw3t_s1_round)
-                        : (L->mode == 0 ? tf_dw3t_s2_fast : tf_dw3t_s2_round);
+                    : (L->mode == 0 ? tf_dw3t_s2_fast : tf_dw3t_s2_round);
 }
 
 /* All channels of the layer by the row-of-3 run `fn`: the gathers as tf_dsp_depthwise_s8, then per
@@ -1917,8 +1983,8 @@ TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_d
     a.os = L->out_step_c;
     a.out_row = L->out_step_r;
     a.row_step = (s2 ? 4 : 2) * L->pw;
-    a.pairs = 1;
-    a.odd = 1;
+    a.pairs = 4 * L->ow; /* tf_dw3l_*: 12 bytes per three outputs */
+    a.odd = 0;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * C;

@@ -312,6 +312,8 @@ PLANES4_SMALL_BYTES = 512  # the same for image planes: tiny maps only (VWW's 6x
 # cells per output, so its gather costs about as much as the outputs' MACs (VWW's 12x12 -> 6x6
 # and 24x24 -> 12x12 layers)
 PLANES4_STRIDED_BYTES = 4096
+# the largest plane of a 3x3 layer with the row-of-3 runs that takes the planes over the direct path
+PLANE_OVER_DIRECT_BYTES = 512
 
 
 def plane_geometry(
@@ -400,13 +402,18 @@ def tiny_row_bits(
     """The row-of-3 run of the plane path this layer takes (TF_DSP_DW_VARIANTS, as tf_dw3t_pick
     picks it): 3x3 kernels, stride 1 or 2 on both axes, no dilation, depth multiplier 1, the full
     int8 range, plane rows of 3 outputs (tiny maps: VWW's 3x3 maps); bit 0 / 1 stride 1 without /
-    with the rounding correction, 2 / 3 stride 2. 0: the layer does not."""
+    with the rounding correction, 2 / 3 stride 2; bit 6 / 7 stride 2 along rows of 3k outputs
+    (k >= 2: VWW's 6 and 12; fewer instructions per output than the pair runs, and the channel's
+    set-up of the row-of-3 runs). 0: the layer does not."""
     row = out_hw[0] if geo.transpose else out_hw[1]
     if kernel != (3, 3) or dilation != (1, 1) or stride not in ((1, 1), (2, 2)) or depth_mult != 1:
         return 0
-    if act != (-128, 127) or row != 3:
+    if act != (-128, 127) or row % 3 or row > 3 and stride == (1, 1):
         return 0
-    return 1 << (2 * (stride[0] - 1) + (0 if out_zp == -128 else 1))
+    rounding = 0 if out_zp == -128 else 1
+    if row > 3:  # stride 2 along rows of 3k: three outputs at a time in a loop (tf_dw3l_*)
+        return 1 << (6 + rounding)
+    return 1 << (2 * (stride[0] - 1) + rounding)
 
 
 def plane_bits(
@@ -518,9 +525,11 @@ def dsp_depthwise_s8(graph: Graph, op: Op, target: Target) -> KernelCall:
     act = (int(c.act[0]), int(c.act[1]))
     out_hw = (c.y.shape[1], c.y.shape[2])
     tiny = tiny_row_bits(geo, out_hw, c.depth_mult, (k_h, k_w), (s_h, s_w), (d_h, d_w), act, y_zp)
-    # rows of 3 outputs run whole on the planes (the direct path's per-group set-up and border
-    # outputs cost most of a 3x3 map: VWW's 6x6 -> 3x3 stride 2, 0.147 MACs/instruction direct)
-    direct = direct and not tiny
+    # small maps with the row-of-3 runs stay on the planes (the direct path's per-group set-up and
+    # border outputs cost most of them: VWW's 6x6 -> 3x3 stride 2 0.147 MACs/instruction direct,
+    # 0.213 planes; 12x12 -> 6x6 0.224 direct, 0.269 planes); larger maps keep the direct path
+    # (no plane scratch: VWW's 24x24 -> 12x12 0.278 direct)
+    direct = direct and not (tiny and geo.plane_bytes() <= PLANE_OVER_DIRECT_BYTES)
     taps = model_taps.transpose(2, 0, 1)  # [channel][ky][kx]
     if geo.transpose:
         taps = taps.transpose(0, 2, 1)  # plane order: the kernel's columns are the plane's rows
