@@ -410,6 +410,17 @@ typedef struct {
     int32_t kq;        /* 44 */
     int32_t rshift;    /* 48 */
     int32_t w[6];      /* 52: P0 Q0 P1 Q1 P2 Q2 (stride 1) or P0 U0 P1 U1 P2 U2 (stride 2) */
+    /* the channel loop of the row-of-3 runs (tf_dw3t_*, tf_dw3l_*: their constants and weights) */
+    const int32_t *bias_p; /* 76: start << 5 | right shift per channel (advanced) */
+    const int32_t *mult_p; /* 80: (advanced by mstep) */
+    int32_t mstep;        /* 84: 4 per channel, 0 for one multiplier */
+    const int8_t *wt;     /* 88: the channel's 9 taps (advanced by 9) */
+    int32_t zp2p1;        /* 92: 2 * output zero point + 1 */
+    int32_t chans;        /* 96: channels left */
+    int32_t ps2;          /* 100: bytes between planes */
+    int32_t oh;           /* 104: output rows */
+    const int16_t *x_ch;  /* 108: the channel's plane (advanced by ps2) */
+    int8_t *out_ch;       /* 112: the channel's first output (advanced by 1) */
 } tf_dw3_t;
 
 #if TF_DSP_NATIVE
@@ -510,6 +521,61 @@ TF_DW3_FN(tf_dw3_s2_round, TF_DW3_S2_ROW, TF_DW3_Q_ROUND);
  * variant left out falls back to tf_dw_3x3 (slower, same results). */
 typedef void (*tf_dw3_fn)(tf_dw3_t *a);
 #if TF_DSP_NATIVE
+/* One channel's constants and weights into the struct (r2-r8, r12): the start and right shift from
+ * `bias`, kq = (zp2p1 << rshift) >> 1, the multiplier, then the 9 taps b0..b8 as the words v0 = b0..b3,
+ * v1 = b3..b6, v2 = b5..b8 doubled into E = (2 b_i, 2 b_i+2), O = (2 b_i+1, 2 b_i+3) lanes (SXTB16 +
+ * SXTAB16) and packed per kernel row (TF_DW3C_W_S1 / _S2: P Q or P U); rows, r6 = plane, r9 = out. */
+#define TF_DW3C_EO(v)                                                                                             \
+    "sxtb16 r5, " v "\n\t"                                                                                     \
+    "sxtab16 r5, r5, " v "\n\t"                                                                                \
+    "sxtb16 r6, " v ", ror #8\n\t"                                                                             \
+    "sxtab16 r6, r6, " v ", ror #8\n\t"
+#define TF_DW3C_W_S1                                                                                              \
+    TF_DW3C_EO("r2") "pkhbt r7, r5, r6, lsl #16\n\tpkhbt r8, r6, r5\n\tstrd r7, r8, [lr, #52]\n\t"            \
+    TF_DW3C_EO("r3") "pkhbt r7, r5, r6, lsl #16\n\tpkhbt r8, r6, r5\n\tstrd r7, r8, [lr, #60]\n\t"            \
+    TF_DW3C_EO("r4") "pkhbt r7, r6, r5\n\tpkhtb r8, r6, r5, asr #16\n\tstrd r7, r8, [lr, #68]\n\t"
+#define TF_DW3C_W_S2                                                                                              \
+    TF_DW3C_EO("r2") "pkhbt r7, r5, r6, lsl #16\n\tlsr r8, r5, #16\n\tstrd r7, r8, [lr, #52]\n\t"             \
+    TF_DW3C_EO("r3") "pkhbt r7, r5, r6, lsl #16\n\tlsr r8, r5, #16\n\tstrd r7, r8, [lr, #60]\n\t"             \
+    TF_DW3C_EO("r4") "pkhbt r7, r6, r5\n\tlsr r8, r6, #16\n\tstrd r7, r8, [lr, #68]\n\t"
+#define TF_DW3C_CHANNEL(W)                                                                                        \
+    "ldr r12, [lr, #76]\n\t"                                                                                   \
+    "ldr r2, [r12], #4\n\t"                                                                                    \
+    "str r12, [lr, #76]\n\t"                                                                                   \
+    "and r3, r2, #31\n\t"                                                                                      \
+    "asr r2, r2, #5\n\t"                                                                                       \
+    "ldr r4, [lr, #92]\n\t"                                                                                    \
+    "lsl r4, r4, r3\n\t"                                                                                       \
+    "asr r4, r4, #1\n\t"                                                                                       \
+    "ldrd r12, r5, [lr, #80]\n\t"                                                                              \
+    "ldr r6, [r12]\n\t"                                                                                        \
+    "add r12, r12, r5\n\t"                                                                                     \
+    "str r12, [lr, #80]\n\t"                                                                                   \
+    "str r2, [lr, #36]\n\t"                                                                                    \
+    "strd r6, r4, [lr, #40]\n\t"                                                                               \
+    "str r3, [lr, #48]\n\t"                                                                                    \
+    "ldr r12, [lr, #88]\n\t"                                                                                   \
+    "ldr r2, [r12]\n\t"                                                                                        \
+    "ldr r3, [r12, #3]\n\t"                                                                                    \
+    "ldr r4, [r12, #5]\n\t"                                                                                    \
+    "add r12, r12, #9\n\t"                                                                                     \
+    "str r12, [lr, #88]\n\t" W                                                                                 \
+    "ldr r12, [lr, #104]\n\t"                                                                                  \
+    "str r12, [lr, #16]\n\t"                                                                                   \
+    "ldrd r6, r9, [lr, #108]\n\t"                                                                              \
+    "strd r6, r9, [lr, #0]\n"
+/* the next channel: its plane and output, while channels are left */
+#define TF_DW3C_NEXT                                                                                              \
+    "ldrd r2, r3, [lr, #108]\n\t"                                                                              \
+    "ldr r4, [lr, #100]\n\t"                                                                                   \
+    "add r2, r2, r4\n\t"                                                                                       \
+    "add r3, r3, #1\n\t"                                                                                       \
+    "strd r2, r3, [lr, #108]\n\t"                                                                              \
+    "ldr r12, [lr, #96]\n\t"                                                                                   \
+    "subs r12, r12, #1\n\t"                                                                                    \
+    "str r12, [lr, #96]\n\t"                                                                                   \
+    "bne 0b\n\t"
+
 /* out0 += A.P + B.lo * Q.hi, out1 += A.hi * P.lo + B.Q, out2 += B.P + C.lo * Q.hi (P = (w0, w1),
  * Q = (w1, w2)) */
 #define TF_DW3T_S1_ROW(reg, off)                                                                                  \
@@ -561,11 +627,11 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
     "ssat r0, #8, r0\n\t"                                                                                      \
     "ssat r1, #8, r1\n\t"                                                                                      \
     "ssat r11, #8, r11\n\t"
-#define TF_DW3T_FN(name, ROW, Q)                                                                                  \
+#define TF_DW3T_FN(name, ROW, Q, W)                                                                               \
     void name(tf_dw3_t *a);                                                                                       \
     __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
-            "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
             "ldr r10, [lr, #24]\n"                                                                              \
+            "0:\n\t" TF_DW3C_CHANNEL(W)                                                                          \
             "1:\n\t"                                                                                            \
             "ldr r12, [lr, #20]\n\t"                                                                            \
             "add r7, r6, r12\n\t"                                                                               \
@@ -582,27 +648,27 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
             "ldr r12, [lr, #16]\n\t"                                                                            \
             "subs r12, r12, #1\n\t"                                                                             \
             "str r12, [lr, #16]\n\t"                                                                            \
-            "bne 1b\n\t"                                                                                        \
+            "bne 1b\n\t" TF_DW3C_NEXT                                                                     \
             "pop {r4-r11, pc}\n\t"                                                                              \
             ".size " #name ", .-" #name "\n\t"                                                                  \
             ".popsection\n\t")
 #if TF_DSP_DW_VARIANTS & 0x1
-TF_DW3T_FN(tf_dw3t_s1_fast, TF_DW3T_S1_ROW, TF_DW3T_Q_FAST);
+TF_DW3T_FN(tf_dw3t_s1_fast, TF_DW3T_S1_ROW, TF_DW3T_Q_FAST, TF_DW3C_W_S1);
 #else
 #define tf_dw3t_s1_fast ((tf_dw3_fn)0)
 #endif
 #if TF_DSP_DW_VARIANTS & 0x2
-TF_DW3T_FN(tf_dw3t_s1_round, TF_DW3T_S1_ROW, TF_DW3T_Q_ROUND);
+TF_DW3T_FN(tf_dw3t_s1_round, TF_DW3T_S1_ROW, TF_DW3T_Q_ROUND, TF_DW3C_W_S1);
 #else
 #define tf_dw3t_s1_round ((tf_dw3_fn)0)
 #endif
 #if TF_DSP_DW_VARIANTS & 0x4
-TF_DW3T_FN(tf_dw3t_s2_fast, TF_DW3T_S2_ROW, TF_DW3T_Q_FAST);
+TF_DW3T_FN(tf_dw3t_s2_fast, TF_DW3T_S2_ROW, TF_DW3T_Q_FAST, TF_DW3C_W_S2);
 #else
 #define tf_dw3t_s2_fast ((tf_dw3_fn)0)
 #endif
 #if TF_DSP_DW_VARIANTS & 0x8
-TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND);
+TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND, TF_DW3C_W_S2);
 #else
 #define tf_dw3t_s2_round ((tf_dw3_fn)0)
 #endif
@@ -625,6 +691,7 @@ TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND);
     void name(tf_dw3_t *a);                                                                                       \
     __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
             "ldr r10, [lr, #24]\n"                                                                              \
+            "0:\n\t" TF_DW3C_CHANNEL(TF_DW3C_W_S2)                                                               \
             "1:\n\t"                                                                                            \
             "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
             "ldr r12, [lr, #20]\n\t"                                                                            \
@@ -653,7 +720,7 @@ TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND);
             "ldr r12, [lr, #16]\n\t"                                                                            \
             "subs r12, r12, #1\n\t"                                                                             \
             "str r12, [lr, #16]\n\t"                                                                            \
-            "bne 1b\n\t"                                                                                        \
+            "bne 1b\n\t" TF_DW3C_NEXT                                                                           \
             "pop {r4-r11, pc}\n\t"                                                                              \
             ".size " #name ", .-" #name "\n\t"                                                                  \
             ".popsection\n\t")
@@ -1947,20 +2014,11 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
 }
 
 #if TF_DSP_NATIVE
-/* (lo's low half, hi's high half): PKHBT without a shift */
-TF_INLINE int32_t tf_dw_lohi(int32_t lo, int32_t hi)
-{
-    int32_t r;
-    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
-    return r;
-}
-#define TF_DW_LOHI(lo, hi) tf_dw_lohi((lo), (hi))
-
 /* The row-of-3 run of the layer (3x3 kernels whose plane rows have 3 outputs, depth multiplier 1,
  * full int8 range), 0 if not linked */
 static tf_dw3_fn tf_dw3t_pick(const tf_dw_layer_t *L, int32_t k12, int32_t dm)
 {
-    if (!k12 || dm != 1 || L->mode == 2) {
+    if (!k12 || dm != 1 || L->mode == 2 || L->rshift) {
         return 0;
     }
     if (L->ow != 3) {
@@ -1974,7 +2032,7 @@ static tf_dw3_fn tf_dw3t_pick(const tf_dw_layer_t *L, int32_t k12, int32_t dm)
  * channel its constants and doubled weight pairs straight into the run's struct (P Q or P U per
  * kernel row, as tf_dw_channel / tf_dw_3x3 build them) */
 TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_dw_layer_t *L, tf_dw3_fn fn, int32_t s2,
-                          const int8_t *input, int8_t *output, int16_t *plane0, int32_t ps, int32_t planes)
+                               const int8_t *input, int8_t *output, int16_t *plane0, int32_t ps, int32_t planes)
 {
     const int32_t C = p->in_c;
     tf_dw3_t a;
@@ -1985,11 +2043,14 @@ TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_d
     a.row_step = (s2 ? 4 : 2) * L->pw;
     a.pairs = 4 * L->ow; /* tf_dw3l_*: 12 bytes per three outputs */
     a.odd = 0;
+    a.mstep = p->per_channel ? 4 : 0;
+    a.zp2p1 = L->zp2p1;
+    a.ps2 = 2 * ps;
+    a.oh = L->oh;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * C;
         for (ic = 0; ic < C; ic += g) {
-            int32_t k;
             g = planes == 4 && C - ic >= 4 ? 4 : 1;
             if (g == 4) {
                 tf_dw_gather4(in_b + ic + L->g_src[0], L->rows, L->g_cnt[0], L->in_step_c, L->in_step_r,
@@ -1998,37 +2059,14 @@ TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_d
                 tf_dw_gather(in_b + ic + L->g_src[0], L->rows, L->g_cnt[0], L->in_step_c, L->in_step_r,
                              plane0 + L->g_dst[0], L->pw);
             }
-            for (k = 0; k < g; ++k) {
-                const int32_t oc = ic + k, packed = p->bias[oc];
-                const int8_t *wt = p->weights + 9 * oc;
-                /* the 9 taps b0..b8 as three words (b0..b3, b3..b6, b5..b8) doubled into (even, odd)
-                 * lanes: E = (2 b_i, 2 b_i+2), O = (2 b_i+1, 2 b_i+3) */
-                const uint32_t v0 = (uint32_t)tf_ld32(wt), v1 = (uint32_t)tf_ld32(wt + 3);
-                const uint32_t v2 = (uint32_t)tf_ld32(wt + 5);
-                const int32_t e0 = tf_sxtb16x2(v0), o0 = tf_sxtb16x2_ror8(v0);
-                const int32_t e1 = tf_sxtb16x2(v1), o1 = tf_sxtb16x2_ror8(v1);
-                const int32_t e2 = tf_sxtb16x2(v2), o2 = tf_sxtb16x2_ror8(v2);
-                a.rshift = p->rshift ? p->rshift[oc] : tf_dsp_rshift(packed);
-                a.start = p->rshift ? packed : tf_dsp_start(packed);
-                a.kq = tf_dsp_kq(L->zp2p1, a.rshift);
-                a.mult = p->mult[p->per_channel ? oc : 0];
-                a.w[0] = tf_pkhbt16(e0, o0);               /* (b0, b1) */
-                a.w[2] = tf_pkhbt16(e1, o1);               /* (b3, b4) */
-                a.w[4] = TF_DW_LOHI(o2, e2);               /* (b6, b7) */
-                if (s2) {
-                    a.w[1] = (int32_t)((uint32_t)e0 >> 16); /* (b2, 0) */
-                    a.w[3] = (int32_t)((uint32_t)e1 >> 16); /* (b5, 0) */
-                    a.w[5] = (int32_t)((uint32_t)o2 >> 16); /* (b8, 0) */
-                } else {
-                    a.w[1] = TF_DW_LOHI(o0, e0);  /* (b1, b2) */
-                    a.w[3] = TF_DW_LOHI(o1, e1);  /* (b4, b5) */
-                    a.w[5] = tf_pkhtb16(o2, e2);  /* (b7, b8) */
-                }
-                a.x = plane0 + k * ps;
-                a.out = out_b + oc;
-                a.rows = L->oh;
-                fn(&a);
-            }
+            /* the run computes each channel's constants and weights (tf_dw3c_*) */
+            a.bias_p = p->bias + ic;
+            a.mult_p = p->mult + (p->per_channel ? ic : 0);
+            a.wt = p->weights + 9 * ic;
+            a.chans = g;
+            a.x_ch = plane0;
+            a.out_ch = out_b + ic;
+            fn(&a);
         }
     }
 }
