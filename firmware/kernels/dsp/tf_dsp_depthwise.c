@@ -559,11 +559,7 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
     "ldr r3, [r12, #3]\n\t"                                                                                    \
     "ldr r4, [r12, #5]\n\t"                                                                                    \
     "add r12, r12, #9\n\t"                                                                                     \
-    "str r12, [lr, #88]\n\t" W                                                                                 \
-    "ldr r12, [lr, #104]\n\t"                                                                                  \
-    "str r12, [lr, #16]\n\t"                                                                                   \
-    "ldrd r6, r9, [lr, #108]\n\t"                                                                              \
-    "strd r6, r9, [lr, #0]\n"
+    "str r12, [lr, #88]\n\t" W
 /* the next channel: its plane and output, while channels are left */
 #define TF_DW3C_NEXT                                                                                              \
     "ldrd r2, r3, [lr, #108]\n\t"                                                                              \
@@ -580,26 +576,26 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
  * Q = (w1, w2)) */
 #define TF_DW3T_S1_ROW(reg, off)                                                                                  \
     "ldrd r2, r3, [" reg "]\n\t"                                                                               \
-    "ldr r12, [" reg ", #8]\n\t"                                                                               \
     "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
     "smlad r0, r2, r4, r0\n\t"                                                                                 \
-    "smlabt r0, r3, r5, r0\n\t"                                                                                \
     "smlatb r1, r2, r4, r1\n\t"                                                                                \
+    "ldr r2, [" reg ", #8]\n\t"                                                                                \
+    "smlabt r0, r3, r5, r0\n\t"                                                                                \
     "smlad r1, r3, r5, r1\n\t"                                                                                 \
     "smlad r11, r3, r4, r11\n\t"                                                                               \
-    "smlabt r11, r12, r5, r11\n\t"
+    "smlabt r11, r2, r5, r11\n\t"
 /* out0 += A.P + B.lo * w2, out1 += B.P + C.lo * w2, out2 += C.P + D.lo * w2 (P = (w0, w1), U = (w2, 0)) */
 #define TF_DW3T_S2_ROW(reg, off)                                                                                  \
     "ldrd r4, r5, [lr, #" off "]\n\t"                                                                          \
     "ldrd r2, r3, [" reg "]\n\t"                                                                               \
-    "ldr r12, [" reg ", #8]\n\t"                                                                               \
     "smlad r0, r2, r4, r0\n\t"                                                                                 \
     "smlabb r0, r3, r5, r0\n\t"                                                                                \
+    "ldr r2, [" reg ", #8]\n\t"                                                                                \
     "smlad r1, r3, r4, r1\n\t"                                                                                 \
-    "smlabb r1, r12, r5, r1\n\t"                                                                               \
-    "ldr r2, [" reg ", #12]\n\t"                                                                               \
-    "smlad r11, r12, r4, r11\n\t"                                                                              \
-    "smlabb r11, r2, r5, r11\n\t"
+    "smlabb r1, r2, r5, r1\n\t"                                                                                \
+    "ldr r3, [" reg ", #12]\n\t"                                                                               \
+    "smlad r11, r2, r4, r11\n\t"                                                                               \
+    "smlabb r11, r3, r5, r11\n\t"
 #define TF_DW3T_Q_FAST                                                                                            \
     "ldrd r4, r5, [lr, #40]\n\t"                                                                               \
     "ldr r2, [lr, #48]\n\t"                                                                                    \
@@ -632,10 +628,12 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
     __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
             "ldr r10, [lr, #24]\n"                                                                              \
             "0:\n\t" TF_DW3C_CHANNEL(W)                                                                          \
+            "ldr r12, [lr, #104]\n\t"                                                                           \
+            "ldrd r6, r9, [lr, #108]\n\t"                                                                       \
+            "ldr r7, [lr, #20]\n\t"                                                                             \
+            "add r8, r6, r7, lsl #1\n\t"                                                                        \
+            "add r7, r6, r7\n"                                                                                  \
             "1:\n\t"                                                                                            \
-            "ldr r12, [lr, #20]\n\t"                                                                            \
-            "add r7, r6, r12\n\t"                                                                               \
-            "add r8, r7, r12\n\t"                                                                               \
             "ldr r0, [lr, #36]\n\t"                                                                             \
             "mov r1, r0\n\t"                                                                                    \
             "mov r11, r0\n\t" ROW("r6", "52") ROW("r7", "60") ROW("r8", "68") Q                                 \
@@ -644,11 +642,11 @@ typedef void (*tf_dw3_fn)(tf_dw3_t *a);
             "strb r11, [r9, r10, lsl #1]\n\t"                                                                   \
             "ldrd r2, r3, [lr, #8]\n\t"                                                                         \
             "add r6, r6, r2\n\t"                                                                                \
+            "add r7, r7, r2\n\t"                                                                                \
+            "add r8, r8, r2\n\t"                                                                                \
             "add r9, r9, r3\n\t"                                                                                \
-            "ldr r12, [lr, #16]\n\t"                                                                            \
             "subs r12, r12, #1\n\t"                                                                             \
-            "str r12, [lr, #16]\n\t"                                                                            \
-            "bne 1b\n\t" TF_DW3C_NEXT                                                                     \
+            "bne 1b\n\t" TF_DW3C_NEXT                                                                           \
             "pop {r4-r11, pc}\n\t"                                                                              \
             ".size " #name ", .-" #name "\n\t"                                                                  \
             ".popsection\n\t")
@@ -692,6 +690,10 @@ TF_DW3T_FN(tf_dw3t_s2_round, TF_DW3T_S2_ROW, TF_DW3T_Q_ROUND, TF_DW3C_W_S2);
     __asm__(TF_ASM_FUNC_BEGIN(name) "mov lr, r0\n\t"                                                             \
             "ldr r10, [lr, #24]\n"                                                                              \
             "0:\n\t" TF_DW3C_CHANNEL(TF_DW3C_W_S2)                                                               \
+            "ldr r12, [lr, #104]\n\t"                                                                           \
+            "str r12, [lr, #16]\n\t"                                                                            \
+            "ldrd r6, r9, [lr, #108]\n\t"                                                                       \
+            "strd r6, r9, [lr, #0]\n"                                                                            \
             "1:\n\t"                                                                                            \
             "ldrd r6, r9, [lr, #0]\n\t"                                                                         \
             "ldr r12, [lr, #20]\n\t"                                                                            \
