@@ -736,6 +736,58 @@ TF_DW3L_FN(tf_dw3l_s2_round, TF_DW3T_Q_ROUND);
 #else
 #define tf_dw3l_s2_round ((tf_dw3_fn)0)
 #endif
+
+/* The gather of four channels into four planes for the row-of-3 runs (tf_dw_gather4 with an even
+ * count, its loop without spills): per two positions A = (a0 a1 a2 a3), B = (b0 b1 b2 b3), PKHBT /
+ * PKHTB and SXTB16 give the cell pairs (a_k, b_k) of plane k. Field offsets are used by the assembly. */
+typedef struct {
+    const int8_t *src; /* 0: (advanced by rows) */
+    int16_t *dst;      /* 4: (advanced by rows) */
+    int32_t rows;      /* 8: (counted down) */
+    int32_t pairs;     /* 12: position pairs per row */
+    int32_t step;      /* 16: input bytes between positions */
+    int32_t src_line;  /* 20: input bytes between rows */
+    int32_t dst_line;  /* 24: plane bytes between rows */
+    int32_t ps;        /* 28: bytes between planes */
+} tf_dw3g_t;
+#if TF_DSP_DW_VARIANTS & 0xCF
+void tf_dw3g_gather4(tf_dw3g_t *g);
+__asm__(TF_ASM_FUNC_BEGIN(tf_dw3g_gather4) "ldr r4, [r0, #16]\n\t"
+        "ldr r5, [r0, #28]\n\t"
+        "add r6, r5, r5\n\t"
+        "add r7, r6, r5\n"
+        "1:\n\t"
+        "ldrd r1, r2, [r0, #0]\n\t"
+        "ldr r3, [r0, #12]\n"
+        "2:\n\t"
+        "ldr r8, [r1]\n\t"
+        "ldr r9, [r1, r4]\n\t"
+        "add r1, r1, r4, lsl #1\n\t"
+        "pkhbt r10, r8, r9, lsl #16\n\t"
+        "pkhtb r11, r9, r8, asr #16\n\t"
+        "sxtb16 r8, r10\n\t"
+        "sxtb16 r9, r10, ror #8\n\t"
+        "sxtb16 r10, r11\n\t"
+        "sxtb16 r11, r11, ror #8\n\t"
+        "str r9, [r2, r5]\n\t"
+        "str r10, [r2, r6]\n\t"
+        "str r11, [r2, r7]\n\t"
+        "str r8, [r2], #4\n\t"
+        "subs r3, r3, #1\n\t"
+        "bne 2b\n\t"
+        "ldrd r1, r2, [r0, #0]\n\t"
+        "ldrd r12, lr, [r0, #20]\n\t"
+        "add r1, r1, r12\n\t"
+        "add r2, r2, lr\n\t"
+        "strd r1, r2, [r0, #0]\n\t"
+        "ldr r12, [r0, #8]\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [r0, #8]\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size tf_dw3g_gather4, .-tf_dw3g_gather4\n\t"
+        ".popsection\n\t");
+#endif
 #endif
 
 static void tf_dw_3x3(int mode, int s2, TF_DW_3X3_PARAMS)
@@ -2015,7 +2067,7 @@ void tf_dsp_depthwise_direct_s8(const tf_dsp_depthwise_s8_params_t *p, const int
     }
 }
 
-#if TF_DSP_NATIVE
+#if TF_DSP_NATIVE && (TF_DSP_DW_VARIANTS & 0xCF)
 /* The row-of-3 run of the layer (3x3 kernels whose plane rows have 3 outputs, depth multiplier 1,
  * full int8 range), 0 if not linked */
 static tf_dw3_fn tf_dw3t_pick(const tf_dw_layer_t *L, int32_t k12, int32_t dm)
@@ -2038,6 +2090,7 @@ TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_d
 {
     const int32_t C = p->in_c;
     tf_dw3_t a;
+    tf_dw3g_t gs;
     int32_t b, ic, g = 1;
     a.pw2 = 2 * L->pw;
     a.os = L->out_step_c;
@@ -2049,12 +2102,22 @@ TF_NOINLINE void tf_dw3t_layer(const tf_dsp_depthwise_s8_params_t *p, const tf_d
     a.zp2p1 = L->zp2p1;
     a.ps2 = 2 * ps;
     a.oh = L->oh;
+    gs.pairs = L->g_cnt[0] >> 1;
+    gs.step = L->in_step_c;
+    gs.src_line = L->in_step_r;
+    gs.dst_line = 2 * L->pw;
+    gs.ps = 2 * ps;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * C;
         int8_t *out_b = output + b * p->out_h * p->out_w * C;
         for (ic = 0; ic < C; ic += g) {
             g = planes == 4 && C - ic >= 4 ? 4 : 1;
-            if (g == 4) {
+            if (g == 4 && L->rows > 0 && L->g_cnt[0] > 0 && (L->g_cnt[0] & 1) == 0) {
+                gs.src = in_b + ic + L->g_src[0];
+                gs.dst = plane0 + L->g_dst[0];
+                gs.rows = L->rows;
+                tf_dw3g_gather4(&gs);
+            } else if (g == 4) {
                 tf_dw_gather4(in_b + ic + L->g_src[0], L->rows, L->g_cnt[0], L->in_step_c, L->in_step_r,
                               plane0 + L->g_dst[0], L->pw, ps);
             } else {
@@ -2145,10 +2208,13 @@ void tf_dsp_depthwise_s8(const tf_dsp_depthwise_s8_params_t *p, const int8_t *in
         L.g_src[f] = r_lo * L.in_step_r + c0 * L.in_step_c;
         L.g_dst[f] = (r_lo + pad_r) * L.pw + f * L.phase_w + (c0 + pad_c) / L.phases;
     }
-    for (i = 0; i < planes * ps; ++i) { /* 4 more cells each: pairs of taps may read one past a line */
-        plane0[i] = (int16_t)p->pad_value;
+    { /* 4 more cells each: pairs of taps may read one past a line; two cells per word (ps is even) */
+        const uint32_t pv = ((uint32_t)p->pad_value & 0xffffu) * 0x10001u;
+        for (i = 0; i < planes * ps; i += 2) {
+            memcpy(plane0 + i, &pv, sizeof pv);
+        }
     }
-#if TF_DSP_NATIVE
+#if TF_DSP_NATIVE && (TF_DSP_DW_VARIANTS & 0xCF)
     {
         const tf_dw3_fn fn3 = tf_dw3t_pick(&L, k12, dm);
         if (fn3) {
